@@ -1,0 +1,69 @@
+package mgm
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable, machine-readable error code. Clients (the panel, the Desktop)
+// switch on it, so existing values never change meaning. The HTTP layer maps each
+// code to a status in one table.
+type Code string
+
+const (
+	CodeInvalidPayload            Code = "invalid_payload"
+	CodeInvalidCharacterName      Code = "invalid_character_name"
+	CodeNotSubscriber             Code = "not_subscriber"
+	CodeDuplicateEnrollment       Code = "duplicate_enrollment"
+	CodeActivePayoutExists        Code = "active_payout_exists"
+	CodeLifetimeCapReached        Code = "lifetime_cap_reached"
+	CodeCharacterNameTakenInPool  Code = "character_name_taken_in_pool"
+	CodeTerminalStatusChange      Code = "terminal_status_change_not_allowed"
+	CodeOutOfSequence             Code = "out_of_sequence"
+	CodeInvalidState              Code = "invalid_state"
+	CodeGiftAlreadyUsed           Code = "gift_already_used"
+	CodeGiftRequestActive         Code = "gift_request_active"
+	CodeNotFound                  Code = "not_found"
+	CodeUnauthorized              Code = "unauthorized"
+	CodeForbiddenAPIKey           Code = "forbidden_apikey"
+	CodeIdentityNotShared         Code = "identity_not_shared"
+	CodeWrongChannel              Code = "wrong_channel"
+	CodeInvalidSignature          Code = "invalid_signature"
+	CodeStaleMessage              Code = "stale_message"
+	CodeMethodNotAllowed          Code = "method_not_allowed"
+	CodePayloadTooLarge           Code = "payload_too_large"
+	CodeUnsupportedMediaType      Code = "unsupported_media_type"
+	CodeRateLimited               Code = "rate_limited"
+	CodeUnavailable               Code = "unavailable"
+	CodeInternal                  Code = "internal"
+)
+
+// Error is a domain error: a stable code and a message a human can act on.
+type Error struct {
+	Code    Code
+	Message string
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+// Errorf builds a domain error with a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first domain error in err's chain, or
+// CodeInternal for anything else: an error we did not anticipate is our fault,
+// never the client's.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// IsCode reports whether err carries the given domain code.
+func IsCode(err error, code Code) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
