@@ -1,0 +1,120 @@
+package app
+
+import (
+	"context"
+
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/store"
+)
+
+// ChatMessage is a Twitch chat line as far as the game cares.
+type ChatMessage struct {
+	// DeliveryID is the EventSub message id (the delivery), used to process
+	// each delivery once; it falls back to MessageID when absent.
+	DeliveryID    string
+	MessageID     string
+	BroadcasterID string
+	Viewer        mgm.Viewer
+	Text          string
+	IsSubscriber  bool
+}
+
+// Outcome says what handling a message did, for logs and metrics. Rejections
+// are outcomes, not errors: chat has nobody to report them to.
+type Outcome string
+
+const (
+	OutcomeDuplicate      Outcome = "duplicate"
+	OutcomeIgnored        Outcome = "ignored"
+	OutcomeWrongChannel   Outcome = "wrong_channel"
+	OutcomeEnrolled       Outcome = "enrolled"
+	OutcomeGiftNotEnabled Outcome = "gift_not_handled"
+)
+
+// Rejected is the outcome of a command the rules turned down.
+func Rejected(code mgm.Code) Outcome { return Outcome("rejected_" + string(code)) }
+
+// RecordDelivery marks an EventSub delivery processed without acting on it
+// (verification, revocation, other subscription types). It reports false for
+// a redelivery.
+func (s *Service) RecordDelivery(ctx context.Context, deliveryID, messageType string) (bool, error) {
+	if deliveryID == "" {
+		return true, nil
+	}
+	var fresh bool
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		fresh, err = tx.MarkMessageProcessed(ctx, deliveryID, messageType, s.clock())
+		return err
+	})
+	return fresh, err
+}
+
+// HandleChatMessage applies a chat command exactly once per delivery: the
+// delivery id is recorded in the same transaction as the enrollment, so a
+// redelivery, even a concurrent one, finds it and does nothing.
+func (s *Service) HandleChatMessage(ctx context.Context, m ChatMessage) (Outcome, error) {
+	if m.DeliveryID == "" {
+		m.DeliveryID = m.MessageID
+	}
+	if s.broadcasterID != "" && m.BroadcasterID != "" && m.BroadcasterID != s.broadcasterID {
+		return OutcomeWrongChannel, nil
+	}
+	cmd, arg, ok := mgm.ParseChatCommand(m.Text)
+	if m.Viewer.UserID == "" {
+		ok = false
+	}
+	var outcome Outcome
+	attempt := func(tx *store.Tx) error {
+		now := s.clock()
+		if m.DeliveryID != "" {
+			fresh, err := tx.MarkMessageProcessed(ctx, m.DeliveryID, "notification", now)
+			if err != nil {
+				return err
+			}
+			if !fresh {
+				outcome = OutcomeDuplicate
+				return nil
+			}
+		}
+		if !ok {
+			outcome = OutcomeIgnored
+			return nil
+		}
+		switch cmd {
+		case mgm.CommandTwGold:
+			_, err := s.enrollInTx(ctx, tx, enrollment{
+				viewer: m.Viewer, rawName: arg, isSubscriber: m.IsSubscriber, source: "chat", messageID: m.MessageID,
+			}, now)
+			if err == nil {
+				outcome = OutcomeEnrolled
+				return nil
+			}
+			if code := mgm.ErrorCode(err); code != mgm.CodeInternal {
+				// A rejection still consumes the delivery; nothing else is written.
+				outcome = Rejected(code)
+				return nil
+			}
+			return err
+		default:
+			outcome = OutcomeGiftNotEnabled
+			return nil
+		}
+	}
+	// A constraint can still refuse the write when a concurrent transaction
+	// got there first (translate turns that into a domain error). Run again:
+	// the checks then see the winner, reject cleanly and record the delivery.
+	var err error
+	for range 3 {
+		if err = s.inTx(ctx, attempt); mgm.ErrorCode(err) == mgm.CodeInternal {
+			break
+		}
+	}
+	if err != nil && mgm.ErrorCode(err) != mgm.CodeInternal {
+		return Rejected(mgm.ErrorCode(err)), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return outcome, nil
+}

@@ -1,0 +1,197 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/store"
+)
+
+// Pool event types.
+const (
+	EventPoolEntered     = "PoolEntered"
+	EventPoolNameChanged = "PoolNameChanged"
+	EventPoolLeft        = "PoolLeft"
+)
+
+// PoolStream is the event stream of one viewer's pool membership.
+func PoolStream(twitchUserID string) string { return "pool:" + twitchUserID }
+
+type poolEventData struct {
+	TwitchUserID      string `json:"twitchUserId"`
+	TwitchDisplayName string `json:"twitchDisplayName"`
+	CharacterName     string `json:"characterName"`
+	PreviousName      string `json:"previousName,omitempty"`
+	Source            string `json:"source"`
+	MessageID         string `json:"messageId,omitempty"`
+	EnrollmentID      string `json:"enrollmentRequestId,omitempty"`
+}
+
+// enrollment is one accepted-or-rejected attempt to join the pool.
+type enrollment struct {
+	viewer       mgm.Viewer
+	rawName      string
+	isSubscriber bool
+	source       string // "chat" or "claim"
+	messageID    string
+	enrollmentID string
+}
+
+// enrollInTx decides and applies an enrollment inside tx. A rule rejection is
+// returned as a domain error and nothing is written.
+func (s *Service) enrollInTx(ctx context.Context, tx *store.Tx, e enrollment, now time.Time) (string, error) {
+	keys := []string{"viewer:" + e.viewer.UserID}
+	name, nameErr := mgm.ValidateCharacterName(e.rawName)
+	if nameErr == nil {
+		keys = append(keys, "name:"+mgm.NameKey(name))
+	}
+	// Serialise with other enrollments of this viewer and of this name, so the
+	// checks below still hold when the row is written.
+	if err := tx.Lock(ctx, keys...); err != nil {
+		return "", err
+	}
+	var facts mgm.EnrollmentFacts
+	facts.IsSubscriber = e.isSubscriber
+	current, err := tx.PoolEntry(ctx, e.viewer.UserID)
+	switch {
+	case err == nil:
+		facts.CurrentName = current.CharacterName
+	case !errors.Is(err, store.ErrNotFound):
+		return "", err
+	}
+	if facts.HasActivePayout, facts.CommittedGold, err = tx.ViewerGold(ctx, e.viewer.UserID); err != nil {
+		return "", err
+	}
+	if nameErr == nil {
+		if facts.NameHolderID, err = tx.PoolNameHolder(ctx, mgm.NameKey(name)); err != nil {
+			return "", err
+		}
+	}
+	name, action, err := mgm.DecideEnrollment(e.viewer.UserID, e.rawName, facts)
+	if err != nil {
+		return "", err
+	}
+	if action == mgm.EnrollUnchanged {
+		return name, nil
+	}
+	display := e.viewer.DisplayName
+	if display == "" {
+		display = e.viewer.UserID
+	}
+	if err := tx.PutPoolEntry(ctx, mgm.PoolEntry{
+		TwitchUserID: e.viewer.UserID, TwitchDisplayName: display, CharacterName: name, EnrolledAt: now,
+	}); err != nil {
+		return "", err
+	}
+	ev := poolEventData{TwitchUserID: e.viewer.UserID, TwitchDisplayName: display, CharacterName: name,
+		Source: e.source, MessageID: e.messageID, EnrollmentID: e.enrollmentID}
+	evType := EventPoolEntered
+	if action == mgm.EnrollRename {
+		evType, ev.PreviousName = EventPoolNameChanged, facts.CurrentName
+	}
+	return name, tx.AppendEvent(ctx, PoolStream(e.viewer.UserID), evType, ev, now)
+}
+
+// ClaimResult is the answer to a panel enrollment.
+type ClaimResult struct {
+	CharacterName       string
+	EnrollmentRequestID string
+	// Created is false when the same viewer repeated a request id that had
+	// already succeeded: the stored result is returned and nothing changes.
+	Created bool
+}
+
+// SubscriberCheck tells whether a viewer subscribes to the channel. It is
+// consulted outside any transaction because it may call Twitch.
+type SubscriberCheck func(ctx context.Context, twitchUserID string) (bool, error)
+
+// Claim enrolls a viewer from the panel (POST /api/payouts/claim), with the
+// rules' checks in order and their errors reported.
+func (s *Service) Claim(ctx context.Context, viewer mgm.Viewer, rawName, enrollmentRequestID string, isSubscriber SubscriberCheck) (ClaimResult, error) {
+	if enrollmentRequestID == "" || len(enrollmentRequestID) > 128 {
+		return ClaimResult{}, mgm.Errorf(mgm.CodeInvalidPayload, "enrollmentRequestId is required (at most 128 characters).")
+	}
+	// Check 1 (a repeated request id) must win over the subscriber check,
+	// which may call Twitch; look before asking, and claim the id for real in
+	// the transaction below.
+	var prior *store.EnrollmentRecord
+	if err := s.db.Read(ctx, func(tx *store.Tx) error {
+		rec, err := tx.EnrollmentRequest(ctx, enrollmentRequestID)
+		if err == nil {
+			prior = &rec
+			return nil
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}); err != nil {
+		return ClaimResult{}, err
+	}
+	if prior != nil {
+		return s.repeatedClaim(viewer, *prior)
+	}
+	sub, err := isSubscriber(ctx, viewer.UserID)
+	if err != nil {
+		return ClaimResult{}, err
+	}
+	now := s.clock()
+	var res ClaimResult
+	err = s.inTx(ctx, func(tx *store.Tx) error {
+		fresh, stored, err := tx.ClaimEnrollmentRequest(ctx, store.EnrollmentRecord{
+			EnrollmentRequestID: enrollmentRequestID, TwitchUserID: viewer.UserID, CreatedAt: now,
+		})
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			res, err = s.repeatedClaim(viewer, stored)
+			return err
+		}
+		name, err := s.enrollInTx(ctx, tx, enrollment{
+			viewer: viewer, rawName: rawName, isSubscriber: sub, source: "claim", enrollmentID: enrollmentRequestID,
+		}, now)
+		if err != nil {
+			return err // rolls back the request id too, so a corrected retry is evaluated afresh
+		}
+		res = ClaimResult{CharacterName: name, EnrollmentRequestID: enrollmentRequestID, Created: true}
+		return tx.SetEnrollmentRequestName(ctx, enrollmentRequestID, name)
+	})
+	return res, err
+}
+
+func (s *Service) repeatedClaim(viewer mgm.Viewer, rec store.EnrollmentRecord) (ClaimResult, error) {
+	if rec.TwitchUserID != viewer.UserID {
+		return ClaimResult{}, mgm.Errorf(mgm.CodeDuplicateEnrollment, "This enrollmentRequestId belongs to another viewer.")
+	}
+	return ClaimResult{CharacterName: rec.CharacterName, EnrollmentRequestID: rec.EnrollmentRequestID}, nil
+}
+
+// PoolMembership answers GET /api/pool/me.
+func (s *Service) PoolMembership(ctx context.Context, twitchUserID string) (mgm.PoolEntry, bool, error) {
+	var e mgm.PoolEntry
+	var found bool
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		e, err = tx.PoolEntry(ctx, twitchUserID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	return e, found, err
+}
+
+// PoolCount counts pool members.
+func (s *Service) PoolCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		n, err = tx.PoolCount(ctx)
+		return err
+	})
+	return n, err
+}

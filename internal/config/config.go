@@ -1,0 +1,557 @@
+// Package config turns mgm-ebs's environment variables and command-line
+// arguments into a validated Config.
+//
+// Keys keep the names of the ASP.NET predecessor (Section__Key as environment
+// variables, Section:Key on the command line) so that existing scripts and
+// deployments keep working unchanged. Every problem is collected and reported
+// at once, one per line, because an operator fixing a deployment should not
+// have to restart once per mistake. Secret values never appear in errors or in
+// Redacted, not even in part.
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment is the deployment mode.
+type Environment string
+
+const (
+	Development Environment = "Development"
+	Production  Environment = "Production"
+)
+
+// Config is the validated configuration of one mgm-ebs process.
+type Config struct {
+	Environment Environment
+	// Listen is a host:port for net.Listen; an empty host means all interfaces.
+	Listen  string
+	DataDir string
+	// PostgresDSN is empty for SQLite; otherwise a postgres:// URL or a libpq
+	// keyword/value string, both accepted by pgx as they are.
+	PostgresDSN            string
+	APIKeys                []string
+	DevSkipSubscriberCheck bool
+	// EnableE2eHarness is always false in Production.
+	EnableE2eHarness bool
+	SpinInterval     time.Duration
+	CorsOrigins      []string
+	RateLimits       RateLimits
+	// ExtensionSecret is the decoded HMAC key; empty means "not configured"
+	// (in Development the caller falls back to the development key).
+	ExtensionSecret   []byte
+	ExtensionClientID string
+	ValidateAudience  bool
+	EventSubSecret    string
+	// HelixAPIBaseURL is the root without a trailing slash; callers append
+	// "/helix/...".
+	HelixAPIBaseURL        string
+	HelixClientID          string
+	BroadcasterAccessToken string
+	BroadcasterUserID      string
+	Version                VersionInfo
+	// MetricsToken, when set, is the Bearer token GET /metrics requires.
+	MetricsToken string
+	// LogLevel is one of "debug", "info", "warn", "error".
+	LogLevel string
+
+	// envSource says why Environment has its value, for the startup banner.
+	envSource string
+}
+
+// RateLimits are requests per minute per client class; 0 means unlimited.
+type RateLimits struct {
+	ViewerReads  int
+	ViewerWrites int
+	Desktop      int
+	Anonymous    int
+}
+
+// VersionInfo is served by GET /api/version; "" means not set.
+type VersionInfo struct {
+	CurrentVersion          string
+	ReleaseNotesURL         string
+	MinimumDesktopVersion   string
+	MinimumAddonVersion     string
+	MinimumExtensionVersion string
+}
+
+// Development reports whether development-only conveniences may be enabled.
+func (c Config) Development() bool { return c.Environment == Development }
+
+// ErrHelp is returned by Load when the arguments ask for help; print Usage and
+// exit successfully.
+var ErrHelp = errors.New("config: help requested")
+
+// Error lists every configuration problem found, one per line.
+type Error struct {
+	Problems []string
+}
+
+func (e *Error) Error() string { return strings.Join(e.Problems, "\n") }
+
+// Defaults. They are constants rather than knobs because the spec fixes them.
+const (
+	DefaultListen          = "127.0.0.1:8080"
+	DefaultDataDir         = "./mgm-data"
+	DefaultHelixAPIBaseURL = "https://api.twitch.tv"
+	DefaultLogLevel        = "info"
+	DefaultSpinInterval    = 300 * time.Second
+
+	// MinAPIKeyLength is enforced in Production only, so that a newcomer's
+	// hand-typed development key still works.
+	MinAPIKeyLength = 24
+
+	minSpinSeconds = 10
+	maxSpinSeconds = 3600
+)
+
+// defaultRateLimits are sized so that a panel polling every 3 s and a Desktop
+// polling every few seconds are never throttled.
+var defaultRateLimits = RateLimits{ViewerReads: 120, ViewerWrites: 5, Desktop: 600, Anonymous: 120}
+
+// devCorsOrigins are the local origins a developer's browser or Vite dev server
+// uses; the listen address's own origin is added to them.
+var devCorsOrigins = []string{
+	"http://localhost:8080",
+	"http://127.0.0.1:8080",
+	"http://localhost:5173",
+	"http://127.0.0.1:5173",
+}
+
+// Load reads configuration from getenv (usually os.Getenv) and args (usually
+// os.Args[1:]). Arguments override environment variables. It returns ErrHelp
+// when help was requested, and an *Error listing every problem otherwise.
+func Load(getenv func(string) string, args []string) (Config, error) {
+	flags, argProblems, help := parseArgs(args)
+	if help {
+		return Config{}, ErrHelp
+	}
+	l := &loader{src: source{getenv: getenv, flags: flags}}
+	l.problems = append(l.problems, argProblems...)
+	c := l.load()
+	if len(l.problems) > 0 {
+		return Config{}, &Error{Problems: l.problems}
+	}
+	return c, nil
+}
+
+type loader struct {
+	src      source
+	problems []string
+}
+
+func (l *loader) problemf(format string, a ...any) {
+	l.problems = append(l.problems, fmt.Sprintf(format, a...))
+}
+
+func (l *loader) load() Config {
+	c := Config{
+		DataDir:         DefaultDataDir,
+		Listen:          DefaultListen,
+		HelixAPIBaseURL: DefaultHelixAPIBaseURL,
+		SpinInterval:    DefaultSpinInterval,
+		RateLimits:      defaultRateLimits,
+		LogLevel:        DefaultLogLevel,
+	}
+
+	envKnown := l.environment(&c)
+
+	if v, k := l.src.lookup(keyListen, keyAspNetURLs); v != "" {
+		if k == keyAspNetURLs {
+			// ASP.NET accepts several URLs; one listener is enough for us,
+			// and the first is the one deployments put first on purpose.
+			v, _, _ = strings.Cut(v, ";")
+			v = strings.TrimSpace(v)
+		}
+		if addr, err := parseListen(v); err != nil {
+			l.problemf("%s: %v", k, err)
+		} else {
+			c.Listen = addr
+		}
+	}
+
+	if v, _ := l.src.lookup(keyDataDir); v != "" {
+		c.DataDir = v
+	}
+
+	if v, _ := l.src.lookup(keyPostgres); v != "" {
+		dsn, err := normalizePostgres(v)
+		if err != nil {
+			l.problemf("%s: %v", keyPostgres, err)
+		} else {
+			c.PostgresDSN = dsn
+		}
+	}
+
+	if v, _ := l.src.lookup(keyAPIKey); v != "" {
+		c.APIKeys = splitList(v)
+	}
+
+	c.DevSkipSubscriberCheck = l.boolean(keyDevSkipSubscriber)
+	c.EnableE2eHarness = l.boolean(keyE2eHarness)
+	c.ValidateAudience = l.boolean(keyValidateAudience)
+
+	spinExplicit := false
+	if v, _ := l.src.lookup(keySpinInterval); v != "" {
+		if s, ok := l.intIn(keySpinInterval, v, minSpinSeconds, maxSpinSeconds); ok {
+			c.SpinInterval = time.Duration(s) * time.Second
+			spinExplicit = true
+		}
+	}
+
+	c.RateLimits.ViewerReads = l.rate(keyRateViewerReads, c.RateLimits.ViewerReads)
+	c.RateLimits.ViewerWrites = l.rate(keyRateViewerWrites, c.RateLimits.ViewerWrites)
+	c.RateLimits.Desktop = l.rate(keyRateDesktop, c.RateLimits.Desktop)
+	c.RateLimits.Anonymous = l.rate(keyRateAnonymous, c.RateLimits.Anonymous)
+
+	c.MetricsToken, _ = l.src.lookup(keyMetricsToken)
+
+	if v, _ := l.src.lookup(keyLogLevel); v != "" {
+		switch strings.ToLower(v) {
+		case "debug":
+			c.LogLevel = "debug"
+		case "info", "information":
+			c.LogLevel = "info"
+		case "warn", "warning":
+			c.LogLevel = "warn"
+		case "error":
+			c.LogLevel = "error"
+		default:
+			l.problemf("%s must be debug, info, warn or error, got %q", keyLogLevel, v)
+		}
+	}
+
+	if v, _ := l.src.lookup(keyExtSecret); v != "" {
+		if b, ok := decodeBase64(v); ok {
+			c.ExtensionSecret = b
+		} else {
+			l.problemf("%s is not valid base64 (copy the extension secret exactly as the Twitch developer console shows it)", keyExtSecret)
+		}
+	}
+
+	if v, _ := l.src.lookup(keyExtClientID); v != "" {
+		if !isClientID(v) {
+			l.problemf("%s must contain only letters and digits, got %q", keyExtClientID, v)
+		} else {
+			c.ExtensionClientID = v
+		}
+	}
+	if c.ValidateAudience && c.ExtensionClientID == "" {
+		l.problemf("%s=true needs %s (the audience to require)", keyValidateAudience, keyExtClientID)
+	}
+
+	c.EventSubSecret, _ = l.src.lookup(keyEventSubSecret)
+
+	if v, _ := l.src.lookup(keyHelixBaseURL); v != "" {
+		if u, err := parseHelixBaseURL(v); err != nil {
+			l.problemf("%s: %v", keyHelixBaseURL, err)
+		} else {
+			c.HelixAPIBaseURL = u
+		}
+	}
+	c.HelixClientID, _ = l.src.lookup(keyHelixClientID)
+	c.BroadcasterAccessToken, _ = l.src.lookup(keyBroadcasterToken)
+	c.BroadcasterUserID, _ = l.src.lookup(keyBroadcasterUserID)
+
+	c.Version.CurrentVersion, _ = l.src.lookup(keyCurrentVersion)
+	if v, _ := l.src.lookup(keyReleaseNotesURL); v != "" {
+		if !isHTTPURL(v) {
+			l.problemf("%s must be an absolute http(s) URL, got %q", keyReleaseNotesURL, v)
+		} else {
+			c.Version.ReleaseNotesURL = v
+		}
+	}
+	c.Version.MinimumDesktopVersion, _ = l.src.lookup(keyMinDesktopVersion)
+	c.Version.MinimumAddonVersion, _ = l.src.lookup(keyMinAddonVersion)
+	c.Version.MinimumExtensionVersion, _ = l.src.lookup(keyMinExtensionVersion)
+
+	// CORS defaults depend on the environment, client id and listen address,
+	// so they are settled last.
+	if v, _ := l.src.lookup(keyCorsOrigins); v != "" {
+		for _, o := range splitList(v) {
+			norm, err := normalizeOrigin(o)
+			if err != nil {
+				l.problemf("%s: %v", keyCorsOrigins, err)
+				continue
+			}
+			c.CorsOrigins = appendUnique(c.CorsOrigins, norm)
+		}
+	} else {
+		c.CorsOrigins = defaultCorsOrigins(c.Environment, c.ExtensionClientID, c.Listen)
+	}
+
+	if !envKnown {
+		// Environment-dependent rules cannot be judged; the environment
+		// problem is already reported.
+		return c
+	}
+	if c.Environment == Production {
+		before := len(l.problems)
+		l.production(&c, spinExplicit)
+		if len(l.problems) > before && c.envSource == sourceInferred {
+			l.problemf("(Production was assumed because some configuration is set; for a local setup set %s=Development)", keyEnvironment)
+		}
+	}
+	return c
+}
+
+const (
+	sourceNothingSet = "default: nothing configured"
+	sourceInferred   = "default: configuration present"
+)
+
+// environment settles c.Environment and reports whether it is known.
+func (l *loader) environment(c *Config) bool {
+	v, k := l.src.lookup(keyEnvironment, keyAspNetEnvironment)
+	switch {
+	case v != "":
+		switch strings.ToLower(v) {
+		case "development", "dev":
+			c.Environment = Development
+		case "production", "prod":
+			c.Environment = Production
+		default:
+			l.problemf("%s must be Development or Production, got %q", k, v)
+			return false
+		}
+		c.envSource = "from " + k
+	case !l.src.anySet():
+		// A newcomer who runs the binary with nothing configured must get a
+		// working local server, not a list of missing secrets.
+		c.Environment = Development
+		c.envSource = sourceNothingSet
+	default:
+		// Fail closed: a half-configured deployment must not silently run
+		// with development keys and unverified webhooks.
+		c.Environment = Production
+		c.envSource = sourceInferred
+	}
+	return true
+}
+
+// production applies the rules that keep a public deployment safe.
+func (l *loader) production(c *Config, spinExplicit bool) {
+	if len(c.ExtensionSecret) == 0 {
+		if v, _ := l.src.lookup(keyExtSecret); v == "" {
+			l.problemf("%s is required in Production (the base64 extension secret from the Twitch developer console)", keyExtSecret)
+		}
+	}
+	if c.EventSubSecret == "" {
+		l.problemf("%s is required in Production (the secret given to Twitch when creating EventSub subscriptions)", keyEventSubSecret)
+	}
+	if len(c.APIKeys) == 0 {
+		l.problemf("%s is required in Production (at least one key of %d+ characters; separate several with ',')", keyAPIKey, MinAPIKeyLength)
+	}
+	for i, k := range c.APIKeys {
+		if n := len([]rune(k)); n < MinAPIKeyLength {
+			l.problemf("%s: key #%d is too short (%d characters; Production requires at least %d)", keyAPIKey, i+1, n, MinAPIKeyLength)
+		}
+	}
+	if spinExplicit && c.SpinInterval != DefaultSpinInterval {
+		l.problemf("%s may differ from %d only in Development (got %d)", keySpinInterval, int(DefaultSpinInterval/time.Second), int(c.SpinInterval/time.Second))
+	}
+	// The harness can fabricate payouts; a flag left over from CI must not
+	// open it on a public deployment.
+	c.EnableE2eHarness = false
+}
+
+func (l *loader) boolean(key string) bool {
+	v, k := l.src.lookup(key)
+	if v == "" {
+		return false
+	}
+	switch strings.ToLower(v) {
+	case "true", "1", "yes":
+		return true
+	case "false", "0", "no":
+		return false
+	}
+	l.problemf("%s must be true or false, got %q", k, v)
+	return false
+}
+
+func (l *loader) intIn(key, v string, lo, hi int) (int, bool) {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		l.problemf("%s must be a whole number, got %q", key, v)
+		return 0, false
+	}
+	if n < lo || n > hi {
+		l.problemf("%s must be between %d and %d, got %d", key, lo, hi, n)
+		return 0, false
+	}
+	return n, true
+}
+
+func (l *loader) rate(key string, def int) int {
+	v, _ := l.src.lookup(key)
+	if v == "" {
+		return def
+	}
+	// The upper bound only guards against typos that overflow arithmetic in
+	// limiters; no real limit comes near it.
+	n, ok := l.intIn(key, v, 0, 1_000_000)
+	if !ok {
+		return def
+	}
+	return n
+}
+
+// splitList splits a ','-separated value, trimming entries and dropping empty
+// ones and duplicates, so "a, b,," is two entries.
+func splitList(v string) []string {
+	var out []string
+	for part := range strings.SplitSeq(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = appendUnique(out, part)
+		}
+	}
+	return out
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// decodeBase64 accepts padded and unpadded, standard and URL-safe alphabets,
+// because secrets get copied through tools that strip padding or re-encode.
+func decodeBase64(s string) ([]byte, bool) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) > 0 {
+			return b, true
+		}
+	}
+	return nil, false
+}
+
+// isClientID guards the client id because it is spliced into a CORS origin.
+func isClientID(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// parseListen accepts host:port or an ASP.NET-style http URL.
+func parseListen(v string) (string, error) {
+	scheme, rest, isURL := strings.Cut(v, "://")
+	if !isURL {
+		return splitListen(v, v)
+	}
+	switch strings.ToLower(scheme) {
+	case "http":
+	case "https":
+		return "", errors.New("https is not supported: mgm-ebs serves plain HTTP and TLS is terminated by a reverse proxy; use an http:// address")
+	default:
+		return "", fmt.Errorf("unsupported scheme %q; use http://host:port or host:port", scheme)
+	}
+	hostport, path, _ := strings.Cut(rest, "/")
+	if path != "" {
+		return "", fmt.Errorf("a path in %q is not supported; give only http://host:port", v)
+	}
+	if !hasPort(hostport) {
+		// ASP.NET's default for http URLs without a port.
+		hostport = net.JoinHostPort(strings.Trim(hostport, "[]"), "80")
+	}
+	return splitListen(hostport, v)
+}
+
+func hasPort(hostport string) bool {
+	if strings.HasPrefix(hostport, "[") {
+		return strings.Contains(hostport, "]:")
+	}
+	return strings.Count(hostport, ":") == 1
+}
+
+func splitListen(hostport, orig string) (string, error) {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return "", fmt.Errorf("%q is not host:port (for example 127.0.0.1:8080 or :8080)", orig)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("invalid port in %q", orig)
+	}
+	if host == "+" || host == "*" {
+		host = ""
+	}
+	if strings.ContainsAny(host, " \t/@?#") {
+		return "", fmt.Errorf("invalid host in %q", orig)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+func parseHelixBaseURL(v string) (string, error) {
+	v = strings.TrimRight(v, "/")
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", errors.New("must be an absolute http(s) URL such as https://api.twitch.tv")
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", errors.New("must be a plain root URL without credentials, query or fragment")
+	}
+	if strings.HasSuffix(strings.ToLower(u.Path), "/helix") {
+		return "", errors.New("must be the API root without the trailing /helix (it is appended to every call), e.g. https://api.twitch.tv")
+	}
+	return v, nil
+}
+
+// normalizeOrigin makes configured origins comparable with the Origin header
+// browsers send: lowercase scheme and host, no path, no trailing slash.
+func normalizeOrigin(o string) (string, error) {
+	if o == "*" {
+		return o, nil
+	}
+	u, err := url.Parse(strings.TrimRight(o, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("%q is not an origin (scheme://host[:port], e.g. https://abc123.ext-twitch.tv)", o)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+func defaultCorsOrigins(env Environment, clientID, listen string) []string {
+	var out []string
+	if clientID != "" {
+		out = append(out, "https://"+strings.ToLower(clientID)+".ext-twitch.tv")
+	}
+	if env != Development {
+		return out
+	}
+	for _, o := range devCorsOrigins {
+		out = appendUnique(out, o)
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return out
+	}
+	switch host {
+	case "", "0.0.0.0", "::":
+		// A browser never uses the wildcard address as an origin; it uses
+		// one of the loopback names.
+		out = appendUnique(out, "http://"+net.JoinHostPort("localhost", port))
+		out = appendUnique(out, "http://"+net.JoinHostPort("127.0.0.1", port))
+	default:
+		out = appendUnique(out, "http://"+strings.ToLower(net.JoinHostPort(host, port)))
+	}
+	return out
+}

@@ -1,0 +1,594 @@
+// Package conformance is the test suite every store backend must pass: the
+// use cases of package app and the database constraints behind them, run
+// against a real database. Backends call Run from their own tests.
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/app"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/store"
+)
+
+// Opener returns a fresh, empty, migrated store for one test.
+type Opener func(t *testing.T) *store.DB
+
+// Clock is a settable test clock.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock starts a clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// T0 is the suite's starting time: a Monday at a 5-minute boundary.
+var T0 = time.Date(2026, 4, 6, 12, 0, 0, 0, time.UTC)
+
+type env struct {
+	db    *store.DB
+	svc   *app.Service
+	clock *Clock
+	ctx   context.Context
+}
+
+func newEnv(t *testing.T, open Opener) *env {
+	db := open(t)
+	clock := NewClock(T0)
+	var n atomic.Int64
+	svc := app.New(db, app.Options{
+		Now:           clock.Now,
+		NewID:         func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) },
+		BroadcasterID: "b1",
+	})
+	return &env{db: db, svc: svc, clock: clock, ctx: context.Background()}
+}
+
+// Run runs the whole suite.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, *env)
+	}{
+		{"ChatEnrollsSubscriber", testChatEnrollsSubscriber},
+		{"ChatRejections", testChatRejections},
+		{"ChatDedupeByDelivery", testChatDedupe},
+		{"ChatRenameAndCaseInsensitiveNames", testRename},
+		{"ChatWrongChannelIgnored", testWrongChannel},
+		{"ActivePayoutAndLifetimeCap", testPayoutRules},
+		{"ClaimIdempotency", testClaimIdempotency},
+		{"ClaimErrorsInOrder", testClaimErrors},
+		{"ConcurrentSameNameOneWins", testConcurrentSameName},
+		{"ConcurrentRedeliveryProcessedOnce", testConcurrentRedelivery},
+		{"ConcurrentClaimsOneRequestID", testConcurrentClaimSameID},
+		{"ConstraintsHoldWithoutChecks", testConstraints},
+		{"EventsAppendOnlyAndVersioned", testEvents},
+		{"TimestampsRoundTrip", testTimestamps},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.fn(t, newEnv(t, open))
+		})
+	}
+}
+
+func sub(id, name string) mgm.Viewer { return mgm.Viewer{UserID: id, DisplayName: name} }
+
+func (e *env) chat(t *testing.T, delivery, userID, text string, subscriber bool) app.Outcome {
+	t.Helper()
+	out, err := e.svc.HandleChatMessage(e.ctx, app.ChatMessage{
+		DeliveryID: delivery, MessageID: "msg-" + delivery, BroadcasterID: "b1",
+		Viewer: sub(userID, "Disp"+userID), Text: text, IsSubscriber: subscriber,
+	})
+	if err != nil {
+		t.Fatalf("chat %q: %v", text, err)
+	}
+	return out
+}
+
+func (e *env) member(t *testing.T, userID string) (string, bool) {
+	t.Helper()
+	p, ok, err := e.svc.PoolMembership(e.ctx, userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.CharacterName, ok
+}
+
+func (e *env) poolCount(t *testing.T) int {
+	t.Helper()
+	n, err := e.svc.PoolCount(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func (e *env) events(t *testing.T, stream string) []store.Event {
+	t.Helper()
+	var evs []store.Event
+	if err := e.db.Read(e.ctx, func(tx *store.Tx) error {
+		var err error
+		evs, err = tx.Events(e.ctx, stream)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+func (e *env) insertPayout(t *testing.T, id, userID string, status mgm.PayoutStatus) error {
+	t.Helper()
+	return e.db.InTx(e.ctx, func(tx *store.Tx) error {
+		return tx.InsertPayout(e.ctx, mgm.Payout{
+			ID: id, TwitchUserID: userID, TwitchDisplayName: "D", CharacterName: "Someone", GoldAmount: mgm.PayoutGold,
+			EnrollmentRequestID: "seed:" + id, Status: status, CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now(),
+		})
+	})
+}
+
+func payoutID(n int) string { return fmt.Sprintf("10000000-0000-4000-8000-%012d", n) }
+
+func testChatEnrollsSubscriber(t *testing.T, e *env) {
+	if got := e.chat(t, "d1", "u1", "!twgold Norinn", true); got != app.OutcomeEnrolled {
+		t.Fatalf("outcome = %q", got)
+	}
+	name, ok := e.member(t, "u1")
+	if !ok || name != "Norinn" {
+		t.Fatalf("pool/me = %q,%v; want Norinn,true", name, ok)
+	}
+	evs := e.events(t, app.PoolStream("u1"))
+	if len(evs) != 1 || evs[0].Type != app.EventPoolEntered || evs[0].Version != 1 {
+		t.Fatalf("events = %+v", evs)
+	}
+	var data map[string]any
+	if err := json.Unmarshal(evs[0].Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	if data["characterName"] != "Norinn" || data["source"] != "chat" || data["messageId"] != "msg-d1" {
+		t.Fatalf("event data = %v", data)
+	}
+	if !evs[0].At.Equal(T0) {
+		t.Fatalf("event at %v, want %v", evs[0].At, T0)
+	}
+}
+
+func testChatRejections(t *testing.T, e *env) {
+	cases := []struct {
+		text string
+		sub  bool
+		want app.Outcome
+	}{
+		{"!twgold Norinn", false, app.Rejected(mgm.CodeNotSubscriber)},
+		{"!twgold N0rinn", true, app.Rejected(mgm.CodeInvalidCharacterName)},
+		{"!twgold A", true, app.Rejected(mgm.CodeInvalidCharacterName)},
+		{"!twgold", true, app.OutcomeIgnored},
+		{"hello !twgold Norinn", true, app.OutcomeIgnored},
+		{"!twgold Nor inn", true, app.OutcomeIgnored},
+		{"!twgift Norinn", true, app.OutcomeGiftNotEnabled},
+	}
+	for i, c := range cases {
+		if got := e.chat(t, fmt.Sprintf("r%d", i), "u1", c.text, c.sub); got != c.want {
+			t.Errorf("%q sub=%v: outcome %q, want %q", c.text, c.sub, got, c.want)
+		}
+	}
+	if n := e.poolCount(t); n != 0 {
+		t.Fatalf("pool has %d members after rejections", n)
+	}
+	// A rejected delivery is consumed: redelivering it does nothing even if
+	// it would now be accepted.
+	if got := e.chat(t, "r0", "u1", "!twgold Norinn", true); got != app.OutcomeDuplicate {
+		t.Fatalf("redelivery outcome %q", got)
+	}
+	if len(e.events(t, app.PoolStream("u1"))) != 0 {
+		t.Fatal("a rejected enrollment wrote an event")
+	}
+}
+
+func testChatDedupe(t *testing.T, e *env) {
+	e.chat(t, "d1", "u1", "!twgold Norinn", true)
+	if got := e.chat(t, "d1", "u1", "!twgold Other", true); got != app.OutcomeDuplicate {
+		t.Fatalf("outcome %q, want duplicate", got)
+	}
+	if name, _ := e.member(t, "u1"); name != "Norinn" {
+		t.Fatalf("a redelivery changed the name to %q", name)
+	}
+	// Without a delivery id the chat message id dedupes.
+	out, err := e.svc.HandleChatMessage(e.ctx, app.ChatMessage{MessageID: "m-x", Viewer: sub("u2", "x"), Text: "!twgold Thrall", IsSubscriber: true})
+	if err != nil || out != app.OutcomeEnrolled {
+		t.Fatalf("first: %q %v", out, err)
+	}
+	out, err = e.svc.HandleChatMessage(e.ctx, app.ChatMessage{MessageID: "m-x", Viewer: sub("u2", "x"), Text: "!twgold Jaina", IsSubscriber: true})
+	if err != nil || out != app.OutcomeDuplicate {
+		t.Fatalf("second: %q %v", out, err)
+	}
+	// Other EventSub deliveries share the same record.
+	fresh, err := e.svc.RecordDelivery(e.ctx, "v1", "webhook_callback_verification")
+	if err != nil || !fresh {
+		t.Fatalf("first verification: %v %v", fresh, err)
+	}
+	if fresh, _ := e.svc.RecordDelivery(e.ctx, "v1", "webhook_callback_verification"); fresh {
+		t.Fatal("a redelivered verification counted as fresh")
+	}
+}
+
+func testRename(t *testing.T, e *env) {
+	e.chat(t, "d1", "u1", "!twgold Norinn", true)
+	if got := e.chat(t, "d2", "u2", "!twgold NORINN", true); got != app.Rejected(mgm.CodeCharacterNameTakenInPool) {
+		t.Fatalf("case-insensitive clash: %q", got)
+	}
+	if got := e.chat(t, "d3", "u1", "!twgold Тралл", true); got != app.OutcomeEnrolled {
+		t.Fatalf("rename: %q", got)
+	}
+	// The old name is free again.
+	if got := e.chat(t, "d4", "u2", "!twgold norinn", true); got != app.OutcomeEnrolled {
+		t.Fatalf("freed name: %q", got)
+	}
+	if got := e.chat(t, "d5", "u3", "!twgold ТРАЛЛ", true); got != app.Rejected(mgm.CodeCharacterNameTakenInPool) {
+		t.Fatalf("Cyrillic clash: %q", got)
+	}
+	// The same viewer repeating the same name changes nothing.
+	if got := e.chat(t, "d6", "u1", "!twgold Тралл", true); got != app.OutcomeEnrolled {
+		t.Fatalf("repeat: %q", got)
+	}
+	evs := e.events(t, app.PoolStream("u1"))
+	if len(evs) != 2 || evs[1].Type != app.EventPoolNameChanged || evs[1].Version != 2 {
+		t.Fatalf("events = %+v", evs)
+	}
+	if d := decode(t, evs[1].Data); d["previousName"] != "Norinn" || d["characterName"] != "Тралл" {
+		t.Fatalf("rename event data %s", evs[1].Data)
+	}
+	if n := e.poolCount(t); n != 2 {
+		t.Fatalf("pool count %d, want 2", n)
+	}
+}
+
+func testWrongChannel(t *testing.T, e *env) {
+	out, err := e.svc.HandleChatMessage(e.ctx, app.ChatMessage{DeliveryID: "w1", BroadcasterID: "other", Viewer: sub("u1", "x"), Text: "!twgold Norinn", IsSubscriber: true})
+	if err != nil || out != app.OutcomeWrongChannel {
+		t.Fatalf("outcome %q %v", out, err)
+	}
+	if e.poolCount(t) != 0 {
+		t.Fatal("another channel's message enrolled a viewer")
+	}
+}
+
+func testPayoutRules(t *testing.T, e *env) {
+	if err := e.insertPayout(t, payoutID(1), "u1", mgm.PayoutPending); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.chat(t, "d1", "u1", "!twgold Norinn", true); got != app.Rejected(mgm.CodeActivePayoutExists) {
+		t.Fatalf("active payout: %q", got)
+	}
+	// 9 Sent payouts = 9,000 g: one more 1,000 g fits exactly under the cap.
+	for i := 0; i < 9; i++ {
+		if err := e.insertPayout(t, payoutID(100+i), "u2", mgm.PayoutSent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.chat(t, "d2", "u2", "!twgold Jaina", true); got != app.OutcomeEnrolled {
+		t.Fatalf("9,000 g sent: %q", got)
+	}
+	if err := e.insertPayout(t, payoutID(200), "u2", mgm.PayoutSent); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.chat(t, "d3", "u2", "!twgold Thrall", true); got != app.Rejected(mgm.CodeLifetimeCapReached) {
+		t.Fatalf("10,000 g sent: %q", got)
+	}
+	// Failed, Cancelled and Expired payouts do not count.
+	for i, st := range []mgm.PayoutStatus{mgm.PayoutFailed, mgm.PayoutCancelled, mgm.PayoutExpired} {
+		if err := e.insertPayout(t, payoutID(300+i), "u3", st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.chat(t, "d4", "u3", "!twgold Arthas", true); got != app.OutcomeEnrolled {
+		t.Fatalf("terminal payouts only: %q", got)
+	}
+}
+
+func alwaysSub(context.Context, string) (bool, error) { return true, nil }
+func neverSub(context.Context, string) (bool, error)  { return false, nil }
+
+func testClaimIdempotency(t *testing.T, e *env) {
+	r, err := e.svc.Claim(e.ctx, sub("u1", "One"), "  Norinn ", "req-1", alwaysSub)
+	if err != nil || !r.Created || r.CharacterName != "Norinn" || r.EnrollmentRequestID != "req-1" {
+		t.Fatalf("first claim: %+v %v", r, err)
+	}
+	// The same viewer repeating the id gets the stored result, even after renaming.
+	e.chat(t, "d1", "u1", "!twgold Jaina", true)
+	r, err = e.svc.Claim(e.ctx, sub("u1", "One"), "Whatever", "req-1", neverSub)
+	if err != nil || r.Created || r.CharacterName != "Norinn" {
+		t.Fatalf("repeat: %+v %v", r, err)
+	}
+	if name, _ := e.member(t, "u1"); name != "Jaina" {
+		t.Fatalf("a repeated claim changed the pool: %q", name)
+	}
+	_, err = e.svc.Claim(e.ctx, sub("u2", "Two"), "Thrall", "req-1", alwaysSub)
+	if mgm.ErrorCode(err) != mgm.CodeDuplicateEnrollment {
+		t.Fatalf("other viewer, same id: %v", err)
+	}
+	// A rejected claim does not keep its id: a corrected retry is evaluated afresh.
+	if _, err := e.svc.Claim(e.ctx, sub("u2", "Two"), "Jaina", "req-2", alwaysSub); mgm.ErrorCode(err) != mgm.CodeCharacterNameTakenInPool {
+		t.Fatalf("taken: %v", err)
+	}
+	r, err = e.svc.Claim(e.ctx, sub("u2", "Two"), "Thrall", "req-2", alwaysSub)
+	if err != nil || !r.Created {
+		t.Fatalf("retry after rejection: %+v %v", r, err)
+	}
+	evs := e.events(t, app.PoolStream("u2"))
+	if len(evs) != 1 || decode(t, evs[0].Data)["enrollmentRequestId"] != "req-2" {
+		t.Fatalf("claim events %+v", evs)
+	}
+}
+
+func testClaimErrors(t *testing.T, e *env) {
+	e.chat(t, "d1", "owner", "!twgold Taken", true)
+	if err := e.insertPayout(t, payoutID(1), "busy", mgm.PayoutInProgress); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		user, name, id string
+		subCheck       app.SubscriberCheck
+		want           mgm.Code
+	}{
+		{"u1", "Norinn", "", alwaysSub, mgm.CodeInvalidPayload},
+		{"u1", "Norinn", "a1", neverSub, mgm.CodeNotSubscriber},
+		{"u1", "1bad", "a2", neverSub, mgm.CodeNotSubscriber}, // subscriber is checked before the name
+		{"u1", "1bad", "a3", alwaysSub, mgm.CodeInvalidCharacterName},
+		{"busy", "Busy", "a4", alwaysSub, mgm.CodeActivePayoutExists},
+		{"u1", "taken", "a5", alwaysSub, mgm.CodeCharacterNameTakenInPool},
+	}
+	for _, c := range cases {
+		_, err := e.svc.Claim(e.ctx, sub(c.user, c.user), c.name, c.id, c.subCheck)
+		if got := mgm.ErrorCode(err); got != c.want {
+			t.Errorf("claim(%s,%q,%q): %v, want %s", c.user, c.name, c.id, err, c.want)
+		}
+	}
+}
+
+func testConcurrentSameName(t *testing.T, e *env) {
+	const n = 50
+	var wg sync.WaitGroup
+	outcomes := make([]app.Outcome, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			// Half by chat, half by the panel, in varying letter case.
+			name := "Norinn"
+			if i%3 == 0 {
+				name = "NORINN"
+			}
+			user := sub(fmt.Sprintf("racer-%d", i), "R")
+			if i%2 == 0 {
+				outcomes[i], errs[i] = e.svc.HandleChatMessage(e.ctx, app.ChatMessage{
+					DeliveryID: fmt.Sprintf("race-%d", i), Viewer: user, Text: "!twgold " + name, IsSubscriber: true})
+				return
+			}
+			_, errs[i] = e.svc.Claim(e.ctx, user, name, fmt.Sprintf("claim-%d", i), alwaysSub)
+			if errs[i] == nil {
+				outcomes[i] = app.OutcomeEnrolled
+			} else if code := mgm.ErrorCode(errs[i]); code != mgm.CodeInternal {
+				outcomes[i], errs[i] = app.Rejected(code), nil
+			}
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	wins := 0
+	for i := 0; i < n; i++ {
+		if errs[i] != nil {
+			t.Fatalf("racer %d: unexpected error %v", i, errs[i])
+		}
+		switch outcomes[i] {
+		case app.OutcomeEnrolled:
+			wins++
+		case app.Rejected(mgm.CodeCharacterNameTakenInPool):
+		default:
+			t.Fatalf("racer %d: outcome %q", i, outcomes[i])
+		}
+	}
+	if wins != 1 || e.poolCount(t) != 1 {
+		t.Fatalf("%d winners, pool %d; want exactly 1", wins, e.poolCount(t))
+	}
+}
+
+func testConcurrentRedelivery(t *testing.T, e *env) {
+	const n = 20
+	var wg sync.WaitGroup
+	var enrolled, dup atomic.Int32
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := e.svc.HandleChatMessage(e.ctx, app.ChatMessage{
+				DeliveryID: "same-delivery", Viewer: sub("u1", "x"), Text: "!twgold Norinn", IsSubscriber: true})
+			if err != nil {
+				t.Errorf("redelivery: %v", err)
+			}
+			switch out {
+			case app.OutcomeEnrolled:
+				enrolled.Add(1)
+			case app.OutcomeDuplicate:
+				dup.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if enrolled.Load() != 1 || dup.Load() != n-1 {
+		t.Fatalf("enrolled %d, duplicate %d", enrolled.Load(), dup.Load())
+	}
+	if evs := e.events(t, app.PoolStream("u1")); len(evs) != 1 {
+		t.Fatalf("%d pool events, want 1", len(evs))
+	}
+}
+
+func testConcurrentClaimSameID(t *testing.T, e *env) {
+	const n = 10
+	var wg sync.WaitGroup
+	codes := make([]mgm.Code, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, err := e.svc.Claim(e.ctx, sub(fmt.Sprintf("v%d", i), "x"), fmt.Sprintf("Name%c", 'a'+i), "shared-id", alwaysSub)
+			if err == nil {
+				codes[i] = "ok"
+			} else {
+				codes[i] = mgm.ErrorCode(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	ok := 0
+	for i, c := range codes {
+		switch c {
+		case "ok":
+			ok++
+		case mgm.CodeDuplicateEnrollment:
+		default:
+			t.Fatalf("claimer %d: %s", i, c)
+		}
+	}
+	if ok != 1 || e.poolCount(t) != 1 {
+		t.Fatalf("%d claims succeeded, pool %d; want 1", ok, e.poolCount(t))
+	}
+}
+
+func testConstraints(t *testing.T, e *env) {
+	// Writes below bypass the rules on purpose: the database must refuse them anyway.
+	if err := e.insertPayout(t, payoutID(1), "u1", mgm.PayoutPending); err != nil {
+		t.Fatal(err)
+	}
+	err := e.insertPayout(t, payoutID(2), "u1", mgm.PayoutInProgress)
+	if name, ok := e.db.UniqueViolation(err); !ok || name != store.UniqueActivePayout {
+		t.Fatalf("second active payout: %v (%q)", err, name)
+	}
+	if err := e.insertPayout(t, payoutID(3), "u1", mgm.PayoutSent); err != nil {
+		t.Fatalf("a terminal payout beside an active one: %v", err)
+	}
+	err = e.db.InTx(e.ctx, func(tx *store.Tx) error {
+		for i, u := range []string{"a", "b"} {
+			if err := tx.InsertPayout(e.ctx, mgm.Payout{ID: payoutID(10 + i), TwitchUserID: u, TwitchDisplayName: u,
+				CharacterName: "X", GoldAmount: 1000, EnrollmentRequestID: "spin:" + u, Status: mgm.PayoutPending,
+				CreatedAt: T0, UpdatedAt: T0, SpinCycleID: "20000000-0000-4000-8000-000000000001"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if name, ok := e.db.UniqueViolation(err); !ok || name != store.UniquePayoutSpinCycle {
+		t.Fatalf("two payouts for one cycle: %v (%q)", err, name)
+	}
+	err = e.db.InTx(e.ctx, func(tx *store.Tx) error {
+		if err := tx.PutPoolEntry(e.ctx, mgm.PoolEntry{TwitchUserID: "p1", TwitchDisplayName: "p", CharacterName: "Norinn", EnrolledAt: T0}); err != nil {
+			return err
+		}
+		return tx.PutPoolEntry(e.ctx, mgm.PoolEntry{TwitchUserID: "p2", TwitchDisplayName: "p", CharacterName: "nORINN", EnrolledAt: T0})
+	})
+	if name, ok := e.db.UniqueViolation(err); !ok || name != store.UniquePoolName {
+		t.Fatalf("one name twice in the pool: %v (%q)", err, name)
+	}
+	err = e.insertPayout(t, payoutID(20), "u9", mgm.PayoutStatus("Bogus"))
+	if err == nil {
+		t.Fatal("an unknown payout status was stored")
+	}
+}
+
+func testEvents(t *testing.T, e *env) {
+	err := e.db.InTx(e.ctx, func(tx *store.Tx) error {
+		for i := 0; i < 3; i++ {
+			if err := tx.AppendEvent(e.ctx, "s1", "Thing", map[string]any{"n": i, "name": "Тралл"}, T0.Add(time.Duration(i)*time.Second)); err != nil {
+				return err
+			}
+		}
+		return tx.AppendEvent(e.ctx, "s2", "Other", nil, T0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := e.events(t, "s1")
+	if len(evs) != 3 {
+		t.Fatalf("%d events", len(evs))
+	}
+	for i, ev := range evs {
+		var d struct {
+			N    int    `json:"n"`
+			Name string `json:"name"`
+		}
+		if err := json.Unmarshal(ev.Data, &d); err != nil || ev.Version != i+1 || d.N != i || d.Name != "Тралл" {
+			t.Fatalf("event %d: %+v %s %v", i, ev, ev.Data, err)
+		}
+	}
+	if evs := e.events(t, "s2"); len(evs) != 1 || string(compact(evs[0].Data)) != "{}" {
+		t.Fatalf("nil data event: %+v", evs)
+	}
+	for _, q := range []string{`UPDATE events SET type = 'X'`, `DELETE FROM events`} {
+		_, err := e.db.SQL().ExecContext(e.ctx, q)
+		if err == nil || !contains(err.Error(), "append-only") {
+			t.Fatalf("%s: %v, want an append-only refusal", q, err)
+		}
+	}
+}
+
+func testTimestamps(t *testing.T, e *env) {
+	at := time.Date(2026, 4, 6, 12, 1, 23, 456_789_000, time.FixedZone("X", 3*3600))
+	accepted := at.Add(time.Minute)
+	err := e.db.InTx(e.ctx, func(tx *store.Tx) error {
+		return tx.InsertPayout(e.ctx, mgm.Payout{ID: payoutID(1), TwitchUserID: "u", TwitchDisplayName: "Дисплей",
+			CharacterName: "Ёжик", GoldAmount: 1000, EnrollmentRequestID: "e", Status: mgm.PayoutPending,
+			CreatedAt: at, UpdatedAt: at, AcceptedAt: &accepted})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p mgm.Payout
+	_ = e.db.Read(e.ctx, func(tx *store.Tx) error { p, err = tx.Payout(e.ctx, payoutID(1)); return err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.Truncate(at)
+	if !p.CreatedAt.Equal(want) || p.CreatedAt.Location() != time.UTC || p.AcceptedAt == nil || !p.AcceptedAt.Equal(store.Truncate(accepted)) {
+		t.Fatalf("times: created %v accepted %v, want %v", p.CreatedAt, p.AcceptedAt, want)
+	}
+	if p.CharacterName != "Ёжик" || p.TwitchDisplayName != "Дисплей" || p.Status != mgm.PayoutPending || p.SpinCycleID != "" {
+		t.Fatalf("payout %+v", p)
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func decode(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("event data %s: %v", b, err)
+	}
+	return m
+}
+
+func compact(b []byte) []byte {
+	var m any
+	if json.Unmarshal(b, &m) != nil {
+		return b
+	}
+	out, _ := json.Marshal(m)
+	return out
+}

@@ -1,0 +1,128 @@
+// Package postgres opens the shared store on PostgreSQL through pgx. Several
+// EBS processes may use one database: the constraints, transactions and
+// advisory locks here are what make them behave as one.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/mimirons-goldomatic/mgm/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Open connects with a pgx connection string (URL or keyword/value) and migrates.
+func Open(ctx context.Context, dsn string) (*store.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx errors may quote the connection string; never echo a password.
+		return nil, errors.New("invalid PostgreSQL connection string")
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 5 * time.Second
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(10)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL at %s:%d: %w", cfg.Host, cfg.Port, redact(err))
+	}
+	s, err := store.Open(ctx, db, dialect{})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// redact drops everything but the PostgreSQL error code and message.
+func redact(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s (SQLSTATE %s)", pe.Message, pe.Code)
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return errors.New("connection refused or unreachable")
+	}
+	return err
+}
+
+type dialect struct{}
+
+func (dialect) Name() string { return "postgres" }
+
+func (dialect) Migrations() fs.FS {
+	sub, _ := fs.Sub(migrations, "migrations")
+	return sub
+}
+
+func (dialect) Time(t time.Time) any { return t.UTC().Truncate(time.Millisecond) }
+
+// Rebind turns '?' placeholders into PostgreSQL's $1, $2, …
+func (dialect) Rebind(q string) string {
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// LockKeys takes transaction-scoped advisory locks, in a fixed order so that
+// two transactions locking overlapping keys cannot deadlock.
+func (dialect) LockKeys(ctx context.Context, tx *sql.Tx, keys ...string) error {
+	sorted := append([]string(nil), keys...)
+	slices.Sort(sorted)
+	for _, k := range sorted {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, k); err != nil {
+			return fmt.Errorf("lock %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// migrationLockID is an arbitrary constant naming the "migrating" advisory lock.
+const migrationLockID = 0x4d474d2d6d6967 // "MGM-mig"
+
+func (dialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), error) {
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLockID)); err != nil {
+		return nil, err
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, int64(migrationLockID))
+	}, nil
+}
+
+func (dialect) UniqueViolation(err error) (string, bool) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return pe.ConstraintName, true
+	}
+	return "", false
+}

@@ -1,0 +1,60 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mimirons-goldomatic/mgm/internal/conformance"
+	"github.com/mimirons-goldomatic/mgm/internal/postgres"
+	"github.com/mimirons-goldomatic/mgm/internal/postgres/pgtest"
+	"github.com/mimirons-goldomatic/mgm/internal/store"
+)
+
+func open(t *testing.T) *store.DB {
+	db, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestConformance(t *testing.T) { conformance.Run(t, open) }
+
+// Replicas start together and migrate one database: the migration lock makes
+// them take turns, and the schema ends up applied exactly once.
+func TestConcurrentMigrations(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 5)
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			db, err := postgres.Open(context.Background(), dsn)
+			if err == nil {
+				err = db.Ready(context.Background())
+				db.Close()
+			}
+			errs[i] = err
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("replica %d: %v", i, err)
+		}
+	}
+}
+
+func TestBadConnectionStringDoesNotLeakPassword(t *testing.T) {
+	_, err := postgres.Open(context.Background(), "postgres://u:s3cr3t-pw@127.0.0.1:1/db?sslmode=disable&connect_timeout=1")
+	if err == nil {
+		t.Fatal("connected to a closed port")
+	}
+	if strings.Contains(err.Error(), "s3cr3t-pw") {
+		t.Fatalf("error leaks the password: %v", err)
+	}
+}

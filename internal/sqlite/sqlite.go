@@ -1,0 +1,104 @@
+// Package sqlite opens the embedded store: a single SQLite file through the
+// pure-Go modernc.org/sqlite driver, so the EBS needs no cgo and no server.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/mimirons-goldomatic/mgm/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// FileName is the database file inside the data folder.
+const FileName = "mgm.db"
+
+// Open opens (creating if needed) the database at path and migrates it.
+//
+// Every transaction starts with BEGIN IMMEDIATE, taking SQLite's single write
+// lock up front: concurrent requests queue on busy_timeout instead of failing
+// with SQLITE_BUSY half-way, and each transaction sees a stable database, which
+// is what makes check-then-write sequences safe on this engine.
+func Open(ctx context.Context, path string) (*store.DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	// One writer at a time is SQLite's model; a small pool still lets reads
+	// overlap with a write under WAL.
+	db.SetMaxOpenConns(4)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s, err := store.Open(ctx, db, dialect{})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+type dialect struct{}
+
+func (dialect) Name() string                                       { return "sqlite" }
+func (dialect) Rebind(q string) string                             { return q }
+func (dialect) Migrations() fs.FS                                  { sub, _ := fs.Sub(migrations, "migrations"); return sub }
+func (dialect) Time(t time.Time) any                               { return t.UTC().Format(store.TimeFormat) }
+func (dialect) LockKeys(context.Context, *sql.Tx, ...string) error { return nil }
+
+// LockMigrations: BEGIN IMMEDIATE in each migration already excludes other
+// writers, and one SQLite file has one EBS process.
+func (dialect) LockMigrations(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
+
+func (dialect) UniqueViolation(err error) (string, bool) {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return "", false
+	}
+	if se.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE && se.Code() != sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+		return "", false
+	}
+	// SQLite names the columns ("UNIQUE constraint failed: pool.name_key"),
+	// not the index, so translate to the index names the store uses.
+	msg := se.Error()
+	if i := strings.LastIndex(msg, "failed: "); i >= 0 {
+		cols := strings.TrimSpace(msg[i+len("failed: "):])
+		if j := strings.LastIndex(cols, " ("); j >= 0 { // the driver appends " (2067)"
+			cols = cols[:j]
+		}
+		if name, ok := uniqueIndexByColumns[cols]; ok {
+			return name, true
+		}
+		return cols, true
+	}
+	return msg, true
+}
+
+var uniqueIndexByColumns = map[string]string{
+	"pool.name_key":                    store.UniquePoolName,
+	"payouts.twitch_user_id":           store.UniqueActivePayout,
+	"payouts.spin_cycle_id":            store.UniquePayoutSpinCycle,
+	"payouts.enrollment_request_id":    store.UniquePayoutEnrollmentID,
+	"events.stream_id, events.version": store.UniqueEventVersion,
+}

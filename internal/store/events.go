@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Event is one entry of the append-only audit log.
+type Event struct {
+	StreamID string
+	Version  int
+	Type     string
+	Data     json.RawMessage
+	At       time.Time
+}
+
+// AppendEvent adds an event at the end of its stream. The (stream, version)
+// key makes a lost or interleaved append impossible: two writers cannot both
+// take the same version.
+func (tx *Tx) AppendEvent(ctx context.Context, streamID, eventType string, data any, at time.Time) error {
+	if data == nil {
+		data = struct{}{}
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", eventType, err)
+	}
+	_, err = tx.exec(ctx, `INSERT INTO events (stream_id, version, type, data, at)
+		VALUES (?, (SELECT COALESCE(MAX(version), 0) + 1 FROM events WHERE stream_id = ?), ?, ?, ?)`,
+		streamID, streamID, eventType, string(b), tx.d.Time(at))
+	if err != nil {
+		return fmt.Errorf("append %s event: %w", eventType, err)
+	}
+	return nil
+}
+
+// Events returns a stream's events, oldest first.
+func (tx *Tx) Events(ctx context.Context, streamID string) ([]Event, error) {
+	rows, err := tx.query(ctx, `SELECT stream_id, version, type, data, at FROM events
+		WHERE stream_id = ? ORDER BY version`, streamID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var data string
+		var at Time
+		if err := rows.Scan(&e.StreamID, &e.Version, &e.Type, &data, &at); err != nil {
+			return nil, err
+		}
+		e.Data, e.At = json.RawMessage(data), at.Time
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+)
+
+const payoutColumns = `id, twitch_user_id, twitch_display_name, character_name, gold_amount, enrollment_request_id,
+	status, created_at, updated_at, accepted_at, spin_cycle_id, reward_announced`
+
+func scanPayout(row interface{ Scan(...any) error }) (mgm.Payout, error) {
+	var p mgm.Payout
+	var created, updated Time
+	var accepted NullTime
+	var cycle sql.NullString
+	var status string
+	err := row.Scan(&p.ID, &p.TwitchUserID, &p.TwitchDisplayName, &p.CharacterName, &p.GoldAmount,
+		&p.EnrollmentRequestID, &status, &created, &updated, &accepted, &cycle, &p.IsRewardSentAnnouncedToChat)
+	if err != nil {
+		return mgm.Payout{}, err
+	}
+	p.Status = mgm.PayoutStatus(status)
+	p.CreatedAt, p.UpdatedAt, p.AcceptedAt = created.Time, updated.Time, accepted.Ptr()
+	p.SpinCycleID = cycle.String
+	return p, nil
+}
+
+// InsertPayout stores a new payout. The database refuses a second active
+// payout for one viewer, a reused enrollment request id and a second payout
+// for one spin cycle.
+func (tx *Tx) InsertPayout(ctx context.Context, p mgm.Payout) error {
+	var cycle any
+	if p.SpinCycleID != "" {
+		cycle = p.SpinCycleID
+	}
+	_, err := tx.exec(ctx, `INSERT INTO payouts (id, twitch_user_id, twitch_display_name, character_name, gold_amount,
+		enrollment_request_id, status, created_at, updated_at, accepted_at, spin_cycle_id, reward_announced)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.ID, p.TwitchUserID, p.TwitchDisplayName, p.CharacterName, p.GoldAmount, p.EnrollmentRequestID,
+		string(p.Status), tx.d.Time(p.CreatedAt), tx.d.Time(p.UpdatedAt), tx.nullTime(p.AcceptedAt), cycle,
+		p.IsRewardSentAnnouncedToChat)
+	return err
+}
+
+// Payout returns one payout, or ErrNotFound.
+func (tx *Tx) Payout(ctx context.Context, id string) (mgm.Payout, error) {
+	p, err := scanPayout(tx.queryRow(ctx, `SELECT `+payoutColumns+` FROM payouts WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return mgm.Payout{}, ErrNotFound
+	}
+	return p, err
+}
+
+// ViewerGold sums a viewer's payouts that count against the lifetime cap (Sent
+// and active) and says whether one of them is active.
+func (tx *Tx) ViewerGold(ctx context.Context, twitchUserID string) (hasActive bool, committed int64, err error) {
+	var active int
+	err = tx.queryRow(ctx, `SELECT
+			COUNT(CASE WHEN status IN ('Pending', 'InProgress') THEN 1 END),
+			COALESCE(SUM(CASE WHEN status IN ('Pending', 'InProgress', 'Sent') THEN gold_amount ELSE 0 END), 0)
+		FROM payouts WHERE twitch_user_id = ?`, twitchUserID).Scan(&active, &committed)
+	return active > 0, committed, err
+}
+
+// LatestPayout returns the viewer's newest payout whatever its status, or ErrNotFound.
+func (tx *Tx) LatestPayout(ctx context.Context, twitchUserID string) (mgm.Payout, error) {
+	p, err := scanPayout(tx.queryRow(ctx, `SELECT `+payoutColumns+` FROM payouts
+		WHERE twitch_user_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`, twitchUserID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return mgm.Payout{}, ErrNotFound
+	}
+	return p, err
+}
+
+// PayoutsByStatus lists payouts with any of the statuses, oldest first.
+func (tx *Tx) PayoutsByStatus(ctx context.Context, statuses ...mgm.PayoutStatus) ([]mgm.Payout, error) {
+	if len(statuses) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(statuses))
+	for i, s := range statuses {
+		args[i] = string(s)
+	}
+	rows, err := tx.query(ctx, `SELECT `+payoutColumns+` FROM payouts
+		WHERE status IN (`+placeholders(len(statuses))+`) ORDER BY created_at, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []mgm.Payout
+	for rows.Next() {
+		p, err := scanPayout(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

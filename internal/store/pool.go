@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+)
+
+const poolColumns = `twitch_user_id, twitch_display_name, character_name, enrolled_at`
+
+func scanPoolEntry(row interface{ Scan(...any) error }) (mgm.PoolEntry, error) {
+	var e mgm.PoolEntry
+	var at Time
+	if err := row.Scan(&e.TwitchUserID, &e.TwitchDisplayName, &e.CharacterName, &at); err != nil {
+		return mgm.PoolEntry{}, err
+	}
+	e.EnrolledAt = at.Time
+	return e, nil
+}
+
+// PoolEntry returns the viewer's pool row, or ErrNotFound.
+func (tx *Tx) PoolEntry(ctx context.Context, twitchUserID string) (mgm.PoolEntry, error) {
+	e, err := scanPoolEntry(tx.queryRow(ctx, `SELECT `+poolColumns+` FROM pool WHERE twitch_user_id = ?`, twitchUserID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return mgm.PoolEntry{}, ErrNotFound
+	}
+	return e, err
+}
+
+// PoolNameHolder returns the Twitch user id holding a character name (by its
+// case-folded key), or "" when the name is free.
+func (tx *Tx) PoolNameHolder(ctx context.Context, nameKey string) (string, error) {
+	var id string
+	err := tx.queryRow(ctx, `SELECT twitch_user_id FROM pool WHERE name_key = ?`, nameKey).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+// PutPoolEntry inserts the viewer's pool row or replaces their name. The
+// unique index on name_key makes a name held twice impossible whatever the caller checked.
+func (tx *Tx) PutPoolEntry(ctx context.Context, e mgm.PoolEntry) error {
+	_, err := tx.exec(ctx, `INSERT INTO pool (twitch_user_id, twitch_display_name, character_name, name_key, enrolled_at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (twitch_user_id) DO UPDATE SET
+			twitch_display_name = excluded.twitch_display_name,
+			character_name = excluded.character_name,
+			name_key = excluded.name_key,
+			enrolled_at = excluded.enrolled_at`,
+		e.TwitchUserID, e.TwitchDisplayName, e.CharacterName, mgm.NameKey(e.CharacterName), tx.d.Time(e.EnrolledAt))
+	return err
+}
+
+// DeletePoolEntry removes the viewer from the pool; it reports whether a row existed.
+func (tx *Tx) DeletePoolEntry(ctx context.Context, twitchUserID string) (bool, error) {
+	res, err := tx.exec(ctx, `DELETE FROM pool WHERE twitch_user_id = ?`, twitchUserID)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// PoolEntries lists the pool in enrollment order.
+func (tx *Tx) PoolEntries(ctx context.Context) ([]mgm.PoolEntry, error) {
+	rows, err := tx.query(ctx, `SELECT `+poolColumns+` FROM pool ORDER BY enrolled_at, twitch_user_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []mgm.PoolEntry
+	for rows.Next() {
+		e, err := scanPoolEntry(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// PoolCount counts pool members.
+func (tx *Tx) PoolCount(ctx context.Context) (int, error) {
+	var n int
+	err := tx.queryRow(ctx, `SELECT COUNT(*) FROM pool`).Scan(&n)
+	return n, err
+}
+
+// MarkMessageProcessed records an EventSub message id. It reports false when
+// the id was already recorded: Twitch redelivers, and a redelivery must do nothing.
+func (tx *Tx) MarkMessageProcessed(ctx context.Context, messageID, messageType string, at time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `INSERT INTO eventsub_messages (message_id, message_type, processed_at)
+		VALUES (?, ?, ?) ON CONFLICT (message_id) DO NOTHING`, messageID, messageType, tx.d.Time(at))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// PruneMessages forgets EventSub message ids processed before the cutoff.
+func (tx *Tx) PruneMessages(ctx context.Context, before time.Time) (int64, error) {
+	res, err := tx.exec(ctx, `DELETE FROM eventsub_messages WHERE processed_at < ?`, tx.d.Time(before))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// EnrollmentRecord is the stored outcome of a panel enrollment, keyed by the
+// client's enrollmentRequestId so that retries return the same answer.
+type EnrollmentRecord struct {
+	EnrollmentRequestID string
+	TwitchUserID        string
+	CharacterName       string
+	CreatedAt           time.Time
+}
+
+// ClaimEnrollmentRequest records an enrollment request id. When the id is
+// already taken it returns false and the stored record. Concurrent claims of
+// one id wait for each other on the primary key, so exactly one wins.
+func (tx *Tx) ClaimEnrollmentRequest(ctx context.Context, r EnrollmentRecord) (bool, EnrollmentRecord, error) {
+	res, err := tx.exec(ctx, `INSERT INTO enrollment_requests (enrollment_request_id, twitch_user_id, character_name, created_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (enrollment_request_id) DO NOTHING`,
+		r.EnrollmentRequestID, r.TwitchUserID, r.CharacterName, tx.d.Time(r.CreatedAt))
+	if err != nil {
+		return false, EnrollmentRecord{}, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return n == 1, r, err
+	}
+	var stored EnrollmentRecord
+	var at Time
+	err = tx.queryRow(ctx, `SELECT enrollment_request_id, twitch_user_id, character_name, created_at
+		FROM enrollment_requests WHERE enrollment_request_id = ?`, r.EnrollmentRequestID).
+		Scan(&stored.EnrollmentRequestID, &stored.TwitchUserID, &stored.CharacterName, &at)
+	stored.CreatedAt = at.Time
+	return false, stored, err
+}
+
+// SetEnrollmentRequestName fixes the name stored with a claimed request once
+// the name has been validated and trimmed.
+func (tx *Tx) SetEnrollmentRequestName(ctx context.Context, id, name string) error {
+	_, err := tx.exec(ctx, `UPDATE enrollment_requests SET character_name = ? WHERE enrollment_request_id = ?`, name, id)
+	return err
+}
+
+// EnrollmentRequest returns a stored enrollment request, or ErrNotFound.
+func (tx *Tx) EnrollmentRequest(ctx context.Context, id string) (EnrollmentRecord, error) {
+	var r EnrollmentRecord
+	var at Time
+	err := tx.queryRow(ctx, `SELECT enrollment_request_id, twitch_user_id, character_name, created_at
+		FROM enrollment_requests WHERE enrollment_request_id = ?`, id).
+		Scan(&r.EnrollmentRequestID, &r.TwitchUserID, &r.CharacterName, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return EnrollmentRecord{}, ErrNotFound
+	}
+	r.CreatedAt = at.Time
+	return r, err
+}

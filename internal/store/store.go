@@ -1,0 +1,224 @@
+// Package store is the database layer shared by the SQLite and PostgreSQL
+// backends: plain SQL over database/sql, with the few differences between the
+// two engines behind a Dialect. Keeping one copy of every query means both
+// backends cannot drift apart; the conformance suite in storetest holds them to it.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+)
+
+// Dialect is what differs between database engines.
+type Dialect interface {
+	// Name is "sqlite" or "postgres".
+	Name() string
+	// Rebind rewrites the '?' placeholders the queries are written with.
+	Rebind(query string) string
+	// Time converts a timestamp into the value the engine stores.
+	Time(t time.Time) any
+	// LockKeys serialises transactions that touch the same logical keys (a
+	// viewer, a character name) until the transaction ends. Engines that
+	// already serialise all writers may do nothing.
+	LockKeys(ctx context.Context, tx *sql.Tx, keys ...string) error
+	// UniqueViolation reports the name of the unique constraint or index that
+	// err violated, if it is such an error.
+	UniqueViolation(err error) (constraint string, ok bool)
+	// Migrations holds NNNN_name.sql files applied in order.
+	Migrations() fs.FS
+	// LockMigrations keeps concurrent processes from migrating at once; the
+	// returned func releases the lock.
+	LockMigrations(ctx context.Context, conn *sql.Conn) (func(), error)
+}
+
+// DB is an open store.
+type DB struct {
+	sql *sql.DB
+	d   Dialect
+}
+
+// Open wraps an open database handle and applies pending migrations.
+func Open(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
+	s := &DB{sql: db, d: d}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect names the engine ("sqlite", "postgres").
+func (db *DB) Dialect() string { return db.d.Name() }
+
+// SQL exposes the handle for engine-specific extras (LISTEN/NOTIFY) and tests.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Ready reports whether the database answers and the schema is current.
+func (db *DB) Ready(ctx context.Context) error {
+	var v int
+	err := db.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	if err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	want, err := latestMigration(db.d.Migrations())
+	if err != nil {
+		return err
+	}
+	if v < want {
+		return fmt.Errorf("schema at version %d, want %d", v, want)
+	}
+	return nil
+}
+
+// InTx runs fn in one transaction: committed when fn returns nil, rolled back
+// otherwise. Every state change and its audit event go through here together.
+func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
+	sqlTx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, d: db.d}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Read runs fn outside a transaction: each query stands alone. Reads that
+// need no consistency across queries use it so that, on SQLite, they do not
+// queue behind the single writer.
+func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
+	return fn(&Tx{tx: db.sql, d: db.d})
+}
+
+// querier is what a Tx runs its queries on: a transaction, or for Read the pool.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Tx is one open transaction (or, from Read, a series of standalone queries).
+type Tx struct {
+	tx querier
+	d  Dialect
+}
+
+func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(ctx, tx.d.Rebind(q), args...)
+}
+
+func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(ctx, tx.d.Rebind(q), args...)
+}
+
+func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.d.Rebind(q), args...)
+}
+
+// Lock serialises this transaction with any other that locks one of the same
+// keys. Keys are namespaced strings such as "viewer:123" or "name:norinn".
+func (tx *Tx) Lock(ctx context.Context, keys ...string) error {
+	sqlTx, ok := tx.tx.(*sql.Tx)
+	if !ok {
+		return errors.New("store: Lock outside a transaction")
+	}
+	return tx.d.LockKeys(ctx, sqlTx, keys...)
+}
+
+// UniqueViolation reports which unique constraint err violated, if any.
+func (db *DB) UniqueViolation(err error) (string, bool) { return db.d.UniqueViolation(err) }
+
+// ErrNotFound is returned by lookups that find nothing.
+var ErrNotFound = errors.New("not found")
+
+// Time is a timestamp column: the engines return time.Time (PostgreSQL) or
+// text (SQLite), and this reads either.
+type Time struct{ time.Time }
+
+// TimeFormat is how timestamps are stored as text: fixed width, UTC and
+// millisecond precision, so that text order is time order.
+const TimeFormat = "2006-01-02T15:04:05.000Z"
+
+// Scan implements sql.Scanner.
+func (t *Time) Scan(v any) error {
+	switch v := v.(type) {
+	case time.Time:
+		t.Time = v.UTC()
+		return nil
+	case string:
+		return t.parse(v)
+	case []byte:
+		return t.parse(string(v))
+	default:
+		return fmt.Errorf("store: cannot scan %T into a time", v)
+	}
+}
+
+func (t *Time) parse(s string) error {
+	p, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("store: bad timestamp %q: %w", s, err)
+	}
+	t.Time = p.UTC()
+	return nil
+}
+
+// NullTime is a nullable timestamp column.
+type NullTime struct {
+	Time  time.Time
+	Valid bool
+}
+
+// Scan implements sql.Scanner.
+func (t *NullTime) Scan(v any) error {
+	if v == nil {
+		t.Time, t.Valid = time.Time{}, false
+		return nil
+	}
+	var x Time
+	if err := x.Scan(v); err != nil {
+		return err
+	}
+	t.Time, t.Valid = x.Time, true
+	return nil
+}
+
+// Ptr returns the time or nil.
+func (t NullTime) Ptr() *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	tt := t.Time
+	return &tt
+}
+
+// Truncate rounds a timestamp to what the store keeps: UTC milliseconds.
+func Truncate(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+func (tx *Tx) nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return tx.d.Time(*t)
+}
+
+// The unique indexes the application reacts to, by their PostgreSQL names;
+// each dialect reports violations under these names.
+const (
+	UniquePoolName           = "pool_name_key"
+	UniqueActivePayout       = "payouts_one_active_per_viewer"
+	UniquePayoutSpinCycle    = "payouts_spin_cycle_id"
+	UniquePayoutEnrollmentID = "payouts_enrollment_request_id"
+	UniqueEventVersion       = "events_stream_id_version_key"
+)
