@@ -195,3 +195,25 @@ func (s *Service) PoolCount(ctx context.Context) (int, error) {
 	})
 	return n, err
 }
+
+// LatestPayout returns the viewer's newest payout, or store.ErrNotFound.
+func (s *Service) LatestPayout(ctx context.Context, twitchUserID string) (mgm.Payout, error) {
+	var p mgm.Payout
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		p, err = tx.LatestPayout(ctx, twitchUserID)
+		return err
+	})
+	return p, err
+}
+
+// PayoutsByStatus lists payouts with the given statuses, oldest first.
+func (s *Service) PayoutsByStatus(ctx context.Context, statuses ...mgm.PayoutStatus) ([]mgm.Payout, error) {
+	var ps []mgm.Payout
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		ps, err = tx.PayoutsByStatus(ctx, statuses...)
+		return err
+	})
+	return ps, err
+}

@@ -62,3 +62,10 @@ func Fingerprint(key string) string {
 	sum := sha256.Sum256([]byte(strings.TrimSpace(key)))
 	return hex.EncodeToString(sum[:])[:12]
 }
+
+// ConstantTimeEqual compares two secrets without leaking where they differ
+// or, through the digests, how long they are.
+func ConstantTimeEqual(a, b string) bool {
+	da, db := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(da[:], db[:]) == 1
+}

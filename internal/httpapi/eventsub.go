@@ -1,0 +1,126 @@
+package httpapi
+
+import (
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/mimirons-goldomatic/mgm/internal/app"
+	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+)
+
+// handleEventSub is Twitch's webhook. It must never answer 5xx for anything
+// Twitch sends (Twitch retries, then revokes the subscription), and it must
+// be quick: an enrollment is one small transaction.
+func (s *Server) handleEventSub(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, eventSubBodyLimit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.eventSubDone(w, r, "unknown", "too_large", mgm.Errorf(mgm.CodePayloadTooLarge, "The body is larger than %d bytes.", mbe.Limit))
+			return
+		}
+		s.eventSubDone(w, r, "unknown", "read_error", mgm.Errorf(mgm.CodeInvalidPayload, "Could not read the body."))
+		return
+	}
+	if s.cfg.EventSubSecret != "" {
+		if err := eventsub.Verify(s.cfg.EventSubSecret, r.Header, body, s.now(), mgm.EventSubFreshness); err != nil {
+			s.eventSubDone(w, r, "unknown", string(mgm.ErrorCode(err)), err)
+			return
+		}
+	}
+	env, err := eventsub.ParseEnvelope(r.Header.Get(eventsub.HeaderMessageType), body)
+	if err != nil {
+		s.eventSubDone(w, r, "unknown", "invalid_payload", err)
+		return
+	}
+	deliveryID := r.Header.Get(eventsub.HeaderMessageID)
+	ctx := r.Context()
+
+	switch env.MessageType {
+	case eventsub.TypeVerification:
+		if _, err := s.svc.RecordDelivery(ctx, deliveryID, env.MessageType); err != nil {
+			s.eventSubDone(w, r, env.MessageType, "error", err)
+			return
+		}
+		challenge := ""
+		if env.Challenge != nil {
+			challenge = *env.Challenge
+		}
+		// A redelivered verification gets the challenge again: answering is harmless
+		// and it is what completes the handshake.
+		s.metrics.eventsub.WithLabelValues(env.MessageType, "challenge").Inc()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, challenge)
+		return
+
+	case eventsub.TypeRevocation:
+		fresh, err := s.svc.RecordDelivery(ctx, deliveryID, env.MessageType)
+		if err != nil {
+			s.eventSubDone(w, r, env.MessageType, "error", err)
+			return
+		}
+		if fresh && env.Subscription != nil {
+			s.log.WarnContext(ctx, "Twitch revoked an EventSub subscription; enrollments from chat stop until it is recreated",
+				"subscription_type", env.Subscription.Type, "subscription_id", env.Subscription.ID, "reason", env.Subscription.Status)
+		}
+		s.eventSubDone(w, r, env.MessageType, outcomeOf(fresh, "revoked"), nil)
+		return
+
+	case eventsub.TypeNotification:
+		if env.Subscription == nil || env.Subscription.Type != "channel.chat.message" {
+			fresh, err := s.svc.RecordDelivery(ctx, deliveryID, env.MessageType)
+			s.eventSubDone(w, r, env.MessageType, outcomeOf(fresh, "ignored_type"), err)
+			return
+		}
+		msg, err := eventsub.ParseChatMessage(env.Event)
+		if err != nil {
+			s.eventSubDone(w, r, env.MessageType, "invalid_payload", err)
+			return
+		}
+		display := msg.ChatterUserName
+		if display == "" {
+			display = msg.ChatterUserLogin
+		}
+		outcome, err := s.svc.HandleChatMessage(ctx, app.ChatMessage{
+			DeliveryID: deliveryID, MessageID: msg.MessageID, BroadcasterID: msg.BroadcasterUserID,
+			Viewer: mgm.Viewer{UserID: msg.ChatterUserID, DisplayName: display},
+			Text:   msg.Text, IsSubscriber: msg.IsSubscriber(),
+		})
+		if err == nil && outcome != app.OutcomeDuplicate && outcome != app.OutcomeIgnored {
+			s.metrics.enrollments.WithLabelValues("chat", string(outcome)).Inc()
+			s.log.DebugContext(ctx, "chat command", "outcome", outcome, "chatter_user_id", msg.ChatterUserID)
+		}
+		s.eventSubDone(w, r, env.MessageType, string(outcome), err)
+		return
+
+	default:
+		s.eventSubDone(w, r, "unknown", "ignored_type", nil)
+	}
+}
+
+func outcomeOf(fresh bool, outcome string) string {
+	if !fresh {
+		return string(app.OutcomeDuplicate)
+	}
+	return outcome
+}
+
+// eventSubDone answers a delivery and counts it. Client mistakes get their
+// 4xx; our own failures answer 503 rather than 500, because Twitch then
+// retries later instead of counting the endpoint broken.
+func (s *Server) eventSubDone(w http.ResponseWriter, r *http.Request, msgType, outcome string, err error) {
+	if err != nil && mgm.ErrorCode(err) == mgm.CodeInternal {
+		s.log.ErrorContext(r.Context(), "eventsub delivery failed", "request_id", requestID(r), "error", err)
+		outcome = "error"
+		err = mgm.Errorf(mgm.CodeUnavailable, "Temporarily unable to process the message; redeliver later.")
+	}
+	s.metrics.eventsub.WithLabelValues(msgType, outcome).Inc()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,191 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/app"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/store"
+)
+
+// handleRouletteState serves the schedule. Until the roulette engine lands the
+// phase is idle; the schedule and the pool size are real.
+func (s *Server) handleRouletteState(w http.ResponseWriter, r *http.Request) {
+	n, err := s.svc.PoolCount(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	now := s.now()
+	writeJSON(w, http.StatusOK, rouletteStateDTO{
+		NextSpinAt:           jsonTime(mgm.NextBoundary(now, s.cfg.SpinInterval)),
+		ServerNow:            jsonTime(now),
+		SpinIntervalSeconds:  int(s.cfg.SpinInterval / time.Second),
+		PoolParticipantCount: n,
+		SpinPhase:            "idle",
+	})
+}
+
+func (s *Server) handlePoolMe(w http.ResponseWriter, r *http.Request) {
+	e, ok, err := s.svc.PoolMembership(r.Context(), viewerOf(r).UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	body := struct {
+		IsEnrolled    bool    `json:"isEnrolled"`
+		CharacterName *string `json:"characterName"`
+	}{IsEnrolled: ok}
+	if ok {
+		body.CharacterName = &e.CharacterName
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) handleMyLastPayout(w http.ResponseWriter, r *http.Request) {
+	p, err := s.svc.LatestPayout(r.Context(), viewerOf(r).UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.writeError(w, r, mgm.Errorf(mgm.CodeNotFound, "You have no payout yet."))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toPayoutDTO(p))
+}
+
+func (s *Server) handleClaim(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		CharacterName       *string `json:"characterName"`
+		EnrollmentRequestID *string `json:"enrollmentRequestId"`
+	}
+	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.EnrollmentRequestID == nil || strings.TrimSpace(*req.EnrollmentRequestID) == "" {
+		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "enrollmentRequestId is required."))
+		return
+	}
+	name := ""
+	if req.CharacterName != nil {
+		name = *req.CharacterName
+	}
+	v := viewerOf(r)
+	res, err := s.svc.Claim(r.Context(), mgm.Viewer{UserID: v.UserID, DisplayName: v.DisplayName},
+		name, strings.TrimSpace(*req.EnrollmentRequestID), s.isSubscriber)
+	s.metrics.enrollments.WithLabelValues("claim", claimOutcome(res, err)).Inc()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if res.Created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, struct {
+		CharacterName       string `json:"characterName"`
+		EnrollmentRequestID string `json:"enrollmentRequestId"`
+	}{res.CharacterName, res.EnrollmentRequestID})
+}
+
+func claimOutcome(res app.ClaimResult, err error) string {
+	switch {
+	case err != nil:
+		return "rejected_" + string(mgm.ErrorCode(err))
+	case res.Created:
+		return string(app.OutcomeEnrolled)
+	default:
+		return "repeated"
+	}
+}
+
+// isSubscriber decides the claim path's subscriber check: the development
+// switch, else Helix. Without Helix the answer is no, said plainly in the log.
+func (s *Server) isSubscriber(ctx context.Context, userID string) (bool, error) {
+	if s.cfg.DevSkipSubscriberCheck {
+		return true, nil
+	}
+	if s.subscribers == nil {
+		s.log.WarnContext(ctx, "claim refused: subscriber check needs Helix credentials or Mgm__DevSkipSubscriberCheck")
+		return false, nil
+	}
+	ok, err := s.subscribers.IsSubscriber(ctx, userID)
+	if err != nil {
+		// Twitch being down is not the viewer's fault, but neither can we
+		// vouch for them: refuse with a clear code rather than a 500.
+		s.log.WarnContext(ctx, "helix subscriber check failed", "error", err)
+		return false, mgm.Errorf(mgm.CodeUnavailable, "Twitch could not confirm your subscription right now; try again shortly.")
+	}
+	return ok, nil
+}
+
+func (s *Server) handlePendingPayouts(w http.ResponseWriter, r *http.Request) {
+	statuses := []mgm.PayoutStatus{mgm.PayoutPending}
+	if q := r.URL.Query().Get("status"); q != "" {
+		statuses = statuses[:0]
+		for _, part := range strings.Split(q, ",") {
+			st, ok := mgm.ParsePayoutStatus(part)
+			if !ok {
+				s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "Unknown payout status %q.", strings.TrimSpace(part)))
+				return
+			}
+			statuses = append(statuses, st)
+		}
+	}
+	ps, err := s.svc.PayoutsByStatus(r.Context(), statuses...)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]payoutDTO, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, toPayoutDTO(p))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
+	v := s.cfg.Version
+	version := strings.TrimSpace(v.CurrentVersion)
+	if version == "" {
+		version = s.version
+	}
+	if version == "" {
+		version = "0.0.0-dev"
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Version                 string  `json:"version"`
+		ReleaseNotesURL         *string `json:"releaseNotesUrl"`
+		MinimumDesktopVersion   *string `json:"minimumDesktopVersion"`
+		MinimumAddonVersion     *string `json:"minimumAddonVersion"`
+		MinimumExtensionVersion *string `json:"minimumExtensionVersion"`
+	}{version, nullable(v.ReleaseNotesURL), nullable(v.MinimumDesktopVersion), nullable(v.MinimumAddonVersion), nullable(v.MinimumExtensionVersion)})
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.svc.DB().Ready(ctx); err != nil {
+		s.log.WarnContext(r.Context(), "not ready", "error", err)
+		s.writeError(w, r, mgm.Errorf(mgm.CodeUnavailable, "The database is not reachable or not migrated yet."))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": s.svc.DB().Dialect()})
+}

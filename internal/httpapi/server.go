@@ -1,0 +1,167 @@
+// Package httpapi is the EBS's HTTP surface: routes, authentication, error
+// shape, limits, CORS, logs and metrics. Handlers translate between HTTP and
+// the use cases of package app; they hold no game rules.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/mimirons-goldomatic/mgm/internal/app"
+	"github.com/mimirons-goldomatic/mgm/internal/auth"
+	"github.com/mimirons-goldomatic/mgm/internal/config"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+)
+
+// Body limits (ebs.md § HTTP conventions).
+const (
+	apiBodyLimit      = 64 << 10
+	eventSubBodyLimit = 1 << 20
+)
+
+// SubscriberChecker answers whether a viewer subscribes to the channel (Helix).
+type SubscriberChecker interface {
+	IsSubscriber(ctx context.Context, twitchUserID string) (bool, error)
+}
+
+// Deps is what the server needs; main wires it.
+type Deps struct {
+	Service     *app.Service
+	Config      config.Config
+	Verifier    *auth.ViewerVerifier
+	APIKeys     auth.APIKeys
+	Subscribers SubscriberChecker // nil: only DevSkipSubscriberCheck lets claims through
+	Logger      *slog.Logger
+	Now         func() time.Time
+	Version     string
+}
+
+// Server serves the EBS API.
+type Server struct {
+	svc         *app.Service
+	cfg         config.Config
+	verifier    *auth.ViewerVerifier
+	apiKeys     auth.APIKeys
+	subscribers SubscriberChecker
+	log         *slog.Logger
+	now         func() time.Time
+	version     string
+	limiter     *limiter
+	metrics     *metrics
+	mux         *http.ServeMux
+}
+
+// New builds the server and its routes.
+func New(d Deps) *Server {
+	s := &Server{
+		svc: d.Service, cfg: d.Config, verifier: d.Verifier, apiKeys: d.APIKeys, subscribers: d.Subscribers,
+		log: d.Logger, now: d.Now, version: d.Version, metrics: newMetrics(), mux: http.NewServeMux(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	rl := d.Config.RateLimits
+	s.limiter = newLimiter(map[string]int{
+		classViewerRead: rl.ViewerReads, classViewerWrite: rl.ViewerWrites,
+		classDesktop: rl.Desktop, classAnonymous: rl.Anonymous,
+	}, s.now)
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	m := s.mux
+	// Viewer (extension JWT).
+	m.HandleFunc("GET /api/roulette/state", s.viewer(classViewerRead, false, s.handleRouletteState))
+	m.HandleFunc("GET /api/pool/me", s.viewer(classViewerRead, true, s.handlePoolMe))
+	m.HandleFunc("GET /api/payouts/my-last", s.viewer(classViewerRead, true, s.handleMyLastPayout))
+	m.HandleFunc("POST /api/payouts/claim", s.viewer(classViewerWrite, true, s.handleClaim))
+	// Desktop (API key).
+	m.HandleFunc("GET /api/payouts/pending", s.desktop(s.handlePendingPayouts))
+	// Twitch (HMAC), not rate limited: Twitch retries and would eventually revoke us.
+	m.HandleFunc("POST /api/twitch/eventsub", s.handleEventSub)
+	// Anonymous.
+	m.HandleFunc("GET /api/version", s.anonymous(s.handleVersion))
+	m.HandleFunc("GET /healthz", s.handleHealthz)
+	m.HandleFunc("GET /readyz", s.handleReadyz)
+	m.Handle("GET /metrics", s.anonymous(s.handleMetrics()))
+}
+
+// Handler returns the complete handler with all middleware.
+func (s *Server) Handler() http.Handler {
+	return s.observe(s.cors(http.HandlerFunc(s.dispatch)))
+}
+
+// dispatch routes through the mux, replacing its plain-text 404 and 405
+// answers with the standard error shape.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		setRoute(r, pattern)
+		h.ServeHTTP(w, r)
+		return
+	}
+	rec := &headerRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	if rec.status == http.StatusMethodNotAllowed {
+		setRoute(r, "method_not_allowed")
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		s.writeError(w, r, mgm.Errorf(mgm.CodeMethodNotAllowed, "Method %s is not allowed here.", r.Method))
+		return
+	}
+	if rec.status >= 300 && rec.status < 400 {
+		// The mux's redirect to a cleaned path.
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		return
+	}
+	s.writeError(w, r, mgm.Errorf(mgm.CodeNotFound, "No such route."))
+}
+
+// headerRecorder captures what the mux's internal handlers would answer.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header         { return h.header }
+func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerRecorder) WriteHeader(code int)        { h.status = code }
+
+func (s *Server) handleMetrics() http.HandlerFunc {
+	prom := promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.MetricsToken != "" {
+			tok, ok := bearer(r)
+			if !ok || !auth.ConstantTimeEqual(tok, s.cfg.MetricsToken) {
+				s.writeError(w, r, mgm.Errorf(mgm.CodeUnauthorized, "Metrics need 'Authorization: Bearer <Mgm__MetricsToken>'."))
+				return
+			}
+		}
+		prom.ServeHTTP(w, r)
+	}
+}
+
+// NewHTTPServer wraps a handler with the timeouts that keep slow clients from
+// pinning connections.
+func NewHTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
