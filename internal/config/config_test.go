@@ -124,7 +124,9 @@ func TestEnvironment(t *testing.T) {
 		{"Mgm wins over ASPNETCORE (prod)", prod.with("ASPNETCORE_ENVIRONMENT", "Development"), Production, ""},
 		{"all-caps env var", env{"MGM__ENVIRONMENT": "Development", "Mgm__ApiKey": "k"}, Development, ""},
 		{"anything configured means Production", prod.with("Mgm__Environment", ""), Production, ""},
-		{"only Listen set means Production", env{"Mgm__Listen": "127.0.0.1:9000"}, "", "Production was assumed"},
+		{"only Listen set stays Development", env{"Mgm__Listen": "127.0.0.1:9000"}, Development, ""},
+		{"Listen, data dir and log level stay Development", env{"ASPNETCORE_URLS": "http://127.0.0.1:9000", "Mgm__DataDir": "/tmp/x", "Mgm__LogLevel": "debug"}, Development, ""},
+		{"an API key means Production", env{"Mgm__Listen": "127.0.0.1:9000", "Mgm__ApiKey": "k"}, "", "Production was assumed"},
 		{"unknown name", env{"ASPNETCORE_ENVIRONMENT": "Staging"}, "", "ASPNETCORE_ENVIRONMENT must be Development or Production"},
 	}
 	for _, tt := range tests {
@@ -221,8 +223,8 @@ func TestArgs(t *testing.T) {
 		}
 	})
 
-	t.Run("flags count as configuration", func(t *testing.T) {
-		msg := mustFail(t, env{}, "--listen=:9000")
+	t.Run("deployment flags count as configuration", func(t *testing.T) {
+		msg := mustFail(t, env{}, "--listen=:9000", "--Twitch:ExtensionClientId=abc")
 		if !strings.Contains(msg, "Twitch__EventSubSecret") {
 			t.Errorf("expected Production validation, got %q", msg)
 		}

@@ -161,8 +161,16 @@ func (s source) env(k string) string {
 	return ""
 }
 
+// anySet reports whether any deployment setting is present. Where to listen,
+// where to keep data and how much to log are conveniences a newcomer reaches
+// for first ("go run ./cmd/mgm-ebs --listen :9000"); they say nothing about
+// being a production deployment, so they leave the default at Development.
 func (s source) anySet() bool {
 	for _, k := range keys {
+		switch k.name {
+		case keyListen, keyAspNetURLs, keyDataDir, keyLogLevel:
+			continue
+		}
 		if v, _ := s.lookup(k.name); v != "" {
 			return true
 		}
