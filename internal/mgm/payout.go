@@ -52,3 +52,32 @@ type Payout struct {
 	SpinCycleID                 string
 	IsRewardSentAnnouncedToChat bool
 }
+
+// Terminal reports whether no further change is possible.
+func (s PayoutStatus) Terminal() bool { return !s.Active() }
+
+// allowedTransitions is the PATCH table of rules.md. Expired is reachable only
+// through the sweep, never through PATCH.
+var allowedTransitions = map[PayoutStatus][]PayoutStatus{
+	PayoutPending:    {PayoutInProgress, PayoutCancelled, PayoutFailed},
+	PayoutInProgress: {PayoutSent, PayoutCancelled, PayoutFailed, PayoutPending},
+}
+
+// CheckTransition decides a requested status change. The same status again is
+// a no-op success (log replays are harmless); anything off the table is refused.
+func CheckTransition(from, to PayoutStatus) (noop bool, err error) {
+	if from == to {
+		return true, nil
+	}
+	for _, ok := range allowedTransitions[from] {
+		if ok == to {
+			return false, nil
+		}
+	}
+	return false, Errorf(CodeTerminalStatusChange, "A payout cannot go from %s to %s.", from, to)
+}
+
+// RewardLine is the normative chat line announcing a sent reward.
+func RewardLine(characterName string) string {
+	return "Награда отправлена персонажу " + characterName + " на почту, проверяй ящик!"
+}
