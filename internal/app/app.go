@@ -7,8 +7,11 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
+	"math/big"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,32 +25,90 @@ type Service struct {
 	db    *store.DB
 	now   func() time.Time
 	newID func() string
+	intn  func(n int) int
 	log   *slog.Logger
+	obs   Observer
 	// broadcasterID is the one channel this deployment serves ("" = any).
 	broadcasterID string
+	schedule      mgm.Schedule
+	announcer     Announcer
+	backoff       []time.Duration
+	sleep         func(context.Context, time.Duration) error
+
+	snapshot atomic.Pointer[RouletteSnapshot]
 }
 
-// Options configures a Service. Now and NewID are injected so tests are exact.
+// Options configures a Service. Now, NewID and Intn are injected so tests are exact.
 type Options struct {
-	Now           func() time.Time
-	NewID         func() string
-	Logger        *slog.Logger
+	Now    func() time.Time
+	NewID  func() string
+	Intn   func(n int) int // uniform in [0, n); default crypto/rand
+	Logger *slog.Logger
+	// Observer receives metrics events; nil discards them.
+	Observer      Observer
 	BroadcasterID string
+	// SpinInterval is the cycle length (default 300 s).
+	SpinInterval time.Duration
+	// Announcer posts the reward line in chat; nil skips announcements.
+	Announcer Announcer
+	// AnnounceBackoff are the waits between announcement attempts (default
+	// 0.5 s, 1 s: three attempts); Sleep waits (default: a timer).
+	AnnounceBackoff []time.Duration
+	Sleep           func(context.Context, time.Duration) error
 }
 
 // New builds a Service over an open store.
 func New(db *store.DB, o Options) *Service {
-	s := &Service{db: db, now: o.Now, newID: o.NewID, log: o.Logger, broadcasterID: o.BroadcasterID}
+	s := &Service{db: db, now: o.Now, newID: o.NewID, intn: o.Intn, log: o.Logger, obs: o.Observer,
+		broadcasterID: o.BroadcasterID, schedule: mgm.Schedule{Interval: o.SpinInterval},
+		announcer: o.Announcer, backoff: o.AnnounceBackoff, sleep: o.Sleep}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.newID == nil {
 		s.newID = uuid.NewString
 	}
+	if s.intn == nil {
+		s.intn = cryptoIntn
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.obs == nil {
+		s.obs = nopObserver{}
+	}
+	if s.schedule.Interval <= 0 {
+		s.schedule.Interval = mgm.SpinInterval
+	}
+	if s.backoff == nil {
+		s.backoff = []time.Duration{500 * time.Millisecond, time.Second}
+	}
+	if s.sleep == nil {
+		s.sleep = sleepCtx
+	}
 	return s
+}
+
+// Schedule is the cycle schedule in use.
+func (s *Service) Schedule() mgm.Schedule { return s.schedule }
+
+func cryptoIntn(n int) int {
+	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	if err != nil {
+		panic("crypto/rand failed: " + err.Error()) // the OS has no entropy: nothing sensible can continue
+	}
+	return int(v.Int64())
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // DB exposes the store (readiness checks, tests).
@@ -73,6 +134,9 @@ func (s *Service) translate(err error) error {
 		case store.UniqueActivePayout:
 			return mgm.Errorf(mgm.CodeActivePayoutExists, "The viewer already has an active payout.")
 		}
+	}
+	if store.IsLifetimeCapViolation(err) {
+		return mgm.Errorf(mgm.CodeLifetimeCapReached, "Lifetime cap of %d gold reached.", mgm.LifetimeCapGold)
 	}
 	return err
 }

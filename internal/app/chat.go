@@ -116,5 +116,8 @@ func (s *Service) HandleChatMessage(ctx context.Context, m ChatMessage) (Outcome
 	if err != nil {
 		return "", err
 	}
+	if outcome == OutcomeEnrolled {
+		s.refreshAfterChange(ctx)
+	}
 	return outcome, nil
 }

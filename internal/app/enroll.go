@@ -159,6 +159,9 @@ func (s *Service) Claim(ctx context.Context, viewer mgm.Viewer, rawName, enrollm
 		res = ClaimResult{CharacterName: name, EnrollmentRequestID: enrollmentRequestID, Created: true}
 		return tx.SetEnrollmentRequestName(ctx, enrollmentRequestID, name)
 	})
+	if err == nil && res.Created {
+		s.refreshAfterChange(ctx)
+	}
 	return res, err
 }
 

@@ -40,23 +40,61 @@ func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 var T0 = time.Date(2026, 4, 6, 12, 0, 0, 0, time.UTC)
 
 type env struct {
-	db    *store.DB
-	svc   *app.Service
-	clock *Clock
-	ctx   context.Context
+	db        *store.DB
+	svc       *app.Service
+	clock     *Clock
+	ctx       context.Context
+	announcer *Announcer
+	pick      atomic.Int64 // the index the draw picks (modulo the eligible count)
 }
 
 func newEnv(t *testing.T, open Opener) *env {
 	db := open(t)
-	clock := NewClock(T0)
+	e := &env{db: db, clock: NewClock(T0), ctx: context.Background(), announcer: &Announcer{}}
 	var n atomic.Int64
-	svc := app.New(db, app.Options{
-		Now:           clock.Now,
-		NewID:         func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) },
-		BroadcasterID: "b1",
+	e.svc = app.New(db, app.Options{
+		Now:             e.clock.Now,
+		NewID:           func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) },
+		Intn:            func(k int) int { return int(e.pick.Load()) % k },
+		BroadcasterID:   "b1",
+		Announcer:       e.announcer,
+		AnnounceBackoff: []time.Duration{time.Millisecond, time.Millisecond},
+		Sleep:           func(context.Context, time.Duration) error { return nil },
 	})
-	return &env{db: db, svc: svc, clock: clock, ctx: context.Background()}
+	return e
 }
+
+// Announcer is a test Helix: it records messages and can fail on demand.
+type Announcer struct {
+	mu       sync.Mutex
+	messages []string
+	failNext int
+}
+
+// Configured implements app.Announcer.
+func (a *Announcer) Configured() bool { return true }
+
+// SendChatMessage implements app.Announcer.
+func (a *Announcer) SendChatMessage(_ context.Context, msg string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.failNext > 0 {
+		a.failNext--
+		return fmt.Errorf("helix: HTTP 503")
+	}
+	a.messages = append(a.messages, msg)
+	return nil
+}
+
+// Messages returns what was announced.
+func (a *Announcer) Messages() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.messages...)
+}
+
+// FailNext makes the next n calls fail.
+func (a *Announcer) FailNext(n int) { a.mu.Lock(); a.failNext = n; a.mu.Unlock() }
 
 // Run runs the whole suite.
 func Run(t *testing.T, open Opener) {
@@ -78,6 +116,19 @@ func Run(t *testing.T, open Opener) {
 		{"ConstraintsHoldWithoutChecks", testConstraints},
 		{"EventsAppendOnlyAndVersioned", testEvents},
 		{"TimestampsRoundTrip", testTimestamps},
+		{"CycleWalkWinnersOfflineAndGrace", testCycleWalk},
+		{"MissingReportClosesCycle", testMissingReport},
+		{"EmptyPoolAndLateJoiners", testEmptyPoolCycles},
+		{"ConcurrentTicksDrawOnce", testConcurrentTicks},
+		{"ConcurrentVerifyOnePayout", testConcurrentVerify},
+		{"VerifyRejections", testVerifyRejections},
+		{"PayoutLifecycle", testPayoutLifecycle},
+		{"ConfirmAcceptance", testConfirmAcceptance},
+		{"AnnouncementRetriesAndFailure", testAnnouncementFailure},
+		{"ConcurrentSentAnnouncesOnce", testConcurrentSent},
+		{"ExpirySweep", testExpiry},
+		{"HarnessPreparesPendingPayout", testHarness},
+		{"LifetimeCapInDatabase", testLifetimeCapConstraint},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

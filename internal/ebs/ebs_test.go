@@ -36,8 +36,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // start runs the EBS in-process on a free loopback port with the given settings.
 func start(t *testing.T, env map[string]string) *running {
@@ -80,8 +84,8 @@ func chatNotification(messageID, userID, login, text string, badges ...string) [
 	body, _ := json.Marshal(map[string]any{
 		"subscription": map[string]any{
 			"id": "f1c2a387-161a-49f9-a165-0f21d7a4e1c4", "type": "channel.chat.message", "version": "1", "status": "enabled", "cost": 0,
-			"condition": map[string]string{"broadcaster_user_id": "b1", "user_id": "b1"},
-			"transport": map[string]string{"method": "webhook", "callback": "https://example.com/api/twitch/eventsub"},
+			"condition":  map[string]string{"broadcaster_user_id": "b1", "user_id": "b1"},
+			"transport":  map[string]string{"method": "webhook", "callback": "https://example.com/api/twitch/eventsub"},
 			"created_at": "2026-04-04T11:00:00.000000000Z",
 		},
 		"event": map[string]any{

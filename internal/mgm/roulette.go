@@ -49,7 +49,10 @@ func (s Schedule) End(start time.Time) time.Time { return start.Add(s.Interval) 
 
 // ReportDeadline is the end of the grace for a late /who report (330 s),
 // exclusive: a report at exactly this instant is too late.
-func (s Schedule) ReportDeadline(start time.Time) time.Time { return start.Add(s.part(11)) }
+func (s Schedule) ReportDeadline(start time.Time) time.Time { return start.Add(s.ReportWindow()) }
+
+// ReportWindow is how long after its start a cycle accepts its report.
+func (s Schedule) ReportWindow() time.Duration { return s.part(11) }
 
 // Candidate is the pool member drawn in a cycle.
 type Candidate struct {

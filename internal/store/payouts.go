@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
@@ -104,4 +105,52 @@ func (tx *Tx) PayoutsByStatus(ctx context.Context, statuses ...mgm.PayoutStatus)
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// SetPayoutStatus moves a payout from one status to another. It reports
+// false when the payout was no longer in from (a concurrent change won).
+func (tx *Tx) SetPayoutStatus(ctx context.Context, id string, from, to mgm.PayoutStatus, at time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE payouts SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
+		string(to), tx.d.Time(at), id, string(from))
+	return affectedOne(res, err)
+}
+
+// SetAccepted records the winner's consent once.
+func (tx *Tx) SetAccepted(ctx context.Context, id string, at time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE payouts SET accepted_at = ?, updated_at = ? WHERE id = ? AND accepted_at IS NULL`,
+		tx.d.Time(at), tx.d.Time(at), id)
+	return affectedOne(res, err)
+}
+
+// ClaimAnnouncement takes the one right to announce a Sent payout in chat.
+func (tx *Tx) ClaimAnnouncement(ctx context.Context, id string, at time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE payouts SET announce_claimed_at = ?
+		WHERE id = ? AND status = 'Sent' AND announce_claimed_at IS NULL AND reward_announced = ?`,
+		tx.d.Time(at), id, false)
+	return affectedOne(res, err)
+}
+
+// SetAnnounced marks the reward line as posted.
+func (tx *Tx) SetAnnounced(ctx context.Context, id string, at time.Time) error {
+	_, err := tx.exec(ctx, `UPDATE payouts SET reward_announced = ?, updated_at = ? WHERE id = ?`, true, tx.d.Time(at), id)
+	return err
+}
+
+// StaleActivePayouts lists active payouts created before the cutoff.
+func (tx *Tx) StaleActivePayouts(ctx context.Context, createdBefore time.Time) ([]mgm.Payout, error) {
+	rows, err := tx.query(ctx, `SELECT `+payoutColumns+` FROM payouts
+		WHERE status IN ('Pending', 'InProgress') AND created_at < ? ORDER BY created_at, id`, tx.d.Time(createdBefore))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []mgm.Payout
+	for rows.Next() {
+		p, err := scanPayout(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }

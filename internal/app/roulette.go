@@ -1,0 +1,410 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/store"
+)
+
+// Cycle event types.
+const (
+	EventSpinCycleStarted = "SpinCycleStarted"
+	EventCandidateDrawn   = "CandidateDrawn"
+	EventSpinCycleDecided = "SpinCycleDecided"
+)
+
+// CycleStream is the event stream of one spin cycle.
+func CycleStream(cycleID string) string { return "cycle:" + cycleID }
+
+// Tick brings the roulette up to date: it creates the current window's cycle,
+// draws its candidate when the draw is due, and closes cycles whose report
+// window has passed. Every replica calls it often; the database makes sure
+// each of those things happens once.
+func (s *Service) Tick(ctx context.Context) error {
+	now := s.clock()
+	start := s.schedule.Start(now)
+	var cur mgm.SpinCycle
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var created bool
+		var err error
+		cur, created, err = tx.EnsureCycle(ctx, s.newID(), start, now)
+		if err != nil || !created {
+			return err
+		}
+		return tx.AppendEvent(ctx, CycleStream(cur.ID), EventSpinCycleStarted,
+			map[string]any{"windowStart": start, "intervalSeconds": int(s.schedule.Interval / time.Second)}, now)
+	})
+	if err != nil {
+		return fmt.Errorf("ensure cycle: %w", err)
+	}
+	if !now.Before(s.schedule.DrawAt(start)) && cur.DrawnAt == nil && !cur.Decided() {
+		if err := s.draw(ctx, cur.ID, now); err != nil {
+			return fmt.Errorf("draw: %w", err)
+		}
+	}
+	if err := s.closeOverdue(ctx, now); err != nil {
+		return fmt.Errorf("close cycles: %w", err)
+	}
+	return s.Refresh(ctx)
+}
+
+// draw picks the candidate among eligible members, once per cycle.
+func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error {
+	var outcome mgm.CycleOutcome
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.Lock(ctx, "cycle:"+cycleID); err != nil {
+			return err
+		}
+		c, err := tx.Cycle(ctx, cycleID)
+		if err != nil {
+			return err
+		}
+		if c.DrawnAt != nil || c.Decided() {
+			return nil // another replica drew first
+		}
+		members, err := tx.PoolMembers(ctx)
+		if err != nil {
+			return err
+		}
+		eligible := make([]mgm.PoolEntry, 0, len(members))
+		for _, m := range members {
+			if mgm.Eligible(m.HasActivePayout, m.CommittedGold) {
+				eligible = append(eligible, m.PoolEntry)
+			}
+		}
+		winner, ok := mgm.Draw(eligible, s.intn)
+		if !ok {
+			if _, err := tx.DecideCycle(ctx, cycleID, mgm.OutcomeNoParticipants, "", now); err != nil {
+				return err
+			}
+			outcome = mgm.OutcomeNoParticipants
+			return tx.AppendEvent(ctx, CycleStream(cycleID), EventSpinCycleDecided,
+				map[string]any{"outcome": mgm.OutcomeNoParticipants, "poolSize": len(members)}, now)
+		}
+		cand := mgm.Candidate{TwitchUserID: winner.TwitchUserID, TwitchDisplayName: winner.TwitchDisplayName, CharacterName: winner.CharacterName}
+		if _, err := tx.SetCandidate(ctx, cycleID, cand, now); err != nil {
+			return err
+		}
+		return tx.AppendEvent(ctx, CycleStream(cycleID), EventCandidateDrawn, map[string]any{
+			"twitchUserId": cand.TwitchUserID, "characterName": cand.CharacterName,
+			"eligibleCount": len(eligible), "poolSize": len(members),
+		}, now)
+	})
+	if err == nil && outcome != "" {
+		s.obs.SpinCycleDecided(string(outcome))
+	}
+	return err
+}
+
+// closeOverdue decides every cycle whose report window has closed without an
+// outcome: the candidate was not reported online in time.
+func (s *Service) closeOverdue(ctx context.Context, now time.Time) error {
+	// Cycles that started at or before this have no report window left.
+	cutoff := now.Add(-s.schedule.ReportWindow())
+	var overdue []mgm.SpinCycle
+	if err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		overdue, err = tx.UndecidedCycles(ctx, cutoff)
+		return err
+	}); err != nil {
+		return err
+	}
+	for _, c := range overdue {
+		if now.Before(s.schedule.ReportDeadline(c.Start)) {
+			continue
+		}
+		reason := "no_report"
+		if c.Candidate == nil {
+			reason = "draw_missed" // no process was running at the draw moment
+		}
+		var decided bool
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.Lock(ctx, "cycle:"+c.ID); err != nil {
+				return err
+			}
+			var err error
+			if decided, err = tx.DecideCycle(ctx, c.ID, mgm.OutcomeNoWinner, "", now); err != nil || !decided {
+				return err
+			}
+			return tx.AppendEvent(ctx, CycleStream(c.ID), EventSpinCycleDecided,
+				map[string]any{"outcome": mgm.OutcomeNoWinner, "reason": reason}, now)
+		})
+		if err != nil {
+			return err
+		}
+		if decided {
+			s.obs.SpinCycleDecided(string(mgm.OutcomeNoWinner))
+		}
+	}
+	return nil
+}
+
+// VerifyResult is the answer to a /who report.
+type VerifyResult struct {
+	Outcome  mgm.CycleOutcome
+	PayoutID string
+}
+
+// VerifyCandidate applies the Desktop's /who report for a cycle's candidate.
+func (s *Service) VerifyCandidate(ctx context.Context, r mgm.WhoReport) (VerifyResult, error) {
+	now := s.clock()
+	var res VerifyResult
+	var decidedNow mgm.CycleOutcome
+	err := s.inTx(ctx, func(tx *store.Tx) error {
+		decidedNow = ""
+		var cycle *mgm.SpinCycle
+		if isUUID(r.SpinCycleID) {
+			if err := tx.Lock(ctx, "cycle:"+r.SpinCycleID); err != nil {
+				return err
+			}
+			c, err := tx.Cycle(ctx, r.SpinCycleID)
+			if err == nil {
+				cycle = &c
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		action, err := s.schedule.DecideVerify(now, r, cycle)
+		if err != nil {
+			return err
+		}
+		switch action {
+		case mgm.VerifyRepeat:
+			res = VerifyResult{Outcome: cycle.Outcome, PayoutID: cycle.PayoutID}
+			return nil
+		case mgm.VerifyNoWinner:
+			if _, err := tx.DecideCycle(ctx, cycle.ID, mgm.OutcomeNoWinner, "", now); err != nil {
+				return err
+			}
+			res, decidedNow = VerifyResult{Outcome: mgm.OutcomeNoWinner}, mgm.OutcomeNoWinner
+			return tx.AppendEvent(ctx, CycleStream(cycle.ID), EventSpinCycleDecided,
+				map[string]any{"outcome": mgm.OutcomeNoWinner, "reason": "offline"}, now)
+		}
+		p, err := s.createWinnerPayout(ctx, tx, cycle, now)
+		if err != nil {
+			return err
+		}
+		res, decidedNow = VerifyResult{Outcome: mgm.OutcomeWinner, PayoutID: p.ID}, mgm.OutcomeWinner
+		return nil
+	})
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	if decidedNow != "" {
+		s.obs.SpinCycleDecided(string(decidedNow))
+	}
+	if decidedNow == mgm.OutcomeWinner {
+		s.obs.PayoutTransition("", string(mgm.PayoutPending))
+	}
+	s.refreshAfterChange(ctx)
+	return res, nil
+}
+
+// createWinnerPayout creates the candidate's Pending payout and decides the cycle.
+func (s *Service) createWinnerPayout(ctx context.Context, tx *store.Tx, cycle *mgm.SpinCycle, now time.Time) (mgm.Payout, error) {
+	cand := cycle.Candidate
+	if err := tx.Lock(ctx, "viewer:"+cand.TwitchUserID); err != nil {
+		return mgm.Payout{}, err
+	}
+	active, committed, err := tx.ViewerGold(ctx, cand.TwitchUserID)
+	if err != nil {
+		return mgm.Payout{}, err
+	}
+	if active {
+		return mgm.Payout{}, mgm.Errorf(mgm.CodeActivePayoutExists, "The candidate already has an active payout.")
+	}
+	if !mgm.Eligible(false, committed) {
+		return mgm.Payout{}, mgm.Errorf(mgm.CodeLifetimeCapReached, "The candidate has reached the lifetime cap.")
+	}
+	display := cand.TwitchDisplayName
+	if e, err := tx.PoolEntry(ctx, cand.TwitchUserID); err == nil {
+		display = e.TwitchDisplayName
+	}
+	p := mgm.Payout{
+		ID: s.newID(), TwitchUserID: cand.TwitchUserID, TwitchDisplayName: display, CharacterName: cand.CharacterName,
+		GoldAmount: mgm.PayoutGold, EnrollmentRequestID: mgm.SpinEnrollmentID(cycle.ID), Status: mgm.PayoutPending,
+		CreatedAt: now, UpdatedAt: now, SpinCycleID: cycle.ID,
+	}
+	if err := tx.InsertPayout(ctx, p); err != nil {
+		return mgm.Payout{}, err
+	}
+	if err := tx.AppendEvent(ctx, PayoutStream(p.ID), EventPayoutCreated, payoutCreatedData(p), now); err != nil {
+		return mgm.Payout{}, err
+	}
+	if _, err := tx.DecideCycle(ctx, cycle.ID, mgm.OutcomeWinner, p.ID, now); err != nil {
+		return mgm.Payout{}, err
+	}
+	return p, tx.AppendEvent(ctx, CycleStream(cycle.ID), EventSpinCycleDecided,
+		map[string]any{"outcome": mgm.OutcomeWinner, "payoutId": p.ID, "characterName": p.CharacterName}, now)
+}
+
+// PendingCandidate is the name the Desktop must /who now.
+type PendingCandidate struct {
+	SpinCycleID    string
+	CharacterName  string
+	Phase          mgm.Phase
+	VerifyDeadline time.Time
+}
+
+// Candidate returns the candidate awaiting a /who report, if any: the
+// previous cycle's while it is in its grace, else the current cycle's.
+func (s *Service) Candidate(now time.Time) (PendingCandidate, bool) {
+	snap := s.Snapshot()
+	for _, c := range []*mgm.SpinCycle{snap.Previous, snap.Current} {
+		if c == nil || c.Candidate == nil || c.Decided() {
+			continue
+		}
+		deadline := s.schedule.ReportDeadline(c.Start)
+		if now.Before(c.Start) || !now.Before(deadline) {
+			continue
+		}
+		phase := mgm.PhaseVerification
+		if now.Before(s.schedule.VerifyAt(c.Start)) {
+			phase = mgm.PhaseSpinning
+		}
+		return PendingCandidate{SpinCycleID: c.ID, CharacterName: c.Candidate.CharacterName, Phase: phase, VerifyDeadline: deadline}, true
+	}
+	return PendingCandidate{}, false
+}
+
+// RouletteSnapshot is the roulette as last read from the database; viewers'
+// state requests are answered from it without a query.
+type RouletteSnapshot struct {
+	Current   *mgm.SpinCycle // the cycle of the window containing TakenAt
+	Previous  *mgm.SpinCycle // the window before it
+	Last      *mgm.SpinCycle // the newest decided cycle
+	PoolCount int
+	TakenAt   time.Time
+}
+
+// Snapshot returns the latest snapshot (never nil).
+func (s *Service) Snapshot() *RouletteSnapshot {
+	if p := s.snapshot.Load(); p != nil {
+		return p
+	}
+	return &RouletteSnapshot{}
+}
+
+// Refresh re-reads the snapshot. It runs after every local change and on
+// every tick, which also picks up other replicas' changes.
+func (s *Service) Refresh(ctx context.Context) error {
+	now := s.clock()
+	start := s.schedule.Start(now)
+	snap := &RouletteSnapshot{TakenAt: now}
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		if snap.PoolCount, err = tx.PoolCount(ctx); err != nil {
+			return err
+		}
+		for _, x := range []struct {
+			dst   **mgm.SpinCycle
+			fetch func() (mgm.SpinCycle, error)
+		}{
+			{&snap.Current, func() (mgm.SpinCycle, error) { return tx.CycleAt(ctx, start) }},
+			{&snap.Previous, func() (mgm.SpinCycle, error) { return tx.CycleAt(ctx, start.Add(-s.schedule.Interval)) }},
+			{&snap.Last, func() (mgm.SpinCycle, error) { return tx.LastDecidedCycle(ctx) }},
+		} {
+			c, err := x.fetch()
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			*x.dst = &c
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.snapshot.Store(snap)
+	return nil
+}
+
+// refreshAfterChange refreshes the snapshot after a local change. A failure
+// only delays what viewers see until the next tick, so it is logged, not returned.
+func (s *Service) refreshAfterChange(ctx context.Context) {
+	if err := s.Refresh(ctx); err != nil {
+		s.log.WarnContext(ctx, "refresh roulette snapshot", "error", err)
+	}
+}
+
+// RouletteState is GET /api/roulette/state, computed from the snapshot.
+type RouletteState struct {
+	NextSpinAt      time.Time
+	ServerNow       time.Time
+	IntervalSeconds int
+	PoolCount       int
+	Phase           mgm.Phase
+	CycleID         string // "" exactly when Phase is idle
+	CandidateName   string // during spinning and verification only
+	Last            *mgm.SpinCycle
+}
+
+// State answers the viewers' roulette state at now.
+func (s *Service) State(now time.Time) RouletteState {
+	snap := s.Snapshot()
+	cur := snap.Current
+	if cur != nil && !cur.Start.Equal(s.schedule.Start(now)) {
+		cur = nil // the snapshot predates this window; the next tick creates it
+	}
+	st := RouletteState{
+		NextSpinAt: mgm.NextBoundary(now, s.schedule.Interval), ServerNow: now,
+		IntervalSeconds: int(s.schedule.Interval / time.Second), PoolCount: snap.PoolCount,
+		Phase: s.schedule.Phase(now, cur, snap.PoolCount), Last: snap.Last,
+	}
+	if st.Phase != mgm.PhaseIdle && cur != nil {
+		st.CycleID = cur.ID
+	}
+	if (st.Phase == mgm.PhaseSpinning || st.Phase == mgm.PhaseVerification) && cur.Candidate != nil {
+		st.CandidateName = cur.Candidate.CharacterName
+	}
+	return st
+}
+
+// RunBackground ticks the roulette and runs the expiry sweep (at start, then
+// hourly) until ctx ends. Errors are logged and retried on the next tick:
+// a database blip must not stop the clock.
+func (s *Service) RunBackground(ctx context.Context, tickEvery time.Duration) {
+	if tickEvery <= 0 {
+		tickEvery = 500 * time.Millisecond
+	}
+	tick := time.NewTicker(tickEvery)
+	defer tick.Stop()
+	sweep := time.NewTicker(time.Hour)
+	defer sweep.Stop()
+	s.runSweep(ctx)
+	s.runTick(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			s.runTick(ctx)
+		case <-sweep.C:
+			s.runSweep(ctx)
+		}
+	}
+}
+
+func (s *Service) runTick(ctx context.Context) {
+	if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+		s.log.WarnContext(ctx, "roulette tick failed", "error", err)
+	}
+}
+
+func (s *Service) runSweep(ctx context.Context) {
+	n, err := s.ExpirePayouts(ctx)
+	if err != nil && ctx.Err() == nil {
+		s.log.WarnContext(ctx, "expiry sweep failed", "error", err)
+		return
+	}
+	if n > 0 {
+		s.log.InfoContext(ctx, "expired stale payouts", "count", n)
+	}
+}

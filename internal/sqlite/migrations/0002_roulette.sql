@@ -1,0 +1,34 @@
+-- One row per spin cycle window; the unique window makes a second cycle for
+-- the same window impossible, whichever replica creates it.
+CREATE TABLE spin_cycles (
+    id                       TEXT PRIMARY KEY,
+    window_start             TEXT NOT NULL,
+    candidate_twitch_user_id TEXT,
+    candidate_display_name   TEXT,
+    candidate_character_name TEXT,
+    drawn_at                 TEXT,
+    outcome                  TEXT CHECK (outcome IN ('winner', 'no_winner', 'no_participants')),
+    payout_id                TEXT REFERENCES payouts (id),
+    decided_at               TEXT,
+    created_at               TEXT NOT NULL,
+    CHECK ((outcome = 'winner') = (payout_id IS NOT NULL)),
+    CHECK ((outcome IS NULL) = (decided_at IS NULL)),
+    CHECK ((candidate_twitch_user_id IS NULL) = (drawn_at IS NULL))
+);
+CREATE UNIQUE INDEX spin_cycles_window_start ON spin_cycles (window_start);
+CREATE INDEX spin_cycles_undecided ON spin_cycles (window_start) WHERE outcome IS NULL;
+
+-- Set when one process takes the job of announcing a Sent payout in chat, so
+-- that no other process (or concurrent request) announces it again.
+ALTER TABLE payouts ADD COLUMN announce_claimed_at TEXT;
+
+-- The lifetime cap: Sent and active gold per viewer never exceeds 10,000.
+-- With at most one active payout per viewer (a unique index), checking on
+-- insert is enough, even under concurrency.
+CREATE TRIGGER payouts_lifetime_cap BEFORE INSERT ON payouts
+WHEN NEW.status IN ('Pending', 'InProgress', 'Sent')
+ AND (SELECT COALESCE(SUM(gold_amount), 0) FROM payouts
+      WHERE twitch_user_id = NEW.twitch_user_id AND status IN ('Pending', 'InProgress', 'Sent')) + NEW.gold_amount > 10000
+BEGIN
+    SELECT RAISE(ABORT, 'payouts_lifetime_cap: lifetime gold cap exceeded');
+END;

@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+)
+
+const cycleColumns = `id, window_start, candidate_twitch_user_id, candidate_display_name, candidate_character_name,
+	drawn_at, outcome, payout_id, decided_at`
+
+func scanCycle(row interface{ Scan(...any) error }) (mgm.SpinCycle, error) {
+	var c mgm.SpinCycle
+	var start Time
+	var drawn, decided NullTime
+	var userID, display, name, outcome, payout sql.NullString
+	if err := row.Scan(&c.ID, &start, &userID, &display, &name, &drawn, &outcome, &payout, &decided); err != nil {
+		return mgm.SpinCycle{}, err
+	}
+	c.Start, c.DrawnAt, c.DecidedAt = start.Time, drawn.Ptr(), decided.Ptr()
+	c.Outcome, c.PayoutID = mgm.CycleOutcome(outcome.String), payout.String
+	if userID.Valid {
+		c.Candidate = &mgm.Candidate{TwitchUserID: userID.String, TwitchDisplayName: display.String, CharacterName: name.String}
+	}
+	return c, nil
+}
+
+func (tx *Tx) oneCycle(ctx context.Context, where string, args ...any) (mgm.SpinCycle, error) {
+	c, err := scanCycle(tx.queryRow(ctx, `SELECT `+cycleColumns+` FROM spin_cycles WHERE `+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return mgm.SpinCycle{}, ErrNotFound
+	}
+	return c, err
+}
+
+// EnsureCycle returns the cycle of the window starting at start, creating it
+// with newID if it does not exist. Replicas racing here all get the one row.
+func (tx *Tx) EnsureCycle(ctx context.Context, newID string, start, now time.Time) (mgm.SpinCycle, bool, error) {
+	res, err := tx.exec(ctx, `INSERT INTO spin_cycles (id, window_start, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (window_start) DO NOTHING`, newID, tx.d.Time(start), tx.d.Time(now))
+	if err != nil {
+		return mgm.SpinCycle{}, false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return mgm.SpinCycle{}, false, err
+	}
+	c, err := tx.CycleAt(ctx, start)
+	return c, n == 1, err
+}
+
+// CycleAt returns the cycle of the window starting at start, or ErrNotFound.
+func (tx *Tx) CycleAt(ctx context.Context, start time.Time) (mgm.SpinCycle, error) {
+	return tx.oneCycle(ctx, `window_start = ?`, tx.d.Time(start))
+}
+
+// Cycle returns a cycle by id, or ErrNotFound.
+func (tx *Tx) Cycle(ctx context.Context, id string) (mgm.SpinCycle, error) {
+	return tx.oneCycle(ctx, `id = ?`, id)
+}
+
+// LastDecidedCycle returns the newest cycle with an outcome, or ErrNotFound.
+func (tx *Tx) LastDecidedCycle(ctx context.Context) (mgm.SpinCycle, error) {
+	return tx.oneCycle(ctx, `outcome IS NOT NULL ORDER BY window_start DESC LIMIT 1`)
+}
+
+// UndecidedCycles lists cycles without an outcome that started at or before
+// the given time, oldest first.
+func (tx *Tx) UndecidedCycles(ctx context.Context, startedBy time.Time) ([]mgm.SpinCycle, error) {
+	rows, err := tx.query(ctx, `SELECT `+cycleColumns+` FROM spin_cycles
+		WHERE outcome IS NULL AND window_start <= ? ORDER BY window_start`, tx.d.Time(startedBy))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []mgm.SpinCycle
+	for rows.Next() {
+		c, err := scanCycle(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// SetCandidate records the draw. It changes nothing (and reports false) when
+// the cycle was already drawn or decided: the draw happens once.
+func (tx *Tx) SetCandidate(ctx context.Context, cycleID string, c mgm.Candidate, at time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE spin_cycles SET candidate_twitch_user_id = ?, candidate_display_name = ?,
+			candidate_character_name = ?, drawn_at = ?
+		WHERE id = ? AND drawn_at IS NULL AND outcome IS NULL`,
+		c.TwitchUserID, c.TwitchDisplayName, c.CharacterName, tx.d.Time(at), cycleID)
+	return affectedOne(res, err)
+}
+
+// DecideCycle records a cycle's outcome once; it reports false when it was
+// already decided.
+func (tx *Tx) DecideCycle(ctx context.Context, cycleID string, outcome mgm.CycleOutcome, payoutID string, at time.Time) (bool, error) {
+	var payout any
+	if payoutID != "" {
+		payout = payoutID
+	}
+	res, err := tx.exec(ctx, `UPDATE spin_cycles SET outcome = ?, payout_id = ?, decided_at = ?
+		WHERE id = ? AND outcome IS NULL`, string(outcome), payout, tx.d.Time(at), cycleID)
+	return affectedOne(res, err)
+}
+
+// ForceCandidate replaces an undecided cycle's candidate (test harness only).
+func (tx *Tx) ForceCandidate(ctx context.Context, cycleID string, c mgm.Candidate, at time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE spin_cycles SET candidate_twitch_user_id = ?, candidate_display_name = ?,
+			candidate_character_name = ?, drawn_at = ?
+		WHERE id = ? AND outcome IS NULL`,
+		c.TwitchUserID, c.TwitchDisplayName, c.CharacterName, tx.d.Time(at), cycleID)
+	return affectedOne(res, err)
+}
+
+// PoolMember is a pool row with what decides whether it may be drawn.
+type PoolMember struct {
+	mgm.PoolEntry
+	HasActivePayout bool
+	CommittedGold   int64
+}
+
+// PoolMembers lists the pool in enrollment order with each member's payouts summed.
+func (tx *Tx) PoolMembers(ctx context.Context) ([]PoolMember, error) {
+	rows, err := tx.query(ctx, `SELECT p.twitch_user_id, p.twitch_display_name, p.character_name, p.enrolled_at,
+			COUNT(CASE WHEN o.status IN ('Pending', 'InProgress') THEN 1 END),
+			COALESCE(SUM(CASE WHEN o.status IN ('Pending', 'InProgress', 'Sent') THEN o.gold_amount ELSE 0 END), 0)
+		FROM pool p LEFT JOIN payouts o ON o.twitch_user_id = p.twitch_user_id
+		GROUP BY p.twitch_user_id, p.twitch_display_name, p.character_name, p.enrolled_at
+		ORDER BY p.enrolled_at, p.twitch_user_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PoolMember
+	for rows.Next() {
+		var m PoolMember
+		var at Time
+		var active int
+		if err := rows.Scan(&m.TwitchUserID, &m.TwitchDisplayName, &m.CharacterName, &at, &active, &m.CommittedGold); err != nil {
+			return nil, err
+		}
+		m.EnrolledAt, m.HasActivePayout = at.Time, active > 0
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func affectedOne(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// IsLifetimeCapViolation reports whether err is the database refusing a
+// payout over the lifetime cap (the payouts_lifetime_cap trigger).
+func IsLifetimeCapViolation(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "payouts_lifetime_cap")
+}
