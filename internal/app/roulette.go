@@ -27,19 +27,14 @@ func CycleStream(cycleID string) string { return "cycle:" + cycleID }
 func (s *Service) Tick(ctx context.Context) error {
 	now := s.clock()
 	start := s.schedule.Start(now)
-	var cur mgm.SpinCycle
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		var created bool
-		var err error
-		cur, created, err = tx.EnsureCycle(ctx, s.newID(), start, now)
-		if err != nil || !created {
-			return err
-		}
-		return tx.AppendEvent(ctx, CycleStream(cur.ID), EventSpinCycleStarted,
-			map[string]any{"windowStart": start, "intervalSeconds": int(s.schedule.Interval / time.Second)}, now)
-	})
+	cur, err := s.ensureCycle(ctx, start, now)
 	if err != nil {
 		return fmt.Errorf("ensure cycle: %w", err)
+	}
+	// The next window's cycle exists ahead of time, so that at the boundary
+	// every replica's snapshot already knows its id.
+	if _, err := s.ensureCycle(ctx, s.schedule.End(start), now); err != nil {
+		return fmt.Errorf("ensure next cycle: %w", err)
 	}
 	if !now.Before(s.schedule.DrawAt(start)) && cur.DrawnAt == nil && !cur.Decided() {
 		if err := s.draw(ctx, cur.ID, now); err != nil {
@@ -50,6 +45,21 @@ func (s *Service) Tick(ctx context.Context) error {
 		return fmt.Errorf("close cycles: %w", err)
 	}
 	return s.Refresh(ctx)
+}
+
+func (s *Service) ensureCycle(ctx context.Context, start, now time.Time) (mgm.SpinCycle, error) {
+	var c mgm.SpinCycle
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var created bool
+		var err error
+		c, created, err = tx.EnsureCycle(ctx, s.newID(), start, now)
+		if err != nil || !created {
+			return err
+		}
+		return tx.AppendEvent(ctx, CycleStream(c.ID), EventSpinCycleStarted,
+			map[string]any{"windowStart": start, "intervalSeconds": int(s.schedule.Interval / time.Second)}, now)
+	})
+	return c, err
 }
 
 // draw picks the candidate among eligible members, once per cycle.
@@ -254,7 +264,7 @@ type PendingCandidate struct {
 // previous cycle's while it is in its grace, else the current cycle's.
 func (s *Service) Candidate(now time.Time) (PendingCandidate, bool) {
 	snap := s.Snapshot()
-	for _, c := range []*mgm.SpinCycle{snap.Previous, snap.Current} {
+	for _, c := range []*mgm.SpinCycle{snap.Previous, snap.Current, snap.Next} {
 		if c == nil || c.Candidate == nil || c.Decided() {
 			continue
 		}
@@ -276,6 +286,7 @@ func (s *Service) Candidate(now time.Time) (PendingCandidate, bool) {
 type RouletteSnapshot struct {
 	Current   *mgm.SpinCycle // the cycle of the window containing TakenAt
 	Previous  *mgm.SpinCycle // the window before it
+	Next      *mgm.SpinCycle // the window after it (created ahead of time)
 	Last      *mgm.SpinCycle // the newest decided cycle
 	PoolCount int
 	TakenAt   time.Time
@@ -306,6 +317,7 @@ func (s *Service) Refresh(ctx context.Context) error {
 		}{
 			{&snap.Current, func() (mgm.SpinCycle, error) { return tx.CycleAt(ctx, start) }},
 			{&snap.Previous, func() (mgm.SpinCycle, error) { return tx.CycleAt(ctx, start.Add(-s.schedule.Interval)) }},
+			{&snap.Next, func() (mgm.SpinCycle, error) { return tx.CycleAt(ctx, start.Add(s.schedule.Interval)) }},
 			{&snap.Last, func() (mgm.SpinCycle, error) { return tx.LastDecidedCycle(ctx) }},
 		} {
 			c, err := x.fetch()
@@ -349,9 +361,11 @@ type RouletteState struct {
 // State answers the viewers' roulette state at now.
 func (s *Service) State(now time.Time) RouletteState {
 	snap := s.Snapshot()
-	cur := snap.Current
-	if cur != nil && !cur.Start.Equal(s.schedule.Start(now)) {
-		cur = nil // the snapshot predates this window; the next tick creates it
+	var cur *mgm.SpinCycle
+	for _, c := range []*mgm.SpinCycle{snap.Current, snap.Next, snap.Previous} {
+		if c != nil && c.Start.Equal(s.schedule.Start(now)) {
+			cur = c // the snapshot may predate this window's start
+		}
 	}
 	st := RouletteState{
 		NextSpinAt: mgm.NextBoundary(now, s.schedule.Interval), ServerNow: now,

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
@@ -23,6 +24,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/config"
 	"github.com/mimirons-goldomatic/mgm/internal/helix"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
+	"github.com/mimirons-goldomatic/mgm/internal/metrics"
 	"github.com/mimirons-goldomatic/mgm/internal/postgres"
 	"github.com/mimirons-goldomatic/mgm/internal/sqlite"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
@@ -84,8 +86,15 @@ func Run(ctx context.Context, cfg config.Config, o Options) error {
 	}
 	defer db.Close()
 
-	svc := app.New(db, app.Options{Now: o.Now, Logger: log, BroadcasterID: cfg.BroadcasterUserID})
 	hx := helix.New(cfg.HelixAPIBaseURL, cfg.HelixClientID, cfg.BroadcasterAccessToken, cfg.BroadcasterUserID)
+	m := metrics.New()
+	svc := app.New(db, app.Options{
+		Now: o.Now, Logger: log, Observer: m, BroadcasterID: cfg.BroadcasterUserID,
+		SpinInterval: cfg.SpinInterval, Announcer: hx,
+	})
+	if err := svc.Refresh(ctx); err != nil {
+		return fmt.Errorf("read roulette state: %w", err)
+	}
 	var subs httpapi.SubscriberChecker
 	if hx.Configured() {
 		subs = hx
@@ -97,7 +106,7 @@ func Run(ctx context.Context, cfg config.Config, o Options) error {
 		audience = cfg.ExtensionClientID
 	}
 	api := httpapi.New(httpapi.Deps{
-		Service: svc, Config: cfg, Logger: log, Now: o.Now, Version: o.Version, Subscribers: subs,
+		Service: svc, Config: cfg, Logger: log, Now: o.Now, Version: o.Version, Subscribers: subs, Metrics: m,
 		Verifier: &auth.ViewerVerifier{Key: extKey, BroadcasterUserID: cfg.BroadcasterUserID, Audience: audience, Now: o.Now},
 		APIKeys:  auth.NewAPIKeys(cfg.APIKeys),
 	})
@@ -116,6 +125,20 @@ func Run(ctx context.Context, cfg config.Config, o Options) error {
 		fmt.Fprintf(o.Out, "  %s\n", n)
 	}
 	fmt.Fprintf(o.Out, "  Ready in %d ms. Ctrl+C stops.\n", time.Since(started).Milliseconds())
+
+	// The roulette clock and the sweeps run beside the server and stop before
+	// the database closes.
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		svc.RunBackground(bgCtx, tickInterval(cfg.SpinInterval))
+	}()
+	defer func() {
+		stopBackground()
+		bg.Wait()
+	}()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -139,6 +162,12 @@ func Run(ctx context.Context, cfg config.Config, o Options) error {
 		return err
 	}
 	return nil
+}
+
+// tickInterval keeps the roulette's moments accurate to a small fraction of
+// their length: 0.5 s for 5-minute cycles, less for short development ones.
+func tickInterval(cycle time.Duration) time.Duration {
+	return min(500*time.Millisecond, max(cycle/100, 20*time.Millisecond))
 }
 
 func openStore(ctx context.Context, cfg config.Config) (*store.DB, string, error) {

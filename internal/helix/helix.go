@@ -2,6 +2,7 @@
 package helix
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -71,4 +72,51 @@ func (c *Client) authorize(req *http.Request) {
 	req.Header.Set("Authorization", "Bearer "+c.AccessToken)
 	req.Header.Set("Client-Id", c.ClientID)
 	req.Header.Set("Accept", "application/json")
+}
+
+// SendChatMessage posts a message to the broadcaster's chat as the
+// broadcaster (POST /helix/chat/messages). Any 2xx is success unless Twitch
+// says it dropped the message (is_sent: false, e.g. AutoMod).
+func (c *Client) SendChatMessage(ctx context.Context, message string) error {
+	if !c.Configured() {
+		return ErrNotConfigured
+	}
+	body, err := json.Marshal(map[string]string{
+		"broadcaster_id": c.BroadcasterID, "sender_id": c.BroadcasterID, "message": message,
+	})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+"/helix/chat/messages", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	c.authorize(req)
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("helix chat message: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("helix chat message: HTTP %d", resp.StatusCode)
+	}
+	var out struct {
+		Data []struct {
+			IsSent     *bool `json:"is_sent"`
+			DropReason *struct {
+				Code    string `json:"code"`
+				Message string `json:"message"`
+			} `json:"drop_reason"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(raw, &out) == nil && len(out.Data) > 0 && out.Data[0].IsSent != nil && !*out.Data[0].IsSent {
+		reason := "unknown"
+		if d := out.Data[0].DropReason; d != nil {
+			reason = d.Code
+		}
+		return fmt.Errorf("helix chat message: dropped by Twitch (%s)", reason)
+	}
+	return nil
 }

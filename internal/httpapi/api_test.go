@@ -37,6 +37,7 @@ func TestMethodNotAllowed(t *testing.T) {
 		{http.MethodDelete, "/api/pool/me", []string{"GET"}},
 		{http.MethodPost, "/api/pool/me", []string{"GET"}},
 		{http.MethodGet, "/api/payouts/claim", []string{"POST"}},
+		{http.MethodPatch, "/api/payouts/claim", []string{"POST"}},
 		{http.MethodPut, "/api/payouts/claim", []string{"POST"}},
 		{http.MethodGet, "/api/twitch/eventsub", []string{"POST"}},
 		{http.MethodPost, "/api/version", []string{"GET"}},
@@ -317,20 +318,35 @@ func TestRouletteState(t *testing.T) {
 
 	wantStatus(t, "claim", ts.claim(t, "2001", "Norinn", "a"), http.StatusCreated)
 	wantStatus(t, "claim", ts.claim(t, "2002", "Тралл", "b"), http.StatusCreated)
-	if got, w := state(), want("2026-04-04T12:05:00.000Z", "2026-04-04T12:01:23.456Z", 2); got != w {
-		t.Fatalf("state with two members\n got: %s\nwant: %s", got, w)
+	// With members and the clock ticking, the phase is collecting and the
+	// cycle has an id (null exactly when idle).
+	if err := ts.svc.Tick(context.Background()); err != nil {
+		t.Fatal(err)
 	}
-
-	// Exactly on a boundary the next one is a whole interval away.
+	collecting := func(next, now string) {
+		t.Helper()
+		var st struct {
+			NextSpinAt, ServerNow, SpinPhase string
+			PoolParticipantCount             int
+			CurrentSpinCycleID               *string
+		}
+		body := state()
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.NextSpinAt != next || st.ServerNow != now || st.SpinPhase != "collecting" || st.PoolParticipantCount != 2 ||
+			st.CurrentSpinCycleID == nil || len(*st.CurrentSpinCycleID) != 36 {
+			t.Fatalf("state at %s: %s", now, body)
+		}
+	}
+	collecting("2026-04-04T12:05:00.000Z", "2026-04-04T12:01:23.456Z")
+	// Exactly on a boundary the next one is a whole interval away; the new
+	// window's cycle was created ahead of time, so its id is known at once.
 	ts.clock.Advance(3*time.Minute + 36*time.Second + 544*time.Millisecond) // 12:05:00.000
-	if got, w := state(), want("2026-04-04T12:10:00.000Z", "2026-04-04T12:05:00.000Z", 2); got != w {
-		t.Fatalf("state on a boundary\n got: %s\nwant: %s", got, w)
-	}
+	collecting("2026-04-04T12:10:00.000Z", "2026-04-04T12:05:00.000Z")
 	// One millisecond before a boundary.
-	ts.clock.Advance(5*time.Minute - time.Millisecond) // 12:09:59.999
-	if got, w := state(), want("2026-04-04T12:10:00.000Z", "2026-04-04T12:09:59.999Z", 2); got != w {
-		t.Fatalf("state just before a boundary\n got: %s\nwant: %s", got, w)
-	}
+	ts.clock.Advance(4*time.Minute - time.Millisecond) // 12:08:59.999, before the draw at 12:09:00
+	collecting("2026-04-04T12:10:00.000Z", "2026-04-04T12:08:59.999Z")
 
 	// Keys and JSON types, independent of the exact values.
 	var m map[string]any

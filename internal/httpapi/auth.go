@@ -86,7 +86,7 @@ func (s *Server) rateAllow(w http.ResponseWriter, r *http.Request, class, key st
 	if ok {
 		return true
 	}
-	s.metrics.rateLimited.WithLabelValues(class).Inc()
+	s.metrics.RateLimited.WithLabelValues(class).Inc()
 	w.Header().Set("Retry-After", retryAfter(wait))
 	s.writeError(w, r, mgm.Errorf(mgm.CodeRateLimited, "Too many requests; retry after %s s.", retryAfter(wait)))
 	return false

@@ -63,8 +63,9 @@ type rouletteStateDTO struct {
 }
 
 type lastCycleDTO struct {
-	SpinCycleID         string   `json:"spinCycleId"`
-	Outcome             string   `json:"outcome"`
-	WinnerCharacterName *string  `json:"winnerCharacterName"`
-	DecidedAt           jsonTime `json:"decidedAt"`
+	SpinCycleID            string   `json:"spinCycleId"`
+	Outcome                string   `json:"outcome"`
+	WinnerCharacterName    *string  `json:"winnerCharacterName"`
+	CandidateCharacterName *string  `json:"candidateCharacterName"`
+	DecidedAt              jsonTime `json:"decidedAt"`
 }

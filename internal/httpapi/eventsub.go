@@ -50,7 +50,7 @@ func (s *Server) handleEventSub(w http.ResponseWriter, r *http.Request) {
 		}
 		// A redelivered verification gets the challenge again: answering is harmless
 		// and it is what completes the handshake.
-		s.metrics.eventsub.WithLabelValues(env.MessageType, "challenge").Inc()
+		s.metrics.EventSub.WithLabelValues(env.MessageType, "challenge").Inc()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, challenge)
@@ -90,7 +90,7 @@ func (s *Server) handleEventSub(w http.ResponseWriter, r *http.Request) {
 			Text:   msg.Text, IsSubscriber: msg.IsSubscriber(),
 		})
 		if err == nil && outcome != app.OutcomeDuplicate && outcome != app.OutcomeIgnored {
-			s.metrics.enrollments.WithLabelValues("chat", string(outcome)).Inc()
+			s.metrics.Enrollments.WithLabelValues("chat", string(outcome)).Inc()
 			s.log.DebugContext(ctx, "chat command", "outcome", outcome, "chatter_user_id", msg.ChatterUserID)
 		}
 		s.eventSubDone(w, r, env.MessageType, string(outcome), err)
@@ -117,7 +117,7 @@ func (s *Server) eventSubDone(w http.ResponseWriter, r *http.Request, msgType, o
 		outcome = "error"
 		err = mgm.Errorf(mgm.CodeUnavailable, "Temporarily unable to process the message; redeliver later.")
 	}
-	s.metrics.eventsub.WithLabelValues(msgType, outcome).Inc()
+	s.metrics.EventSub.WithLabelValues(msgType, outcome).Inc()
 	if err != nil {
 		s.writeError(w, r, err)
 		return

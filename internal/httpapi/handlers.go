@@ -12,24 +12,6 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
 
-// handleRouletteState serves the schedule. Until the roulette engine lands the
-// phase is idle; the schedule and the pool size are real.
-func (s *Server) handleRouletteState(w http.ResponseWriter, r *http.Request) {
-	n, err := s.svc.PoolCount(r.Context())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	now := s.now()
-	writeJSON(w, http.StatusOK, rouletteStateDTO{
-		NextSpinAt:           jsonTime(mgm.NextBoundary(now, s.cfg.SpinInterval)),
-		ServerNow:            jsonTime(now),
-		SpinIntervalSeconds:  int(s.cfg.SpinInterval / time.Second),
-		PoolParticipantCount: n,
-		SpinPhase:            "idle",
-	})
-}
-
 func (s *Server) handlePoolMe(w http.ResponseWriter, r *http.Request) {
 	e, ok, err := s.svc.PoolMembership(r.Context(), viewerOf(r).UserID)
 	if err != nil {
@@ -79,7 +61,7 @@ func (s *Server) handleClaim(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
 	res, err := s.svc.Claim(r.Context(), mgm.Viewer{UserID: v.UserID, DisplayName: v.DisplayName},
 		name, strings.TrimSpace(*req.EnrollmentRequestID), s.isSubscriber)
-	s.metrics.enrollments.WithLabelValues("claim", claimOutcome(res, err)).Inc()
+	s.metrics.Enrollments.WithLabelValues("claim", claimOutcome(res, err)).Inc()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -127,9 +109,9 @@ func (s *Server) isSubscriber(ctx context.Context, userID string) (bool, error) 
 
 func (s *Server) handlePendingPayouts(w http.ResponseWriter, r *http.Request) {
 	statuses := []mgm.PayoutStatus{mgm.PayoutPending}
-	if q := r.URL.Query().Get("status"); q != "" {
+	if qs := r.URL.Query()["status"]; len(qs) > 0 {
 		statuses = statuses[:0]
-		for _, part := range strings.Split(q, ",") {
+		for _, part := range strings.Split(strings.Join(qs, ","), ",") {
 			st, ok := mgm.ParsePayoutStatus(part)
 			if !ok {
 				s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "Unknown payout status %q.", strings.TrimSpace(part)))

@@ -94,7 +94,7 @@ func newTestServerWith(t *testing.T, mutateConfig func(*config.Config), mutateDe
 	t.Cleanup(func() { _ = db.Close() })
 
 	clock := conformance.NewClock(testT0)
-	svc := app.New(db, app.Options{Now: clock.Now, BroadcasterID: cfg.BroadcasterUserID})
+	svc := app.New(db, app.Options{Now: clock.Now, BroadcasterID: cfg.BroadcasterUserID, SpinInterval: cfg.SpinInterval})
 	key := cfg.ExtensionSecret
 	if len(key) == 0 {
 		key = auth.DevExtensionSecret()

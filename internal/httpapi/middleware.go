@@ -106,7 +106,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			s.metrics.observeRequest(routeOf(r), r.Method, status, elapsed)
+			s.metrics.ObserveRequest(routeOf(r), r.Method, status, elapsed)
 			s.log.InfoContext(ctx, "request", "method", r.Method, "route", routeOf(r), "status", status,
 				"duration_ms", float64(elapsed.Microseconds())/1000, "bytes", sw.bytes, "request_id", id)
 		}()

@@ -7,13 +7,17 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/auth"
 	"github.com/mimirons-goldomatic/mgm/internal/config"
+	"github.com/mimirons-goldomatic/mgm/internal/metrics"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
@@ -38,6 +42,7 @@ type Deps struct {
 	Logger      *slog.Logger
 	Now         func() time.Time
 	Version     string
+	Metrics     *metrics.Metrics // nil: a fresh registry
 }
 
 // Server serves the EBS API.
@@ -51,7 +56,7 @@ type Server struct {
 	now         func() time.Time
 	version     string
 	limiter     *limiter
-	metrics     *metrics
+	metrics     *metrics.Metrics
 	mux         *http.ServeMux
 }
 
@@ -59,7 +64,10 @@ type Server struct {
 func New(d Deps) *Server {
 	s := &Server{
 		svc: d.Service, cfg: d.Config, verifier: d.Verifier, apiKeys: d.APIKeys, subscribers: d.Subscribers,
-		log: d.Logger, now: d.Now, version: d.Version, metrics: newMetrics(), mux: http.NewServeMux(),
+		log: d.Logger, now: d.Now, version: d.Version, metrics: d.Metrics, mux: http.NewServeMux(),
+	}
+	if s.metrics == nil {
+		s.metrics = metrics.New()
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -85,6 +93,13 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/payouts/claim", s.viewer(classViewerWrite, true, s.handleClaim))
 	// Desktop (API key).
 	m.HandleFunc("GET /api/payouts/pending", s.desktop(s.handlePendingPayouts))
+	m.HandleFunc("GET /api/payouts/{id}", s.uuidPath(s.desktop(s.handlePayout)))
+	m.HandleFunc("GET /api/payouts/{id}/history", s.uuidPath(s.desktop(s.handlePayoutHistory)))
+	m.HandleFunc("PATCH /api/payouts/{id}/status", s.uuidPath(s.desktop(s.handlePayoutStatus)))
+	m.HandleFunc("POST /api/payouts/{id}/confirm-acceptance", s.uuidPath(s.desktop(s.handleConfirmAcceptance)))
+	m.HandleFunc("GET /api/roulette/candidate", s.desktop(s.handleCandidate))
+	m.HandleFunc("POST /api/roulette/verify-candidate", s.desktop(s.handleVerifyCandidate))
+	m.HandleFunc("POST /api/e2e/prepare-pending-payout", s.harnessEnabled(s.desktop(s.handlePreparePendingPayout)))
 	// Twitch (HMAC), not rate limited: Twitch retries and would eventually revoke us.
 	m.HandleFunc("POST /api/twitch/eventsub", s.handleEventSub)
 	// Anonymous.
@@ -127,6 +142,33 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, mgm.Errorf(mgm.CodeNotFound, "No such route."))
 }
 
+// uuidPath answers 404 for a route id that is not a UUID, before anything
+// else — unless the path is another route's literal path (GET
+// /api/payouts/claim), which deserves that route's 405.
+func (s *Server) uuidPath(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		if _, err := uuid.Parse(id); err == nil && len(id) == 36 {
+			h(w, r)
+			return
+		}
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := s.mux.Handler(probe); pattern != "" && !strings.Contains(pattern, "{id}") {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.writeError(w, r, mgm.Errorf(mgm.CodeMethodNotAllowed, "Method %s is not allowed here.", r.Method))
+			return
+		}
+		s.writeError(w, r, mgm.Errorf(mgm.CodeNotFound, "No such payout: ids are UUIDs."))
+	}
+}
+
 // headerRecorder captures what the mux's internal handlers would answer.
 type headerRecorder struct {
 	header http.Header
@@ -138,7 +180,7 @@ func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (h *headerRecorder) WriteHeader(code int)        { h.status = code }
 
 func (s *Server) handleMetrics() http.HandlerFunc {
-	prom := promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})
+	prom := promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.MetricsToken != "" {
 			tok, ok := bearer(r)

@@ -1,0 +1,240 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+)
+
+func (s *Server) handlePayout(w http.ResponseWriter, r *http.Request) {
+	p, err := s.svc.Payout(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toPayoutDTO(p))
+}
+
+func (s *Server) handlePayoutHistory(w http.ResponseWriter, r *http.Request) {
+	evs, err := s.svc.PayoutHistory(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	type eventDTO struct {
+		Type string          `json:"type"`
+		At   jsonTime        `json:"at"`
+		Data json.RawMessage `json:"data"`
+	}
+	out := make([]eventDTO, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, eventDTO{Type: e.Type, At: jsonTime(e.At), Data: e.Data})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handlePayoutStatus(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Status *string `json:"status"`
+	}
+	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.Status == nil {
+		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "status is required (Pending, InProgress, Sent, Failed, Cancelled)."))
+		return
+	}
+	to, ok := mgm.ParsePayoutStatus(*req.Status)
+	if !ok {
+		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "Unknown status %q.", *req.Status))
+		return
+	}
+	p, err := s.svc.SetPayoutStatus(r.Context(), r.PathValue("id"), to)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toPayoutDTO(p))
+}
+
+func (s *Server) handleConfirmAcceptance(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		CharacterName *string `json:"characterName"`
+	}
+	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.CharacterName == nil {
+		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "characterName is required."))
+		return
+	}
+	p, err := s.svc.ConfirmAcceptance(r.Context(), r.PathValue("id"), *req.CharacterName)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toPayoutDTO(p))
+}
+
+func (s *Server) handleRouletteState(w http.ResponseWriter, r *http.Request) {
+	st := s.svc.State(s.now())
+	body := rouletteStateDTO{
+		NextSpinAt: jsonTime(st.NextSpinAt), ServerNow: jsonTime(st.ServerNow), SpinIntervalSeconds: st.IntervalSeconds,
+		PoolParticipantCount: st.PoolCount, SpinPhase: string(st.Phase),
+		CurrentSpinCycleID: nullable(st.CycleID), CandidateCharacterName: nullable(st.CandidateName),
+	}
+	if c := st.Last; c != nil && c.DecidedAt != nil {
+		lc := &lastCycleDTO{SpinCycleID: c.ID, Outcome: string(c.Outcome), DecidedAt: jsonTime(*c.DecidedAt)}
+		if c.Outcome == mgm.OutcomeWinner && c.Candidate != nil {
+			lc.WinnerCharacterName = &c.Candidate.CharacterName
+		}
+		if c.Candidate != nil {
+			lc.CandidateCharacterName = &c.Candidate.CharacterName
+		}
+		body.LastCycle = lc
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) handleCandidate(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.svc.Candidate(s.now())
+	if !ok {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		SpinCycleID    string   `json:"spinCycleId"`
+		CharacterName  string   `json:"characterName"`
+		SpinPhase      string   `json:"spinPhase"`
+		VerifyDeadline jsonTime `json:"verifyDeadline"`
+	}{c.SpinCycleID, c.CharacterName, string(c.Phase), jsonTime(c.VerifyDeadline)})
+}
+
+// flexInt reads a JSON number or a numeric string (the addon's JSON is hand-built).
+type flexInt struct {
+	v   int
+	set bool
+}
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		var s string
+		if err2 := json.Unmarshal(b, &s); err2 != nil {
+			return err
+		}
+		n = json.Number(strings.TrimSpace(s))
+	}
+	i, err := n.Int64()
+	if err != nil {
+		return err
+	}
+	f.v, f.set = int(i), true
+	return nil
+}
+
+// flexBool reads true/false or "true"/"false".
+type flexBool struct {
+	v   bool
+	set bool
+}
+
+func (f *flexBool) UnmarshalJSON(b []byte) error {
+	var v bool
+	if err := json.Unmarshal(b, &v); err != nil {
+		var s string
+		if err2 := json.Unmarshal(b, &s); err2 != nil {
+			return err
+		}
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "true":
+			v = true
+		case "false":
+			v = false
+		default:
+			return err
+		}
+	}
+	f.v, f.set = v, true
+	return nil
+}
+
+func (s *Server) handleVerifyCandidate(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		SchemaVersion flexInt  `json:"schemaVersion"`
+		SpinCycleID   string   `json:"spinCycleId"`
+		CharacterName *string  `json:"characterName"`
+		Online        flexBool `json:"online"`
+		CapturedAt    *string  `json:"capturedAt"`
+	}
+	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !req.SchemaVersion.set || req.CharacterName == nil || !req.Online.set {
+		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "schemaVersion, spinCycleId, characterName and online are required."))
+		return
+	}
+	if req.CapturedAt != nil && *req.CapturedAt != "" {
+		// Accepted with or without fractional seconds; it documents the report, it decides nothing.
+		if _, err := time.Parse(time.RFC3339Nano, *req.CapturedAt); err != nil {
+			if _, err := eventsub.ParseTimestamp(*req.CapturedAt); err != nil {
+				s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "capturedAt must be an RFC 3339 time."))
+				return
+			}
+		}
+	}
+	res, err := s.svc.VerifyCandidate(r.Context(), mgm.WhoReport{
+		SchemaVersion: req.SchemaVersion.v, SpinCycleID: strings.TrimSpace(req.SpinCycleID),
+		CharacterName: *req.CharacterName, Online: req.Online.v,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Outcome  string  `json:"outcome"`
+		PayoutID *string `json:"payoutId"`
+	}{string(res.Outcome), nullable(res.PayoutID)})
+}
+
+// handlePreparePendingPayout is the test harness; outside Development with
+// the flag it does not exist (404), whoever asks.
+func (s *Server) handlePreparePendingPayout(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		TwitchUserID *string `json:"twitchUserId"`
+	}
+	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.TwitchUserID == nil || strings.TrimSpace(*req.TwitchUserID) == "" {
+		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "twitchUserId is required."))
+		return
+	}
+	p, err := s.svc.PreparePendingPayout(r.Context(), strings.TrimSpace(*req.TwitchUserID))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		PayoutID      string `json:"payoutId"`
+		CharacterName string `json:"characterName"`
+	}{p.ID, p.CharacterName})
+}
+
+func (s *Server) harnessEnabled(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.cfg.Development() || !s.cfg.EnableE2eHarness {
+			s.writeError(w, r, mgm.Errorf(mgm.CodeNotFound, "No such route."))
+			return
+		}
+		h(w, r)
+	}
+}
