@@ -120,7 +120,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
 		setRoute(r, pattern)
-		h.ServeHTTP(w, r)
+		s.mux.ServeHTTP(w, r) // routes again: only ServeHTTP fills in the path values
 		return
 	}
 	rec := &headerRecorder{header: http.Header{}}
