@@ -62,7 +62,9 @@ func (m *Metrics) ObserveRequest(route, method string, status int, d time.Durati
 func (m *Metrics) SpinCycleDecided(outcome string) { m.SpinCycles.WithLabelValues(outcome).Inc() }
 
 // PayoutTransition implements app.Observer.
-func (m *Metrics) PayoutTransition(from, to string) { m.PayoutTransitions.WithLabelValues(from, to).Inc() }
+func (m *Metrics) PayoutTransition(from, to string) {
+	m.PayoutTransitions.WithLabelValues(from, to).Inc()
+}
 
 // HelixCall implements app.Observer.
 func (m *Metrics) HelixCall(outcome string) { m.HelixCalls.WithLabelValues(outcome).Inc() }
