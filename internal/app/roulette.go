@@ -49,7 +49,20 @@ func (s *Service) Tick(ctx context.Context) error {
 
 func (s *Service) ensureCycle(ctx context.Context, start, now time.Time) (mgm.SpinCycle, error) {
 	var c mgm.SpinCycle
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	// Look before writing: the cycle almost always exists already, and on
+	// SQLite a write transaction would queue behind every other writer.
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		c, err = tx.CycleAt(ctx, start)
+		return err
+	})
+	if err == nil {
+		return c, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return c, err
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var created bool
 		var err error
 		c, created, err = tx.EnsureCycle(ctx, s.newID(), start, now)
