@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,16 +39,21 @@ func payoutCreatedData(p mgm.Payout) map[string]any {
 	}
 }
 
-func isUUID(s string) bool {
-	_, err := uuid.Parse(s)
-	return err == nil && len(s) == 36
+// canonicalID returns the stored (lower-case, dashed) form of a UUID given in
+// any letter case, or false when s is not a dashed UUID.
+func canonicalID(s string) (string, bool) {
+	if _, err := uuid.Parse(s); err != nil || len(s) != 36 {
+		return "", false
+	}
+	return strings.ToLower(s), true
 }
 
 func notFound() error { return mgm.Errorf(mgm.CodeNotFound, "Payout not found.") }
 
 // Payout returns one payout.
 func (s *Service) Payout(ctx context.Context, id string) (mgm.Payout, error) {
-	if !isUUID(id) {
+	id, ok := canonicalID(id)
+	if !ok {
 		return mgm.Payout{}, notFound()
 	}
 	var p mgm.Payout
@@ -64,11 +70,13 @@ func (s *Service) Payout(ctx context.Context, id string) (mgm.Payout, error) {
 
 // PayoutHistory returns a payout's events, oldest first.
 func (s *Service) PayoutHistory(ctx context.Context, id string) ([]store.Event, error) {
-	if _, err := s.Payout(ctx, id); err != nil {
+	p, err := s.Payout(ctx, id)
+	if err != nil {
 		return nil, err
 	}
+	id = p.ID
 	var evs []store.Event
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+	err = s.db.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		evs, err = tx.Events(ctx, PayoutStream(id))
 		return err
@@ -78,7 +86,8 @@ func (s *Service) PayoutHistory(ctx context.Context, id string) ([]store.Event, 
 
 // loadForUpdate locks a payout for the rest of the transaction and loads it.
 func loadForUpdate(ctx context.Context, tx *store.Tx, id string) (mgm.Payout, error) {
-	if !isUUID(id) {
+	id, ok := canonicalID(id)
+	if !ok {
 		return mgm.Payout{}, notFound()
 	}
 	if err := tx.Lock(ctx, "payout:"+id); err != nil {
@@ -104,6 +113,7 @@ func (s *Service) SetPayoutStatus(ctx context.Context, id string, to mgm.PayoutS
 		if p, err = loadForUpdate(ctx, tx, id); err != nil {
 			return err
 		}
+		id = p.ID // the stored form, whatever letter case the caller used
 		noop, err := mgm.CheckTransition(p.Status, to)
 		if err != nil || noop {
 			return err
@@ -143,7 +153,7 @@ func (s *Service) SetPayoutStatus(ctx context.Context, id string, to mgm.PayoutS
 	}
 	if p.Status == mgm.PayoutSent && !p.IsRewardSentAnnouncedToChat {
 		s.announce(context.WithoutCancel(ctx), p)
-		return s.Payout(ctx, id)
+		return s.Payout(ctx, p.ID)
 	}
 	return p, nil
 }
@@ -209,6 +219,7 @@ func (s *Service) ConfirmAcceptance(ctx context.Context, id, characterName strin
 		if p, err = loadForUpdate(ctx, tx, id); err != nil {
 			return err
 		}
+		id = p.ID // the stored form, whatever letter case the caller used
 		if !mgm.SameCharacterName(p.CharacterName, characterName) {
 			return mgm.Errorf(mgm.CodeInvalidCharacterName, "characterName does not match the payout.")
 		}

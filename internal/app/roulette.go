@@ -180,11 +180,11 @@ func (s *Service) VerifyCandidate(ctx context.Context, r mgm.WhoReport) (VerifyR
 	err := s.inTx(ctx, func(tx *store.Tx) error {
 		decidedNow = ""
 		var cycle *mgm.SpinCycle
-		if isUUID(r.SpinCycleID) {
-			if err := tx.Lock(ctx, "cycle:"+r.SpinCycleID); err != nil {
+		if id, ok := canonicalID(r.SpinCycleID); ok {
+			if err := tx.Lock(ctx, "cycle:"+id); err != nil {
 				return err
 			}
-			c, err := tx.Cycle(ctx, r.SpinCycleID)
+			c, err := tx.Cycle(ctx, id)
 			if err == nil {
 				cycle = &c
 			} else if !errors.Is(err, store.ErrNotFound) {

@@ -3,6 +3,7 @@ package conformance
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -358,8 +359,8 @@ func testPayoutLifecycle(t *testing.T, e *env) {
 	if _, err := e.svc.SetPayoutStatus(e.ctx, p.ID, mgm.PayoutExpired); mgm.ErrorCode(err) != mgm.CodeTerminalStatusChange {
 		t.Fatalf("PATCH to Expired: %v", err)
 	}
-	e.setStatus(t, p.ID, mgm.PayoutInProgress)
-	e.setStatus(t, p.ID, mgm.PayoutPending) // the escape hatch
+	e.setStatus(t, strings.ToUpper(p.ID), mgm.PayoutInProgress) // ids are read in any letter case
+	e.setStatus(t, p.ID, mgm.PayoutPending)                     // the escape hatch
 	e.setStatus(t, p.ID, mgm.PayoutInProgress)
 	same := e.setStatus(t, p.ID, mgm.PayoutInProgress) // a replay: no-op
 	if same.Status != mgm.PayoutInProgress {

@@ -123,6 +123,9 @@ type flexInt struct {
 }
 
 func (f *flexInt) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil // null is no value: the field stays unset (required → invalid_payload)
+	}
 	var n json.Number
 	if err := json.Unmarshal(b, &n); err != nil {
 		var s string
@@ -146,6 +149,11 @@ type flexBool struct {
 }
 
 func (f *flexBool) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		// json.Unmarshal of null into a bool is a silent no-op: without this,
+		// "online": null would read as false and decide the cycle no_winner.
+		return nil
+	}
 	var v bool
 	if err := json.Unmarshal(b, &v); err != nil {
 		var s string
@@ -177,7 +185,7 @@ func (s *Server) handleVerifyCandidate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if !req.SchemaVersion.set || req.CharacterName == nil || !req.Online.set {
+	if !req.SchemaVersion.set || strings.TrimSpace(req.SpinCycleID) == "" || req.CharacterName == nil || !req.Online.set {
 		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "schemaVersion, spinCycleId, characterName and online are required."))
 		return
 	}
