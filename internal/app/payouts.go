@@ -301,7 +301,7 @@ func (s *Service) PreparePendingPayout(ctx context.Context, twitchUserID string)
 			return err
 		}
 		if !ok {
-			return mgm.Errorf(mgm.CodeOutOfSequence, "The current cycle is already decided; try again after %s.",
+			return mgm.Errorf(mgm.CodeOutOfSequence, "The current cycle already has a winner; try again after %s.",
 				s.schedule.End(start).Format(time.RFC3339))
 		}
 		cycleID, name = c.ID, e.CharacterName

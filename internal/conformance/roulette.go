@@ -568,7 +568,11 @@ func testExpiry(t *testing.T, e *env) {
 }
 
 func testHarness(t *testing.T, e *env) {
-	e.clock.set(T0.Add(30 * sec))
+	// The draw found nobody, so the cycle is decided; the harness reopens it.
+	e.tickAt(t, 245*sec)
+	if st := e.state(t); st.Last == nil || st.Last.Outcome != mgm.OutcomeNoParticipants {
+		t.Fatalf("setup: %+v", st.Last)
+	}
 	if _, err := e.svc.PreparePendingPayout(e.ctx, "ghost"); mgm.ErrorCode(err) != mgm.CodeInvalidPayload {
 		t.Fatalf("non-member: %v", err)
 	}

@@ -110,11 +110,12 @@ func (tx *Tx) DecideCycle(ctx context.Context, cycleID string, outcome mgm.Cycle
 	return affectedOne(res, err)
 }
 
-// ForceCandidate replaces an undecided cycle's candidate (test harness only).
+// ForceCandidate replaces a cycle's candidate and reopens it unless it already
+// has a winner (test harness only).
 func (tx *Tx) ForceCandidate(ctx context.Context, cycleID string, c mgm.Candidate, at time.Time) (bool, error) {
 	res, err := tx.exec(ctx, `UPDATE spin_cycles SET candidate_twitch_user_id = ?, candidate_display_name = ?,
-			candidate_character_name = ?, drawn_at = ?
-		WHERE id = ? AND outcome IS NULL`,
+			candidate_character_name = ?, drawn_at = ?, outcome = NULL, decided_at = NULL
+		WHERE id = ? AND (outcome IS NULL OR outcome <> 'winner')`,
 		c.TwitchUserID, c.TwitchDisplayName, c.CharacterName, tx.d.Time(at), cycleID)
 	return affectedOne(res, err)
 }

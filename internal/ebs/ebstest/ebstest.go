@@ -1,0 +1,86 @@
+// Package ebstest runs a real EBS in-process on a free loopback port for
+// other packages' tests (the Desktop client, the stand-ins, the end-to-end tiers).
+package ebstest
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/config"
+	"github.com/mimirons-goldomatic/mgm/internal/ebs"
+	"github.com/mimirons-goldomatic/mgm/internal/postgres/pgtest"
+)
+
+// EBS is a running backend.
+type EBS struct {
+	URL string
+	out *syncBuffer
+}
+
+// Output is what the EBS printed at start.
+func (e *EBS) Output() string { return e.out.String() }
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// Store selects the database of a started EBS.
+type Store string
+
+const (
+	SQLite   Store = "sqlite"
+	Postgres Store = "postgres"
+)
+
+// Stores are both backends, for tests that run on each.
+var Stores = [...]Store{SQLite, Postgres}
+
+// Start runs an EBS configured by env (environment-variable names as in the
+// README) on the given store, in Development unless env says otherwise, and
+// stops it when the test ends. On Postgres it gets a fresh database (the test
+// skips, or fails under MGM_REQUIRE_POSTGRES=1, without a server).
+func Start(t testing.TB, store Store, env map[string]string) *EBS {
+	t.Helper()
+	full := map[string]string{"Mgm__Environment": "Development", "Mgm__Listen": "127.0.0.1:0", "Mgm__DataDir": t.TempDir()}
+	for k, v := range env {
+		full[k] = v
+	}
+	if store == Postgres {
+		full["ConnectionStrings__PostgreSQL"] = pgtest.NewDatabase(t)
+	}
+	cfg, err := config.Load(func(k string) string { return full[k] }, nil)
+	if err != nil {
+		t.Fatalf("EBS configuration: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &EBS{out: &syncBuffer{}}
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- ebs.Run(ctx, cfg, ebs.Options{Out: e.out, Version: "0.0.0-test", Ready: func(a string) { ready <- a }})
+	}()
+	select {
+	case addr := <-ready:
+		e.URL = "http://" + addr
+	case err := <-done:
+		cancel()
+		t.Fatalf("EBS did not start: %v\n%s", err, e.out)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("EBS did not start within 30 s")
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("EBS stopped with %v", err)
+		}
+	})
+	return e
+}
