@@ -302,8 +302,14 @@ type RouletteSnapshot struct {
 	Next      *mgm.SpinCycle // the window after it (created ahead of time)
 	Last      *mgm.SpinCycle // the newest decided cycle
 	PoolCount int
+	// PoolNames are the pool's character names in enrollment order (at most
+	// MaxPoolNames), so the panel's wheel shows real names.
+	PoolNames []string
 	TakenAt   time.Time
 }
+
+// MaxPoolNames bounds the names the roulette state carries.
+const MaxPoolNames = 100
 
 // Snapshot returns the latest snapshot (never nil).
 func (s *Service) Snapshot() *RouletteSnapshot {
@@ -322,6 +328,9 @@ func (s *Service) Refresh(ctx context.Context) error {
 	err := s.db.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		if snap.PoolCount, err = tx.PoolCount(ctx); err != nil {
+			return err
+		}
+		if snap.PoolNames, err = tx.PoolNames(ctx, MaxPoolNames); err != nil {
 			return err
 		}
 		for _, x := range []struct {
@@ -365,6 +374,7 @@ type RouletteState struct {
 	ServerNow       time.Time
 	IntervalSeconds int
 	PoolCount       int
+	PoolNames       []string
 	Phase           mgm.Phase
 	CycleID         string // "" exactly when Phase is idle
 	CandidateName   string // during spinning and verification only
@@ -382,7 +392,7 @@ func (s *Service) State(now time.Time) RouletteState {
 	}
 	st := RouletteState{
 		NextSpinAt: mgm.NextBoundary(now, s.schedule.Interval), ServerNow: now,
-		IntervalSeconds: int(s.schedule.Interval / time.Second), PoolCount: snap.PoolCount,
+		IntervalSeconds: int(s.schedule.Interval / time.Second), PoolCount: snap.PoolCount, PoolNames: snap.PoolNames,
 		Phase: s.schedule.Phase(now, cur, snap.PoolCount), Last: snap.Last,
 	}
 	if st.Phase != mgm.PhaseIdle && cur != nil {

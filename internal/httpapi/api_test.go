@@ -309,7 +309,7 @@ func TestRouletteState(t *testing.T) {
 	want := func(next, now string, count int) string {
 		return `{"nextSpinAt":"` + next + `","serverNow":"` + now + `","spinIntervalSeconds":300,` +
 			`"poolParticipantCount":` + fmt.Sprint(count) + `,"spinPhase":"idle","currentSpinCycleId":null,` +
-			`"candidateCharacterName":null,"lastCycle":null}`
+			`"candidateCharacterName":null,"lastCycle":null,"poolCharacterNames":[]}`
 	}
 
 	if got, w := state(), want("2026-04-04T12:05:00.000Z", "2026-04-04T12:01:23.456Z", 0); got != w {
@@ -354,13 +354,13 @@ func TestRouletteState(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"nextSpinAt", "serverNow", "spinIntervalSeconds", "poolParticipantCount", "spinPhase",
-		"currentSpinCycleId", "candidateCharacterName", "lastCycle"} {
+		"currentSpinCycleId", "candidateCharacterName", "lastCycle", "poolCharacterNames"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("roulette state lacks %q", k)
 		}
 	}
-	if len(m) != 8 {
-		t.Errorf("roulette state has %d fields, want 8: %v", len(m), m)
+	if len(m) != 9 {
+		t.Errorf("roulette state has %d fields, want 9: %v", len(m), m)
 	}
 }
 
@@ -369,7 +369,7 @@ func TestRouletteStateShortInterval(t *testing.T) {
 	r := ts.get(t, "/api/roulette/state", bearerHdr(ts.opaqueToken("Uanon")))
 	wantBody(t, "60 s cycles", r, http.StatusOK,
 		`{"nextSpinAt":"2026-04-04T12:02:00.000Z","serverNow":"2026-04-04T12:01:23.456Z","spinIntervalSeconds":60,`+
-			`"poolParticipantCount":0,"spinPhase":"idle","currentSpinCycleId":null,"candidateCharacterName":null,"lastCycle":null}`)
+			`"poolParticipantCount":0,"spinPhase":"idle","currentSpinCycleId":null,"candidateCharacterName":null,"lastCycle":null,"poolCharacterNames":[]}`)
 }
 
 func TestVersion(t *testing.T) {

@@ -60,6 +60,8 @@ type rouletteStateDTO struct {
 	CurrentSpinCycleID     *string       `json:"currentSpinCycleId"`
 	CandidateCharacterName *string       `json:"candidateCharacterName"`
 	LastCycle              *lastCycleDTO `json:"lastCycle"`
+	// PoolCharacterNames is additive: up to 100 names for the panel's wheel.
+	PoolCharacterNames []string `json:"poolCharacterNames"`
 }
 
 type lastCycleDTO struct {

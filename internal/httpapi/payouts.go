@@ -88,6 +88,10 @@ func (s *Server) handleRouletteState(w http.ResponseWriter, r *http.Request) {
 		NextSpinAt: jsonTime(st.NextSpinAt), ServerNow: jsonTime(st.ServerNow), SpinIntervalSeconds: st.IntervalSeconds,
 		PoolParticipantCount: st.PoolCount, SpinPhase: string(st.Phase),
 		CurrentSpinCycleID: nullable(st.CycleID), CandidateCharacterName: nullable(st.CandidateName),
+		PoolCharacterNames: st.PoolNames,
+	}
+	if body.PoolCharacterNames == nil {
+		body.PoolCharacterNames = []string{}
 	}
 	if c := st.Last; c != nil && c.DecidedAt != nil {
 		lc := &lastCycleDTO{SpinCycleID: c.ID, Outcome: string(c.Outcome), DecidedAt: jsonTime(*c.DecidedAt)}

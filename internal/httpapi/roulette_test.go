@@ -150,7 +150,25 @@ func rouletteStateBody(t *testing.T, ts *testServer) string {
 	t.Helper()
 	r := ts.get(t, "/api/roulette/state", bearerHdr(ts.token("9999")))
 	wantStatus(t, "GET /api/roulette/state", r, http.StatusOK)
-	return r.text()
+	// The wheel's names are checked on their own (TestRouletteStatePoolNames);
+	// the exact-body comparisons here are about the cycle.
+	return poolNamesField.ReplaceAllString(r.text(), "}")
+}
+
+var poolNamesField = regexp.MustCompile(`,"poolCharacterNames":\[[^\]]*\]\}$`)
+
+func TestRouletteStatePoolNames(t *testing.T) {
+	ts := newTestServer(t, nil)
+	r := ts.get(t, "/api/roulette/state", bearerHdr(ts.token("9999")))
+	if !strings.HasSuffix(r.text(), `,"poolCharacterNames":[]}`) {
+		t.Fatalf("empty pool: %s", r.text())
+	}
+	wantStatus(t, "claim", ts.claim(t, "2001", "Norinn", "req-a"), http.StatusCreated)
+	wantStatus(t, "claim", ts.claim(t, "2002", "Тралл", "req-b"), http.StatusCreated)
+	r = ts.get(t, "/api/roulette/state", bearerHdr(ts.token("9999")))
+	if !strings.HasSuffix(r.text(), `,"poolCharacterNames":["Norinn","Тралл"]}`) {
+		t.Fatalf("names in enrollment order: %s", r.text())
+	}
 }
 
 // stateJSON is the exact roulette state body.

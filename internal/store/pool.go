@@ -162,3 +162,21 @@ func (tx *Tx) EnrollmentRequest(ctx context.Context, id string) (EnrollmentRecor
 	r.CreatedAt = at.Time
 	return r, err
 }
+
+// PoolNames lists up to limit character names in enrollment order.
+func (tx *Tx) PoolNames(ctx context.Context, limit int) ([]string, error) {
+	rows, err := tx.query(ctx, `SELECT character_name FROM pool ORDER BY enrolled_at, twitch_user_id LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	names := []string{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
+}
