@@ -1,0 +1,288 @@
+// Package twitchsim holds the Twitch stand-ins of mgm-sim: an EventSub
+// sender/forwarder (NewEventSub, MainEventSub), an extension JWT issuer
+// (NewJWT, MainJWT) and a Helix API (NewHelix, MainHelix). Their routes and
+// JSON keep the contract of the predecessor's MockEventSubWebhook,
+// MockExtensionJwt and MockHelixApi, so tools written for those keep working,
+// while the payloads they produce are shaped like real Twitch's.
+//
+// Each stand-in is an http.Handler that owns its state (no package-level
+// mutable state), so tests can run any number of them side by side.
+package twitchsim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// settingKey documents one configuration key a stand-in reads.
+type settingKey struct {
+	name string // environment spelling, Section__Key
+	def  string // shown in usage; "" = none
+	help string
+}
+
+// settings are the parsed environment variables and flags of one stand-in.
+type settings struct {
+	listen string
+	// values maps a key's environment spelling to its trimmed value; a key
+	// given on the command line (even as an empty value) hides the
+	// environment variable.
+	values map[string]string
+}
+
+func (s settings) get(key string) string { return s.values[key] }
+
+// errHelp means --help was given; the Main prints usage and returns nil.
+var errHelp = errors.New("help requested")
+
+// parseSettings reads keys from getenv (Section__Key, or its all-caps
+// spelling) and from args, which override the environment: --Section:Key=value,
+// --Section__Key=value, --Section:Key value, Section:Key=value (key names are
+// case-insensitive on the command line), and --listen host:port.
+func parseSettings(args []string, getenv func(string) string, keys []settingKey, defaultListen string) (settings, error) {
+	s := settings{listen: defaultListen, values: map[string]string{}}
+	flags := map[string]string{}
+	var problems []string
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		switch arg {
+		case "-h", "-help", "--help", "help":
+			return settings{}, errHelp
+		}
+		dashed := strings.HasPrefix(arg, "-")
+		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if !dashed && !hasValue {
+			problems = append(problems, fmt.Sprintf("unexpected argument #%d; settings are given as --Section:Key=value", i+1))
+			continue
+		}
+		if !hasValue && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+			i++
+			value, hasValue = args[i], true
+		}
+		key := ""
+		if dashed && strings.EqualFold(name, "listen") {
+			key = "listen"
+		} else {
+			n := strings.ReplaceAll(name, ":", "__")
+			for _, k := range keys {
+				if strings.EqualFold(n, k.name) {
+					key = k.name
+					break
+				}
+			}
+		}
+		switch {
+		case key == "":
+			problems = append(problems, fmt.Sprintf("unknown argument %q (see --help)", name))
+		case !hasValue:
+			problems = append(problems, fmt.Sprintf("argument %q needs a value", name))
+		default:
+			flags[key] = strings.TrimSpace(value)
+		}
+	}
+	if len(problems) > 0 {
+		return settings{}, errors.New(strings.Join(problems, "; "))
+	}
+	if v, ok := flags["listen"]; ok {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return settings{}, fmt.Errorf("--listen %q is not host:port (for example 127.0.0.1:0)", v)
+		}
+		s.listen = v
+	}
+	for _, k := range keys {
+		if v, ok := flags[k.name]; ok {
+			s.values[k.name] = v
+			continue
+		}
+		s.values[k.name] = strings.TrimSpace(envValue(getenv, k.name))
+	}
+	return s, nil
+}
+
+// envValue also tries the all-caps spelling, which container tooling often
+// produces (ASP.NET's keys were case-insensitive).
+func envValue(getenv func(string) string, key string) string {
+	if getenv == nil {
+		return ""
+	}
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return getenv(strings.ToUpper(key))
+}
+
+func usage(command, service, defaultListen, summary string, keys []settingKey) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: mgm-sim %s [--listen host:port] [--Section:Key=value ...]\n\n%s (%s)\n%s\n\nSettings (environment Section__Key, or --Section:Key=value):\n",
+		command, service, "default listen "+defaultListen, summary)
+	width := 0
+	for _, k := range keys {
+		width = max(width, len(k.name))
+	}
+	for _, k := range keys {
+		fmt.Fprintf(&b, "  %-*s  %s", width, k.name, k.help)
+		if k.def != "" {
+			fmt.Fprintf(&b, " (default: %s)", k.def)
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("\nFlags:\n  --listen host:port   where to listen (port 0 picks a free port; the actual address is printed)\n  -h, --help           show this help\n")
+	return b.String()
+}
+
+// serve listens on addr, prints "<service> listening on http://<addr>" to
+// stdout, serves h until ctx ends and then shuts down gracefully.
+func serve(ctx context.Context, service, addr string, h http.Handler, writeTimeout time.Duration, stdout io.Writer) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s: listen on %s: %w", service, addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	fmt.Fprintf(stdout, "%s listening on http://%s\n", service, ln.Addr().String())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("%s: %w", service, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		<-errc
+		return fmt.Errorf("%s: shutdown: %w", service, err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("%s: %w", service, err)
+	}
+	return nil
+}
+
+// runMain is the common shape of the three Mains.
+func runMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer,
+	command, service, defaultListen, summary string, keys []settingKey, writeTimeout time.Duration,
+	build func(settings, *slog.Logger) (http.Handler, error),
+) error {
+	s, err := parseSettings(args, getenv, keys, defaultListen)
+	if errors.Is(err, errHelp) {
+		_, _ = io.WriteString(stdout, usage(command, service, defaultListen, summary, keys))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", command, err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("service", service)
+	h, err := build(s, log)
+	if err != nil {
+		return fmt.Errorf("%s: %w", command, err)
+	}
+	return serve(ctx, service, s.listen, h, writeTimeout, stdout)
+}
+
+// writeJSON answers v as JSON (HTML characters unescaped, one trailing
+// newline).
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// writeRaw answers a fixed JSON document byte for byte.
+func writeRaw(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+// writeError answers {"error": msg}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// decodeBody decodes a JSON request body (at most limit bytes) into v. An
+// empty body leaves v unchanged when allowEmpty.
+func decodeBody(r *http.Request, limit int64, v any, allowEmpty bool) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return errors.New("could not read the body")
+	}
+	if int64(len(body)) > limit {
+		return fmt.Errorf("the body is larger than %d bytes", limit)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		if allowEmpty {
+			return nil
+		}
+		return errors.New("a JSON body is required")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return fmt.Errorf("%s: unexpected JSON %s", te.Field, te.Value)
+		}
+		return errors.New("the body is not valid JSON")
+	}
+	return nil
+}
+
+// splitList splits a comma-separated list, trimming items and dropping empty
+// ones and duplicates (first occurrence wins).
+func splitList(v string) []string {
+	return cleanList(strings.Split(v, ","))
+}
+
+func cleanList(items []string) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, it := range items {
+		it = strings.TrimSpace(it)
+		if it == "" || seen[it] {
+			continue
+		}
+		seen[it] = true
+		out = append(out, it)
+	}
+	return out
+}
+
+// truthy is the predecessor's reading of a boolean setting ("true",
+// case-insensitive), plus "1".
+func truthy(v string) bool {
+	v = strings.TrimSpace(v)
+	return strings.EqualFold(v, "true") || v == "1"
+}
+
+func nowFunc(f func() time.Time) func() time.Time {
+	if f != nil {
+		return f
+	}
+	return time.Now
+}
+
+func discardLogger(l *slog.Logger) *slog.Logger {
+	if l != nil {
+		return l
+	}
+	return slog.New(slog.DiscardHandler)
+}
