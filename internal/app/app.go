@@ -133,6 +133,10 @@ func (s *Service) translate(err error) error {
 			return mgm.Errorf(mgm.CodeCharacterNameTakenInPool, "Character name is taken by another viewer.")
 		case store.UniqueActivePayout:
 			return mgm.Errorf(mgm.CodeActivePayoutExists, "The viewer already has an active payout.")
+		case store.UniqueGiftOpenPerViewer:
+			return mgm.Errorf(mgm.CodeGiftRequestActive, "You already have a gift request in the queue.")
+		case store.UniqueGiftCompleted:
+			return mgm.Errorf(mgm.CodeGiftAlreadyUsed, "!twgift can be used once per streamer, and you already received your gift.")
 		}
 	}
 	if store.IsLifetimeCapViolation(err) {

@@ -24,11 +24,10 @@ type ChatMessage struct {
 type Outcome string
 
 const (
-	OutcomeDuplicate      Outcome = "duplicate"
-	OutcomeIgnored        Outcome = "ignored"
-	OutcomeWrongChannel   Outcome = "wrong_channel"
-	OutcomeEnrolled       Outcome = "enrolled"
-	OutcomeGiftNotEnabled Outcome = "gift_not_handled"
+	OutcomeDuplicate    Outcome = "duplicate"
+	OutcomeIgnored      Outcome = "ignored"
+	OutcomeWrongChannel Outcome = "wrong_channel"
+	OutcomeEnrolled     Outcome = "enrolled"
 )
 
 // Rejected is the outcome of a command the rules turned down.
@@ -65,7 +64,9 @@ func (s *Service) HandleChatMessage(ctx context.Context, m ChatMessage) (Outcome
 		ok = false
 	}
 	var outcome Outcome
+	var giftMoves []giftMove
 	attempt := func(tx *store.Tx) error {
+		giftMoves = nil
 		now := s.clock()
 		if m.DeliveryID != "" {
 			fresh, err := tx.MarkMessageProcessed(ctx, m.DeliveryID, "notification", now)
@@ -97,8 +98,10 @@ func (s *Service) HandleChatMessage(ctx context.Context, m ChatMessage) (Outcome
 			}
 			return err
 		default:
-			outcome = OutcomeGiftNotEnabled
-			return nil
+			// !twgift: the gift request is created in this same transaction.
+			var err error
+			outcome, err = s.chatGiftInTx(ctx, tx, m, arg, now, &giftMoves)
+			return err
 		}
 	}
 	// A constraint can still refuse the write when a concurrent transaction
@@ -111,11 +114,15 @@ func (s *Service) HandleChatMessage(ctx context.Context, m ChatMessage) (Outcome
 		}
 	}
 	if err != nil && mgm.ErrorCode(err) != mgm.CodeInternal {
+		if cmd == mgm.CommandTwGift {
+			return GiftRejected(mgm.ErrorCode(err)), nil
+		}
 		return Rejected(mgm.ErrorCode(err)), nil
 	}
 	if err != nil {
 		return "", err
 	}
+	s.reportGiftMoves(giftMoves)
 	if outcome == OutcomeEnrolled {
 		s.refreshAfterChange(ctx)
 	}

@@ -5,6 +5,8 @@ package app
 type Observer interface {
 	SpinCycleDecided(outcome string)
 	PayoutTransition(from, to string)
+	// GiftTransition: a gift request changed state (from "" = created).
+	GiftTransition(from, to string)
 	HelixCall(outcome string)
 	SweepRun(sweep string, changed int)
 }
@@ -13,5 +15,6 @@ type nopObserver struct{}
 
 func (nopObserver) SpinCycleDecided(string)         {}
 func (nopObserver) PayoutTransition(string, string) {}
+func (nopObserver) GiftTransition(string, string)   {}
 func (nopObserver) HelixCall(string)                {}
 func (nopObserver) SweepRun(string, int)            {}

@@ -404,9 +404,10 @@ func (s *Service) State(now time.Time) RouletteState {
 	return st
 }
 
-// RunBackground ticks the roulette and runs the expiry sweep (at start, then
-// hourly) until ctx ends. Errors are logged and retried on the next tick:
-// a database blip must not stop the clock.
+// RunBackground ticks the roulette, runs the expiry sweep (at start, then
+// hourly) and the gift timeout sweep (at start, then every 5 s) until ctx
+// ends. Errors are logged and retried on the next tick: a database blip must
+// not stop the clock.
 func (s *Service) RunBackground(ctx context.Context, tickEvery time.Duration) {
 	if tickEvery <= 0 {
 		tickEvery = 500 * time.Millisecond
@@ -415,7 +416,10 @@ func (s *Service) RunBackground(ctx context.Context, tickEvery time.Duration) {
 	defer tick.Stop()
 	sweep := time.NewTicker(time.Hour)
 	defer sweep.Stop()
+	giftSweep := time.NewTicker(5 * time.Second)
+	defer giftSweep.Stop()
 	s.runSweep(ctx)
+	s.runGiftSweep(ctx)
 	s.runTick(ctx)
 	for {
 		select {
@@ -425,6 +429,8 @@ func (s *Service) RunBackground(ctx context.Context, tickEvery time.Duration) {
 			s.runTick(ctx)
 		case <-sweep.C:
 			s.runSweep(ctx)
+		case <-giftSweep.C:
+			s.runGiftSweep(ctx)
 		}
 	}
 }

@@ -130,6 +130,7 @@ func Run(t *testing.T, open Opener) {
 		{"HarnessPreparesPendingPayout", testHarness},
 		{"LifetimeCapInDatabase", testLifetimeCapConstraint},
 	}
+	tests = append(tests, giftTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newEnv(t, open))
@@ -230,7 +231,8 @@ func testChatRejections(t *testing.T, e *env) {
 		{"!twgold", true, app.OutcomeIgnored},
 		{"hello !twgold Norinn", true, app.OutcomeIgnored},
 		{"!twgold Nor inn", true, app.OutcomeIgnored},
-		{"!twgift Norinn", true, app.OutcomeGiftNotEnabled},
+		{"!twgift Norinn", false, app.GiftRejected(mgm.CodeNotSubscriber)},
+		{"!twgift N0rinn", true, app.GiftRejected(mgm.CodeInvalidCharacterName)},
 	}
 	for i, c := range cases {
 		if got := e.chat(t, fmt.Sprintf("r%d", i), "u1", c.text, c.sub); got != c.want {

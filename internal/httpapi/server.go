@@ -43,6 +43,7 @@ type Deps struct {
 	Now         func() time.Time
 	Version     string
 	Metrics     *metrics.Metrics // nil: a fresh registry
+	DevPages    http.Handler     // mounted under /dev/ in Development only; nil: no dev pages (404)
 }
 
 // Server serves the EBS API.
@@ -81,6 +82,9 @@ func New(d Deps) *Server {
 		classDesktop: rl.Desktop, classAnonymous: rl.Anonymous,
 	}, s.now)
 	s.routes()
+	if d.DevPages != nil && d.Config.Development() {
+		s.mux.Handle("GET /dev/", d.DevPages)
+	}
 	return s
 }
 
@@ -91,6 +95,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/pool/me", s.viewer(classViewerRead, true, s.handlePoolMe))
 	m.HandleFunc("GET /api/payouts/my-last", s.viewer(classViewerRead, true, s.handleMyLastPayout))
 	m.HandleFunc("POST /api/payouts/claim", s.viewer(classViewerWrite, true, s.handleClaim))
+	m.HandleFunc("GET /api/streamers/{streamerId}/gift-queue", s.viewer(classViewerRead, false, s.handleViewerGiftQueue))
+	m.HandleFunc("POST /api/gift-requests", s.viewer(classViewerWrite, true, s.handleCreateGift))
 	// Desktop (API key).
 	m.HandleFunc("GET /api/payouts/pending", s.desktop(s.handlePendingPayouts))
 	m.HandleFunc("GET /api/payouts/{id}", s.uuidPath(s.desktop(s.handlePayout)))
@@ -99,6 +105,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/payouts/{id}/confirm-acceptance", s.uuidPath(s.desktop(s.handleConfirmAcceptance)))
 	m.HandleFunc("GET /api/roulette/candidate", s.desktop(s.handleCandidate))
 	m.HandleFunc("POST /api/roulette/verify-candidate", s.desktop(s.handleVerifyCandidate))
+	m.HandleFunc("GET /api/gift-requests", s.desktop(s.handleGiftRequests))
+	m.HandleFunc("PATCH /api/gift-requests/{id}", s.uuidPath(s.desktop(s.handlePatchGift)))
+	m.HandleFunc("POST /api/gift-requests/{id}/select-item", s.uuidPath(s.desktop(s.handleSelectGiftItem)))
+	m.HandleFunc("POST /api/gift-requests/{id}/confirm", s.uuidPath(s.desktop(s.handleConfirmGift)))
 	m.HandleFunc("POST /api/e2e/prepare-pending-payout", s.harnessEnabled(s.desktop(s.handlePreparePendingPayout)))
 	// Twitch (HMAC), not rate limited: Twitch retries and would eventually revoke us.
 	m.HandleFunc("POST /api/twitch/eventsub", s.handleEventSub)
@@ -165,7 +175,7 @@ func (s *Server) uuidPath(h http.HandlerFunc) http.HandlerFunc {
 			s.writeError(w, r, mgm.Errorf(mgm.CodeMethodNotAllowed, "Method %s is not allowed here.", r.Method))
 			return
 		}
-		s.writeError(w, r, mgm.Errorf(mgm.CodeNotFound, "No such payout: ids are UUIDs."))
+		s.writeError(w, r, mgm.Errorf(mgm.CodeNotFound, "Not found: ids in this route are UUIDs."))
 	}
 }
 

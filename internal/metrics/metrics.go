@@ -20,6 +20,7 @@ type Metrics struct {
 	RateLimited       *prometheus.CounterVec
 	SpinCycles        *prometheus.CounterVec
 	PayoutTransitions *prometheus.CounterVec
+	GiftTransitions   *prometheus.CounterVec
 	HelixCalls        *prometheus.CounterVec
 	SweepRuns         *prometheus.CounterVec
 	SweepChanged      *prometheus.CounterVec
@@ -42,12 +43,13 @@ func New() *Metrics {
 		RateLimited:       counter("mgm_rate_limited_total", "Requests refused by the rate limiter, by client class.", "class"),
 		SpinCycles:        counter("mgm_spin_cycles_total", "Spin cycles decided, by outcome.", "outcome"),
 		PayoutTransitions: counter("mgm_payout_transitions_total", "Payout status changes (from \"\" = created).", "from", "to"),
+		GiftTransitions:   counter("mgm_gift_transitions_total", "Gift request state changes (from \"\" = created).", "from", "to"),
 		HelixCalls:        counter("mgm_helix_calls_total", "Helix reward announcements by outcome (success, failure, skipped).", "outcome"),
 		SweepRuns:         counter("mgm_sweep_runs_total", "Periodic sweeps run.", "sweep"),
 		SweepChanged:      counter("mgm_sweep_changed_total", "Records changed by periodic sweeps.", "sweep"),
 	}
 	m.Registry.MustRegister(m.Requests, m.Latency, m.EventSub, m.Enrollments, m.RateLimited, m.SpinCycles,
-		m.PayoutTransitions, m.HelixCalls, m.SweepRuns, m.SweepChanged,
+		m.PayoutTransitions, m.GiftTransitions, m.HelixCalls, m.SweepRuns, m.SweepChanged,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -64,6 +66,11 @@ func (m *Metrics) SpinCycleDecided(outcome string) { m.SpinCycles.WithLabelValue
 // PayoutTransition implements app.Observer.
 func (m *Metrics) PayoutTransition(from, to string) {
 	m.PayoutTransitions.WithLabelValues(from, to).Inc()
+}
+
+// GiftTransition implements app.Observer.
+func (m *Metrics) GiftTransition(from, to string) {
+	m.GiftTransitions.WithLabelValues(from, to).Inc()
 }
 
 // HelixCall implements app.Observer.

@@ -101,4 +101,10 @@ var uniqueIndexByColumns = map[string]string{
 	"payouts.spin_cycle_id":            store.UniquePayoutSpinCycle,
 	"payouts.enrollment_request_id":    store.UniquePayoutEnrollmentID,
 	"events.stream_id, events.version": store.UniqueEventVersion,
+	// The gift queue. The two viewer indexes list their columns in opposite
+	// orders so that SQLite's column lists tell them apart.
+	"gift_requests.streamer_id, gift_requests.seq":       store.UniqueGiftSeq,
+	"gift_requests.streamer_id":                          store.UniqueGiftServed,
+	"gift_requests.streamer_id, gift_requests.viewer_id": store.UniqueGiftOpenPerViewer,
+	"gift_requests.viewer_id, gift_requests.streamer_id": store.UniqueGiftCompleted,
 }

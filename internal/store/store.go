@@ -221,4 +221,8 @@ const (
 	UniquePayoutSpinCycle    = "payouts_spin_cycle_id"
 	UniquePayoutEnrollmentID = "payouts_enrollment_request_id"
 	UniqueEventVersion       = "events_stream_id_version_key"
+	UniqueGiftSeq            = "gift_requests_streamer_seq"
+	UniqueGiftServed         = "gift_requests_one_served_per_streamer"
+	UniqueGiftOpenPerViewer  = "gift_requests_one_open_per_viewer"
+	UniqueGiftCompleted      = "gift_requests_one_completed_per_viewer"
 )

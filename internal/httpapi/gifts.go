@@ -1,0 +1,206 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/mimirons-goldomatic/mgm/internal/app"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+)
+
+// giftItemDTO is the item the Desktop picked, as the addon describes it.
+type giftItemDTO struct {
+	Name    string `json:"name"`
+	ID      int    `json:"id"`
+	Count   int    `json:"count"`
+	Link    string `json:"link"`
+	Texture string `json:"texture"`
+	BagID   int    `json:"bagId"`
+	SlotID  int    `json:"slotId"`
+}
+
+// giftRequestDTO is the seed GiftRequestDto, field for field and in order.
+type giftRequestDTO struct {
+	ID                   string       `json:"id"`
+	StreamerID           string       `json:"streamerId"`
+	ViewerID             string       `json:"viewerId"`
+	ViewerDisplayName    string       `json:"viewerDisplayName"`
+	CharacterName        string       `json:"characterName"`
+	State                string       `json:"state"`
+	SelectedItem         *giftItemDTO `json:"selectedItem"`
+	QueuePosition        int          `json:"queuePosition"`
+	EstimatedWaitSeconds int          `json:"estimatedWaitSeconds"`
+	CreatedAt            jsonTime     `json:"createdAt"`
+	UpdatedAt            jsonTime     `json:"updatedAt"`
+	TimeoutAt            *jsonTime    `json:"timeoutAt"`
+	FailureReason        *string      `json:"failureReason"`
+}
+
+func toGiftDTO(v app.GiftView) giftRequestDTO {
+	d := giftRequestDTO{
+		ID: v.ID, StreamerID: v.StreamerID, ViewerID: v.ViewerID, ViewerDisplayName: v.ViewerDisplayName,
+		CharacterName: v.CharacterName, State: string(v.State), QueuePosition: v.QueuePosition,
+		EstimatedWaitSeconds: int(v.EstimatedWait.Seconds()), CreatedAt: jsonTime(v.CreatedAt),
+		UpdatedAt: jsonTime(v.UpdatedAt), TimeoutAt: timePtr(v.TimeoutAt), FailureReason: nullable(v.FailureReason),
+	}
+	if it := v.SelectedItem; it != nil {
+		d.SelectedItem = &giftItemDTO{Name: it.Name, ID: it.ID, Count: it.Count, Link: it.Link, Texture: it.Texture,
+			BagID: it.BagID, SlotID: it.SlotID}
+	}
+	return d
+}
+
+func toGiftDTOs(vs []app.GiftView) []giftRequestDTO {
+	out := make([]giftRequestDTO, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, toGiftDTO(v))
+	}
+	return out
+}
+
+// handleViewerGiftQueue is the panel's queue: the caller's own requests and
+// the one being served (only the latter for a viewer who has not shared
+// identity), plus the caller's recent result.
+func (s *Server) handleViewerGiftQueue(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.svc.ViewerGiftQueue(r.Context(), r.PathValue("streamerId"), viewerOf(r).UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toGiftDTOs(vs))
+}
+
+func (s *Server) handleCreateGift(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		StreamerID    *string `json:"streamerId"`
+		CharacterName *string `json:"characterName"`
+	}
+	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	streamer, name := "", ""
+	if req.StreamerID != nil {
+		streamer = *req.StreamerID
+	}
+	if req.CharacterName != nil {
+		name = *req.CharacterName
+	}
+	v := viewerOf(r)
+	g, err := s.svc.CreateGift(r.Context(), streamer, mgm.Viewer{UserID: v.UserID, DisplayName: v.DisplayName}, name, s.isGiftSubscriber)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toGiftDTO(g))
+}
+
+// isGiftSubscriber decides the panel's subscriber check for gifts: the
+// development switch (Development only: a gift is a real item), else Helix.
+// Helix failing is 503, never 500; without Helix the answer is no.
+func (s *Server) isGiftSubscriber(ctx context.Context, userID string) (bool, error) {
+	if s.cfg.DevSkipSubscriberCheck && s.cfg.Development() {
+		return true, nil
+	}
+	if s.subscribers == nil {
+		s.log.WarnContext(ctx, "gift request refused: subscriber check needs Helix credentials (or Mgm__DevSkipSubscriberCheck in Development)")
+		return false, nil
+	}
+	ok, err := s.subscribers.IsSubscriber(ctx, userID)
+	if err != nil {
+		s.log.WarnContext(ctx, "helix subscriber check failed", "error", err)
+		return false, mgm.Errorf(mgm.CodeUnavailable, "Twitch could not confirm your subscription right now; try again shortly.")
+	}
+	return ok, nil
+}
+
+func (s *Server) handleGiftRequests(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.svc.GiftQueue(r.Context(), r.URL.Query().Get("streamerId"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toGiftDTOs(vs))
+}
+
+func (s *Server) handlePatchGift(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		State  *string `json:"state"`
+		Reason *string `json:"reason"`
+	}
+	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.State == nil {
+		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "state is required (the Desktop may set Failed, with a reason)."))
+		return
+	}
+	to, ok := mgm.ParseGiftState(*req.State)
+	if !ok {
+		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "Unknown gift state %q.", *req.State))
+		return
+	}
+	reason := ""
+	if req.Reason != nil {
+		reason = *req.Reason
+	}
+	g, err := s.svc.FailGift(r.Context(), r.PathValue("id"), to, reason)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toGiftDTO(g))
+}
+
+func (s *Server) handleSelectGiftItem(w http.ResponseWriter, r *http.Request) {
+	// Numbers may come as strings: the item list is built by the addon by hand.
+	var req struct {
+		Item *struct {
+			Name    string  `json:"name"`
+			ID      flexInt `json:"id"`
+			Count   flexInt `json:"count"`
+			Link    string  `json:"link"`
+			Texture string  `json:"texture"`
+			BagID   flexInt `json:"bagId"`
+			SlotID  flexInt `json:"slotId"`
+		} `json:"item"`
+	}
+	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.Item == nil {
+		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "item is required: {name, id, count, link, texture, bagId, slotId}."))
+		return
+	}
+	it := req.Item
+	g, err := s.svc.SelectGiftItem(r.Context(), r.PathValue("id"), mgm.GiftItem{
+		Name: it.Name, ID: it.ID.v, Count: it.Count.v, Link: it.Link, Texture: it.Texture, BagID: it.BagID.v, SlotID: it.SlotID.v,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toGiftDTO(g))
+}
+
+func (s *Server) handleConfirmGift(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Confirmed flexBool `json:"confirmed"`
+	}
+	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !req.Confirmed.set {
+		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "confirmed is required (true or false)."))
+		return
+	}
+	g, err := s.svc.ConfirmGift(r.Context(), r.PathValue("id"), req.Confirmed.v)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toGiftDTO(g))
+}
