@@ -1,0 +1,804 @@
+-- Mimiron's Gold-o-Matic: the in-game half of the bridge (WoW 3.3.5a, Lua 5.1).
+--
+-- The Desktop companion types "/run Func(…)" lines into the chat box; this file
+-- answers by printing marker lines to DEFAULT_CHAT_FRAME, which the client
+-- writes to Logs\WoWChatLog.txt while chat logging is on. Everything the spec
+-- calls an entry point is a global function below; all other state is local.
+
+local ADDON_NAME = "MimironsGoldOMatic"
+local Core = MimironsGoldOMaticCore
+if type(Core) ~= "table" then
+	error("MimironsGoldOMatic: MimironsGoldOMatic_Core.lua must load before MimironsGoldOMatic.lua (check the .toc)")
+end
+
+local WHO_TIMEOUT = 8 -- seconds to wait for a /who answer before reporting offline
+local WHO_MIN_GAP = 3 -- seconds between two /who queries: the server drops queries sent too quickly
+local SEND_RESULT_GRACE = 10 -- seconds to wait for a mail result after the mailbox closed mid-send
+local PENDING_TTL = 24 * 60 * 60 -- pending consents older than this are dropped (payouts expire after 24 h)
+local TOAST_HOLD, TOAST_FADE = 2.5, 0.5
+local PANEL_MAX_ROWS = 12
+
+local L = {
+	PANEL_TITLE = "MGM Queue",
+	PREPARE_MAIL = "Prepare Mail",
+	OPEN_MAILBOX = "Open a mailbox to send queued gold.",
+	EMPTY = "(empty)",
+	MORE = "… and %d more",
+	TOAST_SENT = "Mail sent: %s",
+	LOGGING_ON = "chat logging turned on (Logs\\WoWChatLog.txt): the Desktop companion reads the addon's answers from it.",
+	LOGGING_ALREADY = "chat logging is on (Logs\\WoWChatLog.txt).",
+	QUEUED = "%d payout(s) added to the mail queue (%d waiting). Open a mailbox and press Prepare Mail.",
+	MAIL_FAILED = "the mail to %s was not sent; press Prepare Mail to try again.",
+	MAIL_LOST = "no answer from the server about the mail to %s; check your sent mail before preparing it again.",
+	MONEY_CHANGED = "the mail to %s does not carry the prepared amount, so it is not counted as a payout.",
+	NO_MAIL_UI = "the Send Mail frame is not available.",
+	UPDATE_1 = "checking for updates…",
+	UPDATE_2 = "the answer comes from the Desktop companion; if nothing appears, make sure it is running.",
+	HELP = "/mgm: show or hide the queue; /mgm update: check for updates; /mgm log: turn chat logging on.",
+}
+
+local eventFrame = CreateFrame("Frame")
+local db -- MimironsGoldOMaticDB, once the client has loaded it
+
+-- Runtime state that must not survive a /reload (the mail form does not either).
+local armed -- {payoutId, characterName, copper}: Prepare Mail pressed, not yet sent
+local sending -- the armed row after the SendMail hook saw it go out; awaiting the server
+local panel, prepareButton, listText, hintText, toast
+local mailboxOpen = false
+
+local function emit(line)
+	-- Markers are printed exactly, with nothing else on the line.
+	DEFAULT_CHAT_FRAME:AddMessage(line)
+end
+
+local function info(msg)
+	DEFAULT_CHAT_FRAME:AddMessage("MGM: " .. msg)
+end
+
+-- whisper sends one of the fixed whispers. SendChatMessage raises on bad input
+-- (an unusable name, a too long text), and entry points must never raise.
+local function whisper(name, text)
+	local ok, err = pcall(SendChatMessage, text, "WHISPER", nil, name)
+	if not ok then
+		info("could not whisper " .. tostring(name) .. ": " .. tostring(err))
+	end
+	return ok
+end
+
+---------------------------------------------------------------------------
+-- SavedVariables
+---------------------------------------------------------------------------
+
+local function isValidRow(row)
+	return type(row) == "table"
+		and Core.IsId(row.payoutId)
+		and Core.IsCharacterName(row.characterName)
+		and type(row.copper) == "number"
+		and row.copper >= 1
+		and row.copper <= Core.MAX_COPPER
+end
+
+local function isValidPending(p, idKey)
+	return type(p) == "table" and Core.IsId(p[idKey]) and Core.IsCharacterName(p.characterName)
+end
+
+-- ensureDB returns the saved table, creating and cleaning it on first use.
+-- Rows left PROCESSING by a /reload go back to READY: the arming did not survive.
+local function ensureDB()
+	if db then
+		return db
+	end
+	if type(MimironsGoldOMaticDB) ~= "table" then
+		MimironsGoldOMaticDB = {}
+	end
+	db = MimironsGoldOMaticDB
+	db.schema = 1
+	local now = time()
+	local function clean(list, keep)
+		local out = {}
+		if type(list) == "table" then
+			for _, v in ipairs(list) do
+				if keep(v) then
+					out[#out + 1] = v
+				end
+			end
+		end
+		return out
+	end
+	db.queue = clean(db.queue, isValidRow)
+	for _, row in ipairs(db.queue) do
+		row.state = "READY"
+	end
+	local function fresh(idKey)
+		return function(p)
+			return isValidPending(p, idKey) and (type(p.since) ~= "number" or now - p.since < PENDING_TTL)
+		end
+	end
+	db.consents = clean(db.consents, fresh("payoutId"))
+	db.gifts = clean(db.gifts, fresh("giftRequestId"))
+	return db
+end
+
+local function findIndex(list, key, value)
+	for i, v in ipairs(list) do
+		if v[key] == value then
+			return i
+		end
+	end
+	return nil
+end
+
+-- argString returns a trimmed non-empty string argument, or nil.
+local function argString(v)
+	if type(v) ~= "string" then
+		return nil
+	end
+	v = Core.Trim(v)
+	if v == "" or string.len(v) > 128 or string.find(v, "%c") then
+		return nil
+	end
+	return v
+end
+
+local function argId(v)
+	v = argString(v)
+	if v and Core.IsId(v) then
+		return v
+	end
+	return nil
+end
+
+local function argName(v)
+	v = argString(v)
+	if v and Core.IsCharacterName(v) then
+		return v
+	end
+	return nil
+end
+
+---------------------------------------------------------------------------
+-- Queue panel
+---------------------------------------------------------------------------
+
+local refreshPanel -- defined below; Prepare Mail and the events refresh it
+
+local function showToast(text)
+	if not toast then
+		toast = CreateFrame("Frame", "MGMToast", UIParent)
+		toast:SetWidth(260)
+		toast:SetHeight(48)
+		toast:SetPoint("CENTER", UIParent, "CENTER", 0, 120)
+		toast:SetFrameStrata("DIALOG")
+		toast:SetBackdrop({
+			bgFile = "Interface\\DialogFrame\\UI-DialogBox-Background",
+			edgeFile = "Interface\\DialogFrame\\UI-DialogBox-Border",
+			tile = true,
+			tileSize = 32,
+			edgeSize = 12,
+			insets = { left = 4, right = 4, top = 4, bottom = 4 },
+		})
+		toast:SetBackdropBorderColor(0.2, 0.7, 0.2, 1)
+		toast.text = toast:CreateFontString(nil, "OVERLAY", "GameFontNormalLarge")
+		toast.text:SetPoint("CENTER", toast, "CENTER", 0, 0)
+		toast:EnableMouse(true)
+		toast:SetScript("OnMouseUp", function(self)
+			self:Hide()
+		end)
+		toast:SetScript("OnUpdate", function(self, elapsed)
+			self.age = (self.age or 0) + elapsed
+			if self.age > TOAST_HOLD + TOAST_FADE then
+				self:Hide()
+			elseif self.age > TOAST_HOLD then
+				self:SetAlpha(1 - (self.age - TOAST_HOLD) / TOAST_FADE)
+			end
+		end)
+		toast:Hide()
+	end
+	toast.text:SetText(text)
+	toast.age = 0
+	toast:SetAlpha(1)
+	toast:Show()
+end
+
+local function prepareMail()
+	local d = ensureDB()
+	local row = d.queue[1]
+	if not row or row.state ~= "READY" or not mailboxOpen or armed or sending then
+		return
+	end
+	if not (SendMailNameEditBox and SendMailSubjectEditBox and SendMailMoney and MoneyInputFrame_SetCopper) then
+		info(L.NO_MAIL_UI)
+		return
+	end
+	-- The mailbox opens on the Inbox tab; the Send Mail tab holds the form.
+	if MailFrameTab_OnClick then
+		MailFrameTab_OnClick(nil, 2)
+	end
+	if SendMailSendMoneyButton and SendMailCODButton then
+		SendMailSendMoneyButton:SetChecked(1)
+		SendMailCODButton:SetChecked(nil)
+	end
+	SendMailNameEditBox:SetText(row.characterName)
+	SendMailSubjectEditBox:SetText(Core.MAIL_SUBJECT)
+	MoneyInputFrame_SetCopper(SendMailMoney, row.copper)
+	row.state = "PROCESSING"
+	armed = { payoutId = row.payoutId, characterName = row.characterName, copper = row.copper }
+	refreshPanel()
+end
+
+local function createPanel()
+	panel = CreateFrame("Frame", "MGMQueuePanel", UIParent)
+	panel:SetWidth(240)
+	panel:SetHeight(300)
+	panel:SetFrameStrata("HIGH")
+	panel:SetToplevel(true)
+	panel:SetClampedToScreen(true)
+	panel:SetBackdrop({
+		bgFile = "Interface\\DialogFrame\\UI-DialogBox-Background",
+		edgeFile = "Interface\\DialogFrame\\UI-DialogBox-Border",
+		tile = true,
+		tileSize = 32,
+		edgeSize = 16,
+		insets = { left = 4, right = 4, top = 4, bottom = 4 },
+	})
+	panel:SetBackdropColor(0, 0, 0, 0.85)
+	panel:SetMovable(true)
+	panel:EnableMouse(true)
+	panel:RegisterForDrag("LeftButton")
+	panel:SetScript("OnDragStart", function(self)
+		self:StartMoving()
+	end)
+	panel:SetScript("OnDragStop", function(self)
+		self:StopMovingOrSizing()
+	end)
+	panel:Hide()
+
+	local title = panel:CreateFontString(nil, "OVERLAY", "GameFontNormalLarge")
+	title:SetPoint("TOP", panel, "TOP", 0, -12)
+	title:SetText(L.PANEL_TITLE)
+
+	hintText = panel:CreateFontString(nil, "OVERLAY", "GameFontHighlightSmall")
+	hintText:SetPoint("TOP", title, "BOTTOM", 0, -6)
+	hintText:SetWidth(210)
+
+	listText = panel:CreateFontString("MGMQueuePanelList", "OVERLAY", "GameFontHighlight")
+	listText:SetPoint("TOPLEFT", panel, "TOPLEFT", 16, -56)
+	listText:SetWidth(208)
+	listText:SetJustifyH("LEFT")
+	listText:SetJustifyV("TOP")
+
+	prepareButton = CreateFrame("Button", "MGMQueuePrepareButton", panel, "UIPanelButtonTemplate")
+	prepareButton:SetWidth(160)
+	prepareButton:SetHeight(24)
+	prepareButton:SetPoint("BOTTOM", panel, "BOTTOM", 0, 12)
+	prepareButton:SetText(L.PREPARE_MAIL)
+	prepareButton:SetScript("OnClick", prepareMail)
+
+	local close = CreateFrame("Button", "MGMQueuePanelCloseButton", panel, "UIPanelCloseButton")
+	close:SetPoint("TOPRIGHT", panel, "TOPRIGHT", -2, -2)
+end
+
+refreshPanel = function()
+	if not panel then
+		return
+	end
+	local d = ensureDB()
+	local lines = {}
+	for i, row in ipairs(d.queue) do
+		if i > PANEL_MAX_ROWS then
+			lines[#lines + 1] = string.format(L.MORE, #d.queue - PANEL_MAX_ROWS)
+			break
+		end
+		lines[#lines + 1] = i .. ". " .. row.characterName .. "  " .. Core.FormatMoney(row.copper) .. "  [" .. row.state .. "]"
+	end
+	if #lines == 0 then
+		lines[1] = L.EMPTY
+	end
+	listText:SetText(table.concat(lines, "\n"))
+	hintText:SetText(mailboxOpen and "" or L.OPEN_MAILBOX)
+	local head = d.queue[1]
+	-- 3.3.5a buttons have Enable/Disable only (Button:SetEnabled came in 5.0).
+	if mailboxOpen and head and head.state == "READY" and not armed and not sending then
+		prepareButton:Enable()
+	else
+		prepareButton:Disable()
+	end
+end
+
+local function showPanel()
+	if not panel then
+		createPanel()
+	end
+	panel:ClearAllPoints()
+	if mailboxOpen and MailFrame then
+		panel:SetPoint("TOPLEFT", MailFrame, "TOPRIGHT", -30, -12)
+	else
+		panel:SetPoint("CENTER", UIParent, "CENTER", 260, 0)
+	end
+	panel:Show()
+	refreshPanel()
+end
+
+local function togglePanel()
+	if panel and panel:IsShown() then
+		panel:Hide()
+	else
+		showPanel()
+	end
+end
+
+---------------------------------------------------------------------------
+-- Mail events
+---------------------------------------------------------------------------
+
+local function setRowState(payoutId, newState)
+	local d = ensureDB()
+	local i = findIndex(d.queue, "payoutId", payoutId)
+	if i then
+		d.queue[i].state = newState
+	end
+end
+
+-- formMoney reads what the Send Mail form sends: the copper in the money
+-- input, or nil when the form is set to C.O.D. (which would charge the winner).
+local function formMoney()
+	if SendMailCODButton and SendMailCODButton:GetChecked() then
+		return nil
+	end
+	if MoneyInputFrame_GetCopper and SendMailMoney then
+		return MoneyInputFrame_GetCopper(SendMailMoney)
+	end
+	return nil
+end
+
+-- The SendMail hook binds an armed payout to the mail actually being sent. A
+-- mail to anyone else (or with another amount, or C.O.D.) is the streamer's
+-- own business: it leaves the arming in place and is never reported. The hook
+-- runs after SendMail, while the form still shows what was sent.
+hooksecurefunc("SendMail", function(recipient)
+	if not armed or not Core.NamesEqual(recipient, armed.characterName) then
+		return
+	end
+	if formMoney() ~= armed.copper then
+		info(string.format(L.MONEY_CHANGED, armed.characterName))
+		return
+	end
+	sending = armed
+	armed = nil
+end)
+
+local function onMailSendSuccess()
+	local s = sending
+	if not s then
+		return -- a mail the streamer wrote by hand
+	end
+	sending = nil
+	emit(Core.ConfirmMarker(s.payoutId))
+	whisper(s.characterName, Core.MAIL_SENT_WHISPER)
+	showToast(string.format(L.TOAST_SENT, s.characterName))
+	local d = ensureDB()
+	local i = findIndex(d.queue, "payoutId", s.payoutId)
+	if i then
+		table.remove(d.queue, i)
+	end
+	refreshPanel()
+end
+
+local function onMailFailed()
+	local s = sending
+	if not s then
+		return -- not our mail (an armed row that was never sent stays armed)
+	end
+	sending = nil
+	setRowState(s.payoutId, "READY")
+	info(string.format(L.MAIL_FAILED, s.characterName))
+	refreshPanel()
+end
+
+local function onMailShow()
+	mailboxOpen = true
+	showPanel()
+end
+
+local function onMailClosed()
+	mailboxOpen = false
+	if armed then
+		setRowState(armed.payoutId, "READY")
+		armed = nil
+	end
+	if sending and not sending.closedAt then
+		-- The mail already left; its result may still arrive. Keep waiting a
+		-- little so a late MAIL_SEND_SUCCESS still confirms it.
+		sending.closedAt = GetTime()
+	end
+	refreshPanel()
+end
+
+local function checkSendGrace()
+	if sending and sending.closedAt and GetTime() - sending.closedAt >= SEND_RESULT_GRACE then
+		local s = sending
+		sending = nil
+		setRowState(s.payoutId, "READY")
+		info(string.format(L.MAIL_LOST, s.characterName))
+		refreshPanel()
+	end
+end
+
+---------------------------------------------------------------------------
+-- /who
+---------------------------------------------------------------------------
+
+-- One query at a time; later requests wait in whoQueue. whoActive is
+-- {spinCycleId, characterName, deadline, previous, friendsUnregistered, seen}.
+local whoQueue = {}
+local whoActive
+local lastWhoSent -- GetTime() of the last SendWho, for WHO_MIN_GAP
+local settingWhoToUI = false
+-- The who-to-UI setting that others (the streamer, other addons) last chose.
+-- 3.3.5a has no getter, so a hook on SetWhoToUI keeps track; 0 is the default.
+local othersWhoToUI = 0
+
+local whoChatMatcher = Core.NewWhoChatMatcher({
+	list = WHO_LIST_FORMAT,
+	guild = WHO_LIST_GUILD_FORMAT,
+	total = WHO_NUM_RESULTS,
+})
+
+hooksecurefunc("SetWhoToUI", function(value)
+	if not settingWhoToUI then
+		othersWhoToUI = value
+	end
+end)
+
+local function setWhoToUI(value)
+	settingWhoToUI = true
+	pcall(SetWhoToUI, value)
+	settingWhoToUI = false
+end
+
+local startNextWho -- defined below
+
+local function finishWho(online)
+	local w = whoActive
+	if not w then
+		return
+	end
+	whoActive = nil
+	emit(Core.WhoMarker(w.spinCycleId, w.characterName, online, Core.IsoUtc(date("!*t"))))
+	setWhoToUI(w.previous)
+	if w.friendsUnregistered and FriendsFrame then
+		FriendsFrame:RegisterEvent("WHO_LIST_UPDATE")
+	end
+end
+
+local function sendWho(req)
+	local previous = othersWhoToUI
+	if type(GetWhoToUI) == "function" then
+		previous = GetWhoToUI()
+	end
+	if previous == true then
+		previous = 1
+	elseif not previous then
+		previous = 0
+	end
+	whoActive = {
+		spinCycleId = req.spinCycleId,
+		characterName = req.characterName,
+		deadline = GetTime() + WHO_TIMEOUT,
+		previous = previous,
+		seen = false,
+	}
+	-- With who-to-UI 0, three or fewer results arrive as system chat; with 1
+	-- they all come as WHO_LIST_UPDATE. Ask for the latter but accept both.
+	setWhoToUI(1)
+	-- WHO_LIST_UPDATE would also make the Friends frame pop up its Who tab.
+	if FriendsFrame then
+		local registered = true
+		if FriendsFrame.IsEventRegistered then
+			registered = FriendsFrame:IsEventRegistered("WHO_LIST_UPDATE")
+		end
+		if registered then
+			FriendsFrame:UnregisterEvent("WHO_LIST_UPDATE")
+			whoActive.friendsUnregistered = true
+		end
+	end
+	lastWhoSent = GetTime()
+	local ok = pcall(SendWho, (WHO_TAG_NAME or "n-") .. '"' .. req.characterName .. '"')
+	if not ok then
+		finishWho(false)
+	end
+end
+
+startNextWho = function()
+	if whoActive or #whoQueue == 0 then
+		return
+	end
+	if lastWhoSent and GetTime() - lastWhoSent < WHO_MIN_GAP then
+		return -- the OnUpdate driver tries again shortly
+	end
+	sendWho(table.remove(whoQueue, 1))
+end
+
+local function onWhoListUpdate()
+	local w = whoActive
+	if not w then
+		return
+	end
+	local n = GetNumWhoResults()
+	finishWho(Core.FindWhoName(w.characterName, n, function(i)
+		return (GetWhoInfo(i))
+	end))
+	startNextWho()
+end
+
+local function onSystemMessage(text)
+	local w = whoActive
+	if not w then
+		return
+	end
+	local kind, value = whoChatMatcher(text)
+	if kind == "row" then
+		if Core.NamesEqual(value, w.characterName) then
+			w.seen = true
+		end
+	elseif kind == "total" then
+		finishWho(w.seen)
+		startNextWho()
+	end
+end
+
+local function checkWhoTimeout()
+	if whoActive and GetTime() >= whoActive.deadline then
+		finishWho(false)
+	end
+	startNextWho()
+end
+
+---------------------------------------------------------------------------
+-- Whispers from players
+---------------------------------------------------------------------------
+
+local function onWhisper(text, sender)
+	if type(text) ~= "string" or type(sender) ~= "string" then
+		return
+	end
+	local word = Core.FoldCase(Core.Trim(text))
+	local list, idKey, marker
+	local d = ensureDB()
+	if word == "!twgold" then
+		list, idKey, marker = d.consents, "payoutId", Core.AcceptMarker
+	elseif word == "!twgift" then
+		list, idKey, marker = d.gifts, "giftRequestId", Core.GiftAcceptMarker
+	else
+		return
+	end
+	-- Several entries may await the same character; each is answered once.
+	local i = 1
+	while i <= #list do
+		if Core.NamesEqual(sender, list[i].characterName) then
+			emit(marker(list[i][idKey]))
+			table.remove(list, i)
+		else
+			i = i + 1
+		end
+	end
+end
+
+---------------------------------------------------------------------------
+-- Gift inventory
+---------------------------------------------------------------------------
+
+local scanTip
+
+-- isMailable reads the item's tooltip: soulbound, quest, conjured and
+-- account-bound items cannot be mailed to another player. The tooltip texts
+-- are the client's localized global strings.
+local function isMailable(bag, slot)
+	if not scanTip then
+		scanTip = CreateFrame("GameTooltip", "MGMScanTooltip", nil, "GameTooltipTemplate")
+	end
+	local blockers = {}
+	for _, s in ipairs({ ITEM_SOULBOUND, ITEM_BIND_QUEST, ITEM_CONJURED, ITEM_ACCOUNTBOUND }) do
+		if type(s) == "string" then
+			blockers[s] = true
+		end
+	end
+	scanTip:SetOwner(WorldFrame, "ANCHOR_NONE")
+	scanTip:ClearLines()
+	scanTip:SetBagItem(bag, slot)
+	local mailable = true
+	for i = 1, scanTip:NumLines() do
+		local line = _G["MGMScanTooltipTextLeft" .. i]
+		local text = line and line:GetText()
+		if text and blockers[text] then
+			mailable = false
+			break
+		end
+	end
+	scanTip:Hide()
+	return mailable
+end
+
+local function listBagItems()
+	local objs = {}
+	for bag = 0, (NUM_BAG_SLOTS or 4) do
+		for slot = 1, (GetContainerNumSlots(bag) or 0) do
+			local link = GetContainerItemLink(bag, slot)
+			if link and isMailable(bag, slot) then
+				local texture, count = GetContainerItemInfo(bag, slot)
+				local name, _, _, _, _, _, _, _, _, itemTexture = GetItemInfo(link)
+				objs[#objs + 1] = Core.ItemJson({
+					name = name or string.match(link, "%[(.-)%]") or "",
+					id = Core.ItemIdFromLink(link),
+					count = count or 1,
+					link = link,
+					texture = texture or itemTexture or "",
+					bagId = bag,
+					slotId = slot,
+				})
+			end
+		end
+	end
+	return objs
+end
+
+---------------------------------------------------------------------------
+-- Entry points (called by the Desktop through "/run …")
+---------------------------------------------------------------------------
+
+-- NotifyWinnerWhisper(payoutId, characterName): whisper the consent text and
+-- wait for "!twgold" from that character. Several winners may wait at once.
+function NotifyWinnerWhisper(payoutId, characterName)
+	local id, name = argId(payoutId), argName(characterName)
+	if not id or not name then
+		return
+	end
+	if not whisper(name, Core.CONSENT_WHISPER) then
+		return
+	end
+	local d = ensureDB()
+	local i = findIndex(d.consents, "payoutId", id)
+	local entry = { payoutId = id, characterName = name, since = time() }
+	if i then
+		d.consents[i] = entry
+	else
+		d.consents[#d.consents + 1] = entry
+	end
+end
+
+-- ReceiveGold("id:Name:copper;…"): queue payouts for mailing. Malformed
+-- segments and payouts already queued are skipped.
+function ReceiveGold(data)
+	if type(data) ~= "string" or data == "" then
+		return
+	end
+	local d = ensureDB()
+	local added = 0
+	for _, row in ipairs(Core.ParseGoldData(data)) do
+		if not findIndex(d.queue, "payoutId", row.payoutId) then
+			d.queue[#d.queue + 1] = row
+			added = added + 1
+		end
+	end
+	if added > 0 then
+		info(string.format(L.QUEUED, added, #d.queue))
+		refreshPanel()
+	end
+end
+
+-- MGM_RunWhoForSpin(spinCycleId, characterName): exact-name /who, answered
+-- with one [MGM_WHO] line (online:false after WHO_TIMEOUT without an answer).
+function MGM_RunWhoForSpin(spinCycleId, characterName)
+	local cycle, name = argString(spinCycleId), argName(characterName)
+	if not cycle or not name then
+		return
+	end
+	local function same(r)
+		return r.spinCycleId == cycle and Core.NamesEqual(r.characterName, name)
+	end
+	if whoActive and same(whoActive) then
+		return
+	end
+	for _, r in ipairs(whoQueue) do
+		if same(r) then
+			return
+		end
+	end
+	whoQueue[#whoQueue + 1] = { spinCycleId = cycle, characterName = name }
+	startNextWho()
+end
+
+-- MGM_RequestGiftItems(giftRequestId): list the mailable bag items.
+function MGM_RequestGiftItems(giftRequestId)
+	local id = argId(giftRequestId)
+	if not id then
+		return
+	end
+	for _, line in ipairs(Core.BuildItemsLines(id, listBagItems())) do
+		emit(line)
+	end
+end
+
+-- MGM_RequestGiftConfirmation(giftRequestId, characterName): whisper the gift
+-- text and wait for "!twgift" (independently of any gold consent).
+function MGM_RequestGiftConfirmation(giftRequestId, characterName)
+	local id, name = argId(giftRequestId), argName(characterName)
+	if not id or not name then
+		return
+	end
+	if not whisper(name, Core.GIFT_WHISPER) then
+		return
+	end
+	local d = ensureDB()
+	local i = findIndex(d.gifts, "giftRequestId", id)
+	local entry = { giftRequestId = id, characterName = name, since = time() }
+	if i then
+		d.gifts[i] = entry
+	else
+		d.gifts[#d.gifts + 1] = entry
+	end
+end
+
+---------------------------------------------------------------------------
+-- /mgm
+---------------------------------------------------------------------------
+
+local function turnLoggingOn(always)
+	if not LoggingChat() then
+		LoggingChat(true)
+		info(L.LOGGING_ON)
+	elseif always then
+		info(L.LOGGING_ALREADY)
+	end
+end
+
+SLASH_MGM1 = "/mgm"
+SlashCmdList["MGM"] = function(msg)
+	local command = Core.FoldCase(Core.Trim(msg))
+	if command == "" or command == "queue" then
+		togglePanel()
+	elseif command == "update" or command == "checkupdate" then
+		info(L.UPDATE_1)
+		info(L.UPDATE_2)
+		emit(Core.UPDATE_CHECK_MARKER)
+	elseif command == "log" then
+		turnLoggingOn(true)
+	else
+		info(L.HELP)
+	end
+end
+
+---------------------------------------------------------------------------
+-- Events
+---------------------------------------------------------------------------
+
+local handlers = {
+	ADDON_LOADED = function(name)
+		if name == ADDON_NAME then
+			db = nil -- the saved table has just replaced any earlier one
+			ensureDB()
+		end
+	end,
+	PLAYER_LOGIN = function()
+		turnLoggingOn(false)
+	end,
+	CHAT_MSG_WHISPER = onWhisper,
+	CHAT_MSG_SYSTEM = onSystemMessage,
+	WHO_LIST_UPDATE = onWhoListUpdate,
+	MAIL_SHOW = onMailShow,
+	MAIL_CLOSED = onMailClosed,
+	MAIL_SEND_SUCCESS = onMailSendSuccess,
+	MAIL_FAILED = onMailFailed,
+}
+
+for event in pairs(handlers) do
+	eventFrame:RegisterEvent(event)
+end
+eventFrame:SetScript("OnEvent", function(self, event, ...)
+	handlers[event](...)
+end)
+-- The only clock an addon has on 3.3.5a (no C_Timer): OnUpdate with GetTime.
+eventFrame:SetScript("OnUpdate", function()
+	checkWhoTimeout()
+	checkSendGrace()
+end)

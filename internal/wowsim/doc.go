@@ -1,0 +1,36 @@
+// Package wowsim simulates the World of Warcraft 3.3.5a client closely enough
+// to run the real addon files (addon/MimironsGoldOMatic) in tests, CI and demos.
+//
+// A Client owns one gopher-lua VM (Lua 5.1 semantics) with the subset of the
+// 3.3.5a API the addon uses, a small Lua "FrameXML" stand-in for the Blizzard
+// frames it touches (mailbox, Friends frame, chat frame), and a simulated world
+// (who is online, the bags, the mailbox, the server's answers). Time is a fake
+// clock that only moves when Advance is called, so tests are exact and fast;
+// OnUpdate scripts and every delayed server answer run from Advance.
+//
+// Where the addon depends on the real client's behaviour the simulator follows
+// it rather than being convenient:
+//
+//   - /who answers arrive as WHO_LIST_UPDATE when who-to-UI is 1 or there are
+//     more than three results, and otherwise as CHAT_MSG_SYSTEM lines built from
+//     the localized WHO_LIST_FORMAT / WHO_LIST_GUILD_FORMAT / WHO_NUM_RESULTS.
+//   - Protected functions (RunMacroText, CastSpellByName, …) are blocked:
+//     ADDON_ACTION_BLOCKED fires and the call raises "action blocked".
+//   - Buttons have Enable/Disable and no SetEnabled (added in 5.0).
+//   - SendChatMessage refuses messages over 255 bytes.
+//   - A chat line typed into the edit box keeps at most 255 characters (the
+//     chat edit box's letters="255"): longer /run lines are cut, as typing them
+//     would be, and usually fail to compile.
+//   - string.lower/upper fold ASCII only, as the C library does for UTF-8 text,
+//     and string.match returns nil when nothing matches (gopher-lua returned
+//     nothing at all).
+//   - /reload writes the SavedVariables as Lua source (like the WTF file), runs
+//     the addon files again in a fresh VM and restores the variables before
+//     ADDON_LOADED.
+//
+// Lua errors raised by the addon are caught like the client's error frame
+// does (the next handler still runs) and collected; tests fail on them.
+//
+// Main runs the simulator as "mgm-sim wow": an HTTP server with the
+// predecessor's /api/mock routes plus simulation controls (see server.go).
+package wowsim

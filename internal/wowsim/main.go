@@ -1,0 +1,153 @@
+package wowsim
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Main runs "mgm-sim wow": the WoW client simulator with the addon loaded,
+// serving the /api/mock routes until ctx ends.
+//
+// Settings come from flags; the predecessor's MockSettings keys are accepted
+// too, as WOWMOCK_MockSettings__<Key> environment variables or [--]MockSettings:<Key>=<value>
+// arguments (ApiPort, LogFilePath, CommandProcessingDelayMs, AutoConfirmAccepts,
+// EchoRunCommandsToChatLog), so its CI runner keeps working. ApiPort keeps the
+// loopback host: the predecessor listened on all interfaces, which --listen
+// :5001 still allows.
+func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("mgm-sim wow", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:5001", "listen address")
+	logPath := fs.String("log", "Logs/WoWChatLog.txt", "chat log file to write (WoWChatLog.txt)")
+	addon := fs.String("addon", "addon/MimironsGoldOMatic", "addon folder (with its .toc)")
+	savedVars := fs.String("saved-variables", "", "SavedVariables file to load at start and write at /reload and exit (default: memory only)")
+	auto := fs.Bool("auto", false, "play the other side: winners answer !twgold, gift recipients !twgift, queued rows get mailed")
+	autoDelay := fs.Duration("auto-delay", 2*time.Second, "how long a whispered player takes to answer in --auto mode")
+	roster := fs.String("roster", "", "comma-separated names of online players (default with --auto: everyone is online)")
+	allOnline := fs.Bool("all-online", false, "every name is online for /who and whispers")
+	whoRoute := fs.String("who-route", "auto", "how /who answers arrive: auto (like 3.3.5a), ui, chat or drop")
+	locale := fs.String("locale", "enUS", "client locale for the global strings: enUS or ruRU")
+	player := fs.String("player", "Streamer", "the streamer's character name")
+	delayMs := fs.Int("command-delay-ms", 100, "delay before an add-message /run line runs (CommandProcessingDelayMs)")
+	latency := fs.Duration("latency", 200*time.Millisecond, "server round trip for /who and mail answers")
+
+	var rest []string
+	settings := map[string]string{}
+	for _, key := range []string{"ApiPort", "LogFilePath", "CommandProcessingDelayMs", "AutoConfirmAccepts", "EchoRunCommandsToChatLog"} {
+		if v := getenv("WOWMOCK_MockSettings__" + key); v != "" {
+			settings[key] = v
+		}
+	}
+	for _, a := range args {
+		if k, v, ok := strings.Cut(strings.TrimPrefix(a, "--"), "="); ok && strings.HasPrefix(k, "MockSettings:") {
+			settings[strings.TrimPrefix(k, "MockSettings:")] = v
+			continue
+		}
+		rest = append(rest, a)
+	}
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if v, ok := settings["ApiPort"]; ok {
+		port, err := strconv.Atoi(v)
+		if err != nil || port < 1 || port > 65535 {
+			return fmt.Errorf("MockSettings ApiPort %q: want 1-65535", v)
+		}
+		*listen = net.JoinHostPort("127.0.0.1", v)
+	}
+	if v, ok := settings["LogFilePath"]; ok {
+		*logPath = v
+	}
+	if v, ok := settings["CommandProcessingDelayMs"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("MockSettings CommandProcessingDelayMs %q: %w", v, err)
+		}
+		*delayMs = max(0, n)
+	}
+	route, err := ParseWhoRoute(*whoRoute)
+	if err != nil {
+		return err
+	}
+	var players []Player
+	for _, n := range strings.Split(*roster, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			players = append(players, Player{Name: n})
+		}
+	}
+	everyone := *allOnline || (*auto && len(players) == 0)
+
+	srv, err := NewServer(ServerConfig{
+		Client: Config{
+			AddonDir:   *addon,
+			PlayerName: *player,
+			Locale:     *locale,
+			Latency:    *latency,
+		},
+		LogPath:            *logPath,
+		SavedVariablesPath: *savedVars,
+		Auto:               *auto,
+		AutoReplyDelay:     *autoDelay,
+		CommandDelay:       time.Duration(*delayMs) * time.Millisecond,
+		Roster:             players,
+		AllOnline:          everyone,
+		WhoRoute:           route,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	srv.autoConfirm = parseBool(settings["AutoConfirmAccepts"])
+	srv.echo = parseBool(settings["EchoRunCommandsToChatLog"])
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go srv.Run(ctx)
+
+	mode := "off"
+	if *auto {
+		mode = "on"
+	}
+	fmt.Fprintf(stdout, "mgm-sim wow: listening on http://%s (chat log %s, addon %s, auto %s)\n", ln.Addr(), srv.LogPath(), *addon, mode)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func parseBool(s string) bool {
+	b, _ := strconv.ParseBool(strings.TrimSpace(s))
+	return b
+}
