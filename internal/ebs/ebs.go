@@ -22,6 +22,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/auth"
 	"github.com/mimirons-goldomatic/mgm/internal/config"
+	"github.com/mimirons-goldomatic/mgm/internal/devpage"
 	"github.com/mimirons-goldomatic/mgm/internal/helix"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
 	"github.com/mimirons-goldomatic/mgm/internal/metrics"
@@ -105,8 +106,11 @@ func Run(ctx context.Context, cfg config.Config, o Options) error {
 	if cfg.ValidateAudience {
 		audience = cfg.ExtensionClientID
 	}
+	// Development only: the built extension panel with a stand-in Twitch helper (nil in Production).
+	devPages := devpage.ForConfig(cfg, extKey, os.Getenv)
 	api := httpapi.New(httpapi.Deps{
 		Service: svc, Config: cfg, Logger: log, Now: o.Now, Version: o.Version, Subscribers: subs, Metrics: m,
+		DevPages: devPages,
 		Verifier: &auth.ViewerVerifier{Key: extKey, BroadcasterUserID: cfg.BroadcasterUserID, Audience: audience, Now: o.Now},
 		APIKeys:  auth.NewAPIKeys(cfg.APIKeys),
 	})
@@ -120,6 +124,13 @@ func Run(ctx context.Context, cfg config.Config, o Options) error {
 
 	fmt.Fprintf(o.Out, "Mimiron's Gold-o-Matic EBS %s — %s mode\n", versionOr(o.Version), cfg.Environment)
 	fmt.Fprintf(o.Out, "  Listening:  http://%s  (health: /healthz, ready: /readyz, metrics: /metrics)\n", displayAddr(addr))
+	if devPages != nil {
+		hint := ""
+		if dir := devpage.DirFromEnv(os.Getenv); !devpage.Built(dir) {
+			hint = "  (not built: cd extension && npm ci && npm run build)"
+		}
+		fmt.Fprintf(o.Out, "  Dev panel:  http://%s/dev/panel%s\n", displayAddr(addr), hint)
+	}
 	fmt.Fprintf(o.Out, "  Store:      %s\n", where)
 	for _, n := range notes {
 		fmt.Fprintf(o.Out, "  %s\n", n)

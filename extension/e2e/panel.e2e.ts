@@ -1,0 +1,358 @@
+// End-to-end: the built panel in headless Chromium against a running EBS with
+// short cycles and the Twitch stand-ins. A viewer enrolls by chat, the wheel
+// lands on them, the Desktop API reports them online, the panel says
+// "You won!", the payout walks to Sent and the panel shows the reward line.
+// Screenshots of each main state go to docs/screenshots/panel-*.png.
+
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { type BrowserContext, chromium, type FrameLocator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, http, log, run, type Service, sleep, startService, step, waitFor } from './harness';
+
+const EXT_DIR = resolve(import.meta.dirname, '..');
+const ROOT = resolve(EXT_DIR, '..');
+const DIST = join(EXT_DIR, 'dist');
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+const CHROMIUM = process.env.MGM_CHROMIUM || '/usr/bin/chromium';
+// 20-second cycles: spinning and verification last 2 s each, long enough for
+// the panel (polling ~2 s, just after each phase boundary) to show both.
+const SPIN = Number(process.env.MGM_E2E_SPIN_SECONDS || 20);
+const API_KEY = 'e2e-desktop-api-key-0123456789abcdef';
+const EVENTSUB_SECRET = 'e2e-eventsub-secret-0123456789';
+const BROADCASTER = 'e2e-broadcaster';
+const REWARD_LINE = 'Награда отправлена персонажу Norinn на почту, проверяй ящик!';
+
+const VIEWER = { userId: 'e2e-viewer-1', login: 'norinnfan', displayName: 'NorinnFan', character: 'Norinn' };
+const SHY = { userId: 'e2e-shy-viewer' };
+const DECOYS = [
+  { userId: 'e2e-decoy-1', login: 'kaelfan', displayName: 'KaelFan', character: 'Kaelthas' },
+  { userId: 'e2e-decoy-2', login: 'mimira', displayName: 'Mimira', character: 'Мимира' },
+];
+
+let work = '';
+let ebs: Service | null = null;
+let eventsub: Service | null = null;
+let helix: Service | null = null;
+let context: BrowserContext | null = null;
+let ebsURL = '';
+let eventsubURL = '';
+let helixURL = '';
+const pageErrors: string[] = [];
+
+const desktop = { 'X-MGM-ApiKey': API_KEY };
+
+/** A child environment without the caller's MGM/Twitch settings. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(Mgm__|MGM__|Twitch__|TWITCH__|ConnectionStrings__|Version__|Backend__|MockHelix__|ASPNETCORE_)/.test(k)) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+let ebsEnv: Record<string, string> = {};
+
+async function startEbs(extra: Record<string, string>): Promise<void> {
+  ebs = startService('ebs', join(work, 'mgm-ebs'), [], cleanEnv({ ...ebsEnv, ...extra }), work);
+  await waitHealthy(ebs, `${ebsURL}/readyz`);
+}
+
+async function waitHealthy(svc: Service, url: string): Promise<void> {
+  await waitFor(`${svc.name} at ${url}`, 60_000, async () => {
+    if (svc.proc.exitCode != null) throw new Error(`${svc.name} exited (${svc.proc.exitCode}):\n${svc.output()}`);
+    const r = await http('GET', url).catch(() => null);
+    return r != null && r.status === 200;
+  });
+}
+
+async function sendChat(v: { userId: string; login: string; displayName: string }, text: string): Promise<void> {
+  const r = await http<{ backendStatus: number }>('POST', `${eventsubURL}/send-chat`, {
+    userId: v.userId,
+    login: v.login,
+    displayName: v.displayName,
+    text,
+    subscriber: true,
+    broadcasterUserId: BROADCASTER,
+  });
+  if (r.status !== 200 || r.body?.backendStatus !== 200) throw new Error(`send-chat ${text}: ${r.status} ${r.text}`);
+}
+
+interface Candidate {
+  spinCycleId: string;
+  characterName: string;
+}
+
+async function candidate(): Promise<Candidate | null> {
+  const r = await http<Candidate>('GET', `${ebsURL}/api/roulette/candidate`, undefined, desktop);
+  return r.status === 200 ? r.body : null;
+}
+
+async function reportWho(c: Candidate, online: boolean): Promise<{ outcome: string; payoutId: string | null }> {
+  const r = await http<{ outcome: string; payoutId: string | null }>(
+    'POST',
+    `${ebsURL}/api/roulette/verify-candidate`,
+    { schemaVersion: 1, spinCycleId: c.spinCycleId, characterName: c.characterName, online, capturedAt: new Date().toISOString() },
+    desktop,
+  );
+  if (r.status !== 200) throw new Error(`verify-candidate: ${r.status} ${r.text}`);
+  return r.body;
+}
+
+/**
+ * Gives a decoy a Pending payout (so the draw can only pick our viewer later):
+ * the e2e harness forces them as a cycle's winner, or, if the cycle already
+ * drew them, the Desktop API reports them online.
+ */
+async function makeWinner(userId: string, character: string): Promise<void> {
+  await waitFor(`a payout for ${character}`, (SPIN * 3 + 10) * 1000, async () => {
+    const r = await http('POST', `${ebsURL}/api/e2e/prepare-pending-payout`, { twitchUserId: userId }, desktop);
+    if (r.status === 200) return true;
+    const c = await candidate();
+    if (c && c.characterName === character) {
+      return (await reportWho(c, true)).outcome === 'winner';
+    }
+    return false;
+  }, 500);
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  const path = join(SHOTS, `panel-${name}.png`);
+  await page.locator('#panel').screenshot({ path, timeout: 10_000, animations: 'allow' });
+  log(`  screenshot ${path}`);
+}
+
+async function openPanel(query: string): Promise<{ page: Page; panel: FrameLocator }> {
+  const page = await context!.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  await page.goto(`${ebsURL}/dev/panel?${query}`, { waitUntil: 'load', timeout: 30_000 });
+  const panel = page.frameLocator('#panel');
+  // The roulette is on screen: the countdown shows MM:SS.
+  await waitFor('the countdown', 20_000, async () => /^\d\d:\d\d$/.test((await panel.locator('.countdown .time').textContent()) ?? ''));
+  return { page, panel };
+}
+
+const visible = (panel: FrameLocator, selector: string, timeoutMs: number) =>
+  panel.locator(selector).first().waitFor({ state: 'visible', timeout: timeoutMs });
+
+const text = async (panel: FrameLocator, selector: string) => ((await panel.locator(selector).first().textContent()) ?? '').trim();
+
+describe('extension panel end to end', () => {
+  beforeAll(async () => {
+    if (!existsSync(join(DIST, 'panel.html'))) throw new Error(`no built panel in ${DIST}: run npm run build first (npm run e2e does)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-chromium`);
+    mkdirSync(SHOTS, { recursive: true });
+    work = mkdtempSync(join(tmpdir(), 'mgm-panel-e2e-'));
+
+    await step('build mgm-ebs and mgm-sim', 300_000, async () => {
+      await run('go', ['build', '-o', join(work, 'mgm-ebs'), './cmd/mgm-ebs'], { cwd: ROOT, timeoutMs: 290_000 });
+      await run('go', ['build', '-o', join(work, 'mgm-sim'), './cmd/mgm-sim'], { cwd: ROOT, timeoutMs: 290_000 });
+    });
+
+    await step('start the EBS and the Twitch stand-ins', 90_000, async () => {
+      const [ebsPort, esPort, hxPort] = [await freePort(), await freePort(), await freePort()];
+      ebsURL = `http://127.0.0.1:${ebsPort}`;
+      eventsubURL = `http://127.0.0.1:${esPort}`;
+      helixURL = `http://127.0.0.1:${hxPort}`;
+      helix = startService('helix', join(work, 'mgm-sim'), ['helix', '--listen', `127.0.0.1:${hxPort}`], cleanEnv({}), work);
+      await waitHealthy(helix, `${helixURL}/health`);
+      ebsEnv = {
+        Mgm__Environment: 'Development',
+        Mgm__Listen: `127.0.0.1:${ebsPort}`,
+        Mgm__DataDir: join(work, 'data'),
+        Mgm__SpinIntervalSeconds: String(SPIN),
+        Mgm__DevSkipSubscriberCheck: 'true',
+        Mgm__EnableE2eHarness: 'true',
+        Mgm__ApiKey: API_KEY,
+        Mgm__DevPanelDir: DIST,
+        Twitch__BroadcasterUserId: BROADCASTER,
+        Twitch__EventSubSecret: EVENTSUB_SECRET,
+        Twitch__HelixApiBaseUrl: helixURL,
+        Twitch__HelixClientId: 'e2e-client-id',
+        Twitch__BroadcasterAccessToken: 'e2e-broadcaster-token',
+      };
+      await startEbs({});
+      eventsub = startService(
+        'eventsub',
+        join(work, 'mgm-sim'),
+        ['eventsub', '--listen', `127.0.0.1:${esPort}`],
+        cleanEnv({ Backend__BaseUrl: ebsURL, Twitch__EventSubSecret: EVENTSUB_SECRET, Twitch__BroadcasterUserId: BROADCASTER }),
+        work,
+      );
+      await waitHealthy(eventsub, `${eventsubURL}/health`);
+    });
+
+    await step('launch headless Chromium', 60_000, async () => {
+      context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+        viewport: { width: 1000, height: 640 },
+        deviceScaleFactor: 1,
+        timeout: 50_000,
+      });
+      // Nothing leaves the machine: the panel's only remote script (Twitch's
+      // helper) is replaced by the dev page, and anything else is refused.
+      await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/])/, (route) => route.abort());
+    });
+  }, 480_000);
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    for (const s of [eventsub, ebs, helix]) await s?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('ships a small bundle with no remote script but Twitch’s helper', () => {
+    const files = readdirSync(join(DIST, 'assets')).map((f) => join(DIST, 'assets', f));
+    files.push(join(DIST, 'panel.html'), join(DIST, 'config.html'));
+    const gz = files.reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
+    log(`bundle: ${files.length} files, ${(gz / 1024).toFixed(1)} KB gzipped`);
+    expect(gz).toBeLessThan(50 * 1024);
+    for (const page of ['panel.html', 'config.html']) {
+      const html = readFileSync(join(DIST, page), 'utf8');
+      const remote = [...html.matchAll(/<script[^>]*src="(https?:[^"]+)"/g)].map((m) => m[1]);
+      expect(remote).toEqual(['https://extension-files.twitch.tv/helper/v1/twitch-ext.min.js']);
+      expect(html).toContain('src="./assets/'); // relative: works from the zip
+    }
+  });
+
+  it('walks a viewer from chat enrollment to the reward line', async () => {
+    try {
+      await scenario();
+    } catch (e) {
+      for (const s of [ebs, eventsub, helix]) if (s) log(`--- last output of ${s.name} ---\n${s.output()}`);
+      throw e;
+    }
+  }, 420_000);
+});
+
+async function scenario(): Promise<void> {
+  await step('two other viewers join by chat and win earlier rounds (so the wheel has names)', (SPIN * 7 + 30) * 1000, async () => {
+    for (const d of DECOYS) await sendChat(d, `!twgold ${d.character}`);
+    for (const d of DECOYS) await makeWinner(d.userId, d.character);
+  });
+
+  await step('an opaque viewer sees the roulette and the identity prompt', 60_000, async () => {
+    const { page, panel } = await openPanel(`userId=${SHY.userId}&opaque=1`);
+    await visible(panel, '.identity', 10_000);
+    expect(await text(panel, '.identity button')).toBe('Share your identity to see your status');
+    await waitFor('the pool on the wheel', 10_000, async () => (await panel.locator('.wheel .strip li').allTextContents()).includes('Kaelthas'));
+    await shot(page, 'opaque');
+    // Sharing identity (the stand-in helper re-issues the token with user_id) reveals the viewer's own status.
+    await panel.locator('.identity button').click();
+    await panel.locator('.identity').waitFor({ state: 'hidden', timeout: 10_000 });
+    await waitFor('"not in the pool" for the shy viewer', 15_000, async () => (await text(panel, '.you')) === 'You’re not in the pool yet.');
+    // Friendly errors: a bad name is refused in the panel, a taken one by the EBS.
+    await panel.locator('form.inline input[name=characterName]').fill('N0rinn');
+    await panel.locator('form.inline button').first().click();
+    await waitFor('the invalid-name message', 5000, async () => (await text(panel, '.join .note')).startsWith('Check the character name'));
+    await panel.locator('form.inline input[name=characterName]').fill('Kaelthas');
+    await panel.locator('form.inline button').first().click();
+    await waitFor('the name-taken message', 10_000, async () => (await text(panel, '.join .note')).startsWith('Name already taken'));
+    await page.close();
+  });
+
+  const { page, panel } = await step('the viewer opens the panel', 30_000, () =>
+    openPanel(`userId=${VIEWER.userId}&displayName=${VIEWER.displayName}`),
+  );
+
+  await step('the viewer enrolls by chat and the panel shows it', 30_000, async () => {
+    await waitFor('"not in the pool"', 15_000, async () => (await text(panel, '.you')) === 'You’re not in the pool yet.');
+    await sendChat(VIEWER, `!twgold ${VIEWER.character}`);
+    await waitFor('"You’re in as Norinn"', 20_000, async () => (await text(panel, '.you')) === 'You’re in as Norinn');
+  });
+
+  await step('collecting: pool, countdown and the spin hint', (SPIN * 2 + 10) * 1000, async () => {
+    await panel.locator('.roulette[data-phase="collecting"]').waitFor({ timeout: (SPIN * 2 + 5) * 1000 });
+    expect(await text(panel, '.join .pool')).toBe('Pool: 3 viewers');
+    expect(await text(panel, '.roulette .hint')).toMatch(/^The wheel spins at 00:0\d$/);
+    await sleep(1200); // let a countdown tick land
+    await shot(page, 'collecting');
+  });
+
+  const drawn = await step('the wheel spins and lands on Norinn', (SPIN * 2 + 10) * 1000, async () => {
+    await panel.locator('.wheel[data-state="spinning"]').waitFor({ timeout: (SPIN * 2 + 5) * 1000 });
+    await sleep(350); // mid-spin
+    await shot(page, 'spinning');
+    const c = await waitFor('the candidate on the Desktop route', 5000, candidate, 100);
+    expect(c.characterName).toBe(VIEWER.character);
+    await panel.locator('.wheel[data-state="landed"][data-name="Norinn"]').waitFor({ timeout: 8000 });
+    expect(await text(panel, '.wheel .strip li.hit')).toBe('Norinn');
+    return c;
+  });
+
+  await step('verification: "Checking whether Norinn is online…"', SPIN * 1000, async () => {
+    await waitFor('the verification line', SPIN * 1000, async () => (await text(panel, '.roulette .phase')) === 'Checking whether Norinn is online…', 100);
+    await shot(page, 'verification');
+  });
+
+  const payoutId = await step('the Desktop reports Norinn online and the panel says "You won!"', 30_000, async () => {
+    const res = await reportWho(drawn, true);
+    expect(res.outcome).toBe('winner');
+    await waitFor('"Norinn won!"', 15_000, async () => (await text(panel, '.roulette .outcome')).endsWith('Norinn won!'));
+    await visible(panel, '.payout h2.won', 15_000);
+    expect(await text(panel, '.payout h2')).toBe('You won!');
+    expect(await text(panel, '.payout .steps')).toContain('(in Russian)');
+    await sleep(300);
+    await shot(page, 'won');
+    return res.payoutId!;
+  });
+
+  await step('the payout walks to Sent and the panel shows the reward line', 60_000, async () => {
+    const accepted = await http('POST', `${ebsURL}/api/payouts/${payoutId}/confirm-acceptance`, { characterName: 'Norinn' }, desktop);
+    expect(accepted.status).toBe(200);
+    await waitFor('"Accepted ✓"', 15_000, async () => (await text(panel, '.payout .steps')).includes('Accepted ✓'));
+    for (const status of ['InProgress', 'Sent']) {
+      const r = await http('PATCH', `${ebsURL}/api/payouts/${payoutId}/status`, { status }, desktop);
+      expect(r.status, r.text).toBe(200);
+    }
+    await visible(panel, '.payout .reward', 15_000);
+    expect(await text(panel, '.payout .reward')).toBe(REWARD_LINE);
+    // The same line went to Twitch chat (the Helix stand-in).
+    const sent = await waitFor('the Helix chat message', 10_000, async () => {
+      const r = await http<{ path: string; body: { message?: string } | null }[]>('GET', `${helixURL}/requests`);
+      return r.body?.find((q) => q.path === '/helix/chat/messages' && q.body?.message === REWARD_LINE);
+    });
+    expect(sent.body?.message).toBe(REWARD_LINE);
+    await sleep(400);
+    await shot(page, 'sent');
+  });
+
+  await step('the EBS goes away: a friendly error with Retry, last data kept', 45_000, async () => {
+    await ebs!.stop();
+    await visible(panel, '.alert', 30_000);
+    expect(await text(panel, '.alert strong')).toBe("Can't reach the Gold-o-Matic");
+    expect(await text(panel, '.alert button')).toBe('Retry');
+    expect(await text(panel, '.payout .reward')).toBe(REWARD_LINE);
+    await shot(page, 'error');
+  });
+
+  await step('the EBS is back, requiring a newer panel: Retry recovers, the update banner shows', 60_000, async () => {
+    await startEbs({ Version__MinimumExtensionVersion: '99.0.0', Version__ReleaseNotesUrl: 'https://example.com/mgm/releases' });
+    await panel.locator('.alert button').click();
+    await panel.locator('.alert').waitFor({ state: 'hidden', timeout: 15_000 });
+    expect(await text(panel, '.payout .reward')).toBe(REWARD_LINE);
+    // The version is checked when the panel loads (and hourly).
+    await page.reload({ waitUntil: 'load', timeout: 30_000 });
+    const fresh = page.frameLocator('#panel');
+    await visible(fresh, '.banner', 15_000);
+    expect(await text(fresh, '.banner')).toMatch(/^This panel is out of date \(v\d+\.\d+\.\d+\S*; v99\.0\.0 needed\)\. Reload/);
+    await visible(fresh, '.payout .reward', 15_000);
+    await shot(page, 'update');
+  });
+
+  expect(pageErrors, pageErrors.join('\n')).toEqual([]);
+}

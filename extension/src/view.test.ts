@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import type { GiftRequest, Payout, RouletteState } from './types';
+import { giftView, isValidCharacterName, myGift, payoutView, rewardLine, rouletteView, waitText } from './view';
+
+const base: RouletteState = {
+  nextSpinAt: '2026-04-04T12:05:00.000Z',
+  serverNow: '2026-04-04T12:01:23.456Z',
+  spinIntervalSeconds: 300,
+  poolParticipantCount: 3,
+  spinPhase: 'collecting',
+  currentSpinCycleId: 'c2',
+  candidateCharacterName: null,
+  lastCycle: null,
+  poolCharacterNames: ['Norinn', 'Kaelthas', 'Мимира'],
+};
+const st = (p: Partial<RouletteState>): RouletteState => ({ ...base, ...p });
+const decided = (p: Partial<NonNullable<RouletteState['lastCycle']>>) => ({
+  spinCycleId: 'c2',
+  outcome: 'winner',
+  winnerCharacterName: 'Norinn',
+  candidateCharacterName: 'Norinn',
+  decidedAt: '2026-04-04T12:04:40.000Z',
+  ...p,
+});
+
+describe('phase → view', () => {
+  it('idle: empty wheel and an invitation', () => {
+    const v = rouletteView(st({ spinPhase: 'idle', poolParticipantCount: 0, currentSpinCycleId: null }));
+    expect(v.wheel).toBe('empty');
+    expect(v.phaseLine).toBe('The pool is empty — be the first to join!');
+    expect(v.countdownLabel).toBe('Next round in');
+  });
+
+  it('collecting: the pool on the wheel, the pool size and when the wheel spins', () => {
+    const v = rouletteView(st({}));
+    expect(v.wheel).toBe('pool');
+    expect(v.phaseLine).toBe('Collecting entries — 3 viewers in the pool');
+    expect(v.countdownHint).toBe('The wheel spins at 01:00');
+    expect(rouletteView(st({ poolParticipantCount: 1 })).phaseLine).toContain('1 viewer in the pool');
+  });
+
+  it('collecting shows the previous round as "Last round"', () => {
+    const v = rouletteView(st({ lastCycle: decided({ spinCycleId: 'c1', outcome: 'no_winner', winnerCharacterName: null }) }));
+    expect(v.outcome).toEqual({ kind: 'no_winner', text: 'Last round: Norinn was offline — no winner this round' });
+    // The wheel still shows where the last spin stopped.
+    expect(v.wheel).toBe('rest');
+    expect(v.name).toBe('Norinn');
+  });
+
+  it('spinning: the wheel spins and lands on the real candidate', () => {
+    const v = rouletteView(st({ spinPhase: 'spinning', candidateCharacterName: 'Мимира' }));
+    expect(v.wheel).toBe('spin');
+    expect(v.name).toBe('Мимира');
+    expect(v.cycleId).toBe('c2');
+    expect(rouletteView(st({ spinPhase: 'spinning' })).wheel).toBe('pool');
+  });
+
+  it('verification: "Checking whether <name> is online…"', () => {
+    const v = rouletteView(st({ spinPhase: 'verification', candidateCharacterName: 'Norinn' }));
+    expect(v.wheel).toBe('landed');
+    expect(v.phaseLine).toBe('Checking whether Norinn is online…');
+  });
+
+  it('completed: the outcome lines', () => {
+    const won = rouletteView(st({ spinPhase: 'completed', lastCycle: decided({}) }));
+    expect(won.outcome).toEqual({ kind: 'winner', text: 'Norinn won!' });
+    expect(won.wheel).toBe('landed');
+    expect(won.name).toBe('Norinn');
+    const offline = rouletteView(
+      st({ spinPhase: 'completed', lastCycle: decided({ outcome: 'no_winner', winnerCharacterName: null }) }),
+    );
+    expect(offline.outcome?.text).toBe('Norinn was offline — no winner this round');
+    const nobody = rouletteView(st({ spinPhase: 'completed', lastCycle: null }));
+    expect(nobody.outcome).toBeNull();
+    expect(nobody.phaseLine).toContain('nobody could be drawn');
+  });
+
+  it('an unknown phase falls back calmly', () => {
+    expect(rouletteView(st({ spinPhase: 'paused' })).phaseLine).toBe('Waiting for the next round');
+  });
+});
+
+const payout = (p: Partial<Payout>): Payout => ({
+  id: 'p1',
+  twitchUserId: '42',
+  twitchDisplayName: 'NorinnFan',
+  characterName: 'Norinn',
+  goldAmount: 1000,
+  enrollmentRequestId: 'spin:x',
+  status: 'Pending',
+  createdAt: '2026-04-04T12:04:45.000Z',
+  isRewardSentAnnouncedToChat: false,
+  acceptedAt: null,
+  ...p,
+});
+
+describe('payout → view', () => {
+  it('Pending/InProgress: You won! with the acceptance state', () => {
+    const v = payoutView(payout({}));
+    expect(v.kind).toBe('won');
+    if (v.kind !== 'won') return;
+    expect(v.accepted).toBe(false);
+    expect(v.statusLine).toBe('Waiting for your reply in WoW');
+    const a = payoutView(payout({ acceptedAt: '2026-04-04T12:06:00.000Z' }));
+    expect(a.kind === 'won' && a.accepted).toBe(true);
+    expect(a.kind === 'won' && a.statusLine).toBe('Accepted — waiting for the streamer to mail the gold');
+    expect(payoutView(payout({ status: 'InProgress' })).kind).toBe('won');
+  });
+
+  it('Sent: the normative reward line, byte for byte', () => {
+    const v = payoutView(payout({ status: 'Sent' }));
+    expect(v.kind === 'sent' && v.rewardLine).toBe('Награда отправлена персонажу Norinn на почту, проверяй ящик!');
+    expect(Buffer.from(rewardLine('Norinn'), 'utf8').toString('hex')).toBe(
+      Buffer.from('Награда отправлена персонажу Norinn на почту, проверяй ящик!', 'utf8').toString('hex'),
+    );
+  });
+
+  it('Failed/Cancelled/Expired: a calm "Last payout" line', () => {
+    for (const status of ['Failed', 'Cancelled', 'Expired']) {
+      const v = payoutView(payout({ status }));
+      expect(v.kind).toBe('last');
+      expect(v.kind === 'last' && v.line).toMatch(/^Last payout to Norinn: /);
+    }
+    expect(payoutView(null).kind).toBe('none');
+  });
+});
+
+const gift = (p: Partial<GiftRequest>): GiftRequest => ({
+  id: 'g1',
+  streamerId: 'b1',
+  viewerId: '42',
+  viewerDisplayName: 'NorinnFan',
+  characterName: 'Norinn',
+  state: 'Pending',
+  selectedItem: null,
+  queuePosition: 3,
+  estimatedWaitSeconds: 130,
+  createdAt: '2026-04-04T12:00:00.000Z',
+  updatedAt: '2026-04-04T12:00:00.000Z',
+  timeoutAt: null,
+  failureReason: null,
+  ...p,
+});
+
+describe('gift → view', () => {
+  it('finds the viewer’s own newest request', () => {
+    const q = [gift({ viewerId: '7', id: 'other' }), gift({}), gift({ id: 'g2', createdAt: '2026-04-04T12:01:00.000Z' })];
+    expect(myGift(q, '42')?.id).toBe('g2');
+    expect(myGift(q, null)).toBeNull();
+    expect(myGift(q, '99')).toBeNull();
+  });
+
+  it('position and ETA, then the result', () => {
+    expect(giftView(gift({})).kind).toBe('active');
+    expect(giftView(gift({})).kind !== 'none' && (giftView(gift({})) as { line: string }).line).toBe(
+      'Norinn is #3 in the gift queue — about 2 min.',
+    );
+    const wc = giftView(gift({ state: 'WaitingConfirmation', selectedItem: { name: 'Linen Cloth', id: 2589, count: 5, link: '', texture: '', bagId: 0, slotId: 1 } }));
+    expect(wc.kind !== 'none' && wc.line).toContain('Your gift: Linen Cloth. Reply !twgift');
+    expect(giftView(gift({ state: 'Completed' })).kind).toBe('done');
+    const f = giftView(gift({ state: 'Failed', failureReason: 'confirmation_timeout' }));
+    expect(f.kind !== 'none' && f.line).toBe('No gift this time: there was no reply to the whisper in time.');
+    expect(waitText(0)).toBe("you're next");
+    expect(waitText(45)).toBe('less than a minute');
+  });
+});
+
+describe('character names', () => {
+  it('accepts 2–12 Latin or Cyrillic letters only', () => {
+    for (const ok of ['Norinn', 'Мимира', 'Ab', 'Éowyn', 'Abcdefghijkl']) expect(isValidCharacterName(ok)).toBe(true);
+    for (const bad of ['N', 'Abcdefghijklm', 'N0rinn', 'Nor inn', 'Nor-inn', '李白', 'A×b', '']) {
+      expect(isValidCharacterName(bad)).toBe(false);
+    }
+  });
+});
