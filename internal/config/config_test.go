@@ -125,6 +125,7 @@ func TestEnvironment(t *testing.T) {
 		{"all-caps env var", env{"MGM__ENVIRONMENT": "Development", "Mgm__ApiKey": "k"}, Development, ""},
 		{"anything configured means Production", prod.with("Mgm__Environment", ""), Production, ""},
 		{"only Listen set stays Development", env{"Mgm__Listen": "127.0.0.1:9000"}, Development, ""},
+		{"short cycles and the harness stay Development", env{"Mgm__SpinIntervalSeconds": "20", "Mgm__EnableE2eHarness": "true"}, Development, ""},
 		{"Listen, data dir and log level stay Development", env{"ASPNETCORE_URLS": "http://127.0.0.1:9000", "Mgm__DataDir": "/tmp/x", "Mgm__LogLevel": "debug"}, Development, ""},
 		{"an API key means Production", env{"Mgm__Listen": "127.0.0.1:9000", "Mgm__ApiKey": "k"}, "", "Production was assumed"},
 		{"unknown name", env{"ASPNETCORE_ENVIRONMENT": "Staging"}, "", "ASPNETCORE_ENVIRONMENT must be Development or Production"},

@@ -163,12 +163,13 @@ func (s source) env(k string) string {
 
 // anySet reports whether any deployment setting is present. Where to listen,
 // where to keep data and how much to log are conveniences a newcomer reaches
-// for first ("go run ./cmd/mgm-ebs --listen :9000"); they say nothing about
-// being a production deployment, so they leave the default at Development.
+// for first ("go run ./cmd/mgm-ebs --listen :9000"), and short cycles and the
+// test harness exist only in Development; none of them says "production", so
+// they leave the default at Development.
 func (s source) anySet() bool {
 	for _, k := range keys {
 		switch k.name {
-		case keyListen, keyAspNetURLs, keyDataDir, keyLogLevel:
+		case keyListen, keyAspNetURLs, keyDataDir, keyLogLevel, keySpinInterval, keyE2eHarness:
 			continue
 		}
 		if v, _ := s.lookup(k.name); v != "" {

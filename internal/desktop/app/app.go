@@ -1,0 +1,477 @@
+// Package app assembles the Desktop companion: settings and secrets, the
+// injector, the engine, and the local web UI; cmd/mgm-desktop only parses
+// flags and calls Run.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/chatlog"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/engine"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/eventlog"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/settings"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/ui"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+)
+
+// Injector modes (--injector).
+const (
+	InjectorAuto      = "auto"
+	InjectorWindows   = "windows"
+	InjectorSimulator = "simulator"
+)
+
+// Options are the command line's choices.
+type Options struct {
+	// DataDir holds settings.json, the API key and state.json (default:
+	// the user's config folder + MimironsGoldOMatic).
+	DataDir string
+	// Listen is the UI's address (default 127.0.0.1:0, a random free port).
+	Listen string
+	// Injector is auto (Windows: type into WoW; elsewhere: the simulator),
+	// windows or simulator.
+	Injector string
+	// WoWSimURL is the WoW client simulator (overrides the setting).
+	WoWSimURL string
+	// LogPath overrides the chat log for this run.
+	LogPath string
+	// NoBrowser does not open the UI in the browser.
+	NoBrowser bool
+	Version   string
+	// Out receives the start banner and the event log.
+	Out io.Writer
+	// OpenBrowser opens a URL (default: the OS's opener).
+	OpenBrowser func(url string) error
+	// Ready is called with the UI's URL once it serves.
+	Ready func(url string)
+}
+
+// ErrAlreadyRunning means another Desktop uses the same data folder.
+var ErrAlreadyRunning = errors.New("another mgm-desktop is already running with this data folder")
+
+type desktop struct {
+	o      Options
+	store  *settings.Store
+	log    *eventlog.Log
+	hub    *ui.Hub
+	inj    *switchInjector
+	native inject.Injector // nil unless the Windows injector is in use
+	eng    *engine.Engine
+
+	mu          sync.Mutex
+	s           settings.Settings
+	apiKey      string
+	saved       bool   // settings.json exists
+	loadProblem string // why settings or the key could not be read
+	chatLog     string
+	chatLogNote string
+}
+
+// Run starts the Desktop and serves until ctx ends.
+func Run(ctx context.Context, o Options) error {
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:0"
+	}
+	if o.Injector == "" {
+		o.Injector = InjectorAuto
+	}
+	if o.OpenBrowser == nil {
+		o.OpenBrowser = openBrowser
+	}
+	switch o.Injector {
+	case InjectorAuto, InjectorWindows, InjectorSimulator:
+	default:
+		return fmt.Errorf("--injector must be auto, windows or simulator (got %q)", o.Injector)
+	}
+	if o.DataDir == "" {
+		d, err := settings.DefaultDir()
+		if err != nil {
+			return err
+		}
+		o.DataDir = d
+	}
+	if abs, err := filepath.Abs(o.DataDir); err == nil {
+		o.DataDir = abs
+	}
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	lock, err := acquireLock(filepath.Join(o.DataDir, "desktop.lock"))
+	if err != nil {
+		if errors.Is(err, ErrAlreadyRunning) {
+			if url := readLockURL(filepath.Join(o.DataDir, "desktop.lock")); url != "" {
+				fmt.Fprintf(o.Out, "mgm-desktop is already running: %s\n", url)
+				if !o.NoBrowser {
+					o.OpenBrowser(url)
+				}
+			}
+		}
+		return err
+	}
+	defer lock.release()
+
+	d := &desktop{o: o, store: settings.NewStore(o.DataDir), hub: ui.NewHub()}
+	d.log = eventlog.New(500, nil, o.Out, d.hub.Notify)
+	d.loadSettings()
+
+	if err := d.buildInjector(); err != nil {
+		return err
+	}
+	queue := inject.NewQueue(d.inj, func(line string, err error) {
+		if err != nil {
+			d.log.Warnf("typing into WoW failed: %v (line: %s)", err, clipLine(line))
+		} else {
+			d.log.Infof("typed into WoW: %s", clipLine(line))
+		}
+	})
+	d.eng, err = engine.New(engine.Options{DataDir: o.DataDir, Queue: queue, Log: d.log, Version: o.Version, OnChange: d.hub.Notify})
+	if err != nil {
+		return err
+	}
+
+	token, err := randomToken()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("UI listen %s: %w", o.Listen, err)
+	}
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
+		d.log.Warnf("the UI listens on %s, not on loopback; it still answers only to a loopback Host", a)
+	}
+	url := "http://" + ln.Addr().String() + "/?token=" + token
+	lock.writeURL(url)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	srv := &http.Server{
+		Handler:           ui.New(ui.Options{Backend: d.eng, Settings: d, Log: d.log, Hub: d.hub, Token: token}),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx }, // ends event streams at shutdown
+	}
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); queue.Run(ctx) }()
+	go func() { defer wg.Done(); d.eng.Run(ctx) }()
+	serveErr := make(chan error, 1)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+			cancel()
+		}
+	}()
+	d.apply()
+
+	d.mu.Lock()
+	firstRun := !d.configuredLocked()
+	d.mu.Unlock()
+	fmt.Fprintf(o.Out, "Mimiron's Gold-o-Matic Desktop %s\n  Data folder: %s\n  Injector:    %s\n  UI:          %s\n",
+		o.Version, o.DataDir, d.inj.Name(), url)
+	if firstRun {
+		fmt.Fprintln(o.Out, "  First run: the UI opens on Settings (EBS URL and API key).")
+	}
+	fmt.Fprintln(o.Out, "  Ctrl+C stops.")
+	if o.Ready != nil {
+		o.Ready(url)
+	}
+	if !o.NoBrowser {
+		open := url
+		if firstRun {
+			open += "#settings"
+		}
+		if err := o.OpenBrowser(open); err != nil {
+			d.log.Warnf("could not open the browser (%v); open %s yourself", err, url)
+		}
+	}
+
+	<-ctx.Done()
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	srv.Shutdown(sctx)
+	wg.Wait()
+	select {
+	case err := <-serveErr:
+		return err
+	default:
+		return nil
+	}
+}
+
+func clipLine(s string) string {
+	if r := []rune(s); len(r) > 120 {
+		return string(r[:120]) + "…"
+	}
+	return s
+}
+
+func randomToken() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+func (d *desktop) loadSettings() {
+	s, exists, err := d.store.Load()
+	var problems []string
+	if err != nil {
+		problems = append(problems, err.Error())
+		d.log.Errorf("settings: %v (using defaults)", err)
+	}
+	key, kerr := d.store.Secrets.Load()
+	if kerr != nil {
+		problems = append(problems, kerr.Error())
+		d.log.Errorf("API key: %v", kerr)
+	}
+	d.mu.Lock()
+	d.s, d.saved, d.apiKey, d.loadProblem = s, exists, key, strings.Join(problems, "; ")
+	d.mu.Unlock()
+}
+
+func (d *desktop) configuredLocked() bool { return d.s.BaseURL != "" && d.apiKey != "" }
+
+// buildInjector picks the injector for the run; the simulator's URL may
+// change later with the settings.
+func (d *desktop) buildInjector() error {
+	d.inj = &switchInjector{}
+	useNative := d.o.Injector == InjectorWindows || (d.o.Injector == InjectorAuto && inject.NativeAvailable)
+	if useNative {
+		n, err := inject.NewNative(inject.NativeOptions{
+			Process:  func() string { d.mu.Lock(); defer d.mu.Unlock(); return d.s.WoWProcess },
+			Strategy: func() string { d.mu.Lock(); defer d.mu.Unlock(); return d.s.InjectionStrategy },
+		})
+		if err != nil {
+			return err
+		}
+		d.native = n
+		d.inj.set(n)
+		return nil
+	}
+	d.updateSimulator()
+	return nil
+}
+
+// updateSimulator points the simulator injector at the flag's or the settings' URL.
+func (d *desktop) updateSimulator() {
+	if d.native != nil {
+		return
+	}
+	d.mu.Lock()
+	u := d.o.WoWSimURL
+	if u == "" {
+		u = d.s.WoWSimulatorURL
+	}
+	d.mu.Unlock()
+	if u == "" {
+		reason := "no WoW simulator URL: set one in Settings (or start with --wow-sim-url)"
+		if d.o.Injector == InjectorAuto {
+			reason = fmt.Sprintf("typing into WoW needs Windows; on %s set the WoW simulator URL in Settings for a demo", runtime.GOOS)
+		}
+		d.inj.set(inject.Unavailable{Reason: reason})
+		return
+	}
+	if cur, ok := d.inj.get().(*inject.Simulator); ok && cur.Name() == "WoW simulator "+strings.TrimRight(u, "/") {
+		return
+	}
+	sim, err := inject.NewSimulator(u, nil)
+	if err != nil {
+		d.inj.set(inject.Unavailable{Reason: err.Error()})
+		return
+	}
+	d.inj.set(sim)
+}
+
+// apply hands the current settings to the engine.
+func (d *desktop) apply() {
+	d.updateSimulator()
+	d.mu.Lock()
+	s, key := d.s, d.apiKey
+	d.mu.Unlock()
+	cfg := engine.Config{EBSURL: s.BaseURL, PollInterval: time.Duration(s.PollIntervalSeconds) * time.Second}
+	if s.BaseURL != "" && key != "" {
+		c, err := ebsclient.New(s.BaseURL, key, ebsclient.WithUserAgent("mgm-desktop/"+d.o.Version))
+		if err != nil {
+			d.log.Errorf("EBS: %v", err)
+		} else {
+			cfg.EBS = c
+		}
+	}
+	path, note := d.resolveChatLog(s)
+	cfg.ChatLogPath = path
+	if path == "" {
+		cfg.ChatLogProblem = note
+	}
+	d.mu.Lock()
+	d.chatLog, d.chatLogNote = path, note
+	d.mu.Unlock()
+	d.eng.Configure(cfg)
+}
+
+// resolveChatLog: --log-path, else the settings, else (for the simulator)
+// wherever the simulator says it writes.
+func (d *desktop) resolveChatLog(s settings.Settings) (string, string) {
+	if d.o.LogPath != "" {
+		p, _ := chatlog.Resolve(d.o.LogPath, "")
+		return p, "from --log-path"
+	}
+	p, err := chatlog.Resolve(s.WoWChatLogPathOverride, s.WoWInstallDirectory)
+	if err == nil {
+		return p, ""
+	}
+	if sim, ok := d.inj.get().(*inject.Simulator); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		if h, herr := sim.Health(ctx); herr == nil && h.LogFilePath != "" {
+			return h.LogFilePath, "reported by the WoW simulator"
+		}
+	}
+	return "", err.Error()
+}
+
+// ---- ui.Settings ----
+
+func (d *desktop) Get() ui.SettingsView {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return ui.SettingsView{
+		EBSURL: d.s.BaseURL, APIKeySet: d.apiKey != "", APIKeyStorage: d.store.Secrets.Describe(),
+		PollIntervalSeconds: d.s.PollIntervalSeconds, InjectionStrategy: d.s.InjectionStrategy,
+		WoWInstallDirectory: d.s.WoWInstallDirectory, WoWChatLogPathOverride: d.s.WoWChatLogPathOverride,
+		WoWProcess: d.s.WoWProcess, WoWSimulatorURL: d.s.WoWSimulatorURL,
+		Injector: d.inj.Name(), ChatLogPath: d.chatLog, ChatLogNote: d.chatLogNote,
+		SettingsFile: d.store.Path(), FirstRun: !d.configuredLocked(), Problem: d.loadProblem,
+	}
+}
+
+func (d *desktop) Save(ctx context.Context, u ui.SettingsUpdate) (ui.SettingsView, error) {
+	s := settings.Settings{
+		BaseURL: u.EBSURL, PollIntervalSeconds: u.PollIntervalSeconds, InjectionStrategy: u.InjectionStrategy,
+		WoWInstallDirectory: u.WoWInstallDirectory, WoWChatLogPathOverride: u.WoWChatLogPathOverride,
+		WoWProcess: u.WoWProcess, WoWSimulatorURL: u.WoWSimulatorURL,
+	}.Normalize()
+	if s.BaseURL == "" {
+		return ui.SettingsView{}, errors.New("the EBS URL is required")
+	}
+	if err := s.Validate(); err != nil {
+		return ui.SettingsView{}, err
+	}
+	key := strings.TrimSpace(u.APIKey)
+	if key != "" {
+		if _, err := ebsclient.New(s.BaseURL, key); err != nil {
+			return ui.SettingsView{}, err
+		}
+	}
+	if err := d.store.Save(s); err != nil {
+		return ui.SettingsView{}, fmt.Errorf("saving settings: %w", err)
+	}
+	switch {
+	case u.ClearAPIKey:
+		if err := d.store.Secrets.Clear(); err != nil {
+			return ui.SettingsView{}, fmt.Errorf("deleting the API key: %w", err)
+		}
+	case key != "":
+		if err := d.store.Secrets.Save(key); err != nil {
+			return ui.SettingsView{}, fmt.Errorf("saving the API key: %w", err)
+		}
+	}
+	d.mu.Lock()
+	d.s, d.saved, d.loadProblem = s, true, ""
+	if u.ClearAPIKey {
+		d.apiKey = ""
+	} else if key != "" {
+		d.apiKey = key
+	}
+	d.mu.Unlock()
+	d.log.Infof("settings saved (EBS %s, poll every %d s)", s.BaseURL, s.PollIntervalSeconds)
+	d.apply()
+	return d.Get(), nil
+}
+
+func (d *desktop) Test(ctx context.Context, r ui.TestRequest) ui.TestResult {
+	d.mu.Lock()
+	u, key := strings.TrimSpace(r.EBSURL), strings.TrimSpace(r.APIKey)
+	if u == "" {
+		u = d.s.BaseURL
+	}
+	if key == "" {
+		key = d.apiKey
+	}
+	d.mu.Unlock()
+	// Temporary client: testing never changes the live settings.
+	c, err := ebsclient.New(u, key, ebsclient.WithRetry(ebsclient.RetryPolicy{Attempts: 1}),
+		ebsclient.WithHTTPClient(&http.Client{Timeout: 8 * time.Second}), ebsclient.WithUserAgent("mgm-desktop/"+d.o.Version))
+	if err != nil {
+		return ui.TestResult{Message: err.Error()}
+	}
+	ps, err := c.PendingPayouts(ctx, ebsclient.StatusPending, ebsclient.StatusInProgress)
+	if err != nil {
+		msg := "Failed: " + err.Error()
+		switch ebsclient.Code(err) {
+		case "forbidden_apikey":
+			msg = "The EBS refused this API key (403 forbidden_apikey): copy it again from the EBS (mgm-data/desktop-api-key.txt or Mgm__ApiKey)."
+		case "unauthorized":
+			msg = "The EBS wants an API key (401): enter it above."
+		}
+		return ui.TestResult{Message: msg}
+	}
+	v, _ := c.Version(ctx)
+	return ui.TestResult{OK: true, Version: v.Version, Pending: len(ps),
+		Message: fmt.Sprintf("Connected to the EBS %s (version %s): %d active payout(s).", c.BaseURL(), v.Version, len(ps))}
+}
+
+func (d *desktop) Windows() ([]inject.Window, error) { return inject.ListWindows() }
+
+// switchInjector lets the simulator's URL change with the settings.
+type switchInjector struct {
+	mu  sync.Mutex
+	cur inject.Injector
+}
+
+func (s *switchInjector) set(i inject.Injector) { s.mu.Lock(); s.cur = i; s.mu.Unlock() }
+func (s *switchInjector) get() inject.Injector  { s.mu.Lock(); defer s.mu.Unlock(); return s.cur }
+func (s *switchInjector) Name() string          { return s.get().Name() }
+func (s *switchInjector) Target(ctx context.Context) (string, error) {
+	return s.get().Target(ctx)
+}
+func (s *switchInjector) Inject(ctx context.Context, line string) error {
+	return s.get().Inject(ctx, line)
+}
+
+// openBrowser uses the platform's URL opener without waiting for it.
+func openBrowser(url string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
+	case "darwin":
+		cmd = exec.Command("open", url)
+	default:
+		cmd = exec.Command("xdg-open", url)
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go cmd.Wait()
+	return nil
+}

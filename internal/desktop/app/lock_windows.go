@@ -1,0 +1,27 @@
+//go:build windows
+
+package app
+
+import (
+	"errors"
+	"os"
+
+	"golang.org/x/sys/windows"
+)
+
+// The locked byte lies far beyond the URL written at the file's start, so
+// a second instance can still read the URL.
+const lockOffset = 1 << 30
+
+func lockFile(f *os.File) error {
+	ol := &windows.Overlapped{Offset: lockOffset}
+	err := windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, ol)
+	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) {
+		return ErrAlreadyRunning
+	}
+	return err
+}
+
+func unlockFile(f *os.File) {
+	windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &windows.Overlapped{Offset: lockOffset})
+}

@@ -1,0 +1,16 @@
+// Package desktop holds the Desktop companion (cmd/mgm-desktop), one
+// subpackage per job:
+//
+//   - chatlog: follows WoWChatLog.txt (offset, truncation, partial lines, BOM)
+//   - markers: recognises the addon's [MGM_…] markers in a log line
+//   - inject: builds the /run lines (escaping, the ReceiveGold chunker), the
+//     ordered injection queue, and the injectors (Windows, WoW simulator)
+//   - engine: the automations (polling, /who, whispers, markers → EBS, the
+//     gift queue, Sync/Inject, manual actions) and the state file
+//   - ui: the local web UI and its JSON API
+//   - settings: settings.json and the API key's secret store
+//   - eventlog: the live event log
+//   - app: assembles everything for the binary
+//
+// This package's own test is tier C, the full loop (sim.md).
+package desktop

@@ -1,0 +1,402 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/chatlog"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/eventlog"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+)
+
+// fakeEBS is an in-memory EBS that counts calls and can fail on demand.
+type fakeEBS struct {
+	mu        sync.Mutex
+	payouts   map[string]*ebsclient.Payout
+	order     []string
+	cand      *ebsclient.Candidate
+	gifts     []ebsclient.GiftRequest
+	calls     map[string]int
+	failNext  map[string][]error // per method, consumed in order
+	verifies  []ebsclient.WhoReport
+	selected  map[string]ebsclient.GiftItem
+	confirmed map[string]bool
+	failed    map[string]string
+	version   string
+}
+
+func newFakeEBS() *fakeEBS {
+	return &fakeEBS{payouts: map[string]*ebsclient.Payout{}, calls: map[string]int{}, failNext: map[string][]error{},
+		selected: map[string]ebsclient.GiftItem{}, confirmed: map[string]bool{}, failed: map[string]string{}, version: "1.0.0"}
+}
+
+func (f *fakeEBS) hit(m string) error {
+	f.calls[m]++
+	if errs := f.failNext[m]; len(errs) > 0 {
+		f.failNext[m] = errs[1:]
+		return errs[0]
+	}
+	return nil
+}
+
+func (f *fakeEBS) count(m string) int { f.mu.Lock(); defer f.mu.Unlock(); return f.calls[m] }
+
+func (f *fakeEBS) fail(m string, errs ...error) {
+	f.mu.Lock()
+	f.failNext[m] = append(f.failNext[m], errs...)
+	f.mu.Unlock()
+}
+
+func (f *fakeEBS) addPayout(id, name, status string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.payouts[id] = &ebsclient.Payout{ID: id, CharacterName: name, Status: status, GoldAmount: 1000, TwitchDisplayName: name + "Fan"}
+	f.order = append(f.order, id)
+}
+
+func (f *fakeEBS) payout(id string) ebsclient.Payout {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return *f.payouts[id]
+}
+
+var (
+	errUnavailable = &ebsclient.Error{Status: 503, Code: "unavailable"}
+	errConflict    = &ebsclient.Error{Status: 409, Code: "terminal_status_change_not_allowed"}
+	errNotFound    = &ebsclient.Error{Status: 404, Code: "not_found"}
+)
+
+func (f *fakeEBS) PendingPayouts(_ context.Context, statuses ...string) ([]ebsclient.Payout, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.hit("PendingPayouts"); err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, s := range statuses {
+		want[s] = true
+	}
+	var out []ebsclient.Payout
+	for _, id := range f.order {
+		if p := f.payouts[id]; want[p.Status] {
+			out = append(out, *p)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeEBS) Payout(_ context.Context, id string) (ebsclient.Payout, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.hit("Payout"); err != nil {
+		return ebsclient.Payout{}, err
+	}
+	p, ok := f.payouts[id]
+	if !ok {
+		return ebsclient.Payout{}, errNotFound
+	}
+	return *p, nil
+}
+
+var transitions = map[string][]string{
+	"Pending":    {"InProgress", "Cancelled", "Failed"},
+	"InProgress": {"Sent", "Cancelled", "Failed", "Pending"},
+}
+
+func (f *fakeEBS) SetPayoutStatus(_ context.Context, id, status string) (ebsclient.Payout, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls["SetPayoutStatus:"+status]++
+	if err := f.hit("SetPayoutStatus"); err != nil {
+		return ebsclient.Payout{}, err
+	}
+	p, ok := f.payouts[id]
+	if !ok {
+		return ebsclient.Payout{}, errNotFound
+	}
+	if p.Status == status {
+		return *p, nil
+	}
+	for _, to := range transitions[p.Status] {
+		if to == status {
+			p.Status = status
+			return *p, nil
+		}
+	}
+	return ebsclient.Payout{}, errConflict
+}
+
+func (f *fakeEBS) ConfirmAcceptance(_ context.Context, id, name string) (ebsclient.Payout, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.hit("ConfirmAcceptance"); err != nil {
+		return ebsclient.Payout{}, err
+	}
+	p, ok := f.payouts[id]
+	if !ok {
+		return ebsclient.Payout{}, errNotFound
+	}
+	if !strings.EqualFold(p.CharacterName, name) {
+		return ebsclient.Payout{}, &ebsclient.Error{Status: 400, Code: "invalid_character_name"}
+	}
+	at := "2026-04-04T12:00:00Z"
+	p.AcceptedAt = &at
+	return *p, nil
+}
+
+func (f *fakeEBS) Candidate(context.Context) (*ebsclient.Candidate, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.hit("Candidate"); err != nil {
+		return nil, err
+	}
+	if f.cand == nil {
+		return nil, nil
+	}
+	c := *f.cand
+	return &c, nil
+}
+
+func (f *fakeEBS) VerifyCandidate(_ context.Context, r ebsclient.WhoReport) (ebsclient.VerifyResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.hit("VerifyCandidate"); err != nil {
+		return ebsclient.VerifyResult{}, err
+	}
+	f.verifies = append(f.verifies, r)
+	if !r.Online {
+		return ebsclient.VerifyResult{Outcome: "no_winner"}, nil
+	}
+	id := fmt.Sprintf("%08d-0000-4000-8000-000000000000", len(f.order)+100)
+	f.payouts[id] = &ebsclient.Payout{ID: id, CharacterName: r.CharacterName, Status: "Pending", GoldAmount: 1000}
+	f.order = append(f.order, id)
+	return ebsclient.VerifyResult{Outcome: "winner", PayoutID: &id}, nil
+}
+
+func (f *fakeEBS) GiftRequests(context.Context, string) ([]ebsclient.GiftRequest, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.hit("GiftRequests"); err != nil {
+		return nil, err
+	}
+	var out []ebsclient.GiftRequest
+	for _, g := range f.gifts {
+		if g.State != "Completed" && g.State != "Failed" {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeEBS) gift(id string) *ebsclient.GiftRequest {
+	for i := range f.gifts {
+		if f.gifts[i].ID == id {
+			return &f.gifts[i]
+		}
+	}
+	return nil
+}
+
+func (f *fakeEBS) FailGift(_ context.Context, id, reason string) (ebsclient.GiftRequest, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.hit("FailGift"); err != nil {
+		return ebsclient.GiftRequest{}, err
+	}
+	g := f.gift(id)
+	if g == nil {
+		return ebsclient.GiftRequest{}, errNotFound
+	}
+	g.State = "Failed"
+	f.failed[id] = reason
+	return *g, nil
+}
+
+func (f *fakeEBS) SelectGiftItem(_ context.Context, id string, item ebsclient.GiftItem) (ebsclient.GiftRequest, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.hit("SelectGiftItem"); err != nil {
+		return ebsclient.GiftRequest{}, err
+	}
+	g := f.gift(id)
+	if g == nil || g.State != "SelectingItem" {
+		return ebsclient.GiftRequest{}, &ebsclient.Error{Status: 409, Code: "invalid_state"}
+	}
+	g.State, g.SelectedItem = "WaitingConfirmation", &item
+	f.selected[id] = item
+	return *g, nil
+}
+
+func (f *fakeEBS) ConfirmGift(_ context.Context, id string, ok bool) (ebsclient.GiftRequest, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.hit("ConfirmGift"); err != nil {
+		return ebsclient.GiftRequest{}, err
+	}
+	g := f.gift(id)
+	if g == nil || g.State != "WaitingConfirmation" {
+		return ebsclient.GiftRequest{}, &ebsclient.Error{Status: 409, Code: "invalid_state"}
+	}
+	g.State = "Completed"
+	f.confirmed[id] = ok
+	return *g, nil
+}
+
+func (f *fakeEBS) Version(context.Context) (ebsclient.VersionInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.hit("Version"); err != nil {
+		return ebsclient.VersionInfo{}, err
+	}
+	return ebsclient.VersionInfo{Version: f.version}, nil
+}
+
+// fakeInjector records typed lines.
+type fakeInjector struct {
+	mu        sync.Mutex
+	lines     []string
+	targetErr error
+	failLine  func(string) error
+}
+
+func (f *fakeInjector) Name() string { return "fake" }
+func (f *fakeInjector) Target(context.Context) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return "fake WoW", f.targetErr
+}
+func (f *fakeInjector) Inject(_ context.Context, l string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failLine != nil {
+		if err := f.failLine(l); err != nil {
+			return err
+		}
+	}
+	f.lines = append(f.lines, l)
+	return nil
+}
+
+func (f *fakeInjector) typed() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.lines...)
+}
+
+func (f *fakeInjector) countPrefix(p string) int {
+	n := 0
+	for _, l := range f.typed() {
+		if strings.HasPrefix(l, p) {
+			n++
+		}
+	}
+	return n
+}
+
+// harness runs one engine over a temp data dir and chat log.
+type harness struct {
+	t      *testing.T
+	dir    string
+	log    string
+	ebs    *fakeEBS
+	inj    *fakeInjector
+	events *eventlog.Log
+	e      *Engine
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newHarness(t *testing.T, ebs *fakeEBS, inj *fakeInjector) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	h := &harness{t: t, dir: dir, log: filepath.Join(dir, "Logs", chatlog.FileName), ebs: ebs, inj: inj}
+	os.MkdirAll(filepath.Dir(h.log), 0o755)
+	os.WriteFile(h.log, []byte("1/1 00:00:00.000  history that must not be replayed [MGM_CONFIRM:99999999-9999-4999-8999-999999999999]\n"), 0o644)
+	h.start()
+	return h
+}
+
+func (h *harness) start() {
+	h.t.Helper()
+	h.events = eventlog.New(1000, nil, nil, nil)
+	q := inject.NewQueue(h.inj, nil)
+	e, err := New(Options{DataDir: h.dir, Queue: q, Log: h.events, Rand: rand.New(rand.NewPCG(1, 2)),
+		TailInterval: 10 * time.Millisecond, RouletteMin: 20 * time.Millisecond, RouletteMax: 40 * time.Millisecond,
+		RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond, Version: "1.0.0"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.e = e
+	var cfg Config
+	if h.ebs != nil {
+		cfg.EBS = h.ebs
+	}
+	cfg.EBSURL, cfg.PollInterval, cfg.ChatLogPath = "http://fake", 20*time.Millisecond, h.log
+	e.Configure(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan struct{})
+	go q.Run(ctx)
+	go func() { e.Run(ctx); close(h.done) }()
+	h.t.Cleanup(h.stop)
+	// Lines written before the tail's first read are history, by design.
+	h.eventually("the tail's first read", func() bool { return e.Snapshot().ChatLog.Found })
+}
+
+func (h *harness) stop() {
+	if h.cancel != nil {
+		h.cancel()
+		<-h.done
+		h.cancel = nil
+	}
+}
+
+func (h *harness) restart() {
+	h.stop()
+	h.start()
+}
+
+// write appends chat-log lines the way the client does (timestamp prefix).
+func (h *harness) write(lines ...string) {
+	h.t.Helper()
+	f, err := os.OpenFile(h.log, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, l := range lines {
+		fmt.Fprintf(f, "4/4 12:00:00.000  %s\r\n", l)
+	}
+	f.Close()
+}
+
+func (h *harness) eventually(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s\nevents:\n%s", what, h.events.Export())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (h *harness) settle() { time.Sleep(150 * time.Millisecond) }
+
+func (h *harness) hasEvent(sub string) bool {
+	for _, e := range h.events.Newest(0) {
+		if strings.Contains(e.Message, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+var errTyping = errors.New("typing failed")

@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/chatlog"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/markers"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/statefile"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+)
+
+// StateFileName is the engine's memory in the data folder.
+const StateFileName = "state.json"
+
+// Bounds of the remembered sets: far more than a stream produces between
+// two restarts, small enough to rewrite the file every few seconds.
+const (
+	maxNotified = 2000
+	maxWhoRuns  = 500
+	maxGiftReqs = 500
+	maxHandled  = 5000
+	maxPending  = 1000
+)
+
+// State is everything the Desktop must remember across restarts so nothing
+// is done twice and nothing is lost. It is rewritten atomically (temporary
+// file + rename) whenever it changes.
+type State struct {
+	Version int `json:"version"`
+	// ChatLog is where the tail stopped: the offset after the last line
+	// whose markers are recorded below (in Pending or Handled).
+	ChatLog *chatlog.Position `json:"chatLog,omitempty"`
+	// Notified are payout ids whose winner was whispered (NotifyWinnerWhisper).
+	Notified *statefile.Set `json:"notifiedPayouts"`
+	// WhoRuns are spin cycle ids whose candidate was /who'd.
+	WhoRuns *statefile.Set `json:"whoRunCycles"`
+	// GiftItemsRequested are gift request ids whose bag listing was asked for.
+	GiftItemsRequested *statefile.Set `json:"giftItemsRequested"`
+	// Handled are the keys of markers acted on (or dropped as definitive failures).
+	Handled *statefile.Set `json:"handledMarkers"`
+	// Pending are markers read from the log whose work is not finished yet
+	// (waiting for a retry, a roulette, or an injection).
+	Pending []*Work `json:"pendingMarkers"`
+	// ItemParts holds split [MGM_ITEMS] listings until all parts arrived.
+	ItemParts markers.Assembler `json:"itemParts"`
+}
+
+func newState() *State {
+	return &State{
+		Version:            1,
+		Notified:           statefile.NewSet(maxNotified),
+		WhoRuns:            statefile.NewSet(maxWhoRuns),
+		GiftItemsRequested: statefile.NewSet(maxGiftReqs),
+		Handled:            statefile.NewSet(maxHandled),
+	}
+}
+
+func statePath(dir string) string { return filepath.Join(dir, StateFileName) }
+
+// LoadState reads the state file in dir (a missing file is a first run).
+func LoadState(dir string) (*State, bool, error) {
+	s := newState()
+	ok, err := statefile.ReadJSON(statePath(dir), s)
+	if err != nil {
+		return newState(), ok, err
+	}
+	// "null" in the file leaves a set nil.
+	fresh := newState()
+	if s.Notified == nil {
+		s.Notified = fresh.Notified
+	}
+	if s.WhoRuns == nil {
+		s.WhoRuns = fresh.WhoRuns
+	}
+	if s.GiftItemsRequested == nil {
+		s.GiftItemsRequested = fresh.GiftItemsRequested
+	}
+	if s.Handled == nil {
+		s.Handled = fresh.Handled
+	}
+	return s, ok, nil
+}
+
+// Work kinds.
+const (
+	kindWho        = "who"
+	kindAccept     = "accept"
+	kindConfirm    = "confirm"
+	kindItems      = "items"
+	kindGiftAccept = "gift-accept"
+	kindUpdate     = "update"
+)
+
+// Stages of multi-step work.
+const (
+	stageRoulette = "roulette" // an item is chosen; select-item when NextAt passes
+	stageInject   = "inject"   // EBS work done; a line remains to be typed
+)
+
+// Work is one marker's pending job.
+type Work struct {
+	Key     string `json:"key"`
+	Kind    string `json:"kind"`
+	ID      string `json:"id,omitempty"`
+	Payload string `json:"payload,omitempty"`
+	// Stage is "" (start), stageRoulette or stageInject.
+	Stage string              `json:"stage,omitempty"`
+	Item  *ebsclient.GiftItem `json:"item,omitempty"`
+	Items []string            `json:"items,omitempty"` // names shown by the roulette
+	// Line is the /run line of stageInject.
+	Line      string    `json:"line,omitempty"`
+	Attempts  int       `json:"attempts,omitempty"`
+	NextAt    time.Time `json:"nextAt"`
+	LastError string    `json:"lastError,omitempty"`
+	SeenAt    time.Time `json:"seenAt"`
+}
+
+// subject groups work that must happen in log order (an acceptance before
+// the Sent of the same payout); different subjects do not wait for each other.
+func (w *Work) subject() string {
+	if w.ID != "" {
+		return w.ID
+	}
+	return w.Kind
+}

@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+)
+
+// SyncReport is the outcome of Sync/Inject, precise enough to recover from a
+// failure half-way.
+type SyncReport struct {
+	OK      bool      `json:"ok"`
+	Message string    `json:"message"`
+	At      time.Time `json:"at"`
+	// Payouts are the Pending payouts Sync took, in payout order.
+	Payouts []string `json:"payouts"`
+	// Lines is the number of ReceiveGold lines built; Injected how many were typed.
+	Lines    int `json:"lines"`
+	Injected int `json:"injected"`
+	// InProgress are the payouts this Sync moved to InProgress.
+	InProgress []string `json:"inProgress"`
+	// Unlockable are InProgress payouts whose line was not typed: nothing in
+	// WoW knows them, so putting them back to Pending is safe.
+	Unlockable []string `json:"unlockable"`
+}
+
+// Sync moves every Pending payout to InProgress and types the ReceiveGold
+// lines. All lines are built before anything changes (an entry too long
+// aborts with no PATCH), nothing is PATCHed unless WoW was found, and a
+// failure names exactly which payouts are InProgress and which can be
+// unlocked.
+func (e *Engine) Sync(ctx context.Context) SyncReport {
+	if !e.syncMu.TryLock() {
+		return SyncReport{Message: "Sync/Inject is already running", At: e.o.Now()}
+	}
+	defer e.syncMu.Unlock()
+	r := e.sync(ctx)
+	r.At = e.o.Now()
+	if r.OK {
+		e.log.Infof("Sync/Inject: %s", r.Message)
+	} else {
+		e.log.Errorf("Sync/Inject: %s", r.Message)
+	}
+	e.mu.Lock()
+	e.snap.LastSync = &r
+	e.mu.Unlock()
+	e.changed()
+	e.Refresh()
+	return r
+}
+
+func (e *Engine) sync(ctx context.Context) SyncReport {
+	var r SyncReport
+	e.mu.Lock()
+	ebs := e.cfg.EBS
+	e.mu.Unlock()
+	if ebs == nil {
+		r.Message = ErrNotConfigured.Error()
+		return r
+	}
+	target, err := e.queue.Injector().Target(ctx)
+	if err != nil {
+		r.Message = "WoW not found, nothing was changed: " + err.Error()
+		return r
+	}
+	ps, err := ebs.PendingPayouts(ctx, ebsclient.StatusPending)
+	if err != nil {
+		r.Message = "could not list Pending payouts, nothing was changed: " + err.Error()
+		return r
+	}
+	if len(ps) == 0 {
+		r.OK, r.Message = true, "no Pending payouts"
+		return r
+	}
+	in := make([]inject.Payout, len(ps))
+	for i, p := range ps {
+		in[i] = inject.Payout{ID: p.ID, CharacterName: p.CharacterName, Gold: p.GoldAmount}
+		r.Payouts = append(r.Payouts, p.ID)
+	}
+	chunks, err := inject.ReceiveGoldChunks(in)
+	if err != nil {
+		r.Message = "nothing was changed: " + err.Error()
+		return r
+	}
+	r.Lines = len(chunks)
+	for _, p := range ps {
+		if _, err := ebs.SetPayoutStatus(ctx, p.ID, ebsclient.StatusInProgress); err != nil {
+			r.Unlockable = append([]string(nil), r.InProgress...)
+			r.Message = fmt.Sprintf("PATCH InProgress %s failed: %v. Nothing was typed. InProgress now: %s (Unlock puts them back to Pending)",
+				p.ID, err, joinIDs(r.InProgress))
+			if ebsclient.Transient(err) {
+				r.Message += fmt.Sprintf("; %s may be InProgress too — check it after the EBS answers again", p.ID)
+			}
+			return r
+		}
+		e.log.Infof("PATCH InProgress %s (%s)", p.ID, p.CharacterName)
+		r.InProgress = append(r.InProgress, p.ID)
+	}
+	lines := make([]string, len(chunks))
+	for i, c := range chunks {
+		lines[i] = c.Line
+	}
+	job := e.queue.Submit(nil, lines...)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.o.SyncTimeout)
+	defer cancel()
+	res, werr := job.Wait(wctx)
+	if res.Errs == nil { // the wait itself timed out
+		r.Unlockable = nil
+		r.Message = fmt.Sprintf("typing into %s did not finish within %s: %v. InProgress: %s; check WoW's mail queue before unlocking",
+			target, e.o.SyncTimeout, werr, joinIDs(r.InProgress))
+		return r
+	}
+	for i, c := range chunks {
+		if res.Errs[i] == nil {
+			r.Injected++
+			e.log.Infof("Injected ReceiveGold chunk (%d chars, %d payouts)", inject.Len(c.Line), len(c.IDs))
+		} else {
+			r.Unlockable = append(r.Unlockable, c.IDs...)
+		}
+	}
+	if werr != nil {
+		r.Message = fmt.Sprintf("typed %d of %d lines into %s: %v. InProgress: %s. Not in WoW's mail queue (safe to Unlock): %s",
+			r.Injected, r.Lines, target, werr, joinIDs(r.InProgress), joinIDs(r.Unlockable))
+		return r
+	}
+	r.OK = true
+	r.Message = fmt.Sprintf("%d payout(s) InProgress, %d ReceiveGold line(s) typed into %s", len(r.InProgress), r.Injected, target)
+	return r
+}

@@ -1,0 +1,467 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/chatlog"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/markers"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+)
+
+// ---- the tail ----
+
+func (e *Engine) tailLoop(ctx context.Context) {
+	t := time.NewTicker(e.o.TailInterval)
+	defer t.Stop()
+	for {
+		e.tailTick(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-e.tailWake:
+		}
+	}
+}
+
+func (e *Engine) tailTick(ctx context.Context) {
+	e.mu.Lock()
+	path, problem := e.cfg.ChatLogPath, e.cfg.ChatLogProblem
+	e.mu.Unlock()
+	if path != "" {
+		res, err := e.tail.Read(path)
+		now := e.o.Now()
+		e.mu.Lock()
+		for _, n := range res.Notes {
+			e.log.Infof("chat log: %s", n)
+		}
+		cl := &e.snap.ChatLog
+		before := *cl
+		if err != nil {
+			cl.Found, cl.Problem = false, tailProblem(path, err)
+		} else {
+			if res.Size > cl.Size && cl.Found {
+				cl.LastGrowth = now
+			}
+			cl.Found, cl.Size, cl.Problem = true, res.Size, ""
+		}
+		e.problemLocked("chat log", cl.Problem)
+		for _, l := range res.Lines {
+			e.acceptLineLocked(l, now)
+		}
+		if res.Pos.Path != "" && (e.st.ChatLog == nil || *e.st.ChatLog != res.Pos) {
+			p := res.Pos
+			e.st.ChatLog = &p
+			e.dirty = true
+		}
+		e.saveLocked()
+		statusChanged := before.Found != cl.Found || before.Problem != cl.Problem || before.LastGrowth != cl.LastGrowth
+		e.mu.Unlock()
+		if len(res.Lines) > 0 || len(res.Notes) > 0 || statusChanged {
+			e.changed()
+		}
+	} else if problem != "" {
+		e.mu.Lock()
+		e.problemLocked("chat log", problem)
+		e.mu.Unlock()
+	}
+	e.processPending(ctx)
+}
+
+func tailProblem(path string, err error) string {
+	if errors.Is(err, errNotExist) {
+		return fmt.Sprintf("%s does not exist (yet): enable chat logging in WoW (/mgm log or /chatlog), or check the WoW folder in Settings", path)
+	}
+	return err.Error()
+}
+
+// acceptLineLocked records the trusted markers of one line as pending work.
+func (e *Engine) acceptLineLocked(l chatlog.Line, now time.Time) {
+	for _, m := range markers.Parse(l.Text) {
+		if !m.Trusted {
+			e.log.Warnf("ignored %s that the addon did not print (someone typed it in chat?): %s", m.Kind, clip(l.Text, 160))
+			continue
+		}
+		if m.Kind == markers.ItemsPart {
+			payload, complete := e.st.ItemParts.Add(m, l.Start)
+			e.dirty = true
+			if !complete {
+				continue
+			}
+			m = markers.Marker{Kind: markers.Items, ID: m.ID, Payload: payload, Trusted: true}
+		}
+		w, err := workFor(m, l)
+		if err != nil {
+			e.log.Warnf("%v", err)
+			continue
+		}
+		if e.st.Handled.Has(w.Key) || e.pendingLocked(w.Key) != nil {
+			e.log.Infof("%s was already handled; ignored the repeat", w.Key)
+			continue
+		}
+		w.SeenAt, w.NextAt = now, now
+		e.st.Pending = append(e.st.Pending, w)
+		e.dirty = true
+		if len(e.st.Pending) > maxPending {
+			old := e.st.Pending[0]
+			e.st.Pending = e.st.Pending[1:]
+			e.st.Handled.Add(old.Key)
+			e.log.Errorf("too much unfinished marker work: dropped %s (%s)", old.Key, old.LastError)
+		}
+	}
+}
+
+func (e *Engine) pendingLocked(key string) *Work {
+	for _, w := range e.st.Pending {
+		if w.Key == key {
+			return w
+		}
+	}
+	return nil
+}
+
+// workFor turns a marker into its work item, keyed so a repeat is recognised.
+func workFor(m markers.Marker, l chatlog.Line) (*Work, error) {
+	switch m.Kind {
+	case markers.Who:
+		r, err := parseWho(m.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("[MGM_WHO] JSON error: %v: %s", err, clip(m.Payload, 200))
+		}
+		norm, _ := json.Marshal(r)
+		return &Work{Kind: kindWho, Payload: string(norm),
+			Key: "who:" + strings.ToLower(r.SpinCycleID) + ":" + strings.ToLower(r.CharacterName)}, nil
+	case markers.Accept:
+		return &Work{Kind: kindAccept, ID: m.ID, Key: "accept:" + m.ID}, nil
+	case markers.Confirm:
+		return &Work{Kind: kindConfirm, ID: m.ID, Key: "confirm:" + m.ID}, nil
+	case markers.Items:
+		return &Work{Kind: kindItems, ID: m.ID, Payload: m.Payload, Key: "items:" + m.ID}, nil
+	case markers.GiftAccept:
+		return &Work{Kind: kindGiftAccept, ID: m.ID, Key: "gift-accept:" + m.ID}, nil
+	case markers.UpdateCheck:
+		// Every /mgm update deserves an answer: the key is this very line.
+		return &Work{Kind: kindUpdate, Key: "update:" + strconv.FormatInt(l.Start, 10) + ":" + l.Text}, nil
+	}
+	return nil, fmt.Errorf("unexpected marker %s", m.Kind)
+}
+
+// parseWho reads the addon's hand-built JSON leniently (numbers or booleans
+// given as strings) into the report the EBS expects.
+func parseWho(payload string) (ebsclient.WhoReport, error) {
+	var raw struct {
+		SchemaVersion json.RawMessage `json:"schemaVersion"`
+		SpinCycleID   string          `json:"spinCycleId"`
+		CharacterName string          `json:"characterName"`
+		Online        json.RawMessage `json:"online"`
+		CapturedAt    string          `json:"capturedAt"`
+	}
+	var r ebsclient.WhoReport
+	if err := json.Unmarshal([]byte(payload), &raw); err != nil {
+		return r, err
+	}
+	sv := strings.Trim(strings.TrimSpace(string(raw.SchemaVersion)), `"`)
+	n, err := strconv.Atoi(sv)
+	if err != nil {
+		return r, fmt.Errorf("schemaVersion %s is not a number", raw.SchemaVersion)
+	}
+	on := strings.Trim(strings.TrimSpace(string(raw.Online)), `"`)
+	online, err := strconv.ParseBool(on)
+	if err != nil {
+		return r, fmt.Errorf("online %s is not a boolean", raw.Online)
+	}
+	if !markers.IsUUID(raw.SpinCycleID) || strings.TrimSpace(raw.CharacterName) == "" {
+		return r, errors.New("spinCycleId or characterName missing")
+	}
+	return ebsclient.WhoReport{SchemaVersion: n, SpinCycleID: strings.ToLower(raw.SpinCycleID),
+		CharacterName: raw.CharacterName, Online: online, CapturedAt: raw.CapturedAt}, nil
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// ---- marker work ----
+
+type outcome int
+
+const (
+	outDone  outcome = iota // finished: remember the key
+	outDrop                 // definitive failure: remember the key, say why
+	outRetry                // transient failure: back off and try again
+	outWait                 // nothing to do now (no EBS yet, a line being typed)
+	outNext                 // moved on to another stage
+)
+
+type stepResult struct {
+	out outcome
+	msg string
+}
+
+func (e *Engine) processPending(ctx context.Context) {
+	e.mu.Lock()
+	list := append([]*Work(nil), e.st.Pending...)
+	ebs := e.cfg.EBS
+	e.mu.Unlock()
+	blocked := map[string]bool{}
+	for _, w := range list {
+		if ctx.Err() != nil {
+			return
+		}
+		now := e.o.Now()
+		subj := w.subject()
+		e.mu.Lock()
+		ready := !blocked[subj] && !w.NextAt.After(now) && !e.inflight[w.Key]
+		cw := *w // step works on a copy; the state file may be written meanwhile
+		e.mu.Unlock()
+		if !ready {
+			blocked[subj] = true
+			continue
+		}
+		var r stepResult
+		if now.Sub(cw.SeenAt) > e.o.GiveUpAfter {
+			r = stepResult{outDrop, fmt.Sprintf("gave up after %s: %s", e.o.GiveUpAfter, cw.LastError)}
+		} else {
+			r = e.step(ctx, ebs, &cw)
+		}
+		if ctx.Err() != nil && r.out != outDone {
+			return // shutting down: leave the work as it was
+		}
+		e.mu.Lock()
+		*w = cw
+		switch r.out {
+		case outDone:
+			e.finishLocked(w)
+			e.log.Infof("%s", r.msg)
+		case outDrop:
+			e.finishLocked(w)
+			e.log.Errorf("%s: %s", w.Key, r.msg)
+		case outRetry:
+			w.Attempts++
+			w.LastError = r.msg
+			w.NextAt = now.Add(e.backoff(w.Attempts))
+			if w.Attempts == 1 || w.Attempts%10 == 0 {
+				e.log.Warnf("%s failed (attempt %d), retrying: %s", w.Key, w.Attempts, r.msg)
+			}
+		case outNext:
+			w.LastError = ""
+			if r.msg != "" {
+				e.log.Infof("%s", r.msg)
+			}
+		}
+		if r.out != outDone && r.out != outDrop {
+			blocked[subj] = true
+		}
+		if r.out != outWait {
+			e.dirty = true
+		}
+		e.saveLocked()
+		e.mu.Unlock()
+		if r.out != outWait {
+			e.changed()
+		}
+	}
+}
+
+func (e *Engine) finishLocked(w *Work) {
+	for i, p := range e.st.Pending {
+		if p == w {
+			e.st.Pending = append(e.st.Pending[:i:i], e.st.Pending[i+1:]...)
+			break
+		}
+	}
+	e.st.Handled.Add(w.Key)
+	e.dirty = true
+}
+
+// backoff is exponential with ±20 % jitter, capped.
+func (e *Engine) backoff(attempt int) time.Duration {
+	d := e.o.RetryBase << min(attempt-1, 20)
+	if d > e.o.RetryMax || d <= 0 {
+		d = e.o.RetryMax
+	}
+	j := 0.8 + 0.4*e.o.Rand.Float64()
+	return time.Duration(float64(d) * j)
+}
+
+// classify turns an EBS error into retry (transient) or drop (definitive).
+func classify(err error, what string) stepResult {
+	if errors.Is(err, context.Canceled) {
+		return stepResult{outWait, ""}
+	}
+	if ebsclient.Transient(err) {
+		return stepResult{outRetry, what + ": " + err.Error()}
+	}
+	return stepResult{outDrop, what + ": " + err.Error()}
+}
+
+func (e *Engine) step(ctx context.Context, ebs EBS, w *Work) stepResult {
+	if w.Stage == stageInject {
+		return e.stepInject(w)
+	}
+	if ebs == nil {
+		return stepResult{outWait, ""}
+	}
+	switch w.Kind {
+	case kindAccept:
+		e.mu.Lock()
+		name := e.names[w.ID]
+		e.mu.Unlock()
+		if name == "" {
+			// Not in the last poll (e.g. already InProgress, or newer than
+			// the poll): ask the EBS instead of losing the acceptance.
+			p, err := ebs.Payout(ctx, w.ID)
+			if err != nil {
+				if ebsclient.Code(err) == "not_found" {
+					return stepResult{outDrop, "[MGM_ACCEPT] unknown payout " + w.ID}
+				}
+				return classify(err, "[MGM_ACCEPT] looking up the payout")
+			}
+			name = p.CharacterName
+			e.mu.Lock()
+			e.rememberNameLocked(p.ID, name)
+			e.mu.Unlock()
+		}
+		p, err := ebs.ConfirmAcceptance(ctx, w.ID, name)
+		if err != nil {
+			return classify(err, "[MGM_ACCEPT] confirm-acceptance")
+		}
+		return stepResult{outDone, fmt.Sprintf("[MGM_ACCEPT] acceptance recorded for %s (%s)", w.ID, p.CharacterName)}
+	case kindConfirm:
+		p, err := ebs.SetPayoutStatus(ctx, w.ID, ebsclient.StatusSent)
+		if err != nil {
+			return classify(err, "[MGM_CONFIRM] PATCH Sent")
+		}
+		e.Refresh()
+		return stepResult{outDone, fmt.Sprintf("[MGM_CONFIRM] payout %s (%s) is Sent", w.ID, p.CharacterName)}
+	case kindWho:
+		var r ebsclient.WhoReport
+		if err := json.Unmarshal([]byte(w.Payload), &r); err != nil {
+			return stepResult{outDrop, "[MGM_WHO] " + err.Error()}
+		}
+		res, err := ebs.VerifyCandidate(ctx, r)
+		if err != nil {
+			return classify(err, "[MGM_WHO] verify-candidate")
+		}
+		msg := fmt.Sprintf("[MGM_WHO] verify-candidate OK: %s online=%v → %s", r.CharacterName, r.Online, res.Outcome)
+		if res.PayoutID != nil {
+			msg += " (payout " + *res.PayoutID + ")"
+			e.mu.Lock()
+			e.rememberNameLocked(*res.PayoutID, r.CharacterName)
+			e.mu.Unlock()
+		}
+		e.Refresh()
+		return stepResult{outDone, msg}
+	case kindItems:
+		return e.stepItems(ctx, ebs, w)
+	case kindGiftAccept:
+		g, err := ebs.ConfirmGift(ctx, w.ID, true)
+		if err != nil {
+			return classify(err, "[MGM_GIFT_ACCEPT] confirm")
+		}
+		e.Refresh()
+		return stepResult{outDone, fmt.Sprintf("[MGM_GIFT_ACCEPT] gift %s confirmed (%s): %s", w.ID, g.CharacterName, g.State)}
+	case kindUpdate:
+		v, err := ebs.Version(ctx)
+		msg := updateMessage(e.o.Version, v, err)
+		w.Stage, w.Line = stageInject, inject.ChatMessage(msg)
+		return stepResult{outNext, "[MGM_UPDATE_CHECK] answering: " + msg}
+	}
+	return stepResult{outDrop, "unknown work " + w.Kind}
+}
+
+func (e *Engine) stepItems(ctx context.Context, ebs EBS, w *Work) stepResult {
+	if w.Stage == "" {
+		var items []ebsclient.GiftItem
+		if err := json.Unmarshal([]byte(w.Payload), &items); err != nil {
+			return stepResult{outDrop, "[MGM_ITEMS] JSON error: " + err.Error()}
+		}
+		if len(items) == 0 {
+			if _, err := ebs.FailGift(ctx, w.ID, "no_items_available"); err != nil {
+				return classify(err, "[MGM_ITEMS] marking the gift Failed")
+			}
+			e.Refresh()
+			return stepResult{outDone, "[MGM_ITEMS] no items available, marked Failed " + w.ID}
+		}
+		pick := items[e.o.Rand.IntN(len(items))]
+		spread := e.o.RouletteMax - e.o.RouletteMin
+		spin := e.o.RouletteMin
+		if spread > 0 {
+			spin += time.Duration(e.o.Rand.Int64N(int64(spread) + 1))
+		}
+		names := make([]string, len(items))
+		for i, it := range items {
+			names[i] = it.Name
+		}
+		w.Item, w.Items, w.Stage = &pick, names, stageRoulette
+		w.NextAt = e.o.Now().Add(spin)
+		return stepResult{outNext, fmt.Sprintf("[MGM_ITEMS] roulette spin %dms, items=%d (gift %s)", spin.Milliseconds(), len(items), w.ID)}
+	}
+	// stageRoulette: the wheel stopped.
+	g, err := ebs.SelectGiftItem(ctx, w.ID, *w.Item)
+	if err != nil {
+		if ebsclient.Code(err) != "invalid_state" && !isStatus(err, 409) {
+			return classify(err, "[MGM_ITEMS] select-item")
+		}
+		// Refused: did an earlier attempt whose answer was lost succeed?
+		gs, lerr := ebs.GiftRequests(ctx, "")
+		if lerr != nil {
+			return classify(lerr, "[MGM_ITEMS] checking the gift after select-item was refused")
+		}
+		found := false
+		for _, x := range gs {
+			// Only the Desktop selects items, so a selection there is ours.
+			if x.ID == w.ID && x.State == "WaitingConfirmation" {
+				g, found = x, true
+			}
+		}
+		if !found {
+			return stepResult{outDrop, "[MGM_ITEMS] select-item refused (the gift is no longer selecting an item): " + err.Error()}
+		}
+	}
+	line, berr := inject.RequestGiftConfirmation(w.ID, g.CharacterName)
+	if berr != nil {
+		return stepResult{outDrop, berr.Error()}
+	}
+	w.Stage, w.Line = stageInject, line
+	e.Refresh()
+	return stepResult{outNext, fmt.Sprintf("[MGM_ITEMS] selected item '%s' for %s (%s)", w.Item.Name, w.ID, g.CharacterName)}
+}
+
+// stepInject types the work's line once; the result arrives asynchronously.
+func (e *Engine) stepInject(w *Work) stepResult {
+	e.mu.Lock()
+	if e.inflight[w.Key] {
+		e.mu.Unlock()
+		return stepResult{outWait, ""}
+	}
+	if err, ok := e.injected[w.Key]; ok {
+		delete(e.injected, w.Key)
+		e.mu.Unlock()
+		if err != nil {
+			return stepResult{outRetry, "typing into WoW: " + err.Error()}
+		}
+		return stepResult{outDone, fmt.Sprintf("%s: typed %s", w.Key, clip(w.Line, 120))}
+	}
+	key := w.Key
+	e.inflight[key] = true
+	e.mu.Unlock()
+	e.queue.Submit(func(r inject.Result) {
+		e.mu.Lock()
+		delete(e.inflight, key)
+		e.injected[key] = r.Err()
+		e.mu.Unlock()
+		e.wakeTailLoop()
+	}, w.Line)
+	return stepResult{outWait, ""}
+}

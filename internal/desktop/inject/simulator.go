@@ -1,0 +1,127 @@
+package inject
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Simulator delivers lines to the WoW client simulator (mgm-sim wow), whose
+// POST /api/mock/add-message runs a /run line in the simulated client the way
+// the chat box would. It works on every OS; tests and demos use it.
+type Simulator struct {
+	base   string
+	client *http.Client
+}
+
+// NewSimulator targets the simulator at baseURL (e.g. http://127.0.0.1:5001).
+func NewSimulator(baseURL string, client *http.Client) (*Simulator, error) {
+	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(baseURL), "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("WoW simulator URL %q must be an http(s) URL such as http://127.0.0.1:5001", baseURL)
+	}
+	if client == nil {
+		client = &http.Client{Timeout: 15 * time.Second}
+	}
+	return &Simulator{base: u.String(), client: client}, nil
+}
+
+// Name implements Injector.
+func (s *Simulator) Name() string { return "WoW simulator " + s.base }
+
+// Health is GET /api/mock/health.
+type Health struct {
+	OK          bool   `json:"ok"`
+	LogFilePath string `json:"logFilePath"`
+}
+
+// Health asks the simulator whether it runs and where it writes its chat log.
+func (s *Simulator) Health(ctx context.Context) (Health, error) {
+	var h Health
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/api/mock/health", nil)
+	if err != nil {
+		return h, err
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return h, fmt.Errorf("WoW simulator not reachable at %s: %w", s.base, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		return h, fmt.Errorf("WoW simulator health: HTTP %d %s", resp.StatusCode, snippet(body))
+	}
+	if err := json.Unmarshal(body, &h); err != nil || !h.OK {
+		return h, fmt.Errorf("WoW simulator health: unexpected answer %s", snippet(body))
+	}
+	return h, nil
+}
+
+// Target implements Injector.
+func (s *Simulator) Target(ctx context.Context) (string, error) {
+	if _, err := s.Health(ctx); err != nil {
+		return "", err
+	}
+	return "WoW simulator at " + s.base, nil
+}
+
+// Inject implements Injector.
+func (s *Simulator) Inject(ctx context.Context, line string) error {
+	body, _ := json.Marshal(map[string]string{"content": line})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/api/mock/add-message", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("WoW simulator: %w", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("WoW simulator refused the line: HTTP %d %s", resp.StatusCode, snippet(b))
+	}
+	// The simulator tells what the real client would only show on screen: a
+	// line cut by the chat box, or a Lua error.
+	var r struct {
+		Truncated bool   `json:"truncated"`
+		Error     string `json:"error"`
+	}
+	if json.Unmarshal(b, &r) == nil {
+		switch {
+		case r.Truncated:
+			return fmt.Errorf("WoW's chat box cut the line (over 255 characters): %s", snippet([]byte(line)))
+		case r.Error != "":
+			return fmt.Errorf("the line raised a Lua error in WoW: %s", r.Error)
+		}
+	}
+	return nil
+}
+
+func snippet(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// Unavailable is the injector of a platform without a native one: it names
+// the fix instead of typing.
+type Unavailable struct{ Reason string }
+
+// Name implements Injector.
+func (u Unavailable) Name() string { return "none" }
+
+// Target implements Injector.
+func (u Unavailable) Target(context.Context) (string, error) { return "", fmt.Errorf("%s", u.Reason) }
+
+// Inject implements Injector.
+func (u Unavailable) Inject(context.Context, string) error { return fmt.Errorf("%s", u.Reason) }

@@ -1,0 +1,467 @@
+package desktop_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/ebs/ebstest"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/twitchsim"
+	"github.com/mimirons-goldomatic/mgm/internal/wowsim"
+)
+
+// Tier C, the full loop (sim.md): the EBS with short cycles, the Twitch
+// stand-ins, the WoW client simulator running the real addon in --auto mode,
+// and the real mgm-desktop binary with the simulator injector. The test plays
+// the viewers (signed chat messages) and the streamer (the Desktop's own UI
+// API for settings and Sync/Inject); otherwise it only watches: EBS reads, the
+// chat log file and the Helix stand-in's recorder.
+func TestTierC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("tier C runs real spin cycles (about a minute)")
+	}
+	root := moduleRoot(t)
+	bin := filepath.Join(t.TempDir(), "mgm-desktop")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", bin, "./cmd/mgm-desktop")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, store := range ebstest.Stores {
+		t.Run(string(store), func(t *testing.T) {
+			t.Parallel()
+			runTierC(t, store, root, bin)
+		})
+	}
+}
+
+const (
+	tierCKey      = "tier-c-desktop-api-key-0123456789abcdef"
+	tierCSecret   = "tier-c-eventsub-secret"
+	broadcaster   = "b1"
+	consentPrefix = "Поздравляю, ты победил в розыгрыше!"
+)
+
+func moduleRoot(t *testing.T) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found")
+		}
+		dir = parent
+	}
+}
+
+// desktopProc is one run of the binary.
+type desktopProc struct {
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	base string // http://127.0.0.1:port
+	tok  string
+	done chan struct{}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+var uiURL = regexp.MustCompile(`UI:\s+(http://127\.0\.0\.1:\d+)/\?token=([0-9a-f]+)`)
+
+func startDesktop(t *testing.T, bin, dataDir, simURL, logPath string) *desktopProc {
+	t.Helper()
+	cmd := exec.Command(bin, "--data-dir", dataDir, "--no-browser", "--injector", "simulator",
+		"--wow-sim-url", simURL, "--log-path", logPath)
+	pr, pw := io.Pipe()
+	d := &desktopProc{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = pw, d.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	found := make(chan [2]string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			d.out.Write([]byte(line + "\n"))
+			if m := uiURL.FindStringSubmatch(line); m != nil {
+				select {
+				case found <- [2]string{m[1], m[2]}:
+				default:
+				}
+			}
+		}
+	}()
+	go func() { cmd.Wait(); pw.Close(); close(d.done) }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-d.done
+		}
+		if t.Failed() {
+			t.Logf("mgm-desktop output:\n%s", d.out.String())
+		}
+	})
+	select {
+	case m := <-found:
+		d.base, d.tok = m[0], m[1]
+	case <-d.done:
+		t.Fatalf("mgm-desktop exited:\n%s", d.out.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("mgm-desktop printed no UI address:\n%s", d.out.String())
+	}
+	return d
+}
+
+// api calls the Desktop's UI API (as the page would).
+func (d *desktopProc) api(t *testing.T, method, path string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, d.base+path, rd)
+	req.Header.Set("X-MGM-Token", d.tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
+}
+
+// kill is kill -9: no shutdown, no final save.
+func (d *desktopProc) kill(t *testing.T) {
+	t.Helper()
+	if err := d.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-d.done
+}
+
+func postJSON(t *testing.T, url string, body any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST %s: %d %s", url, resp.StatusCode, msg)
+	}
+}
+
+var allStatuses = []string{"Pending", "InProgress", "Sent", "Failed", "Cancelled", "Expired"}
+
+func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
+	started := time.Now()
+	ctx := context.Background()
+
+	// Twitch stand-ins.
+	helix := httptest.NewServer(twitchsim.NewHelix(twitchsim.HelixOptions{StrictAuth: true}))
+	t.Cleanup(helix.Close)
+	ebs := ebstest.Start(t, store, map[string]string{
+		"Mgm__ApiKey": tierCKey, "Mgm__SpinIntervalSeconds": "10",
+		"Mgm__RateLimits__DesktopPerMinute": "100000",
+		"Twitch__BroadcasterUserId":         broadcaster, "Twitch__EventSubSecret": tierCSecret,
+		"Twitch__BroadcasterAccessToken": "tier-c-access-token", "Twitch__HelixClientId": "tier-c-client",
+		"Twitch__HelixApiBaseUrl": helix.URL,
+	})
+	eventsub := httptest.NewServer(twitchsim.NewEventSub(twitchsim.EventSubOptions{
+		Secret: tierCSecret, BackendBaseURL: ebs.URL, BroadcasterUserID: broadcaster}))
+	t.Cleanup(eventsub.Close)
+	jwt := httptest.NewServer(twitchsim.NewJWT(twitchsim.JWTOptions{BroadcasterUserID: broadcaster}))
+	t.Cleanup(jwt.Close)
+
+	// The WoW client simulator with the real addon, playing the other side.
+	// Thrall is not online.
+	logPath := filepath.Join(t.TempDir(), "Logs", "WoWChatLog.txt")
+	sim, err := wowsim.NewServer(wowsim.ServerConfig{
+		Client:  wowsim.Config{AddonDir: filepath.Join(root, "addon", "MimironsGoldOMatic"), PlayerName: "Streamer"},
+		LogPath: logPath, Auto: true, AutoReplyDelay: 500 * time.Millisecond,
+		Roster: []wowsim.Player{{Name: "Voljin", Level: 80}, {Name: "Jaina", Level: 80}, {Name: "Arthas", Level: 80}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simCtx, stopSim := context.WithCancel(ctx)
+	go sim.Run(simCtx)
+	simSrv := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() { simSrv.Close(); stopSim(); sim.Close() })
+
+	// The streamer's bags: enough items that the addon splits its listing
+	// over several [MGM_ITEMS:<id>:<part>/<total>] lines.
+	var items []wowsim.Item
+	for i, name := range []string{"Linen Cloth", "Wool Cloth", "Silk Cloth", "Mageweave Cloth", "Runecloth",
+		"Netherweave Cloth", "Frostweave Cloth", "Infinite Dust", "Eternium Ore", "Saronite Ore"} {
+		items = append(items, wowsim.Item{Bag: i / 4, Slot: i%4 + 1, ID: 2589 + i, Name: name, Count: 5 + i})
+	}
+	postJSON(t, simSrv.URL+"/api/mock/bags", map[string]any{"items": items})
+
+	// The Desktop, configured on its first run through its settings page's API.
+	dataDir := t.TempDir()
+	desk := startDesktop(t, bin, dataDir, simSrv.URL, logPath)
+	var sv map[string]any
+	desk.api(t, "GET", "/api/settings", nil, &sv)
+	if sv["firstRun"] != true {
+		t.Fatalf("first run not detected: %v", sv)
+	}
+	var test map[string]any
+	desk.api(t, "POST", "/api/settings/test", map[string]string{"ebsUrl": ebs.URL, "apiKey": tierCKey}, &test)
+	if test["ok"] != true {
+		t.Fatalf("test connection: %v", test)
+	}
+	if code := desk.api(t, "PUT", "/api/settings", map[string]any{"ebsUrl": ebs.URL, "apiKey": tierCKey, "pollIntervalSeconds": 1}, &sv); code != 200 || sv["firstRun"] != false {
+		t.Fatalf("settings: %d %v", code, sv)
+	}
+
+	// Viewers enroll by signed chat messages; one asks for a gift.
+	for _, v := range []struct{ id, login, text string }{
+		{"v1", "voljinfan", "!twgold Voljin"}, {"v2", "jainafan", "!twgold Jaina"},
+		{"v3", "thrallfan", "!twgold Thrall"}, {"v4", "arthasfan", "!twgift Arthas"},
+	} {
+		postJSON(t, eventsub.URL+"/send-chat", twitchsim.SendChatRequest{UserID: v.id, Login: v.login, Text: v.text,
+			Subscriber: true, BroadcasterUserID: broadcaster})
+	}
+
+	client, err := ebsclient.New(ebs.URL, tierCKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	synced := map[string]bool{}
+	seen := map[string]ebsclient.Payout{}
+	restarted, giftDone, offlineSeen := false, false, false
+	var giftID string
+	deadline := time.Now().Add(150 * time.Second)
+	for {
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("the loop did not finish: restarted=%v gift=%v offline=%v payouts=%+v\nchat log:\n%s",
+				restarted, giftDone, offlineSeen, seen, log)
+		}
+		ps, err := client.PendingPayouts(ctx, allStatuses...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sentAll := len(synced) > 0
+		for _, p := range ps {
+			seen[p.ID] = p
+			if p.CharacterName == "Thrall" {
+				t.Fatalf("an offline candidate got a payout: %+v", p)
+			}
+			// The streamer presses Sync/Inject once a winner has consented.
+			if p.Status == ebsclient.StatusPending && p.AcceptedAt != nil && !synced[p.ID] {
+				var r struct {
+					OK         bool     `json:"ok"`
+					Message    string   `json:"message"`
+					InProgress []string `json:"inProgress"`
+				}
+				desk.api(t, "POST", "/api/sync", nil, &r)
+				if !r.OK {
+					t.Fatalf("Sync/Inject: %+v", r)
+				}
+				for _, id := range r.InProgress {
+					synced[id] = true
+				}
+				if !restarted {
+					// Mid-loop: the gold is queued in WoW, the mail and its
+					// [MGM_CONFIRM] come while the Desktop is dead.
+					desk.kill(t)
+					time.Sleep(1500 * time.Millisecond)
+					desk = startDesktop(t, bin, dataDir, simSrv.URL, logPath)
+					restarted = true
+				}
+			}
+			if synced[p.ID] && p.Status != ebsclient.StatusSent {
+				sentAll = false
+			}
+		}
+		log, _ := os.ReadFile(logPath)
+		offlineSeen = offlineSeen || regexp.MustCompile(`\[MGM_WHO\]\{[^}]*"characterName":"Thrall","online":false`).Match(log)
+		if m := regexp.MustCompile(`\[MGM_GIFT_ACCEPT:([0-9a-f-]{36})\]`).FindSubmatch(log); m != nil {
+			giftID = string(m[1])
+		}
+		if giftID != "" && !giftDone {
+			giftDone = giftCompleted(t, ebs.URL, jwt.URL, giftID)
+		}
+		if restarted && sentAll && giftDone && offlineSeen {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+
+	// Nothing was done twice, nothing was lost.
+	log, _ := os.ReadFile(logPath)
+	helixLines := helixRequests(t, helix.URL)
+	sent := 0
+	for id := range seen {
+		p, err := client.Payout(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := client.PayoutHistory(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := map[string]int{}
+		for _, ev := range h {
+			count[ev.Type]++
+			count[ev.Type+" "+string(ev.Data)]++
+			if ev.Type == "PayoutStatusChanged" && count[ev.Type+" "+string(ev.Data)] > 1 {
+				t.Errorf("%s: transition repeated: %s", id, ev.Data)
+			}
+		}
+		if count["WinnerAcceptanceRecorded"] > 1 {
+			t.Errorf("%s: acceptance recorded %d times", id, count["WinnerAcceptanceRecorded"])
+		}
+		// The winner was whispered exactly once, across the restart.
+		if n := strings.Count(string(log), "To ["+p.CharacterName+"]: "+consentPrefix); n != 1 {
+			t.Errorf("%s (%s) whispered %d times", id, p.CharacterName, n)
+		}
+		if p.Status == ebsclient.StatusSent {
+			sent++
+			if count["HelixRewardSentAnnouncementSucceeded"] != 1 || helixLines[p.CharacterName] != 1 {
+				t.Errorf("%s (%s): %d announcements, %d Helix lines", id, p.CharacterName,
+					count["HelixRewardSentAnnouncementSucceeded"], helixLines[p.CharacterName])
+			}
+		}
+	}
+	total := 0
+	for _, n := range helixLines {
+		total += n
+	}
+	if sent == 0 || total != sent {
+		t.Errorf("%d payouts Sent, %d Helix lines", sent, total)
+	}
+	// The gift listing came split over several lines and was reassembled.
+	if !regexp.MustCompile(`\[MGM_ITEMS:` + giftID + `:1/[2-9]\]`).Match(log) {
+		t.Errorf("the gift listing was not split; the test no longer covers reassembly")
+	}
+	// One /who per spin cycle, across the restart.
+	perCycle := map[string]int{}
+	for _, m := range regexp.MustCompile(`\[MGM_WHO\]\{"schemaVersion":1,"spinCycleId":"([0-9a-f-]{36})"`).FindAllSubmatch(log, -1) {
+		perCycle[string(m[1])]++
+	}
+	for c, n := range perCycle {
+		if n > 1 {
+			t.Errorf("cycle %s: %d /who reports", c, n)
+		}
+	}
+	// The restarted Desktop has nothing left over.
+	var status struct {
+		PendingMarkers []any `json:"pendingMarkers"`
+	}
+	desk.api(t, "GET", "/api/status", nil, &status)
+	if len(status.PendingMarkers) != 0 {
+		t.Errorf("unfinished marker work: %v", status.PendingMarkers)
+	}
+	t.Logf("%s: %d payouts (%d Sent), %d cycles /who'd, gift %s completed, in %s",
+		store, len(seen), sent, len(perCycle), giftID, time.Since(started).Round(time.Second))
+}
+
+// giftCompleted asks the EBS, as the gift's viewer, whether the request completed.
+func giftCompleted(t *testing.T, ebsURL, jwtURL, giftID string) bool {
+	t.Helper()
+	resp, err := http.Get(jwtURL + "/token?userId=v4&displayName=ArthasFan&channelId=" + broadcaster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	req, _ := http.NewRequest("GET", ebsURL+"/api/streamers/"+broadcaster+"/gift-queue", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("gift queue: %d %s", resp.StatusCode, body)
+	}
+	var q []struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	}
+	if err := json.Unmarshal(body, &q); err != nil {
+		t.Fatalf("gift queue: %v %s", err, body)
+	}
+	for _, g := range q {
+		if g.ID == giftID {
+			return g.State == "Completed"
+		}
+	}
+	return false
+}
+
+// helixRequests counts the reward lines posted to Twitch chat per character.
+func helixRequests(t *testing.T, helixURL string) map[string]int {
+	t.Helper()
+	resp, err := http.Get(helixURL + "/requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var reqs []struct {
+		Path   string          `json:"path"`
+		Status int             `json:"status"`
+		Body   json.RawMessage `json:"body"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&reqs); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, r := range reqs {
+		var b struct {
+			Message string `json:"message"`
+		}
+		json.Unmarshal(r.Body, &b)
+		for _, name := range []string{"Voljin", "Jaina", "Thrall"} {
+			if strings.Contains(b.Message, name) {
+				out[name]++
+			}
+		}
+	}
+	return out
+}
