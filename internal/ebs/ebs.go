@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
 	"github.com/mimirons-goldomatic/mgm/internal/metrics"
 	"github.com/mimirons-goldomatic/mgm/internal/postgres"
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 	"github.com/mimirons-goldomatic/mgm/internal/sqlite"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
@@ -151,27 +151,15 @@ func Run(ctx context.Context, cfg config.Config, o Options) error {
 		bg.Wait()
 	}()
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	if o.Ready != nil {
-		o.Ready(addr)
+		o.Ready(addr) // the listener is open: connections queue until Serve accepts them
 	}
 	log.Info("serving", "addr", addr, "environment", cfg.Environment, "store", db.Dialect())
-
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	// In-flight requests get 10 s to finish once ctx ends.
+	if err := serve.Until(ctx, srv, ln, 10*time.Second); err != nil {
 		return err
 	}
+	log.Info("stopped")
 	return nil
 }
 

@@ -7,7 +7,6 @@ package synthdesktop
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 )
 
 // Config is what the stand-in needs.
@@ -181,22 +181,7 @@ func Serve(ctx context.Context, addr string, h http.Handler, name string, stdout
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 90 * time.Second, IdleTimeout: 120 * time.Second}
 	fmt.Fprintf(stdout, "%s listening on http://%s\n", name, ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return err
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serve.Until(ctx, srv, ln, 5*time.Second)
 }
 
 func firstNonEmpty(vs ...string) string {

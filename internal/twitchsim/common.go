@@ -20,6 +20,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 )
 
 // settingKey documents one configuration key a stand-in reads.
@@ -138,9 +140,9 @@ func usage(command, service, defaultListen, summary string, keys []settingKey) s
 	return b.String()
 }
 
-// serve listens on addr, prints "<service> listening on http://<addr>" to
+// listenAndServe listens on addr, prints "<service> listening on http://<addr>" to
 // stdout, serves h until ctx ends and then shuts down gracefully.
-func serve(ctx context.Context, service, addr string, h http.Handler, writeTimeout time.Duration, stdout io.Writer) error {
+func listenAndServe(ctx context.Context, service, addr string, h http.Handler, writeTimeout time.Duration, stdout io.Writer) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
@@ -155,22 +157,7 @@ func serve(ctx context.Context, service, addr string, h http.Handler, writeTimeo
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	fmt.Fprintf(stdout, "%s listening on http://%s\n", service, ln.Addr().String())
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("%s: %w", service, err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		_ = srv.Close()
-		<-errc
-		return fmt.Errorf("%s: shutdown: %w", service, err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := serve.Until(ctx, srv, ln, 5*time.Second); err != nil {
 		return fmt.Errorf("%s: %w", service, err)
 	}
 	return nil
@@ -194,7 +181,7 @@ func runMain(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("%s: %w", command, err)
 	}
-	return serve(ctx, service, s.listen, h, writeTimeout, stdout)
+	return listenAndServe(ctx, service, s.listen, h, writeTimeout, stdout)
 }
 
 // writeJSON answers v as JSON (HTML characters unescaped, one trailing

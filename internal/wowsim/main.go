@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 )
 
 // Main runs "mgm-sim wow": the WoW client simulator with the addon loaded,
@@ -129,22 +131,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	}
 	fmt.Fprintf(stdout, "mgm-sim wow: listening on http://%s (chat log %s, addon %s, auto %s)\n", ln.Addr(), srv.LogPath(), *addon, mode)
 
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
-	defer stop()
-	if err := hs.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serve.Until(ctx, hs, ln, 5*time.Second)
 }
 
 func parseBool(s string) bool {

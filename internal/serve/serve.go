@@ -1,0 +1,36 @@
+// Package serve runs an HTTP server until its context ends, then shuts it
+// down gracefully. Every program of the project (the EBS and the stand-ins)
+// stops the same way.
+package serve
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Until serves srv on ln. When ctx ends it stops accepting connections and
+// gives in-flight requests up to grace to finish; after that they are cut.
+// It returns nil after a clean stop, or the error that ended serving.
+func Until(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		<-errc
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
