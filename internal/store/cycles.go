@@ -13,7 +13,7 @@ import (
 const cycleColumns = `id, window_start, candidate_twitch_user_id, candidate_display_name, candidate_character_name,
 	drawn_at, outcome, payout_id, decided_at`
 
-func scanCycle(row interface{ Scan(...any) error }) (mgm.SpinCycle, error) {
+func scanCycle(row scanner) (mgm.SpinCycle, error) {
 	var c mgm.SpinCycle
 	var start Time
 	var drawn, decided NullTime
@@ -73,19 +73,7 @@ func (tx *Tx) LastDecidedCycle(ctx context.Context) (mgm.SpinCycle, error) {
 func (tx *Tx) UndecidedCycles(ctx context.Context, startedBy time.Time) ([]mgm.SpinCycle, error) {
 	rows, err := tx.query(ctx, `SELECT `+cycleColumns+` FROM spin_cycles
 		WHERE outcome IS NULL AND window_start <= ? ORDER BY window_start`, tx.d.Time(startedBy))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []mgm.SpinCycle
-	for rows.Next() {
-		c, err := scanCycle(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanCycle)
 }
 
 // SetCandidate records the draw. It changes nothing (and reports false) when
@@ -135,22 +123,14 @@ func (tx *Tx) PoolMembers(ctx context.Context) ([]PoolMember, error) {
 		FROM pool p LEFT JOIN payouts o ON o.twitch_user_id = p.twitch_user_id
 		GROUP BY p.twitch_user_id, p.twitch_display_name, p.character_name, p.enrolled_at
 		ORDER BY p.enrolled_at, p.twitch_user_id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []PoolMember
-	for rows.Next() {
+	return collect(rows, err, func(row scanner) (PoolMember, error) {
 		var m PoolMember
 		var at Time
 		var active int
-		if err := rows.Scan(&m.TwitchUserID, &m.TwitchDisplayName, &m.CharacterName, &at, &active, &m.CommittedGold); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&m.TwitchUserID, &m.TwitchDisplayName, &m.CharacterName, &at, &active, &m.CommittedGold)
 		m.EnrolledAt, m.HasActivePayout = at.Time, active > 0
-		out = append(out, m)
-	}
-	return out, rows.Err()
+		return m, err
+	})
 }
 
 func affectedOne(res sql.Result, err error) (bool, error) {

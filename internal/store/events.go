@@ -40,20 +40,12 @@ func (tx *Tx) AppendEvent(ctx context.Context, streamID, eventType string, data 
 func (tx *Tx) Events(ctx context.Context, streamID string) ([]Event, error) {
 	rows, err := tx.query(ctx, `SELECT stream_id, version, type, data, at FROM events
 		WHERE stream_id = ? ORDER BY version`, streamID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
+	return collect(rows, err, func(row scanner) (Event, error) {
 		var e Event
 		var data string
 		var at Time
-		if err := rows.Scan(&e.StreamID, &e.Version, &e.Type, &data, &at); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&e.StreamID, &e.Version, &e.Type, &data, &at)
 		e.Data, e.At = json.RawMessage(data), at.Time
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return e, err
+	})
 }

@@ -42,7 +42,7 @@ func encodeGiftItem(it *mgm.GiftItem) (any, error) {
 	return string(b), nil
 }
 
-func scanGift(row interface{ Scan(...any) error }) (mgm.GiftRequest, error) {
+func scanGift(row scanner) (mgm.GiftRequest, error) {
 	var g mgm.GiftRequest
 	var state string
 	var item, reason sql.NullString
@@ -68,19 +68,7 @@ func scanGift(row interface{ Scan(...any) error }) (mgm.GiftRequest, error) {
 
 func (tx *Tx) gifts(ctx context.Context, where string, args ...any) ([]mgm.GiftRequest, error) {
 	rows, err := tx.query(ctx, `SELECT `+giftColumns+` FROM gift_requests WHERE `+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []mgm.GiftRequest
-	for rows.Next() {
-		g, err := scanGift(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanGift)
 }
 
 // GiftOrigin says where a request came from, for the record.
@@ -190,17 +178,5 @@ func (tx *Tx) GiftStreamersAwaitingPromotion(ctx context.Context) ([]string, err
 		WHERE p.state = 'Pending' AND NOT EXISTS (
 			SELECT 1 FROM gift_requests s WHERE s.streamer_id = p.streamer_id AND s.state IN `+giftServedStates+`)
 		ORDER BY p.streamer_id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanString)
 }

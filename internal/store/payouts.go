@@ -13,7 +13,7 @@ import (
 const payoutColumns = `id, twitch_user_id, twitch_display_name, character_name, gold_amount, enrollment_request_id,
 	status, created_at, updated_at, accepted_at, spin_cycle_id, reward_announced`
 
-func scanPayout(row interface{ Scan(...any) error }) (mgm.Payout, error) {
+func scanPayout(row scanner) (mgm.Payout, error) {
 	var p mgm.Payout
 	var created, updated Time
 	var accepted NullTime
@@ -88,19 +88,7 @@ func (tx *Tx) PayoutsByStatus(ctx context.Context, statuses ...mgm.PayoutStatus)
 	}
 	rows, err := tx.query(ctx, `SELECT `+payoutColumns+` FROM payouts
 		WHERE status IN (`+placeholders(len(statuses))+`) ORDER BY created_at, id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []mgm.Payout
-	for rows.Next() {
-		p, err := scanPayout(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanPayout)
 }
 
 func placeholders(n int) string {
@@ -140,17 +128,5 @@ func (tx *Tx) SetAnnounced(ctx context.Context, id string, at time.Time) error {
 func (tx *Tx) StaleActivePayouts(ctx context.Context, createdBefore time.Time) ([]mgm.Payout, error) {
 	rows, err := tx.query(ctx, `SELECT `+payoutColumns+` FROM payouts
 		WHERE status IN ('Pending', 'InProgress') AND created_at < ? ORDER BY created_at, id`, tx.d.Time(createdBefore))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []mgm.Payout
-	for rows.Next() {
-		p, err := scanPayout(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanPayout)
 }

@@ -11,7 +11,7 @@ import (
 
 const poolColumns = `twitch_user_id, twitch_display_name, character_name, enrolled_at`
 
-func scanPoolEntry(row interface{ Scan(...any) error }) (mgm.PoolEntry, error) {
+func scanPoolEntry(row scanner) (mgm.PoolEntry, error) {
 	var e mgm.PoolEntry
 	var at Time
 	if err := row.Scan(&e.TwitchUserID, &e.TwitchDisplayName, &e.CharacterName, &at); err != nil {
@@ -68,19 +68,7 @@ func (tx *Tx) DeletePoolEntry(ctx context.Context, twitchUserID string) (bool, e
 // PoolEntries lists the pool in enrollment order.
 func (tx *Tx) PoolEntries(ctx context.Context) ([]mgm.PoolEntry, error) {
 	rows, err := tx.query(ctx, `SELECT `+poolColumns+` FROM pool ORDER BY enrolled_at, twitch_user_id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []mgm.PoolEntry
-	for rows.Next() {
-		e, err := scanPoolEntry(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanPoolEntry)
 }
 
 // PoolCount counts pool members.
@@ -166,17 +154,9 @@ func (tx *Tx) EnrollmentRequest(ctx context.Context, id string) (EnrollmentRecor
 // PoolNames lists up to limit character names in enrollment order.
 func (tx *Tx) PoolNames(ctx context.Context, limit int) ([]string, error) {
 	rows, err := tx.query(ctx, `SELECT character_name FROM pool ORDER BY enrolled_at, twitch_user_id LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
+	names, err := collect(rows, err, scanString)
+	if names == nil && err == nil {
+		names = []string{} // an empty pool has no names, not unknown names
 	}
-	defer rows.Close()
-	names := []string{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
+	return names, err
 }

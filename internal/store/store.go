@@ -226,3 +226,31 @@ const (
 	UniqueGiftOpenPerViewer  = "gift_requests_one_open_per_viewer"
 	UniqueGiftCompleted      = "gift_requests_one_completed_per_viewer"
 )
+
+// scanner is a row being read: *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// collect reads every row a query returned with scan; it takes the query's
+// own error so that call sites stay one expression.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// scanString reads a one-column string row.
+func scanString(row scanner) (string, error) {
+	var s string
+	err := row.Scan(&s)
+	return s, err
+}
