@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
@@ -418,15 +419,16 @@ func (s *Service) RunBackground(ctx context.Context, tickEvery time.Duration) {
 	defer sweep.Stop()
 	giftSweep := time.NewTicker(5 * time.Second)
 	defer giftSweep.Stop()
+	var tickFailures failureLog
 	s.runSweep(ctx)
 	s.runGiftSweep(ctx)
-	s.runTick(ctx)
+	s.runTick(ctx, &tickFailures)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			s.runTick(ctx)
+			s.runTick(ctx, &tickFailures)
 		case <-sweep.C:
 			s.runSweep(ctx)
 		case <-giftSweep.C:
@@ -435,9 +437,33 @@ func (s *Service) RunBackground(ctx context.Context, tickEvery time.Duration) {
 	}
 }
 
-func (s *Service) runTick(ctx context.Context) {
-	if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
-		s.log.WarnContext(ctx, "roulette tick failed", "error", err)
+func (s *Service) runTick(ctx context.Context, fl *failureLog) {
+	err := s.Tick(ctx)
+	if ctx.Err() != nil {
+		return
+	}
+	fl.record(ctx, s.log, s.now(), "roulette tick", err)
+}
+
+// failureLog keeps a repeating failure (the database is down and the clock
+// ticks twice a second) from flooding the log: the first failure is logged,
+// then one line every 30 s with the count, then the recovery.
+type failureLog struct {
+	failing    int
+	lastLogged time.Time
+}
+
+func (f *failureLog) record(ctx context.Context, log *slog.Logger, now time.Time, what string, err error) {
+	switch {
+	case err == nil && f.failing > 0:
+		log.InfoContext(ctx, what+" recovered", "failures", f.failing)
+		f.failing = 0
+	case err != nil:
+		f.failing++
+		if f.failing == 1 || now.Sub(f.lastLogged) >= 30*time.Second {
+			log.WarnContext(ctx, what+" failed", "error", err, "failures", f.failing)
+			f.lastLogged = now
+		}
 	}
 }
 
