@@ -11,8 +11,10 @@ import (
 	"errors"
 	"log/slog"
 	"math/big"
+	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -143,6 +145,24 @@ func (s *Service) translate(err error) error {
 		return mgm.Errorf(mgm.CodeLifetimeCapReached, "Lifetime cap of %d gold reached.", mgm.LifetimeCapGold)
 	}
 	return err
+}
+
+// storable reports whether every s can be stored as text on both engines.
+// PostgreSQL refuses NUL bytes and invalid UTF-8 in text (and \u0000 in
+// jsonb) where SQLite keeps them, so such input must be refused up front as
+// the client's mistake: otherwise it is a 500 on one store only, and for
+// EventSub a failure Twitch keeps redelivering.
+func storable(ss ...string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func errUnstorable(what string) error {
+	return mgm.Errorf(mgm.CodeInvalidPayload, "%s must be valid UTF-8 text without NUL characters.", what)
 }
 
 // inTx runs fn in a transaction and translates constraint races.

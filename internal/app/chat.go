@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
@@ -49,12 +50,37 @@ func (s *Service) RecordDelivery(ctx context.Context, deliveryID, messageType st
 	return fresh, err
 }
 
+// DeliveryDedupeWindow is how long an EventSub delivery id is remembered.
+// Twitch redelivers for up to about a day (ebs.md asks for at least 24 h);
+// twice that leaves room for clock skew and a sweep that ran late.
+const DeliveryDedupeWindow = 48 * time.Hour
+
+// PruneDeliveries forgets delivery ids older than DeliveryDedupeWindow. Every
+// chat line of the channel records one, not only commands, so without this
+// the table grows for as long as the channel chats. It returns how many were
+// forgotten; replicas pruning at once delete each row once.
+func (s *Service) PruneDeliveries(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		n, err = tx.PruneMessages(ctx, s.clock().Add(-DeliveryDedupeWindow))
+		return err
+	})
+	if err == nil {
+		s.obs.SweepRun("eventsub_dedupe", int(n))
+	}
+	return n, err
+}
+
 // HandleChatMessage applies a chat command exactly once per delivery: the
 // delivery id is recorded in the same transaction as the enrollment, so a
 // redelivery, even a concurrent one, finds it and does nothing.
 func (s *Service) HandleChatMessage(ctx context.Context, m ChatMessage) (Outcome, error) {
 	if m.DeliveryID == "" {
 		m.DeliveryID = m.MessageID
+	}
+	if !storable(m.DeliveryID, m.MessageID, m.BroadcasterID, m.Viewer.UserID, m.Viewer.DisplayName) {
+		return "", errUnstorable("The message's ids and names")
 	}
 	if s.broadcasterID != "" && m.BroadcasterID != "" && m.BroadcasterID != s.broadcasterID {
 		return OutcomeWrongChannel, nil

@@ -113,6 +113,12 @@ func (s *Service) Claim(ctx context.Context, viewer mgm.Viewer, rawName, enrollm
 	if enrollmentRequestID == "" || len(enrollmentRequestID) > 128 {
 		return ClaimResult{}, mgm.Errorf(mgm.CodeInvalidPayload, "enrollmentRequestId is required (at most 128 characters).")
 	}
+	if !storable(enrollmentRequestID) {
+		return ClaimResult{}, errUnstorable("enrollmentRequestId")
+	}
+	if !storable(viewer.UserID, viewer.DisplayName) {
+		return ClaimResult{}, errUnstorable("The viewer's token")
+	}
 	// Check 1 (a repeated request id) must win over the subscriber check,
 	// which may call Twitch; look before asking, and claim the id for real in
 	// the transaction below.

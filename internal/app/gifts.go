@@ -66,6 +66,8 @@ func (s *Service) GiftStreamer(streamerID string) (string, error) {
 	switch {
 	case id == "":
 		return "", mgm.Errorf(mgm.CodeInvalidPayload, "streamerId is required (no Twitch__BroadcasterUserId is configured).")
+	case !storable(id):
+		return "", errUnstorable("streamerId")
 	case len(id) > 64:
 		return "", mgm.Errorf(mgm.CodeInvalidPayload, "streamerId is too long: it is a Twitch user id.")
 	case s.broadcasterID != "" && id != s.broadcasterID:
@@ -227,6 +229,9 @@ func (s *Service) CreateGift(ctx context.Context, streamerID string, viewer mgm.
 	if _, err := mgm.ValidateCharacterName(rawName); err != nil {
 		return GiftView{}, err
 	}
+	if !storable(viewer.UserID, viewer.DisplayName) {
+		return GiftView{}, errUnstorable("The viewer's token")
+	}
 	sub, err := isSubscriber(ctx, viewer.UserID)
 	if err != nil {
 		return GiftView{}, err
@@ -359,6 +364,9 @@ func (s *Service) FailGift(ctx context.Context, id string, to mgm.GiftState, rea
 	if utf8.RuneCountInString(reason) > maxGiftReasonRunes {
 		return GiftView{}, mgm.Errorf(mgm.CodeInvalidPayload, "reason is longer than %d characters.", maxGiftReasonRunes)
 	}
+	if !storable(reason) {
+		return GiftView{}, errUnstorable("reason")
+	}
 	if reason == "" {
 		reason = mgm.GiftReasonFailedByDesktop
 	}
@@ -371,6 +379,9 @@ func (s *Service) FailGift(ctx context.Context, id string, to mgm.GiftState, rea
 // SelectGiftItem records the item the Desktop picked: SelectingItem →
 // WaitingConfirmation with the 5-minute deadline.
 func (s *Service) SelectGiftItem(ctx context.Context, id string, item mgm.GiftItem) (GiftView, error) {
+	if !storable(item.Name, item.Link, item.Texture) {
+		return GiftView{}, errUnstorable("The item's name, link and texture")
+	}
 	return s.changeGift(ctx, id, func(from mgm.GiftState) (giftChange, error) {
 		return giftChange{to: mgm.GiftWaitingConfirmation, item: &item}, mgm.DecideGiftSelect(from)
 	})

@@ -278,6 +278,9 @@ func (s *Service) ExpirePayouts(ctx context.Context) (int, error) {
 // the current cycle's candidate and reports them online, so that a Pending
 // payout exists without waiting for a draw.
 func (s *Service) PreparePendingPayout(ctx context.Context, twitchUserID string) (mgm.Payout, error) {
+	if !storable(twitchUserID) {
+		return mgm.Payout{}, errUnstorable("twitchUserId")
+	}
 	now := s.clock()
 	start := s.schedule.Start(now)
 	var cycleID, name string

@@ -471,9 +471,11 @@ func (s *Service) runSweep(ctx context.Context) {
 	n, err := s.ExpirePayouts(ctx)
 	if err != nil && ctx.Err() == nil {
 		s.log.WarnContext(ctx, "expiry sweep failed", "error", err)
-		return
 	}
 	if n > 0 {
 		s.log.InfoContext(ctx, "expired stale payouts", "count", n)
+	}
+	if _, err := s.PruneDeliveries(ctx); err != nil && ctx.Err() == nil {
+		s.log.WarnContext(ctx, "eventsub dedupe prune failed", "error", err)
 	}
 }

@@ -129,6 +129,8 @@ func Run(t *testing.T, open Opener) {
 		{"ExpirySweep", testExpiry},
 		{"HarnessPreparesPendingPayout", testHarness},
 		{"LifetimeCapInDatabase", testLifetimeCapConstraint},
+		{"UnstorableTextIsAClientMistake", testUnstorableText},
+		{"DeliveryIDsPrunedAfterWindow", testDeliveryPrune},
 	}
 	tests = append(tests, giftTests...)
 	for _, tc := range tests {
@@ -644,4 +646,74 @@ func compact(b []byte) []byte {
 	}
 	out, _ := json.Marshal(m)
 	return out
+}
+
+// testUnstorableText: PostgreSQL text cannot hold NUL or invalid UTF-8
+// (SQLite can), so free-form strings from clients carrying them must be
+// refused as the client's mistake on both stores, never a 500.
+func testUnstorableText(t *testing.T, e *env) {
+	e.chat(t, "d0", "u1", "!twgold Norinn", true)
+	for _, id := range []string{"a\x00b", "a\xffb"} {
+		_, err := e.svc.Claim(e.ctx, sub("u2", "Two"), "Thrall", id, alwaysSub)
+		if got := mgm.ErrorCode(err); got != mgm.CodeInvalidPayload {
+			t.Errorf("claim with enrollmentRequestId %q: %v, want invalid_payload", id, err)
+		}
+	}
+	if _, err := e.svc.PreparePendingPayout(e.ctx, "u\x00"); mgm.ErrorCode(err) != mgm.CodeInvalidPayload {
+		t.Errorf("harness with a NUL user id: %v, want invalid_payload", err)
+	}
+	for _, m := range []app.ChatMessage{
+		{DeliveryID: "d\x00", Viewer: sub("u3", "Three"), Text: "!twgold Jaina", IsSubscriber: true},
+		{DeliveryID: "d\xff", Viewer: sub("u3", "Three"), Text: "!twgold Jaina", IsSubscriber: true},
+		{DeliveryID: "d2", MessageID: "m\x00", Viewer: sub("u3", "Three"), Text: "!twgold Jaina", IsSubscriber: true},
+		{DeliveryID: "d3", Viewer: sub("u\x00", "Three"), Text: "!twgold Jaina", IsSubscriber: true},
+		{DeliveryID: "d4", Viewer: sub("u3", "Th\x00ree"), Text: "!twgold Jaina", IsSubscriber: true},
+		{DeliveryID: "d5", Viewer: sub("u3", "Three"), Text: "!twgift Jaina", IsSubscriber: true, BroadcasterID: "b\x00"},
+	} {
+		if _, err := e.svc.HandleChatMessage(e.ctx, m); mgm.ErrorCode(err) != mgm.CodeInvalidPayload {
+			t.Errorf("chat %+v: %v, want invalid_payload", m, err)
+		}
+	}
+	if _, ok := e.member(t, "u3"); ok {
+		t.Error("a refused chat message enrolled its sender")
+	}
+
+	multi := e.multiStreamer()
+	if _, err := multi.CreateGift(e.ctx, "s\x00", sub("u4", "Four"), "Jaina", alwaysSub); mgm.ErrorCode(err) != mgm.CodeInvalidPayload {
+		t.Errorf("gift for a NUL streamer id: %v, want invalid_payload", err)
+	}
+	g := e.giftAt(t, "u5", "Sylvanas")
+	if _, err := e.svc.SelectGiftItem(e.ctx, g.ID, mgm.GiftItem{Name: "Rune\x00cloth", ID: 1, Count: 1}); mgm.ErrorCode(err) != mgm.CodeInvalidPayload {
+		t.Errorf("select an item with a NUL name: %v, want invalid_payload", err)
+	}
+	if _, err := e.svc.FailGift(e.ctx, g.ID, mgm.GiftFailed, "no\x00items"); mgm.ErrorCode(err) != mgm.CodeInvalidPayload {
+		t.Errorf("fail with a NUL reason: %v, want invalid_payload", err)
+	}
+	if got := e.giftRequest(t, g.ID); got.State != mgm.GiftSelectingItem {
+		t.Errorf("refused changes moved the request to %s", got.State)
+	}
+}
+
+// testDeliveryPrune: every chat line of the channel records its delivery id,
+// so the hourly sweep forgets old ones — but only well past Twitch's 24 h
+// redelivery window, so a redelivery inside it is still a duplicate.
+func testDeliveryPrune(t *testing.T, e *env) {
+	if got := e.chat(t, "old", "u1", "hello chat", true); got != app.OutcomeIgnored {
+		t.Fatalf("first delivery: %q", got)
+	}
+	e.clock.Advance(25 * time.Hour)
+	e.chat(t, "recent", "u2", "hello again", true)
+	if n, err := e.svc.PruneDeliveries(e.ctx); err != nil || n != 0 {
+		t.Fatalf("prune at 25 h: %d, %v; want nothing pruned inside the dedupe window", n, err)
+	}
+	if got := e.chat(t, "old", "u1", "hello chat", true); got != app.OutcomeDuplicate {
+		t.Fatalf("redelivery after 25 h: %q, want duplicate", got)
+	}
+	e.clock.Advance(24 * time.Hour) // "old" is 49 h old, "recent" 24 h
+	if n, err := e.svc.PruneDeliveries(e.ctx); err != nil || n != 1 {
+		t.Fatalf("prune at 49 h: %d, %v; want the one old delivery pruned", n, err)
+	}
+	if got := e.chat(t, "recent", "u2", "hello again", true); got != app.OutcomeDuplicate {
+		t.Fatalf("recent delivery was pruned too: %q", got)
+	}
 }

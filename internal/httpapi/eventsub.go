@@ -89,6 +89,9 @@ func (s *Server) handleEventSub(w http.ResponseWriter, r *http.Request) {
 			Viewer: mgm.Viewer{UserID: msg.ChatterUserID, DisplayName: display},
 			Text:   msg.Text, IsSubscriber: msg.IsSubscriber(),
 		})
+		if code := mgm.ErrorCode(err); err != nil && code != mgm.CodeInternal {
+			outcome = app.Outcome(code) // refused as malformed: a 400, counted under its code
+		}
 		if err == nil && outcome != app.OutcomeDuplicate && outcome != app.OutcomeIgnored {
 			s.metrics.Enrollments.WithLabelValues("chat", string(outcome)).Inc()
 			s.log.DebugContext(ctx, "chat command", "outcome", outcome, "chatter_user_id", msg.ChatterUserID)

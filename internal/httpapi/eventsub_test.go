@@ -531,3 +531,15 @@ func TestEventSubConcurrentSameName(t *testing.T) {
 		t.Fatalf("pool size %d, want exactly one winner", c)
 	}
 }
+
+// A chat event whose ids or names PostgreSQL cannot store (a NUL) is a
+// malformed message: 400, never a 5xx that Twitch would redeliver forever.
+func TestEventSubUnstorableTextIs400(t *testing.T) {
+	ts := newTestServer(t, nil)
+	body := chatEvent{chatterID: "u1", display: "Vie\x00wer", text: "!twgold Norinn"}.body()
+	r := ts.deliver(t, "msg-nul", eventsub.TypeNotification, body)
+	wantError(t, "chat event with a NUL display name", r, http.StatusBadRequest, mgm.CodeInvalidPayload)
+	if n := ts.poolCount(t); n != 0 {
+		t.Fatalf("pool has %d members after a refused message", n)
+	}
+}
