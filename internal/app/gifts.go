@@ -548,7 +548,9 @@ func (s *Service) SweepGiftTimeouts(ctx context.Context) (int, error) {
 }
 
 func (s *Service) runGiftSweep(ctx context.Context) {
-	if _, err := s.SweepGiftTimeouts(ctx); err != nil && ctx.Err() == nil {
+	jobCtx, cancel := context.WithTimeout(ctx, jobTimeout)
+	defer cancel()
+	if _, err := s.SweepGiftTimeouts(jobCtx); err != nil && ctx.Err() == nil {
 		s.log.WarnContext(ctx, "gift timeout sweep failed", "error", err)
 	}
 }

@@ -437,8 +437,14 @@ func (s *Service) RunBackground(ctx context.Context, tickEvery time.Duration) {
 	}
 }
 
+// jobTimeout bounds one background job, so that a connection that hangs
+// instead of failing cannot stop this replica's clock.
+const jobTimeout = 15 * time.Second
+
 func (s *Service) runTick(ctx context.Context, fl *failureLog) {
-	err := s.Tick(ctx)
+	jobCtx, cancel := context.WithTimeout(ctx, jobTimeout)
+	defer cancel()
+	err := s.Tick(jobCtx)
 	if ctx.Err() != nil {
 		return
 	}
@@ -468,14 +474,16 @@ func (f *failureLog) record(ctx context.Context, log *slog.Logger, now time.Time
 }
 
 func (s *Service) runSweep(ctx context.Context) {
-	n, err := s.ExpirePayouts(ctx)
+	jobCtx, cancel := context.WithTimeout(ctx, 4*jobTimeout)
+	defer cancel()
+	n, err := s.ExpirePayouts(jobCtx)
 	if err != nil && ctx.Err() == nil {
 		s.log.WarnContext(ctx, "expiry sweep failed", "error", err)
 	}
 	if n > 0 {
 		s.log.InfoContext(ctx, "expired stale payouts", "count", n)
 	}
-	if _, err := s.PruneDeliveries(ctx); err != nil && ctx.Err() == nil {
+	if _, err := s.PruneDeliveries(jobCtx); err != nil && ctx.Err() == nil {
 		s.log.WarnContext(ctx, "eventsub dedupe prune failed", "error", err)
 	}
 }

@@ -93,8 +93,10 @@ func Run(ctx context.Context, cfg config.Config, o Options) error {
 		Now: o.Now, Logger: log, Observer: m, BroadcasterID: cfg.BroadcasterUserID,
 		SpinInterval: cfg.SpinInterval, Announcer: hx,
 	})
-	if err := svc.Refresh(ctx); err != nil {
-		return fmt.Errorf("read roulette state: %w", err)
+	// One tick before serving: the current window's cycle exists and the
+	// snapshot is fresh, so the first viewer already sees the real phase and id.
+	if err := svc.Tick(ctx); err != nil {
+		return fmt.Errorf("start the roulette clock: %w", err)
 	}
 	var subs httpapi.SubscriberChecker
 	if hx.Configured() {

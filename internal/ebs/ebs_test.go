@@ -260,3 +260,27 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	}
 	r.done <- nil
 }
+
+// After a restart with members in the pool, the very first state request
+// already names the current cycle: the clock ticks once before serving.
+func TestStateIsCurrentRightAfterStart(t *testing.T) {
+	env := baseEnv(t)
+	r := start(t, env)
+	postSigned(t, r.base, "restart-1", chatNotification("m-r1", "v-1", "someone", "!twgold Norinn", "subscriber"))
+	r.cancel()
+	<-r.done
+	r.done <- nil
+	r2 := start(t, env)
+	_, body := get(t, r2.base+"/api/roulette/state", viewerToken("v-1"))
+	var st struct {
+		SpinPhase          string  `json:"spinPhase"`
+		CurrentSpinCycleID *string `json:"currentSpinCycleId"`
+		PoolCount          int     `json:"poolParticipantCount"`
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.PoolCount != 1 || st.SpinPhase == "idle" || st.CurrentSpinCycleID == nil {
+		t.Fatalf("first state after restart: %s", body)
+	}
+}
