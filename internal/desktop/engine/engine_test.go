@@ -430,3 +430,21 @@ func TestCompareVersionsAndMessages(t *testing.T) {
 		t.Fatal(m)
 	}
 }
+
+func TestRefusedAPIKeyDoesNotDropMarkers(t *testing.T) {
+	// A 401/403 means the Desktop's API key is missing or wrong (rotated at the
+	// EBS, mistyped in Settings) — not that this marker is bad. Dropping the
+	// [MGM_CONFIRM] would strand the payout InProgress after the mail went out;
+	// it must wait until the key works again.
+	ebs := newFakeEBS()
+	ebs.addPayout(p1, "Thrall", "InProgress")
+	ebs.fail("SetPayoutStatus",
+		&ebsclient.Error{Status: 403, Code: "forbidden_apikey"},
+		&ebsclient.Error{Status: 401, Code: "unauthorized"})
+	h := newHarness(t, ebs, &fakeInjector{})
+	h.write("[MGM_CONFIRM:" + p1 + "]")
+	h.eventually("Sent once the key works", func() bool { return ebs.payout(p1).Status == "Sent" })
+	if n := ebs.count("SetPayoutStatus:Sent"); n != 3 {
+		t.Fatalf("PATCH Sent tried %d times, want 3", n)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -301,6 +302,14 @@ func classify(err error, what string) stepResult {
 	}
 	if ebsclient.Transient(err) {
 		return stepResult{outRetry, what + ": " + err.Error()}
+	}
+	// 401/403 on the Desktop's routes mean the API key is missing or refused
+	// (rotated at the EBS, mistyped in Settings): a fault of the Desktop's
+	// configuration, not of this marker. Dropping it would lose an acceptance
+	// or strand a mailed payout InProgress, so keep retrying (bounded by
+	// GiveUpAfter) until the streamer fixes the key.
+	if isStatus(err, http.StatusUnauthorized) || isStatus(err, http.StatusForbidden) {
+		return stepResult{outRetry, what + ": " + err.Error() + " (check the API key in Settings)"}
 	}
 	return stepResult{outDrop, what + ": " + err.Error()}
 }
