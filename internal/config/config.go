@@ -358,9 +358,11 @@ func (l *loader) production(c *Config, spinExplicit bool) {
 	if spinExplicit && c.SpinInterval != DefaultSpinInterval {
 		l.problemf("%s may differ from %d only in Development (got %d)", keySpinInterval, int(DefaultSpinInterval/time.Second), int(c.SpinInterval/time.Second))
 	}
-	// The harness can fabricate payouts; a flag left over from CI must not
-	// open it on a public deployment.
+	// The harness can fabricate payouts and the subscriber switch hands gold
+	// to anyone; flags left over from CI must not open either on a public
+	// deployment.
 	c.EnableE2eHarness = false
+	c.DevSkipSubscriberCheck = false
 }
 
 func (l *loader) boolean(key string) bool {

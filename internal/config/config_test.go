@@ -276,12 +276,12 @@ func TestAPIKeys(t *testing.T) {
 
 func TestProduction(t *testing.T) {
 	t.Run("valid", func(t *testing.T) {
-		c := mustLoad(t, prod.with("Mgm__EnableE2eHarness", "true"))
+		c := mustLoad(t, prod.with("Mgm__EnableE2eHarness", "true", "Mgm__DevSkipSubscriberCheck", "true"))
 		if c.Development() {
 			t.Error("Development() = true in Production")
 		}
-		if c.EnableE2eHarness {
-			t.Error("EnableE2eHarness must be forced off in Production")
+		if c.EnableE2eHarness || c.DevSkipSubscriberCheck {
+			t.Error("EnableE2eHarness and DevSkipSubscriberCheck must be forced off in Production")
 		}
 		if string(c.ExtensionSecret) != string(extSecretRaw) {
 			t.Error("ExtensionSecret not decoded")

@@ -52,7 +52,7 @@ var keys = []keyInfo{
 	{keyDataDir, DefaultDataDir, "SQLite database and generated secrets"},
 	{keyPostgres, "empty = SQLite", "PostgreSQL: ADO.NET (Host=…;Database=…), postgres:// URL or libpq keyword/value string"},
 	{keyAPIKey, "generated in Development", "Desktop API key(s), ','-separated; Production: each 24+ characters"},
-	{keyDevSkipSubscriber, "false", "panel enrollment (claim) skips the subscriber check; in Development also panel gift requests"},
+	{keyDevSkipSubscriber, "false", "Development only: panel enrollment and gift requests skip the subscriber check"},
 	{keyE2eHarness, "false", "Development only: enables POST /api/e2e/prepare-pending-payout"},
 	{keySpinInterval, "300", "spin cycle length in seconds, 10–3600; other than 300 only in Development"},
 	{keyCorsOrigins, "extension origin (+ localhost in Development)", "allowed browser origins, ','-separated"},

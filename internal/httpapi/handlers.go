@@ -90,7 +90,7 @@ func claimOutcome(res app.ClaimResult, err error) string {
 // isSubscriber decides the claim path's subscriber check: the development
 // switch, else Helix. Without Helix the answer is no, said plainly in the log.
 func (s *Server) isSubscriber(ctx context.Context, userID string) (bool, error) {
-	if s.cfg.DevSkipSubscriberCheck {
+	if s.cfg.DevSkipSubscriberCheck && s.cfg.Development() {
 		return true, nil
 	}
 	if s.subscribers == nil {

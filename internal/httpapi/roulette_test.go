@@ -1073,7 +1073,11 @@ func TestPreparePendingPayoutGuard(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ts := newRouletteServer(t, c.config, rouletteOptions{})
-			wantStatus(t, "claim", ts.claim(t, "3001", "Norinn", "req-1"), http.StatusCreated)
+			// Enrolled from chat: in Production the panel's claim needs a real subscriber check.
+			if out, err := ts.svc.HandleChatMessage(context.Background(), app.ChatMessage{DeliveryID: "d-3001",
+				Viewer: mgm.Viewer{UserID: "3001", DisplayName: "V"}, Text: "!twgold Norinn", IsSubscriber: true}); err != nil || out != app.OutcomeEnrolled {
+				t.Fatalf("enroll: %v %v", out, err)
+			}
 			h := c.header
 			if h == nil {
 				h = http.Header{}
