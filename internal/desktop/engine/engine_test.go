@@ -448,3 +448,18 @@ func TestRefusedAPIKeyDoesNotDropMarkers(t *testing.T) {
 		t.Fatalf("PATCH Sent tried %d times, want 3", n)
 	}
 }
+
+func TestGiftConfirmWhoseAnswerWasLost(t *testing.T) {
+	// The first confirm reached the EBS, but its answer was lost (a 503 from a
+	// proxy, say); the retry is refused as invalid_state because the gift is
+	// already Completed. That is success, not an error to alarm the streamer.
+	ebs := newFakeEBS()
+	ebs.gifts = []ebsclient.GiftRequest{{ID: gift, CharacterName: "Arthas", State: "Completed"}}
+	ebs.fail("ConfirmGift", &ebsclient.Error{Status: 503, Code: "unavailable"})
+	h := newHarness(t, ebs, &fakeInjector{})
+	h.write("[MGM_GIFT_ACCEPT:" + gift + "]")
+	h.eventually("done after the refused retry", func() bool { return h.hasEvent("an earlier attempt got through") })
+	if n := ebs.count("ConfirmGift"); n != 2 {
+		t.Fatalf("ConfirmGift called %d times, want 2", n)
+	}
+}

@@ -375,6 +375,11 @@ func (e *Engine) step(ctx context.Context, ebs EBS, w *Work) stepResult {
 		return e.stepItems(ctx, ebs, w)
 	case kindGiftAccept:
 		g, err := ebs.ConfirmGift(ctx, w.ID, true)
+		if err != nil && w.Attempts > 0 && ebsclient.Code(err) == "invalid_state" {
+			// A retry refused as invalid_state: the earlier attempt whose answer
+			// was lost most likely completed the gift. Not worth an error.
+			return stepResult{outDone, fmt.Sprintf("[MGM_GIFT_ACCEPT] gift %s was no longer waiting for confirmation (an earlier attempt got through)", w.ID)}
+		}
 		if err != nil {
 			return classify(err, "[MGM_GIFT_ACCEPT] confirm")
 		}

@@ -412,8 +412,13 @@ func (s *Server) handleWindows(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, nonNil(ws))
 }
 
+// handleSync runs Sync/Inject detached from the browser request: closing or
+// reloading the page must not stop it half-way between PATCHes. The timeout
+// bounds it instead.
 func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.o.Backend.Sync(r.Context()))
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Minute)
+	defer cancel()
+	writeJSON(w, http.StatusOK, s.o.Backend.Sync(ctx))
 }
 
 func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
