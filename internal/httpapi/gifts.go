@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
@@ -87,31 +86,12 @@ func (s *Server) handleCreateGift(w http.ResponseWriter, r *http.Request) {
 		name = *req.CharacterName
 	}
 	v := viewerOf(r)
-	g, err := s.svc.CreateGift(r.Context(), streamer, mgm.Viewer{UserID: v.UserID, DisplayName: v.DisplayName}, name, s.isGiftSubscriber)
+	g, err := s.svc.CreateGift(r.Context(), streamer, mgm.Viewer{UserID: v.UserID, DisplayName: v.DisplayName}, name, s.isSubscriber)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, toGiftDTO(g))
-}
-
-// isGiftSubscriber decides the panel's subscriber check for gifts: the
-// development switch (Development only: a gift is a real item), else Helix.
-// Helix failing is 503, never 500; without Helix the answer is no.
-func (s *Server) isGiftSubscriber(ctx context.Context, userID string) (bool, error) {
-	if s.cfg.DevSkipSubscriberCheck && s.cfg.Development() {
-		return true, nil
-	}
-	if s.subscribers == nil {
-		s.log.WarnContext(ctx, "gift request refused: subscriber check needs Helix credentials (or Mgm__DevSkipSubscriberCheck in Development)")
-		return false, nil
-	}
-	ok, err := s.subscribers.IsSubscriber(ctx, userID)
-	if err != nil {
-		s.log.WarnContext(ctx, "helix subscriber check failed", "error", err)
-		return false, mgm.Errorf(mgm.CodeUnavailable, "Twitch could not confirm your subscription right now; try again shortly.")
-	}
-	return ok, nil
 }
 
 func (s *Server) handleGiftRequests(w http.ResponseWriter, r *http.Request) {

@@ -87,14 +87,15 @@ func claimOutcome(res app.ClaimResult, err error) string {
 	}
 }
 
-// isSubscriber decides the claim path's subscriber check: the development
-// switch, else Helix. Without Helix the answer is no, said plainly in the log.
+// isSubscriber decides the panel's subscriber check (claims and gift
+// requests): the development switch, else Helix. Without Helix the answer is
+// no, said plainly in the log.
 func (s *Server) isSubscriber(ctx context.Context, userID string) (bool, error) {
 	if s.cfg.DevSkipSubscriberCheck && s.cfg.Development() {
 		return true, nil
 	}
 	if s.subscribers == nil {
-		s.log.WarnContext(ctx, "claim refused: subscriber check needs Helix credentials or Mgm__DevSkipSubscriberCheck")
+		s.log.WarnContext(ctx, "panel request refused: the subscriber check needs Helix credentials (or Mgm__DevSkipSubscriberCheck in Development)")
 		return false, nil
 	}
 	ok, err := s.subscribers.IsSubscriber(ctx, userID)
