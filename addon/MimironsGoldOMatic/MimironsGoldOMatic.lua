@@ -128,6 +128,17 @@ local function findIndex(list, key, value)
 	return nil
 end
 
+-- upsert replaces the entry with the same key, or appends it: a repeated
+-- entry-point call refreshes what is awaited instead of awaiting it twice.
+local function upsert(list, key, entry)
+	local i = findIndex(list, key, entry[key])
+	if i then
+		list[i] = entry
+	else
+		list[#list + 1] = entry
+	end
+end
+
 -- argString returns a trimmed non-empty string argument, or nil.
 local function argString(v)
 	if type(v) ~= "string" then
@@ -656,14 +667,7 @@ function NotifyWinnerWhisper(payoutId, characterName)
 	if not whisper(name, Core.CONSENT_WHISPER) then
 		return
 	end
-	local d = ensureDB()
-	local i = findIndex(d.consents, "payoutId", id)
-	local entry = { payoutId = id, characterName = name, since = time() }
-	if i then
-		d.consents[i] = entry
-	else
-		d.consents[#d.consents + 1] = entry
-	end
+	upsert(ensureDB().consents, "payoutId", { payoutId = id, characterName = name, since = time() })
 end
 
 -- ReceiveGold("id:Name:copper;…"): queue payouts for mailing. Malformed
@@ -729,14 +733,7 @@ function MGM_RequestGiftConfirmation(giftRequestId, characterName)
 	if not whisper(name, Core.GIFT_WHISPER) then
 		return
 	end
-	local d = ensureDB()
-	local i = findIndex(d.gifts, "giftRequestId", id)
-	local entry = { giftRequestId = id, characterName = name, since = time() }
-	if i then
-		d.gifts[i] = entry
-	else
-		d.gifts[#d.gifts + 1] = entry
-	end
+	upsert(ensureDB().gifts, "giftRequestId", { giftRequestId = id, characterName = name, since = time() })
 end
 
 ---------------------------------------------------------------------------
