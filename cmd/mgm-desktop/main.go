@@ -17,7 +17,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/mimirons-goldomatic/mgm/internal/desktop/app"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop"
 )
 
 // version is stamped at release: go build -ldflags "-X main.version=1.2.3".
@@ -38,12 +38,12 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mgm-desktop", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var o app.Options
+	var o desktop.Options
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.StringVar(&o.DataDir, "data-dir", "", "folder for settings.json, the API key and state.json (default: your config folder/MimironsGoldOMatic)")
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:0", "address of the local UI (port 0 = a free port)")
 	fs.BoolVar(&o.NoBrowser, "no-browser", false, "do not open the UI in the browser")
-	fs.StringVar(&o.Injector, "injector", app.InjectorAuto, "how lines reach WoW: auto (Windows: WoW itself; elsewhere: the simulator), windows, simulator")
+	fs.StringVar(&o.Injector, "injector", desktop.InjectorAuto, "how lines reach WoW: auto (Windows: WoW itself; elsewhere: the simulator), windows, simulator")
 	fs.StringVar(&o.WoWSimURL, "wow-sim-url", "", "WoW client simulator (mgm-sim wow), e.g. http://127.0.0.1:5001")
 	fs.StringVar(&o.LogPath, "log-path", "", "chat log to follow for this run (a file, or a folder containing WoWChatLog.txt)")
 	fs.Usage = func() {
@@ -61,5 +61,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	o.Version, o.Out = version, stdout
-	return app.Run(ctx, o)
+	return desktop.Run(ctx, o)
 }

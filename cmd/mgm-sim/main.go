@@ -20,9 +20,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/mimirons-goldomatic/mgm/internal/synthdesktop"
-	"github.com/mimirons-goldomatic/mgm/internal/twitchsim"
-	"github.com/mimirons-goldomatic/mgm/internal/wowsim"
+	"github.com/mimirons-goldomatic/mgm/internal/sim/synthdesktop"
+	"github.com/mimirons-goldomatic/mgm/internal/sim/twitchsim"
+	"github.com/mimirons-goldomatic/mgm/internal/sim/wowsim"
 )
 
 // mainFunc runs one stand-in until ctx ends.

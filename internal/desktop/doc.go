@@ -10,7 +10,7 @@
 //   - ui: the local web UI and its JSON API
 //   - settings: settings.json and the API key's secret store
 //   - eventlog: the live event log
-//   - app: assembles everything for the binary
 //
-// This package's own test is tier C, the full loop (sim.md).
+// This package itself assembles everything for the binary (Run); its
+// test tier C is the full loop (sim.md).
 package desktop

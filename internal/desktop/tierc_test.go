@@ -20,8 +20,8 @@ import (
 
 	"github.com/mimirons-goldomatic/mgm/internal/ebs/ebstest"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
-	"github.com/mimirons-goldomatic/mgm/internal/twitchsim"
-	"github.com/mimirons-goldomatic/mgm/internal/wowsim"
+	"github.com/mimirons-goldomatic/mgm/internal/sim/twitchsim"
+	"github.com/mimirons-goldomatic/mgm/internal/sim/wowsim"
 )
 
 // Tier C, the full loop (sim.md): the EBS with short cycles, the Twitch

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/mimirons-goldomatic/mgm/internal/ebs/ebstest"
-	"github.com/mimirons-goldomatic/mgm/internal/synthdesktop"
-	"github.com/mimirons-goldomatic/mgm/internal/twitchsim"
+	"github.com/mimirons-goldomatic/mgm/internal/sim/synthdesktop"
+	"github.com/mimirons-goldomatic/mgm/internal/sim/twitchsim"
 )
 
 // The predecessor's CI values, so these tiers read like its workflow.

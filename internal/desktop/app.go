@@ -1,7 +1,8 @@
-// Package app assembles the Desktop companion: settings and secrets, the
+package desktop
+
+// This file assembles the Desktop companion: settings and secrets, the
 // injector, the engine, and the local web UI; cmd/mgm-desktop only parses
 // flags and calls Run.
-package app
 
 import (
 	"context"
@@ -64,7 +65,7 @@ type Options struct {
 // ErrAlreadyRunning means another Desktop uses the same data folder.
 var ErrAlreadyRunning = errors.New("another mgm-desktop is already running with this data folder")
 
-type desktop struct {
+type companion struct {
 	o      Options
 	store  *settings.Store
 	log    *eventlog.Log
@@ -128,7 +129,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer lock.release()
 
-	d := &desktop{o: o, store: settings.NewStore(o.DataDir), hub: ui.NewHub()}
+	d := &companion{o: o, store: settings.NewStore(o.DataDir), hub: ui.NewHub()}
 	d.log = eventlog.New(500, nil, o.Out, d.hub.Notify)
 	d.loadSettings()
 
@@ -232,7 +233,7 @@ func randomToken() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-func (d *desktop) loadSettings() {
+func (d *companion) loadSettings() {
 	s, exists, err := d.store.Load()
 	var problems []string
 	if err != nil {
@@ -249,11 +250,11 @@ func (d *desktop) loadSettings() {
 	d.mu.Unlock()
 }
 
-func (d *desktop) configuredLocked() bool { return d.s.BaseURL != "" && d.apiKey != "" }
+func (d *companion) configuredLocked() bool { return d.s.BaseURL != "" && d.apiKey != "" }
 
 // buildInjector picks the injector for the run; the simulator's URL may
 // change later with the settings.
-func (d *desktop) buildInjector() error {
+func (d *companion) buildInjector() error {
 	d.inj = &switchInjector{}
 	useNative := d.o.Injector == InjectorWindows || (d.o.Injector == InjectorAuto && inject.NativeAvailable)
 	if useNative {
@@ -273,7 +274,7 @@ func (d *desktop) buildInjector() error {
 }
 
 // updateSimulator points the simulator injector at the flag's or the settings' URL.
-func (d *desktop) updateSimulator() {
+func (d *companion) updateSimulator() {
 	if d.native != nil {
 		return
 	}
@@ -303,7 +304,7 @@ func (d *desktop) updateSimulator() {
 }
 
 // apply hands the current settings to the engine.
-func (d *desktop) apply() {
+func (d *companion) apply() {
 	d.updateSimulator()
 	d.mu.Lock()
 	s, key := d.s, d.apiKey
@@ -330,7 +331,7 @@ func (d *desktop) apply() {
 
 // resolveChatLog: --log-path, else the settings, else (for the simulator)
 // wherever the simulator says it writes.
-func (d *desktop) resolveChatLog(s settings.Settings) (string, string) {
+func (d *companion) resolveChatLog(s settings.Settings) (string, string) {
 	if d.o.LogPath != "" {
 		p, _ := chatlog.Resolve(d.o.LogPath, "")
 		return p, "from --log-path"
@@ -351,7 +352,7 @@ func (d *desktop) resolveChatLog(s settings.Settings) (string, string) {
 
 // ---- ui.Settings ----
 
-func (d *desktop) Get() ui.SettingsView {
+func (d *companion) Get() ui.SettingsView {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return ui.SettingsView{
@@ -364,7 +365,7 @@ func (d *desktop) Get() ui.SettingsView {
 	}
 }
 
-func (d *desktop) Save(ctx context.Context, u ui.SettingsUpdate) (ui.SettingsView, error) {
+func (d *companion) Save(ctx context.Context, u ui.SettingsUpdate) (ui.SettingsView, error) {
 	s := settings.Settings{
 		BaseURL: u.EBSURL, PollIntervalSeconds: u.PollIntervalSeconds, InjectionStrategy: u.InjectionStrategy,
 		WoWInstallDirectory: u.WoWInstallDirectory, WoWChatLogPathOverride: u.WoWChatLogPathOverride,
@@ -408,7 +409,7 @@ func (d *desktop) Save(ctx context.Context, u ui.SettingsUpdate) (ui.SettingsVie
 	return d.Get(), nil
 }
 
-func (d *desktop) Test(ctx context.Context, r ui.TestRequest) ui.TestResult {
+func (d *companion) Test(ctx context.Context, r ui.TestRequest) ui.TestResult {
 	d.mu.Lock()
 	u, key := strings.TrimSpace(r.EBSURL), strings.TrimSpace(r.APIKey)
 	if u == "" {
@@ -440,7 +441,7 @@ func (d *desktop) Test(ctx context.Context, r ui.TestRequest) ui.TestResult {
 		Message: fmt.Sprintf("Connected to the EBS %s (version %s): %d active payout(s).", c.BaseURL(), v.Version, len(ps))}
 }
 
-func (d *desktop) Windows() ([]inject.Window, error) { return inject.ListWindows() }
+func (d *companion) Windows() ([]inject.Window, error) { return inject.ListWindows() }
 
 // switchInjector lets the simulator's URL change with the settings.
 type switchInjector struct {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/mimirons-goldomatic/mgm/internal/ebs/ebstest"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
-	"github.com/mimirons-goldomatic/mgm/internal/synthdesktop"
+	"github.com/mimirons-goldomatic/mgm/internal/sim/synthdesktop"
 )
 
 const key = "synthetic-desktop-key-0123456789"
