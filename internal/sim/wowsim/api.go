@@ -22,216 +22,265 @@ var protectedFunctions = []string{
 // mailPostage is what sending one mail costs on 3.3.5a (30 copper).
 const mailPostage = 30
 
+// api is one area of the global API: function names and their Go bodies.
+type api map[string]lua.LGFunction
+
+// apiAreas are the areas of the global API. Like the widget methods, only
+// functions that exist in 3.3.5a are provided (no C_Timer, no C_Container).
+var apiAreas = []func(*vm) api{
+	(*vm).timeAPI, (*vm).identityAPI, (*vm).chatAPI, (*vm).whoAPI, (*vm).mailAPI,
+	(*vm).itemAPI, (*vm).securityAPI, (*vm).uiAPI,
+}
+
+// installAPI registers the global functions of every area.
 func (v *vm) installAPI() {
+	for _, area := range apiAreas {
+		for name, fn := range area(v) {
+			v.L.SetGlobal(name, v.L.NewFunction(fn))
+		}
+	}
+}
+
+func (v *vm) timeAPI() api {
 	c := v.c
-	L := v.L
-	reg := func(name string, fn lua.LGFunction) { L.SetGlobal(name, L.NewFunction(fn)) }
+	return api{
+		"GetTime": func(L *lua.LState) int { L.Push(lua.LNumber(math.Round(c.getTime()*1000) / 1000)); return 1 },
+		"time":    c.luaTime,
+		"date":    c.luaDate,
+		"difftime": func(L *lua.LState) int {
+			L.Push(lua.LNumber(float64(L.CheckNumber(1)) - float64(L.OptNumber(2, 0))))
+			return 1
+		},
+	}
+}
 
-	// Time.
-	reg("GetTime", func(L *lua.LState) int { L.Push(lua.LNumber(math.Round(c.getTime()*1000) / 1000)); return 1 })
-	reg("time", c.luaTime)
-	reg("date", c.luaDate)
-	reg("difftime", func(L *lua.LState) int {
-		L.Push(lua.LNumber(float64(L.CheckNumber(1)) - float64(L.OptNumber(2, 0))))
-		return 1
-	})
+// identityAPI is who and where the player is.
+func (v *vm) identityAPI() api {
+	c := v.c
+	return api{
+		"UnitName": func(L *lua.LState) int {
+			if strings.EqualFold(L.CheckString(1), "player") {
+				L.Push(lua.LString(c.cfg.PlayerName))
+				L.Push(lua.LNil)
+				return 2
+			}
+			return 0
+		},
+		"GetRealmName": func(L *lua.LState) int { L.Push(lua.LString(c.cfg.Realm)); return 1 },
+		"GetLocale":    func(L *lua.LState) int { L.Push(lua.LString(c.cfg.Locale)); return 1 },
+		"GetBuildInfo": func(L *lua.LState) int {
+			L.Push(lua.LString("3.3.5"))
+			L.Push(lua.LString("12340"))
+			L.Push(lua.LString("Jun 24 2010"))
+			L.Push(lua.LNumber(30300))
+			return 4
+		},
+		"UnitAffectingCombat": func(L *lua.LState) int { L.Push(lua.LNil); return 1 },
+		"InCombatLockdown":    func(L *lua.LState) int { L.Push(lua.LNil); return 1 },
+		"IsLoggedIn":          func(L *lua.LState) int { L.Push(luaFlag(c.loggedIn)); return 1 },
+		"GetMoney":            func(L *lua.LState) int { L.Push(lua.LNumber(c.money)); return 1 },
+	}
+}
 
-	// Who we are.
-	reg("UnitName", func(L *lua.LState) int {
-		if strings.EqualFold(L.CheckString(1), "player") {
-			L.Push(lua.LString(c.cfg.PlayerName))
-			L.Push(lua.LNil)
-			return 2
-		}
-		return 0
-	})
-	reg("GetRealmName", func(L *lua.LState) int { L.Push(lua.LString(c.cfg.Realm)); return 1 })
-	reg("GetLocale", func(L *lua.LState) int { L.Push(lua.LString(c.cfg.Locale)); return 1 })
-	reg("GetBuildInfo", func(L *lua.LState) int {
-		L.Push(lua.LString("3.3.5"))
-		L.Push(lua.LString("12340"))
-		L.Push(lua.LString("Jun 24 2010"))
-		L.Push(lua.LNumber(30300))
-		return 4
-	})
-	reg("UnitAffectingCombat", func(L *lua.LState) int { L.Push(lua.LNil); return 1 })
-	reg("InCombatLockdown", func(L *lua.LState) int { L.Push(lua.LNil); return 1 })
-	reg("IsLoggedIn", func(L *lua.LState) int { L.Push(luaFlag(c.loggedIn)); return 1 })
-	reg("GetMoney", func(L *lua.LState) int { L.Push(lua.LNumber(c.money)); return 1 })
+func (v *vm) chatAPI() api {
+	c := v.c
+	return api{
+		"SendChatMessage": c.luaSendChatMessage,
+		"LoggingChat": func(L *lua.LState) int {
+			if L.GetTop() >= 1 {
+				c.loggingChat = L.ToBool(1)
+			}
+			L.Push(luaFlag(c.loggingChat))
+			return 1
+		},
+	}
+}
 
-	// Chat.
-	reg("SendChatMessage", c.luaSendChatMessage)
-	reg("LoggingChat", func(L *lua.LState) int {
-		if L.GetTop() >= 1 {
-			c.loggingChat = L.ToBool(1)
-		}
-		L.Push(luaFlag(c.loggingChat))
-		return 1
-	})
-
-	// /who.
-	reg("SendWho", func(L *lua.LState) int { c.sendWho(L.CheckString(1)); return 0 })
-	reg("SetWhoToUI", func(L *lua.LState) int {
-		switch x := L.Get(1).(type) {
-		case lua.LNumber:
-			c.whoToUI = int(x)
-		default:
-			if L.ToBool(1) {
+func (v *vm) whoAPI() api {
+	c := v.c
+	a := api{
+		"SendWho": func(L *lua.LState) int { c.sendWho(L.CheckString(1)); return 0 },
+		"SetWhoToUI": func(L *lua.LState) int {
+			if x, ok := L.Get(1).(lua.LNumber); ok {
+				c.whoToUI = int(x)
+			} else if L.ToBool(1) {
 				c.whoToUI = 1
 			} else {
 				c.whoToUI = 0
 			}
-		}
-		if c.whoToUI != 0 {
-			c.whoToUI = 1
-		}
-		return 0
-	})
-	if c.cfg.ExposeGetWhoToUI {
-		reg("GetWhoToUI", func(L *lua.LState) int { L.Push(lua.LNumber(c.whoToUI)); return 1 })
+			if c.whoToUI != 0 {
+				c.whoToUI = 1
+			}
+			return 0
+		},
+		"GetNumWhoResults": func(L *lua.LState) int {
+			L.Push(lua.LNumber(len(c.whoList)))
+			L.Push(lua.LNumber(len(c.whoList)))
+			return 2
+		},
+		"GetWhoInfo": func(L *lua.LState) int {
+			i := L.CheckInt(1)
+			if i < 1 || i > len(c.whoList) {
+				return 0
+			}
+			p := c.whoList[i-1]
+			L.Push(lua.LString(p.Name))
+			L.Push(lua.LString(p.Guild))
+			L.Push(lua.LNumber(p.Level))
+			L.Push(lua.LString(p.Race))
+			L.Push(lua.LString(p.Class))
+			L.Push(lua.LString(p.Zone))
+			L.Push(lua.LString(strings.ToUpper(strings.ReplaceAll(p.Class, " ", ""))))
+			return 7
+		},
 	}
-	reg("GetNumWhoResults", func(L *lua.LState) int {
-		L.Push(lua.LNumber(len(c.whoList)))
-		L.Push(lua.LNumber(len(c.whoList)))
-		return 2
-	})
-	reg("GetWhoInfo", func(L *lua.LState) int {
-		i := L.CheckInt(1)
-		if i < 1 || i > len(c.whoList) {
-			return 0
-		}
-		p := c.whoList[i-1]
-		L.Push(lua.LString(p.Name))
-		L.Push(lua.LString(p.Guild))
-		L.Push(lua.LNumber(p.Level))
-		L.Push(lua.LString(p.Race))
-		L.Push(lua.LString(p.Class))
-		L.Push(lua.LString(p.Zone))
-		L.Push(lua.LString(strings.ToUpper(strings.ReplaceAll(p.Class, " ", ""))))
-		return 7
-	})
+	if c.cfg.ExposeGetWhoToUI {
+		a["GetWhoToUI"] = func(L *lua.LState) int { L.Push(lua.LNumber(c.whoToUI)); return 1 }
+	}
+	return a
+}
 
-	// Mail.
-	reg("SendMail", func(L *lua.LState) int {
-		c.sendMail(L.CheckString(1), L.OptString(2, ""), L.OptString(3, ""))
+func (v *vm) mailAPI() api {
+	c := v.c
+	return api{
+		"SendMail": func(L *lua.LState) int {
+			c.sendMail(L.CheckString(1), L.OptString(2, ""), L.OptString(3, ""))
+			return 0
+		},
+		"SetSendMailMoney": func(L *lua.LState) int {
+			n := int64(L.CheckNumber(1))
+			if n < 0 || n+mailPostage > c.money {
+				c.uiError(c.gs["ERR_NOT_ENOUGH_MONEY"])
+				L.Push(lua.LNil)
+				return 1
+			}
+			c.sendMoney = n
+			L.Push(lua.LNumber(1))
+			return 1
+		},
+		"SetSendMailCOD":   func(L *lua.LState) int { c.sendCOD = int64(L.CheckNumber(1)); return 0 },
+		"GetSendMailMoney": func(L *lua.LState) int { L.Push(lua.LNumber(c.sendMoney)); return 1 },
+		"GetSendMailCOD":   func(L *lua.LState) int { L.Push(lua.LNumber(c.sendCOD)); return 1 },
+		"CloseMail":        func(L *lua.LState) int { c.closeMail(); return 0 },
+	}
+}
+
+// itemAPI is the bags and the item cache.
+func (v *vm) itemAPI() api {
+	c := v.c
+	return api{
+		"GetContainerNumSlots": func(L *lua.LState) int {
+			bag := L.CheckInt(1)
+			n := 0
+			if bag >= 0 && bag < len(c.bagSizes) {
+				n = c.bagSizes[bag]
+			}
+			L.Push(lua.LNumber(n))
+			return 1
+		},
+		"GetContainerItemLink": c.containerItem(func(it Item) lua.LValue { return lua.LString(itemLink(it)) }),
+		"GetContainerItemID":   c.containerItem(func(it Item) lua.LValue { return lua.LNumber(it.ID) }),
+		"GetContainerItemInfo": func(L *lua.LState) int {
+			it, ok := c.itemAt(L.CheckInt(1), L.CheckInt(2))
+			if !ok {
+				return 0
+			}
+			L.Push(lua.LString(itemTexture(it)))
+			L.Push(lua.LNumber(itemCount(it)))
+			L.Push(lua.LNil) // locked
+			L.Push(lua.LNumber(it.Quality))
+			L.Push(lua.LNil) // readable
+			return 5
+		},
+		"GetItemInfo": c.luaGetItemInfo,
+	}
+}
+
+// containerItem is a GetContainerItem…(bag, slot) function answering one
+// value of the item there, or nil for an empty slot.
+func (c *Client) containerItem(value func(Item) lua.LValue) lua.LGFunction {
+	return func(L *lua.LState) int {
+		it, ok := c.itemAt(L.CheckInt(1), L.CheckInt(2))
+		if !ok {
+			L.Push(lua.LNil)
+			return 1
+		}
+		L.Push(value(it))
+		return 1
+	}
+}
+
+// luaGetItemInfo is GetItemInfo(id, link or name).
+func (c *Client) luaGetItemInfo(L *lua.LState) int {
+	var it Item
+	var ok bool
+	switch x := L.Get(1).(type) {
+	case lua.LNumber:
+		it, ok = c.itemByRef(x.String())
+	case lua.LString:
+		it, ok = c.itemByRef(string(x))
+	}
+	if !ok {
 		return 0
-	})
-	reg("SetSendMailMoney", func(L *lua.LState) int {
-		n := int64(L.CheckNumber(1))
-		if n < 0 || n+mailPostage > c.money {
-			c.uiError(c.gs["ERR_NOT_ENOUGH_MONEY"])
-			L.Push(lua.LNil)
-			return 1
-		}
-		c.sendMoney = n
-		L.Push(lua.LNumber(1))
-		return 1
-	})
-	reg("SetSendMailCOD", func(L *lua.LState) int { c.sendCOD = int64(L.CheckNumber(1)); return 0 })
-	reg("GetSendMailMoney", func(L *lua.LState) int { L.Push(lua.LNumber(c.sendMoney)); return 1 })
-	reg("GetSendMailCOD", func(L *lua.LState) int { L.Push(lua.LNumber(c.sendCOD)); return 1 })
-	reg("CloseMail", func(L *lua.LState) int { c.closeMail(); return 0 })
+	}
+	class := "Trade Goods"
+	if it.Quest {
+		class = "Quest"
+	}
+	for _, lv := range []lua.LValue{
+		lua.LString(it.Name), lua.LString(itemLink(it)), lua.LNumber(it.Quality), lua.LNumber(80), lua.LNumber(0),
+		lua.LString(class), lua.LString("Other"), lua.LNumber(20), lua.LString(""), lua.LString(itemTexture(it)),
+		lua.LNumber(0),
+	} {
+		L.Push(lv)
+	}
+	return 11
+}
 
-	// Bags and items.
-	reg("GetContainerNumSlots", func(L *lua.LState) int {
-		bag := L.CheckInt(1)
-		n := 0
-		if bag >= 0 && bag < len(c.bagSizes) {
-			n = c.bagSizes[bag]
-		}
-		L.Push(lua.LNumber(n))
-		return 1
-	})
-	reg("GetContainerItemLink", func(L *lua.LState) int {
-		it, ok := c.itemAt(L.CheckInt(1), L.CheckInt(2))
-		if !ok {
-			L.Push(lua.LNil)
-			return 1
-		}
-		L.Push(lua.LString(itemLink(it)))
-		return 1
-	})
-	reg("GetContainerItemID", func(L *lua.LState) int {
-		it, ok := c.itemAt(L.CheckInt(1), L.CheckInt(2))
-		if !ok {
-			L.Push(lua.LNil)
-			return 1
-		}
-		L.Push(lua.LNumber(it.ID))
-		return 1
-	})
-	reg("GetContainerItemInfo", func(L *lua.LState) int {
-		it, ok := c.itemAt(L.CheckInt(1), L.CheckInt(2))
-		if !ok {
-			return 0
-		}
-		L.Push(lua.LString(itemTexture(it)))
-		L.Push(lua.LNumber(itemCount(it)))
-		L.Push(lua.LNil) // locked
-		L.Push(lua.LNumber(it.Quality))
-		L.Push(lua.LNil) // readable
-		return 5
-	})
-	reg("GetItemInfo", func(L *lua.LState) int {
-		var it Item
-		var ok bool
-		switch x := L.Get(1).(type) {
-		case lua.LNumber:
-			it, ok = c.itemByRef(x.String())
-		case lua.LString:
-			it, ok = c.itemByRef(string(x))
-		}
-		if !ok {
-			return 0
-		}
-		class := "Trade Goods"
-		if it.Quest {
-			class = "Quest"
-		}
-		for _, lv := range []lua.LValue{
-			lua.LString(it.Name), lua.LString(itemLink(it)), lua.LNumber(it.Quality), lua.LNumber(80), lua.LNumber(0),
-			lua.LString(class), lua.LString("Other"), lua.LNumber(20), lua.LString(""), lua.LString(itemTexture(it)),
-			lua.LNumber(0),
-		} {
-			L.Push(lv)
-		}
-		return 11
-	})
-
-	// Security, hooks, errors.
-	reg("hooksecurefunc", v.hooksecurefunc)
-	reg("issecure", func(L *lua.LState) int { L.Push(lua.LNil); return 1 })
-	reg("securecall", func(L *lua.LState) int {
-		fn := L.Get(1)
-		if s, ok := fn.(lua.LString); ok {
-			fn = L.GetGlobal(string(s))
-		}
-		args := make([]lua.LValue, 0, L.GetTop())
-		for i := 2; i <= L.GetTop(); i++ {
-			args = append(args, L.Get(i))
-		}
-		v.pcall(fn, args...)
-		return 0
-	})
-	errorHandler := L.NewFunction(func(L *lua.LState) int {
+// securityAPI is secure hooks, the error handler and the protected functions.
+func (v *vm) securityAPI() api {
+	c := v.c
+	errorHandler := v.L.NewFunction(func(L *lua.LState) int {
 		c.recordError(L.ToString(1))
 		return 0
 	})
-	reg("geterrorhandler", func(L *lua.LState) int { L.Push(errorHandler); return 1 })
-	reg("seterrorhandler", func(L *lua.LState) int { L.CheckFunction(1); return 0 })
+	a := api{
+		"hooksecurefunc": v.hooksecurefunc,
+		"issecure":       func(L *lua.LState) int { L.Push(lua.LNil); return 1 },
+		"securecall": func(L *lua.LState) int {
+			fn := L.Get(1)
+			if s, ok := fn.(lua.LString); ok {
+				fn = L.GetGlobal(string(s))
+			}
+			args := make([]lua.LValue, 0, L.GetTop())
+			for i := 2; i <= L.GetTop(); i++ {
+				args = append(args, L.Get(i))
+			}
+			v.pcall(fn, args...)
+			return 0
+		},
+		"geterrorhandler": func(L *lua.LState) int { L.Push(errorHandler); return 1 },
+		"seterrorhandler": func(L *lua.LState) int { L.CheckFunction(1); return 0 },
+	}
 	for _, name := range protectedFunctions {
-		name := name
-		reg(name, func(L *lua.LState) int {
+		a[name] = func(L *lua.LState) int {
 			c.blocked = append(c.blocked, name+"()")
 			v.fire("ADDON_ACTION_BLOCKED", lua.LString(c.addon), lua.LString(name+"()"))
 			L.RaiseError("action blocked: %s() is protected and only Blizzard code may call it (ADDON_ACTION_BLOCKED)", name)
 			return 0
-		})
+		}
 	}
+	return a
+}
 
-	reg("ReloadUI", func(L *lua.LState) int { c.reloadUI = true; return 0 })
-	reg("PlaySound", func(L *lua.LState) int { return 0 })
-	reg("PlaySoundFile", func(L *lua.LState) int { return 0 })
+func (v *vm) uiAPI() api {
+	c := v.c
+	return api{
+		"CreateFrame":   v.createFrame,
+		"ReloadUI":      func(L *lua.LState) int { c.reloadUI = true; return 0 },
+		"PlaySound":     func(L *lua.LState) int { return 0 },
+		"PlaySoundFile": func(L *lua.LState) int { return 0 },
+	}
 }
 
 // hooksecurefunc([table,] name, hook) replaces the function with one that
@@ -249,26 +298,30 @@ func (v *vm) hooksecurefunc(L *lua.LState) int {
 	if orig.Type() != lua.LTFunction {
 		L.RaiseError("hooksecurefunc(): %s is not a function", name)
 	}
-	L.SetField(target, name, L.NewFunction(func(L *lua.LState) int {
-		n := L.GetTop()
-		args := make([]lua.LValue, n)
-		for k := range args {
-			args[k] = L.Get(k + 1)
-		}
-		L.Push(orig)
-		for _, a := range args {
-			L.Push(a)
-		}
-		L.Call(n, lua.MultRet)
-		nres := L.GetTop() - n
-		L.Push(hook)
-		for _, a := range args {
-			L.Push(a)
-		}
-		L.Call(n, 0)
-		return nres
-	}))
+	L.SetField(target, name, postHook(L, orig, hook, lua.MultRet))
 	return 0
+}
+
+// postHook returns a function that calls orig and then hook with its
+// arguments, answering orig's first nret results (all for lua.MultRet).
+func postHook(L *lua.LState, orig, hook lua.LValue, nret int) *lua.LFunction {
+	return L.NewFunction(func(L *lua.LState) int {
+		n := L.GetTop()
+		callWithArgs(L, orig, n, nret)
+		nres := L.GetTop() - n
+		callWithArgs(L, hook, n, 0)
+		return nres
+	})
+}
+
+// callWithArgs calls fn with the current function's first n arguments,
+// leaving its results on the stack.
+func callWithArgs(L *lua.LState, fn lua.LValue, n, nret int) {
+	L.Push(fn)
+	for i := 1; i <= n; i++ {
+		L.Push(L.Get(i))
+	}
+	L.Call(n, nret)
 }
 
 // luaSendChatMessage is SendChatMessage(msg [, chatType [, language [, target]]]).

@@ -116,11 +116,7 @@ func (v *vm) installStringLib() {
 	match := str.RawGetString("match")
 	str.RawSetString("match", L.NewFunction(func(L *lua.LState) int {
 		top := L.GetTop()
-		L.Push(match)
-		for i := 1; i <= top; i++ {
-			L.Push(L.Get(i))
-		}
-		L.Call(top, lua.MultRet)
+		callWithArgs(L, match, top, lua.MultRet)
 		if n := L.GetTop() - top; n > 0 {
 			return n
 		}

@@ -248,11 +248,44 @@ func merge(parts ...methods) methods {
 
 func noop(L *lua.LState, w *widget) int { return 0 }
 
-// installWidgets builds the method tables. Only methods that exist in 3.3.5a
-// are provided — notably no Button:SetEnabled, SetShown or SetSize — so an
-// addon using a later API fails here as it would in the game.
+// widgetKinds lists each object type with its methods. Only methods that
+// exist in 3.3.5a are provided — notably no Button:SetEnabled, SetShown or
+// SetSize — so an addon using a later API fails here as it would in the game.
+// A kind's methods include those of the types it derives from, as in the
+// client (Region → Frame → Button → CheckButton).
+var widgetKinds = []struct {
+	kind    string
+	methods func(*vm) methods
+}{
+	{"FontString", (*vm).fontStringMethods},
+	{"Texture", (*vm).textureMethods},
+	{"Frame", (*vm).frameMethods},
+	{"Button", (*vm).buttonMethods},
+	{"CheckButton", (*vm).checkButtonMethods},
+	{"EditBox", (*vm).editBoxMethods},
+	{"ScrollingMessageFrame", (*vm).messageFrameMethods},
+	{"MessageFrame", (*vm).messageFrameMethods},
+	{"GameTooltip", (*vm).tooltipMethods},
+	{"ScrollFrame", (*vm).frameMethods},
+	{"Slider", (*vm).frameMethods},
+	{"StatusBar", (*vm).frameMethods},
+}
+
+// installWidgets builds one metatable per object type from widgetKinds.
 func (v *vm) installWidgets() {
-	region := methods{
+	for _, k := range widgetKinds {
+		index := v.L.NewTable()
+		for name, fn := range k.methods(v) {
+			index.RawSetString(name, v.L.NewFunction(func(L *lua.LState) int { return fn(L, v.self(L)) }))
+		}
+		mt := v.L.NewTable()
+		mt.RawSetString("__index", index)
+		v.metas[k.kind] = mt
+	}
+}
+
+func (v *vm) regionMethods() methods {
+	return methods{
 		"GetName":   func(L *lua.LState, w *widget) int { L.Push(nilIfEmpty(w.name)); return 1 },
 		"GetParent": func(L *lua.LState, w *widget) int { L.Push(tableOrNil(w.parent)); return 1 },
 		"GetObjectType": func(L *lua.LState, w *widget) int {
@@ -287,9 +320,19 @@ func (v *vm) installWidgets() {
 			return 0
 		},
 	}
-	fontString := merge(region, methods{
+}
+
+// textMethods are SetText/GetText as font strings and buttons have them;
+// GetText answers nil for no text.
+func (v *vm) textMethods() methods {
+	return methods{
 		"SetText": func(L *lua.LState, w *widget) int { v.setText(w, optText(L, 2)); return 0 },
 		"GetText": func(L *lua.LState, w *widget) int { L.Push(nilIfEmpty(w.text)); return 1 },
+	}
+}
+
+func (v *vm) fontStringMethods() methods {
+	return merge(v.regionMethods(), v.textMethods(), methods{
 		"SetFormattedText": func(L *lua.LState, w *widget) int {
 			n := L.GetTop()
 			L.Push(L.GetGlobal("string").(*lua.LTable).RawGetString("format"))
@@ -310,94 +353,19 @@ func (v *vm) installWidgets() {
 			return 1
 		},
 	})
-	texture := merge(region, methods{
+}
+
+func (v *vm) textureMethods() methods {
+	return merge(v.regionMethods(), methods{
 		"SetTexture":  func(L *lua.LState, w *widget) int { w.text = L.OptString(2, ""); return 0 },
 		"GetTexture":  func(L *lua.LState, w *widget) int { L.Push(nilIfEmpty(w.text)); return 1 },
 		"SetTexCoord": noop, "SetVertexColor": noop, "SetBlendMode": noop, "SetDrawLayer": noop,
 		"SetDesaturated": noop,
 	})
-	frame := merge(region, methods{
-		"SetScript": func(L *lua.LState, w *widget) int {
-			name := L.CheckString(2)
-			if !scriptSet(w.kind)[name] {
-				L.RaiseError("%s doesn't have a %q script", w.kind, name)
-			}
-			switch fn := L.Get(3).(type) {
-			case *lua.LFunction:
-				w.scripts[name] = fn
-			case *lua.LNilType:
-				delete(w.scripts, name)
-			default:
-				L.ArgError(3, "function or nil expected")
-			}
-			return 0
-		},
-		"GetScript": func(L *lua.LState, w *widget) int {
-			name := L.CheckString(2)
-			if fn := w.scripts[name]; fn != nil {
-				L.Push(fn)
-			} else {
-				L.Push(lua.LNil)
-			}
-			return 1
-		},
-		"HasScript": func(L *lua.LState, w *widget) int {
-			L.Push(luaFlag(scriptSet(w.kind)[L.CheckString(2)]))
-			return 1
-		},
-		"HookScript": func(L *lua.LState, w *widget) int {
-			name := L.CheckString(2)
-			hook := L.CheckFunction(3)
-			if !scriptSet(w.kind)[name] {
-				L.RaiseError("%s doesn't have a %q script", w.kind, name)
-			}
-			prev := w.scripts[name]
-			if prev == nil {
-				w.scripts[name] = hook
-				return 0
-			}
-			w.scripts[name] = L.NewFunction(func(L *lua.LState) int {
-				n := L.GetTop()
-				args := make([]lua.LValue, n)
-				for i := range args {
-					args[i] = L.Get(i + 1)
-				}
-				L.Push(prev)
-				for _, a := range args {
-					L.Push(a)
-				}
-				L.Call(n, 0)
-				L.Push(hook)
-				for _, a := range args {
-					L.Push(a)
-				}
-				L.Call(n, 0)
-				return 0
-			})
-			return 0
-		},
-		"RegisterEvent": func(L *lua.LState, w *widget) int {
-			ev := L.CheckString(2)
-			if !w.events[ev] {
-				w.events[ev] = true
-				v.events[ev] = append(v.events[ev], w)
-			}
-			return 0
-		},
-		"UnregisterEvent": func(L *lua.LState, w *widget) int {
-			v.unregister(w, L.CheckString(2))
-			return 0
-		},
-		"UnregisterAllEvents": func(L *lua.LState, w *widget) int {
-			for ev := range w.events {
-				v.unregister(w, ev)
-			}
-			return 0
-		},
-		"IsEventRegistered": func(L *lua.LState, w *widget) int {
-			L.Push(luaFlag(w.events[L.CheckString(2)]))
-			return 1
-		},
+}
+
+func (v *vm) frameMethods() methods {
+	return merge(v.regionMethods(), v.scriptMethods(), v.eventMethods(), methods{
 		"SetID":          func(L *lua.LState, w *widget) int { w.id = L.CheckInt(2); return 0 },
 		"GetID":          func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.id)); return 1 },
 		"SetFrameStrata": func(L *lua.LState, w *widget) int { w.strata = L.CheckString(2); return 0 },
@@ -420,7 +388,85 @@ func (v *vm) installWidgets() {
 			return 1
 		},
 	})
-	button := merge(frame, methods{
+}
+
+// scriptMethods are a frame's script handler methods; a handler name the
+// object type does not have raises, like the client.
+func (v *vm) scriptMethods() methods {
+	check := func(L *lua.LState, w *widget, name string) {
+		if !scriptSet(w.kind)[name] {
+			L.RaiseError("%s doesn't have a %q script", w.kind, name)
+		}
+	}
+	return methods{
+		"SetScript": func(L *lua.LState, w *widget) int {
+			name := L.CheckString(2)
+			check(L, w, name)
+			switch fn := L.Get(3).(type) {
+			case *lua.LFunction:
+				w.scripts[name] = fn
+			case *lua.LNilType:
+				delete(w.scripts, name)
+			default:
+				L.ArgError(3, "function or nil expected")
+			}
+			return 0
+		},
+		"GetScript": func(L *lua.LState, w *widget) int {
+			if fn := w.scripts[L.CheckString(2)]; fn != nil {
+				L.Push(fn)
+			} else {
+				L.Push(lua.LNil)
+			}
+			return 1
+		},
+		"HasScript": func(L *lua.LState, w *widget) int {
+			L.Push(luaFlag(scriptSet(w.kind)[L.CheckString(2)]))
+			return 1
+		},
+		"HookScript": func(L *lua.LState, w *widget) int {
+			name := L.CheckString(2)
+			hook := L.CheckFunction(3)
+			check(L, w, name)
+			if prev := w.scripts[name]; prev != nil {
+				w.scripts[name] = postHook(L, prev, hook, 0)
+			} else {
+				w.scripts[name] = hook
+			}
+			return 0
+		},
+	}
+}
+
+func (v *vm) eventMethods() methods {
+	return methods{
+		"RegisterEvent": func(L *lua.LState, w *widget) int {
+			ev := L.CheckString(2)
+			if !w.events[ev] {
+				w.events[ev] = true
+				v.events[ev] = append(v.events[ev], w)
+			}
+			return 0
+		},
+		"UnregisterEvent": func(L *lua.LState, w *widget) int {
+			v.unregister(w, L.CheckString(2))
+			return 0
+		},
+		"UnregisterAllEvents": func(L *lua.LState, w *widget) int {
+			for ev := range w.events {
+				v.unregister(w, ev)
+			}
+			return 0
+		},
+		"IsEventRegistered": func(L *lua.LState, w *widget) int {
+			L.Push(luaFlag(w.events[L.CheckString(2)]))
+			return 1
+		},
+	}
+}
+
+func (v *vm) buttonMethods() methods {
+	return merge(v.frameMethods(), v.textMethods(), methods{
 		"Enable":    func(L *lua.LState, w *widget) int { w.enabled = true; return 0 },
 		"Disable":   func(L *lua.LState, w *widget) int { w.enabled = false; return 0 },
 		"IsEnabled": func(L *lua.LState, w *widget) int { L.Push(luaFlag(w.enabled)); return 1 },
@@ -428,8 +474,6 @@ func (v *vm) installWidgets() {
 			v.click(w, L.OptString(2, "LeftButton"))
 			return 0
 		},
-		"SetText": func(L *lua.LState, w *widget) int { v.setText(w, optText(L, 2)); return 0 },
-		"GetText": func(L *lua.LState, w *widget) int { L.Push(nilIfEmpty(w.text)); return 1 },
 		"GetFontString": func(L *lua.LState, w *widget) int {
 			L.Push(tableOrNil(w.textString))
 			return 1
@@ -438,12 +482,18 @@ func (v *vm) installWidgets() {
 		"SetHighlightTexture": noop, "SetDisabledTexture": noop, "LockHighlight": noop, "UnlockHighlight": noop,
 		"SetButtonState": noop,
 	})
-	checkButton := merge(button, methods{
+}
+
+func (v *vm) checkButtonMethods() methods {
+	return merge(v.buttonMethods(), methods{
 		"SetChecked": func(L *lua.LState, w *widget) int { w.checked = L.ToBool(2); return 0 },
 		"GetChecked": func(L *lua.LState, w *widget) int { L.Push(luaFlag(w.checked)); return 1 },
 	})
-	editBox := merge(frame, methods{
-		"SetText":       func(L *lua.LState, w *widget) int { v.setText(w, optText(L, 2)); return 0 },
+}
+
+func (v *vm) editBoxMethods() methods {
+	return merge(v.frameMethods(), v.textMethods(), methods{
+		// An edit box's text is never nil, only empty.
 		"GetText":       func(L *lua.LState, w *widget) int { L.Push(lua.LString(w.text)); return 1 },
 		"SetMaxLetters": func(L *lua.LState, w *widget) int { w.maxLetters = L.CheckInt(2); return 0 },
 		"GetMaxLetters": func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.maxLetters)); return 1 },
@@ -471,7 +521,10 @@ func (v *vm) installWidgets() {
 		"SetFontObject": noop, "SetTextInsets": noop, "SetJustifyH": noop, "SetMultiLine": noop,
 		"HasFocus": func(L *lua.LState, w *widget) int { L.Push(lua.LNil); return 1 },
 	})
-	messageFrame := merge(frame, methods{
+}
+
+func (v *vm) messageFrameMethods() methods {
+	return merge(v.frameMethods(), methods{
 		"AddMessage": func(L *lua.LState, w *widget) int {
 			var text string
 			switch lv := L.Get(2).(type) {
@@ -493,7 +546,14 @@ func (v *vm) installWidgets() {
 		"Clear": noop, "SetMaxLines": noop, "SetFading": noop, "SetFadeDuration": noop, "SetTimeVisible": noop,
 		"SetFontObject": noop, "SetJustifyH": noop,
 	})
-	tooltip := merge(frame, methods{
+}
+
+func (v *vm) tooltipMethods() methods {
+	addLine := func(L *lua.LState, w *widget) int {
+		v.setTooltipLines(w, append(append([]string(nil), w.tipLines...), optText(L, 2)))
+		return 0
+	}
+	return merge(v.frameMethods(), v.tooltipItemMethods(), methods{
 		"SetOwner": func(L *lua.LState, w *widget) int {
 			owner := v.toWidget(L.Get(2))
 			if owner == nil {
@@ -506,20 +566,25 @@ func (v *vm) installWidgets() {
 			L.Push(luaFlag(w.owner != nil && w.owner == v.toWidget(L.Get(2))))
 			return 1
 		},
-		"GetOwner":   func(L *lua.LState, w *widget) int { L.Push(tableOrNil(w.owner)); return 1 },
-		"ClearLines": func(L *lua.LState, w *widget) int { v.setTooltipLines(w, nil); return 0 },
-		"AddLine": func(L *lua.LState, w *widget) int {
-			v.setTooltipLines(w, append(append([]string(nil), w.tipLines...), optText(L, 2)))
-			return 0
-		},
+		"GetOwner":      func(L *lua.LState, w *widget) int { L.Push(tableOrNil(w.owner)); return 1 },
+		"ClearLines":    func(L *lua.LState, w *widget) int { v.setTooltipLines(w, nil); return 0 },
+		"AddLine":       addLine,
+		"AddDoubleLine": addLine,
 		"SetText": func(L *lua.LState, w *widget) int {
 			v.setTooltipLines(w, []string{optText(L, 2)})
 			return 0
 		},
-		"NumLines": func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(len(w.tipLines))); return 1 },
+		"NumLines":   func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(len(w.tipLines))); return 1 },
+		"SetPadding": noop, "SetMinimumWidth": noop,
+	})
+}
+
+// tooltipItemMethods fill a tooltip with an item's lines. Without an owner
+// the client does not fill the tooltip.
+func (v *vm) tooltipItemMethods() methods {
+	return methods{
 		"SetBagItem": func(L *lua.LState, w *widget) int {
 			bag, slot := L.CheckInt(2), L.CheckInt(3)
-			// Without an owner the client does not fill the tooltip.
 			if w.owner == nil {
 				return 0
 			}
@@ -528,8 +593,7 @@ func (v *vm) installWidgets() {
 				v.setTooltipLines(w, nil)
 				return 0
 			}
-			v.setTooltipLines(w, v.c.tooltipLines(it))
-			v.show(w)
+			v.showTooltipItem(w, it)
 			return 0
 		},
 		"SetHyperlink": func(L *lua.LState, w *widget) int {
@@ -541,34 +605,15 @@ func (v *vm) installWidgets() {
 			if !ok {
 				L.RaiseError("Unknown link type")
 			}
-			v.setTooltipLines(w, v.c.tooltipLines(it))
-			v.show(w)
+			v.showTooltipItem(w, it)
 			return 0
 		},
-		"AddDoubleLine": func(L *lua.LState, w *widget) int {
-			v.setTooltipLines(w, append(append([]string(nil), w.tipLines...), optText(L, 2)))
-			return 0
-		},
-		"SetPadding": noop, "SetMinimumWidth": noop,
-	})
-
-	for kind, ms := range map[string]methods{
-		"FontString": fontString, "Texture": texture, "Frame": frame, "Button": button,
-		"CheckButton": checkButton, "EditBox": editBox, "ScrollingMessageFrame": messageFrame,
-		"MessageFrame": messageFrame, "GameTooltip": tooltip, "ScrollFrame": frame, "Slider": frame,
-		"StatusBar": frame,
-	} {
-		index := v.L.NewTable()
-		for name, fn := range ms {
-			fn := fn
-			index.RawSetString(name, v.L.NewFunction(func(L *lua.LState) int { return fn(L, v.self(L)) }))
-		}
-		mt := v.L.NewTable()
-		mt.RawSetString("__index", index)
-		v.metas[kind] = mt
 	}
+}
 
-	v.L.SetGlobal("CreateFrame", v.L.NewFunction(v.createFrame))
+func (v *vm) showTooltipItem(w *widget, it Item) {
+	v.setTooltipLines(w, v.c.tooltipLines(it))
+	v.show(w)
 }
 
 func (v *vm) unregister(w *widget, ev string) {
