@@ -244,9 +244,9 @@ func (e *Engine) problemLocked(area, problem string) {
 	e.problems[area] = problem
 	switch {
 	case problem != "":
-		e.log.Warn(area+" problem", "problem", problem)
+		e.log.Warn(area+" has a problem", "detail", problem)
 	case had:
-		e.log.Info(area + " OK again")
+		e.log.Info(area + " works again")
 	}
 }
 
