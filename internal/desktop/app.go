@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -65,14 +66,23 @@ type Options struct {
 // ErrAlreadyRunning means another Desktop uses the same data folder.
 var ErrAlreadyRunning = errors.New("another mgm-desktop is already running with this data folder")
 
+// lockName is the instance lock in the data folder; it also holds the UI's
+// URL for a second start to open.
+const lockName = "desktop.lock"
+
+// companion is the assembled Desktop: what build makes and serve runs.
 type companion struct {
-	o      Options
-	store  *settings.Store
-	log    *eventlog.Log
-	hub    *ui.Hub
-	inj    *switchInjector
-	native inject.Injector // nil unless the Windows injector is in use
-	eng    *engine.Engine
+	o       Options
+	store   *settings.Store
+	events  *eventlog.Log // the UI's live log and the console
+	log     *slog.Logger  // writes to events
+	hub     *ui.Hub
+	inj     *switchInjector
+	native  inject.Injector // nil unless the Windows injector is in use
+	queue   *inject.Queue
+	eng     *engine.Engine
+	token   string       // the UI's session token
+	handler http.Handler // the UI, guarded by token
 
 	mu          sync.Mutex
 	s           settings.Settings
@@ -85,6 +95,30 @@ type companion struct {
 
 // Run starts the Desktop and serves until ctx ends.
 func Run(ctx context.Context, o Options) error {
+	o, err := o.withDefaults()
+	if err != nil {
+		return err
+	}
+	// The lock comes before build: the engine reads (and may move aside)
+	// the state file another instance is using.
+	lock, err := acquireLock(filepath.Join(o.DataDir, lockName))
+	if err != nil {
+		if errors.Is(err, ErrAlreadyRunning) {
+			pointToRunning(o)
+		}
+		return err
+	}
+	defer lock.release()
+	d, err := build(o)
+	if err != nil {
+		return err
+	}
+	return d.serve(ctx, lock)
+}
+
+// withDefaults fills in the defaults, checks the injector and creates the
+// data folder.
+func (o Options) withDefaults() (Options, error) {
 	if o.Out == nil {
 		o.Out = os.Stdout
 	}
@@ -100,78 +134,113 @@ func Run(ctx context.Context, o Options) error {
 	switch o.Injector {
 	case InjectorAuto, InjectorWindows, InjectorSimulator:
 	default:
-		return fmt.Errorf("--injector must be auto, windows or simulator (got %q)", o.Injector)
+		return o, fmt.Errorf("--injector must be auto, windows or simulator (got %q)", o.Injector)
 	}
 	if o.DataDir == "" {
 		d, err := settings.DefaultDir()
 		if err != nil {
-			return err
+			return o, err
 		}
 		o.DataDir = d
 	}
+	// An absolute path only reads better in the banner; a relative one
+	// works as well, so a failure keeps it.
 	if abs, err := filepath.Abs(o.DataDir); err == nil {
 		o.DataDir = abs
 	}
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data folder: %w", err)
+		return o, fmt.Errorf("data folder: %w", err)
 	}
-	lock, err := acquireLock(filepath.Join(o.DataDir, "desktop.lock"))
-	if err != nil {
-		if errors.Is(err, ErrAlreadyRunning) {
-			if url := readLockURL(filepath.Join(o.DataDir, "desktop.lock")); url != "" {
-				fmt.Fprintf(o.Out, "mgm-desktop is already running: %s\n", url)
-				if !o.NoBrowser {
-					o.OpenBrowser(url)
-				}
-			}
-		}
-		return err
-	}
-	defer lock.release()
+	return o, nil
+}
 
+// pointToRunning shows the streamer the Desktop that holds the data folder.
+func pointToRunning(o Options) {
+	url := readLockURL(filepath.Join(o.DataDir, lockName))
+	if url == "" {
+		return
+	}
+	// best effort: Run reports ErrAlreadyRunning whether or not this line
+	// reached the console.
+	_, _ = fmt.Fprintf(o.Out, "mgm-desktop is already running: %s\n", url)
+	if !o.NoBrowser {
+		_ = o.OpenBrowser(url) // best effort: the URL is printed just above
+	}
+}
+
+// build assembles the Desktop: the event log, the settings and the API key,
+// the injector and its queue, the engine and the UI. Nothing runs yet.
+func build(o Options) (*companion, error) {
 	d := &companion{o: o, store: settings.NewStore(o.DataDir), hub: ui.NewHub()}
-	d.log = eventlog.New(500, nil, o.Out, d.hub.Notify)
+	d.events = eventlog.New(500, nil, o.Out, d.hub.Notify)
+	d.log = slog.New(d.events)
 	d.loadSettings()
 
 	if err := d.buildInjector(); err != nil {
-		return err
+		return nil, err
 	}
-	queue := inject.NewQueue(d.inj, func(line string, err error) {
+	d.queue = inject.NewQueue(d.inj, func(line string, err error) {
 		if err != nil {
-			d.log.Warnf("typing into WoW failed: %v (line: %s)", err, clipLine(line))
+			d.log.Warn("typing into WoW failed", "error", err, "line", clipLine(line))
 		} else {
-			d.log.Infof("typed into WoW: %s", clipLine(line))
+			d.log.Info("typed into WoW", "line", clipLine(line))
 		}
 	})
-	d.eng, err = engine.New(engine.Options{DataDir: o.DataDir, Queue: queue, Log: d.log, Version: o.Version, OnChange: d.hub.Notify})
+	var err error
+	d.eng, err = engine.New(engine.Options{DataDir: o.DataDir, Queue: d.queue, Log: d.log, Version: o.Version, OnChange: d.hub.Notify})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	if d.token, err = randomToken(); err != nil {
+		return nil, err
+	}
+	d.handler = ui.New(ui.Options{Backend: d.eng, Settings: d, Log: d.events, Hub: d.hub, Token: d.token})
+	return d, nil
+}
 
-	token, err := randomToken()
-	if err != nil {
-		return err
+// startInfo is what the start banner reports.
+type startInfo struct {
+	Version, DataDir, Injector, URL string
+	FirstRun                        bool
+}
+
+// banner is the text printed once the UI serves.
+func banner(i startInfo) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Mimiron's Gold-o-Matic Desktop %s\n  Data folder: %s\n  Injector:    %s\n  UI:          %s\n",
+		i.Version, i.DataDir, i.Injector, i.URL)
+	if i.FirstRun {
+		b.WriteString("  First run: the UI opens on Settings (EBS URL and API key).\n")
 	}
-	ln, err := net.Listen("tcp", o.Listen)
+	b.WriteString("  Ctrl+C stops.\n")
+	return b.String()
+}
+
+// serve listens, records the UI's URL in the lock file, runs the queue, the
+// engine and the UI until ctx ends, then stops them gracefully.
+func (d *companion) serve(ctx context.Context, lock *instanceLock) error {
+	ln, err := net.Listen("tcp", d.o.Listen)
 	if err != nil {
-		return fmt.Errorf("UI listen %s: %w", o.Listen, err)
+		return fmt.Errorf("UI listen %s: %w", d.o.Listen, err)
 	}
 	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
-		d.log.Warnf("the UI listens on %s, not on loopback; it still answers only to a loopback Host", a)
+		d.log.Warn("the UI does not listen on loopback; it still answers only to a loopback Host", "addr", a)
 	}
-	url := "http://" + ln.Addr().String() + "/?token=" + token
-	lock.writeURL(url)
+	url := "http://" + ln.Addr().String() + "/?token=" + d.token
+	if err := lock.writeURL(url); err != nil {
+		d.log.Warn("could not record the UI's address in the lock file; a second start will not point to this one", "error", err)
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	srv := &http.Server{
-		Handler:           ui.New(ui.Options{Backend: d.eng, Settings: d, Log: d.log, Hub: d.hub, Token: token}),
+		Handler:           d.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx }, // ends event streams at shutdown
 	}
 	var wg sync.WaitGroup
 	wg.Add(3)
-	go func() { defer wg.Done(); queue.Run(ctx) }()
+	go func() { defer wg.Done(); d.queue.Run(ctx) }()
 	go func() { defer wg.Done(); d.eng.Run(ctx) }()
 	serveErr := make(chan error, 1)
 	go func() {
@@ -186,29 +255,29 @@ func Run(ctx context.Context, o Options) error {
 	d.mu.Lock()
 	firstRun := !d.configuredLocked()
 	d.mu.Unlock()
-	fmt.Fprintf(o.Out, "Mimiron's Gold-o-Matic Desktop %s\n  Data folder: %s\n  Injector:    %s\n  UI:          %s\n",
-		o.Version, o.DataDir, d.inj.Name(), url)
-	if firstRun {
-		fmt.Fprintln(o.Out, "  First run: the UI opens on Settings (EBS URL and API key).")
+	// best effort: a closed console must not stop the Desktop.
+	_, _ = io.WriteString(d.o.Out, banner(startInfo{Version: d.o.Version, DataDir: d.o.DataDir, Injector: d.inj.Name(), URL: url, FirstRun: firstRun}))
+	if d.o.Ready != nil {
+		d.o.Ready(url)
 	}
-	fmt.Fprintln(o.Out, "  Ctrl+C stops.")
-	if o.Ready != nil {
-		o.Ready(url)
-	}
-	if !o.NoBrowser {
+	if !d.o.NoBrowser {
 		open := url
 		if firstRun {
 			open += "#settings"
 		}
-		if err := o.OpenBrowser(open); err != nil {
-			d.log.Warnf("could not open the browser (%v); open %s yourself", err, url)
+		if err := d.o.OpenBrowser(open); err != nil {
+			d.log.Warn("could not open the browser; open the UI yourself", "error", err, "url", url)
 		}
 	}
 
 	<-ctx.Done()
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
-	srv.Shutdown(sctx)
+	if err := srv.Shutdown(sctx); err != nil {
+		d.log.Warn("the UI did not stop in time; closing its connections", "error", err)
+		// best effort: we are exiting; Close only adds listener errors.
+		_ = srv.Close()
+	}
 	wg.Wait()
 	select {
 	case err := <-serveErr:
@@ -238,12 +307,12 @@ func (d *companion) loadSettings() {
 	var problems []string
 	if err != nil {
 		problems = append(problems, err.Error())
-		d.log.Errorf("settings: %v (using defaults)", err)
+		d.log.Error("could not read the settings; using the defaults", "error", err)
 	}
 	key, kerr := d.store.Secrets.Load()
 	if kerr != nil {
 		problems = append(problems, kerr.Error())
-		d.log.Errorf("API key: %v", kerr)
+		d.log.Error("could not read the API key", "error", kerr)
 	}
 	d.mu.Lock()
 	d.s, d.saved, d.apiKey, d.loadProblem = s, exists, key, strings.Join(problems, "; ")
@@ -313,7 +382,7 @@ func (d *companion) apply() {
 	if s.BaseURL != "" && key != "" {
 		c, err := ebsclient.New(s.BaseURL, key, ebsclient.WithUserAgent("mgm-desktop/"+d.o.Version))
 		if err != nil {
-			d.log.Errorf("EBS: %v", err)
+			d.log.Error("could not set up the EBS client", "error", err)
 		} else {
 			cfg.EBS = c
 		}
@@ -332,7 +401,8 @@ func (d *companion) apply() {
 // resolveChatLog: --log-path, else the settings, else (for the simulator)
 // wherever the simulator says it writes.
 func (d *companion) resolveChatLog(s settings.Settings) (string, string) {
-	if d.o.LogPath != "" {
+	if strings.TrimSpace(d.o.LogPath) != "" {
+		// Resolve cannot fail with an override.
 		p, _ := chatlog.Resolve(d.o.LogPath, "")
 		return p, "from --log-path"
 	}
@@ -404,7 +474,8 @@ func (d *companion) Save(ctx context.Context, u ui.SettingsUpdate) (ui.SettingsV
 		d.apiKey = key
 	}
 	d.mu.Unlock()
-	d.log.Infof("settings saved (EBS %s, poll every %d s)", s.BaseURL, s.PollIntervalSeconds)
+	// Never the API key.
+	d.log.Info("settings saved", "ebs", s.BaseURL, "pollSeconds", s.PollIntervalSeconds)
 	d.apply()
 	return d.Get(), nil
 }
@@ -436,9 +507,14 @@ func (d *companion) Test(ctx context.Context, r ui.TestRequest) ui.TestResult {
 		}
 		return ui.TestResult{Message: msg}
 	}
-	v, _ := c.Version(ctx)
+	// The payouts call proved the connection; the version is only shown.
+	v, verr := c.Version(ctx)
+	shown := v.Version
+	if verr != nil {
+		shown = "unknown"
+	}
 	return ui.TestResult{OK: true, Version: v.Version, Pending: len(ps),
-		Message: fmt.Sprintf("Connected to the EBS %s (version %s): %d active payout(s).", c.BaseURL(), v.Version, len(ps))}
+		Message: fmt.Sprintf("Connected to the EBS %s (version %s): %d active payout(s).", c.BaseURL(), shown, len(ps))}
 }
 
 func (d *companion) Windows() ([]inject.Window, error) { return inject.ListWindows() }
@@ -473,6 +549,7 @@ func openBrowser(url string) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	go cmd.Wait()
+	// Reap the opener; its exit status says nothing about the browser.
+	go func() { _ = cmd.Wait() }()
 	return nil
 }

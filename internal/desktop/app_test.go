@@ -193,6 +193,9 @@ func TestFirstRunSettingsAndSecrets(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	if strings.Contains(r.out.String(), key) {
+		t.Fatal("the API key is in the event log")
+	}
 	// Update check typed into the simulator: the Desktop answers in game.
 	f, _ := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString("4/4 12:00:00.000  [MGM_UPDATE_CHECK]\r\n")
@@ -272,5 +275,17 @@ func TestAutoInjectorWithoutSimulatorExplainsItself(t *testing.T) {
 	case u := <-r.opened:
 		t.Fatalf("--no-browser opened %s", u)
 	default:
+	}
+}
+
+func TestBanner(t *testing.T) {
+	i := startInfo{Version: "1.2.3", DataDir: "/data", Injector: "WoW simulator http://sim", URL: "http://127.0.0.1:1/?token=t"}
+	want := "Mimiron's Gold-o-Matic Desktop 1.2.3\n  Data folder: /data\n  Injector:    WoW simulator http://sim\n  UI:          http://127.0.0.1:1/?token=t\n  Ctrl+C stops.\n"
+	if got := banner(i); got != want {
+		t.Fatalf("%q", got)
+	}
+	i.FirstRun = true
+	if got := banner(i); !strings.Contains(got, "  UI:          http://127.0.0.1:1/?token=t\n  First run: the UI opens on Settings (EBS URL and API key).\n  Ctrl+C stops.\n") {
+		t.Fatalf("%q", got)
 	}
 }

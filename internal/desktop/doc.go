@@ -9,8 +9,8 @@
 //     gift queue, Sync/Inject, manual actions) and the state file
 //   - ui: the local web UI and its JSON API
 //   - settings: settings.json and the API key's secret store
-//   - eventlog: the live event log
+//   - eventlog: the live event log, a slog.Handler the others log through
 //
-// This package itself assembles everything for the binary (Run); its
-// test tier C is the full loop (sim.md).
+// This package itself assembles everything for the binary (Run: build,
+// then serve); its test tier C is the full loop (sim.md).
 package desktop

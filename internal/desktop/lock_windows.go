@@ -22,6 +22,6 @@ func lockFile(f *os.File) error {
 	return err
 }
 
-func unlockFile(f *os.File) {
-	windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &windows.Overlapped{Offset: lockOffset})
+func unlockFile(f *os.File) error {
+	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &windows.Overlapped{Offset: lockOffset})
 }

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -23,7 +24,6 @@ import (
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/chatlog"
-	"github.com/mimirons-goldomatic/mgm/internal/desktop/eventlog"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/statefile"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
@@ -53,8 +53,8 @@ type Options struct {
 	DataDir string
 	// Queue types lines into WoW; the caller runs it.
 	Queue *inject.Queue
-	// Log receives every event.
-	Log *eventlog.Log
+	// Log receives every event (the Desktop's event log).
+	Log *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Rand picks gift items and jitters retries (default: randomly seeded).
@@ -96,7 +96,7 @@ type Config struct {
 // Configure, then Run it.
 type Engine struct {
 	o        Options
-	log      *eventlog.Log
+	log      *slog.Logger
 	queue    *inject.Queue
 	tail     *chatlog.Tail // used only by the tail goroutine
 	kick     chan struct{}
@@ -153,9 +153,10 @@ func New(o Options) (*Engine, error) {
 	if err != nil {
 		aside := statePath(o.DataDir) + ".corrupt-" + o.Now().UTC().Format("20060102T150405")
 		os.Rename(statePath(o.DataDir), aside)
-		e.log.Errorf("the state file was unreadable (%v); it was moved to %s and the Desktop starts afresh: the chat log is read from its end, and winners still Pending may be whispered again", err, aside)
+		e.log.Error("the state file was unreadable, so it was moved aside and the Desktop starts afresh: the chat log is read from its end, and winners still Pending may be whispered again",
+			"error", err, "movedTo", aside)
 	} else if existed {
-		e.log.Infof("resumed: %d handled markers, %d pending, %d winners whispered remembered", st.Handled.Len(), len(st.Pending), st.Notified.Len())
+		e.log.Info("resumed from the state file", "handledMarkers", st.Handled.Len(), "pending", len(st.Pending), "winnersWhispered", st.Notified.Len())
 	}
 	e.st = st
 	e.tail = chatlog.New(st.ChatLog)
@@ -243,9 +244,9 @@ func (e *Engine) problemLocked(area, problem string) {
 	e.problems[area] = problem
 	switch {
 	case problem != "":
-		e.log.Warnf("%s: %s", area, problem)
+		e.log.Warn(area+" has a problem", "detail", problem)
 	case had:
-		e.log.Infof("%s: OK again", area)
+		e.log.Info(area + " works again")
 	}
 }
 
@@ -383,13 +384,13 @@ func (e *Engine) poll(ctx context.Context) {
 			}
 			line, err := inject.NotifyWinnerWhisper(p.ID, p.CharacterName)
 			e.injectOnce(e.st.Notified, "notify:", p.ID, line, err,
-				fmt.Sprintf("NotifyWinnerWhisper injected %s (%s)", p.ID, p.CharacterName))
+				"winner whisper typed (NotifyWinnerWhisper)", "payout", p.ID, "character", p.CharacterName)
 		}
 	}
 	if cerr == nil && cand != nil {
 		line, err := inject.RunWhoForSpin(cand.SpinCycleID, cand.CharacterName)
 		e.injectOnce(e.st.WhoRuns, "who:", cand.SpinCycleID, line, err,
-			fmt.Sprintf("/who requested for candidate %s (cycle %s)", cand.CharacterName, cand.SpinCycleID))
+			"/who requested for the candidate", "character", cand.CharacterName, "spinCycle", cand.SpinCycleID)
 	}
 	if giftsOK {
 		// The EBS serves one request at a time: the oldest in SelectingItem.
@@ -399,16 +400,16 @@ func (e *Engine) poll(ctx context.Context) {
 			}
 			line, err := inject.RequestGiftItems(g.ID)
 			e.injectOnce(e.st.GiftItemsRequested, "gift-items:", g.ID, line, err,
-				fmt.Sprintf("[MGM_GIFT] requested inventory for %s (%s)", g.ID, g.CharacterName))
+				"[MGM_GIFT] inventory requested", "gift", g.ID, "character", g.CharacterName)
 			break
 		}
 	}
 }
 
 // injectOnce types line unless key is already in set (or being typed), and
-// remembers key on disk once the line was typed. A failure is retried at the
-// next poll.
-func (e *Engine) injectOnce(set *statefile.Set, ns, key, line string, buildErr error, okMsg string) {
+// remembers key on disk once the line was typed, logging okMsg with okAttrs.
+// A failure is retried at the next poll.
+func (e *Engine) injectOnce(set *statefile.Set, ns, key, line string, buildErr error, okMsg string, okAttrs ...any) {
 	e.mu.Lock()
 	if set.Has(key) || e.inflight[ns+key] {
 		e.mu.Unlock()
@@ -420,7 +421,7 @@ func (e *Engine) injectOnce(set *statefile.Set, ns, key, line string, buildErr e
 		set.Add(key)
 		e.dirty = true
 		e.saveLocked()
-		e.log.Errorf("%s%s cannot be typed: %v", ns, key, buildErr)
+		e.log.Error("the line cannot be typed", "work", ns+key, "error", buildErr)
 		e.mu.Unlock()
 		return
 	}
@@ -430,12 +431,12 @@ func (e *Engine) injectOnce(set *statefile.Set, ns, key, line string, buildErr e
 		e.mu.Lock()
 		delete(e.inflight, ns+key)
 		if err := r.Err(); err != nil {
-			e.log.Warnf("%s%s: typing failed, will retry: %v", ns, key, err)
+			e.log.Warn("typing failed, will retry", "work", ns+key, "error", err)
 		} else {
 			set.Add(key)
 			e.dirty = true
 			e.saveLocked()
-			e.log.Infof("%s", okMsg)
+			e.log.Info(okMsg, okAttrs...)
 		}
 		e.mu.Unlock()
 		e.changed()
@@ -630,24 +631,25 @@ func (e *Engine) Action(ctx context.Context, id, action string) error {
 	}
 	p, err := ebs.SetPayoutStatus(ctx, id, status)
 	if err != nil {
-		e.log.Errorf("%s %s failed: %v", actionLabel(action), id, err)
+		e.log.Error("manual payout action failed", "action", action, "payout", id, "error", err)
 		return err
 	}
-	e.log.Infof("%s %s (%s): now %s", actionLabel(action), id, p.CharacterName, p.Status)
+	e.log.Info(actionDone(action), "payout", id, "character", p.CharacterName, "status", p.Status)
 	e.Refresh()
 	return nil
 }
 
-func actionLabel(a string) string {
+// actionDone is the event logged once a manual action succeeded.
+func actionDone(a string) string {
 	switch a {
 	case "mark-sent":
-		return "Manual Mark Sent"
+		return "payout marked Sent by hand"
 	case "mark-failed":
-		return "Manual Mark Failed"
+		return "payout marked Failed by hand"
 	case "cancel":
-		return "Manual Cancel"
+		return "payout cancelled by hand"
 	default:
-		return "Unlock InProgress → Pending"
+		return "payout unlocked (InProgress → Pending)"
 	}
 }
 

@@ -75,7 +75,9 @@ func TestTransientFailuresAreRetriedDefinitiveOnesDropped(t *testing.T) {
 	}
 	// Pending → Sent is refused (409): dropped, not retried forever.
 	h.write("[MGM_CONFIRM:" + p2 + "]")
-	h.eventually("drop", func() bool { return h.hasEvent("confirm:" + p2 + ": [MGM_CONFIRM] PATCH Sent") })
+	h.eventually("drop", func() bool {
+		return h.hasEvent("marker work dropped work=confirm:" + p2 + ` reason="[MGM_CONFIRM] PATCH Sent`)
+	})
 	h.settle()
 	if n := ebs.count("SetPayoutStatus:Sent"); n != 5 {
 		t.Fatalf("a definitive failure was retried: %d", n)
@@ -389,7 +391,7 @@ func TestManualActions(t *testing.T) {
 	if err := h.e.Action(ctx, p2, "explode"); err == nil {
 		t.Fatal("unknown action")
 	}
-	if !h.hasEvent("Manual Mark Sent " + p1) {
+	if !h.hasEvent("payout marked Sent by hand payout=" + p1) {
 		t.Fatal(h.events.Export())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -329,7 +330,7 @@ func (h *harness) start() {
 	h.t.Helper()
 	h.events = eventlog.New(1000, nil, nil, nil)
 	q := inject.NewQueue(h.inj, nil)
-	e, err := New(Options{DataDir: h.dir, Queue: q, Log: h.events, Rand: rand.New(rand.NewPCG(1, 2)),
+	e, err := New(Options{DataDir: h.dir, Queue: q, Log: slog.New(h.events), Rand: rand.New(rand.NewPCG(1, 2)),
 		TailInterval: 10 * time.Millisecond, RouletteMin: 20 * time.Millisecond, RouletteMax: 40 * time.Millisecond,
 		RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond, Version: "1.0.0"})
 	if err != nil {

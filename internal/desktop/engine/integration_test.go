@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -66,7 +67,7 @@ func TestEngineAgainstRealEBS(t *testing.T) {
 			start := func() {
 				events = eventlog.New(1000, nil, nil, nil)
 				q := inject.NewQueue(inj, nil)
-				eng, err = New(Options{DataDir: dir, Queue: q, Log: events, TailInterval: 20 * time.Millisecond,
+				eng, err = New(Options{DataDir: dir, Queue: q, Log: slog.New(events), TailInterval: 20 * time.Millisecond,
 					RouletteMin: 10 * time.Millisecond, RouletteMax: 20 * time.Millisecond, Rand: rand.New(rand.NewPCG(3, 4))})
 				if err != nil {
 					t.Fatal(err)

@@ -40,9 +40,9 @@ func (e *Engine) Sync(ctx context.Context) SyncReport {
 	r := e.sync(ctx)
 	r.At = e.o.Now()
 	if r.OK {
-		e.log.Infof("Sync/Inject: %s", r.Message)
+		e.log.Info("Sync/Inject done", "result", r.Message)
 	} else {
-		e.log.Errorf("Sync/Inject: %s", r.Message)
+		e.log.Error("Sync/Inject failed", "result", r.Message)
 	}
 	e.mu.Lock()
 	e.snap.LastSync = &r
@@ -96,7 +96,7 @@ func (e *Engine) sync(ctx context.Context) SyncReport {
 			}
 			return r
 		}
-		e.log.Infof("PATCH InProgress %s (%s)", p.ID, p.CharacterName)
+		e.log.Info("payout set InProgress", "payout", p.ID, "character", p.CharacterName)
 		r.InProgress = append(r.InProgress, p.ID)
 	}
 	lines := make([]string, len(chunks))
@@ -116,7 +116,7 @@ func (e *Engine) sync(ctx context.Context) SyncReport {
 	for i, c := range chunks {
 		if res.Errs[i] == nil {
 			r.Injected++
-			e.log.Infof("Injected ReceiveGold chunk (%d chars, %d payouts)", inject.Len(c.Line), len(c.IDs))
+			e.log.Info("ReceiveGold chunk typed", "chars", inject.Len(c.Line), "payouts", len(c.IDs))
 		} else {
 			r.Unlockable = append(r.Unlockable, c.IDs...)
 		}

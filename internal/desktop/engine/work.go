@@ -41,7 +41,7 @@ func (e *Engine) tailTick(ctx context.Context) {
 		now := e.o.Now()
 		e.mu.Lock()
 		for _, n := range res.Notes {
-			e.log.Infof("chat log: %s", n)
+			e.log.Info("chat log", "note", n)
 		}
 		cl := &e.snap.ChatLog
 		before := *cl
@@ -87,7 +87,7 @@ func tailProblem(path string, err error) string {
 func (e *Engine) acceptLineLocked(l chatlog.Line, now time.Time) {
 	for _, m := range markers.Parse(l.Text) {
 		if !m.Trusted {
-			e.log.Warnf("ignored %s that the addon did not print (someone typed it in chat?): %s", m.Kind, clip(l.Text, 160))
+			e.log.Warn("ignored a marker that the addon did not print (someone typed it in chat?)", "marker", m.Kind, "line", clip(l.Text, 160))
 			continue
 		}
 		if m.Kind == markers.ItemsPart {
@@ -100,11 +100,11 @@ func (e *Engine) acceptLineLocked(l chatlog.Line, now time.Time) {
 		}
 		w, err := workFor(m, l)
 		if err != nil {
-			e.log.Warnf("%v", err)
+			e.log.Warn("ignored an unreadable marker", "error", err)
 			continue
 		}
 		if e.st.Handled.Has(w.Key) || e.pendingLocked(w.Key) != nil {
-			e.log.Infof("%s was already handled; ignored the repeat", w.Key)
+			e.log.Info("marker already handled; ignored the repeat", "work", w.Key)
 			continue
 		}
 		w.SeenAt, w.NextAt = now, now
@@ -114,7 +114,7 @@ func (e *Engine) acceptLineLocked(l chatlog.Line, now time.Time) {
 			old := e.st.Pending[0]
 			e.st.Pending = e.st.Pending[1:]
 			e.st.Handled.Add(old.Key)
-			e.log.Errorf("too much unfinished marker work: dropped %s (%s)", old.Key, old.LastError)
+			e.log.Error("too much unfinished marker work: dropped the oldest", "work", old.Key, "lastError", old.LastError)
 		}
 	}
 }
@@ -243,21 +243,21 @@ func (e *Engine) processPending(ctx context.Context) {
 		switch r.out {
 		case outDone:
 			e.finishLocked(w)
-			e.log.Infof("%s", r.msg)
+			e.log.Info(r.msg)
 		case outDrop:
 			e.finishLocked(w)
-			e.log.Errorf("%s: %s", w.Key, r.msg)
+			e.log.Error("marker work dropped", "work", w.Key, "reason", r.msg)
 		case outRetry:
 			w.Attempts++
 			w.LastError = r.msg
 			w.NextAt = now.Add(e.backoff(w.Attempts))
 			if w.Attempts == 1 || w.Attempts%10 == 0 {
-				e.log.Warnf("%s failed (attempt %d), retrying: %s", w.Key, w.Attempts, r.msg)
+				e.log.Warn("marker work failed, retrying", "work", w.Key, "attempt", w.Attempts, "error", r.msg)
 			}
 		case outNext:
 			w.LastError = ""
 			if r.msg != "" {
-				e.log.Infof("%s", r.msg)
+				e.log.Info(r.msg)
 			}
 		}
 		if r.out != outDone && r.out != outDrop {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -52,29 +53,28 @@ func TestScreenshot(t *testing.T) {
 		Message: "1 payout(s) InProgress, 1 ReceiveGold line(s) typed into WoW.exe pid 7412"}
 
 	clock := now.Add(-10 * time.Minute)
-	log := eventlog.New(100, func() time.Time { clock = clock.Add(17 * time.Second); return clock }, nil, nil)
-	for _, m := range []string{
-		"/who requested for candidate Jaina (cycle 2d4c…)",
-		"[MGM_WHO] verify-candidate OK: Jaina online=true → winner (payout 0b7e4c1a-93d2-4f5e-8a61-7c2d9e0f1b34)",
-		"NotifyWinnerWhisper injected 0b7e4c1a-93d2-4f5e-8a61-7c2d9e0f1b34 (Jaina)",
-		"[MGM_ACCEPT] acceptance recorded for 0b7e4c1a-93d2-4f5e-8a61-7c2d9e0f1b34 (Jaina)",
-		"PATCH InProgress 0b7e4c1a-93d2-4f5e-8a61-7c2d9e0f1b34 (Jaina)",
-		"Injected ReceiveGold chunk (73 chars, 1 payouts)",
-		"[MGM_WHO] verify-candidate OK: Воля online=true → winner (payout 6d2f8a90-1c4b-4e7d-b3a5-0f9e8d7c6b5a)",
-		"[MGM_ACCEPT] acceptance recorded for 6d2f8a90-1c4b-4e7d-b3a5-0f9e8d7c6b5a (Воля)",
-		"[MGM_GIFT] requested inventory for 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d (Arthas)",
-		"[MGM_ITEMS] roulette spin 4210ms, items=4 (gift 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d)",
-		"/who requested for candidate Norinn (cycle 5f0c2a4e-8d1b-4c3e-9a7f-2b6d1e0c9a84)",
-	} {
-		log.Infof("%s", m)
-	}
-	log.Warnf("ignored MGM_CONFIRM that the addon did not print (someone typed it in chat?): 4/4 21:14:03.551  [Rogue] whispers: [MGM_CONFIRM:…]")
+	events := eventlog.New(100, func() time.Time { clock = clock.Add(17 * time.Second); return clock }, nil, nil)
+	log := slog.New(events)
+	const jaina, volya, arthas = "0b7e4c1a-93d2-4f5e-8a61-7c2d9e0f1b34", "6d2f8a90-1c4b-4e7d-b3a5-0f9e8d7c6b5a", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+	log.Info("/who requested for the candidate", "character", "Jaina", "spinCycle", "2d4c…")
+	log.Info("[MGM_WHO] verify-candidate OK: Jaina online=true → winner (payout " + jaina + ")")
+	log.Info("winner whisper typed (NotifyWinnerWhisper)", "payout", jaina, "character", "Jaina")
+	log.Info("[MGM_ACCEPT] acceptance recorded for " + jaina + " (Jaina)")
+	log.Info("payout set InProgress", "payout", jaina, "character", "Jaina")
+	log.Info("ReceiveGold chunk typed", "chars", 73, "payouts", 1)
+	log.Info("[MGM_WHO] verify-candidate OK: Воля online=true → winner (payout " + volya + ")")
+	log.Info("[MGM_ACCEPT] acceptance recorded for " + volya + " (Воля)")
+	log.Info("[MGM_GIFT] inventory requested", "gift", arthas, "character", "Arthas")
+	log.Info("[MGM_ITEMS] roulette spin 4210ms, items=4 (gift " + arthas + ")")
+	log.Info("/who requested for the candidate", "character", "Norinn", "spinCycle", "5f0c2a4e-8d1b-4c3e-9a7f-2b6d1e0c9a84")
+	log.Warn("ignored a marker that the addon did not print (someone typed it in chat?)",
+		"marker", "MGM_CONFIRM", "line", "4/4 21:14:03.551  [Rogue] whispers: [MGM_CONFIRM:…]")
 
 	hub := NewHub()
 	set := &fakeSettings{v: SettingsView{EBSURL: "https://ebs.example.com", APIKeySet: true, PollIntervalSeconds: 5,
 		InjectionStrategy: "PostMessage", WoWInstallDirectory: `C:\Games\WoW335`, Injector: snap.WoW.Injector,
 		ChatLogPath: snap.ChatLog.Path, SettingsFile: `C:\Users\streamer\AppData\Roaming\MimironsGoldOMatic\settings.json`}}
-	srv := httptest.NewServer(New(Options{Backend: &fakeBackend{snap: snap}, Settings: set, Log: log, Hub: hub, Token: token}))
+	srv := httptest.NewServer(New(Options{Backend: &fakeBackend{snap: snap}, Settings: set, Log: events, Hub: hub, Token: token}))
 	defer srv.Close()
 
 	out, _ := filepath.Abs("../../../docs/screenshots/desktop-ui.png")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -217,8 +218,8 @@ func TestAPI(t *testing.T) {
 	if r, _ := f.do(t, "POST", "/api/refresh", "", nil); r.StatusCode != 200 || f.be.refresh != 1 {
 		t.Fatal("refresh")
 	}
-	f.log.Infof("first")
-	f.log.Warnf("second")
+	slog.New(f.log).Info("first")
+	slog.New(f.log).Warn("second")
 	if _, body := f.do(t, "GET", "/api/events?limit=1", "", nil); !strings.Contains(body, "second") || strings.Contains(body, "first") {
 		t.Fatal(body)
 	}
@@ -291,7 +292,7 @@ func TestStreamPushesChanges(t *testing.T) {
 	f.be.snap.WoW.Found = true
 	f.be.mu.Unlock()
 	start := time.Now()
-	f.log.Infof("WoW found")
+	slog.New(f.log).Info("WoW found")
 	select {
 	case u := <-updates:
 		if !u.Status.Configured || !u.Status.WoW.Found || len(u.Events) != 1 || u.Events[0].Message != "WoW found" {
@@ -305,7 +306,7 @@ func TestStreamPushesChanges(t *testing.T) {
 	}
 	// A burst of changes is coalesced into few messages.
 	for i := 0; i < 50; i++ {
-		f.log.Infof("burst %d", i)
+		slog.New(f.log).Info("burst", "n", i)
 	}
 	time.Sleep(400 * time.Millisecond)
 	if n := len(updates); n > 3 {
