@@ -42,12 +42,12 @@ func Open(ctx context.Context, dsn string) (*store.DB, error) {
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
-		db.Close()
+		_ = db.Close() // nothing was opened through it; the ping error says why
 		return nil, fmt.Errorf("connect to PostgreSQL at %s:%d: %w", cfg.Host, cfg.Port, redact(err))
 	}
 	s, err := store.Open(ctx, db, dialect{})
 	if err != nil {
-		db.Close()
+		_ = db.Close() // the migration error is the one worth reporting
 		return nil, err
 	}
 	return s, nil

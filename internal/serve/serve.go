@@ -25,8 +25,10 @@ func Until(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Du
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		_ = srv.Close()
-		<-errc
+		_ = srv.Close() // the deadline passed: cut what is left; Shutdown's error says so
+		if serveErr := <-errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+			return errors.Join(err, serveErr)
+		}
 		return err
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

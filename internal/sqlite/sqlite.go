@@ -53,7 +53,7 @@ func Open(ctx context.Context, path string) (*store.DB, error) {
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s, err := store.Open(ctx, db, dialect{})
 	if err != nil {
-		db.Close()
+		_ = db.Close() // the open error is the one worth reporting
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return s, nil

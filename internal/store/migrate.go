@@ -65,7 +65,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }() // returns the connection to the pool; nothing to lose
 	unlock, err := db.d.LockMigrations(ctx, conn)
 	if err != nil {
 		return fmt.Errorf("lock migrations: %w", err)

@@ -236,7 +236,7 @@ func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }() // rows.Err below reports what went wrong while reading
 	var out []T
 	for rows.Next() {
 		v, err := scan(rows)

@@ -116,7 +116,7 @@ func (t *Tail) Read(path string) (Result, error) {
 		res.Pos = t.pos
 		return res, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // opened for reading: closing loses nothing
 	fi, err := f.Stat()
 	if err != nil {
 		return res, err

@@ -36,9 +36,9 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	tmp := f.Name()
 	ok := false
 	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
+		if !ok { // the write already failed: that error is the one to report
+			_ = f.Close()
+			_ = os.Remove(tmp)
 		}
 	}()
 	if err := f.Chmod(perm); err != nil && !errors.Is(err, errors.ErrUnsupported) {
@@ -85,7 +85,7 @@ func ReadJSON(path string, v any) (bool, error) {
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
-		d.Close()
+		_ = d.Close()
 	}
 }
 

@@ -256,7 +256,7 @@ func (v *vm) securityAPI() api {
 			for i := 2; i <= L.GetTop(); i++ {
 				args = append(args, L.Get(i))
 			}
-			v.pcall(fn, args...)
+			v.run(fn, args...)
 			return 0
 		},
 		"geterrorhandler": func(L *lua.LState) int { L.Push(errorHandler); return 1 },

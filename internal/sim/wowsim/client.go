@@ -508,16 +508,6 @@ func (c *Client) isOnline(name string) bool {
 	return false
 }
 
-func (c *Client) player(name string) Player {
-	short := shortName(name)
-	for _, p := range c.roster {
-		if strings.EqualFold(p.Name, short) {
-			return fillPlayer(p)
-		}
-	}
-	return fillPlayer(Player{Name: short})
-}
-
 func fillPlayer(p Player) Player {
 	if p.Level == 0 {
 		p.Level = 80

@@ -24,7 +24,7 @@ import (
 // EchoRunCommandsToChatLog), so its CI runner keeps working. ApiPort keeps the
 // loopback host: the predecessor listened on all interfaces, which --listen
 // :5001 still allows.
-func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("mgm-sim wow", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:5001", "listen address")
@@ -112,7 +112,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer func() { err = errors.Join(err, srv.Close()) }() // writes the SavedVariables, as logging out would
 	srv.autoConfirm = parseBool(settings["AutoConfirmAccepts"])
 	srv.echo = parseBool(settings["EchoRunCommandsToChatLog"])
 

@@ -27,7 +27,7 @@ func ReadTOC(dir string) (TOC, error) {
 	if err != nil {
 		return TOC{}, fmt.Errorf("wowsim: addon %s: %w", name, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // opened for reading: closing loses nothing
 	return ParseTOC(f)
 }
 

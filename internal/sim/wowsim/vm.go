@@ -133,7 +133,7 @@ func (v *vm) runChunk(src, name string) {
 		v.c.recordError(err.Error())
 		return
 	}
-	v.pcall(fn)
+	v.run(fn)
 }
 
 func (c *Client) runChunk(src, name string) { c.vm.runChunk(src, name) }
@@ -152,6 +152,10 @@ func (v *vm) runScript(code string) error {
 	return v.pcall(fn)
 }
 
+// run calls fn protected where the client would carry on regardless: an error
+// goes to the error list (the client's error frame) and nowhere else.
+func (v *vm) run(fn lua.LValue, args ...lua.LValue) { _ = v.pcall(fn, args...) }
+
 // pcall runs fn protected, recording any error like the client's error frame.
 func (v *vm) pcall(fn lua.LValue, args ...lua.LValue) error {
 	err := v.L.CallByParam(lua.P{Fn: fn, NRet: 0, Protect: true}, args...)
@@ -167,7 +171,7 @@ func (v *vm) callGlobal(name string, args ...lua.LValue) {
 		v.c.recordError(fmt.Sprintf("%s is not a function", name))
 		return
 	}
-	v.pcall(fn, args...)
+	v.run(fn, args...)
 }
 
 // slashCommand finds cmd among SLASH_<KEY><n> aliases of SlashCmdList entries.
@@ -196,7 +200,7 @@ func (v *vm) slashCommand(cmd, rest string) bool {
 	if handler.Type() != lua.LTFunction {
 		return false
 	}
-	v.pcall(handler, lua.LString(rest), v.named["ChatFrameEditBox"].tbl)
+	v.run(handler, lua.LString(rest), v.named["ChatFrameEditBox"].tbl)
 	return true
 }
 
@@ -232,7 +236,7 @@ func (v *vm) callScript(w *widget, script string, args ...lua.LValue) {
 	if fn == nil {
 		return
 	}
-	v.pcall(fn, append([]lua.LValue{w.tbl}, args...)...)
+	v.run(fn, append([]lua.LValue{w.tbl}, args...)...)
 }
 
 func (v *vm) click(w *widget, button string) {
