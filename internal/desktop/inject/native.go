@@ -26,27 +26,3 @@ type Window struct {
 
 // DefaultProcess is the WoW 3.3.5a client's executable.
 const DefaultProcess = "WoW.exe"
-
-func (o NativeOptions) process() string {
-	if o.Process != nil {
-		if p := o.Process(); p != "" {
-			return p
-		}
-	}
-	return DefaultProcess
-}
-
-func (o NativeOptions) strategy() string {
-	if o.Strategy != nil {
-		return o.Strategy()
-	}
-	return "PostMessage"
-}
-
-func (o NativeOptions) sleep(d time.Duration) {
-	if o.Sleep != nil {
-		o.Sleep(d)
-		return
-	}
-	time.Sleep(d)
-}

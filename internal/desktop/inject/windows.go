@@ -320,3 +320,27 @@ func findWoW(process string) (windows.HWND, string, error) {
 	}
 	return bestH, fmt.Sprintf("%s pid %d", best.Exe, best.PID), nil
 }
+
+func (o NativeOptions) process() string {
+	if o.Process != nil {
+		if p := o.Process(); p != "" {
+			return p
+		}
+	}
+	return DefaultProcess
+}
+
+func (o NativeOptions) strategy() string {
+	if o.Strategy != nil {
+		return o.Strategy()
+	}
+	return "PostMessage"
+}
+
+func (o NativeOptions) sleep(d time.Duration) {
+	if o.Sleep != nil {
+		o.Sleep(d)
+		return
+	}
+	time.Sleep(d)
+}
