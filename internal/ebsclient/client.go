@@ -23,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/retry"
 )
 
 // Client talks to one EBS. It is safe for concurrent use.
@@ -91,7 +93,7 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 		base: u, apiKey: strings.TrimSpace(apiKey),
 		http:   &http.Client{Timeout: 10 * time.Second},
 		retry:  RetryPolicy{Attempts: 4, Base: 250 * time.Millisecond, Max: 10 * time.Second},
-		sleep:  sleepCtx,
+		sleep:  retry.Sleep,
 		jitter: rand.Float64,
 		ua:     "mgm-ebsclient",
 	}
@@ -291,15 +293,4 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
