@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 )
 
 // statusByCode is the one place where error codes meet HTTP statuses.
@@ -67,15 +68,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized && de.Code == mgm.CodeUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
-	writeJSON(w, status, errorBody{Code: de.Code, Message: de.Message, Details: map[string]any{}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // Cyrillic and punctuation go out as written
-	_ = enc.Encode(v)
+	serve.JSON(w, status, errorBody{Code: de.Code, Message: de.Message, Details: map[string]any{}})
 }
 
 // decodeJSON reads a JSON body into v: size-limited, one value, unknown

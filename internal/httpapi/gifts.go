@@ -5,6 +5,7 @@ import (
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 )
 
 // giftItemDTO is the item the Desktop picked, as the addon describes it.
@@ -66,7 +67,7 @@ func (s *Server) handleViewerGiftQueue(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toGiftDTOs(vs))
+	serve.JSON(w, http.StatusOK, toGiftDTOs(vs))
 }
 
 func (s *Server) handleCreateGift(w http.ResponseWriter, r *http.Request) {
@@ -91,7 +92,7 @@ func (s *Server) handleCreateGift(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, toGiftDTO(g))
+	serve.JSON(w, http.StatusCreated, toGiftDTO(g))
 }
 
 func (s *Server) handleGiftRequests(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +101,7 @@ func (s *Server) handleGiftRequests(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toGiftDTOs(vs))
+	serve.JSON(w, http.StatusOK, toGiftDTOs(vs))
 }
 
 func (s *Server) handlePatchGift(w http.ResponseWriter, r *http.Request) {
@@ -130,7 +131,7 @@ func (s *Server) handlePatchGift(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toGiftDTO(g))
+	serve.JSON(w, http.StatusOK, toGiftDTO(g))
 }
 
 func (s *Server) handleSelectGiftItem(w http.ResponseWriter, r *http.Request) {
@@ -162,7 +163,7 @@ func (s *Server) handleSelectGiftItem(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toGiftDTO(g))
+	serve.JSON(w, http.StatusOK, toGiftDTO(g))
 }
 
 func (s *Server) handleConfirmGift(w http.ResponseWriter, r *http.Request) {
@@ -182,5 +183,5 @@ func (s *Server) handleConfirmGift(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toGiftDTO(g))
+	serve.JSON(w, http.StatusOK, toGiftDTO(g))
 }

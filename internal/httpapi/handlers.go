@@ -9,6 +9,7 @@ import (
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
 
@@ -25,7 +26,7 @@ func (s *Server) handlePoolMe(w http.ResponseWriter, r *http.Request) {
 	if ok {
 		body.CharacterName = &e.CharacterName
 	}
-	writeJSON(w, http.StatusOK, body)
+	serve.JSON(w, http.StatusOK, body)
 }
 
 func (s *Server) handleMyLastPayout(w http.ResponseWriter, r *http.Request) {
@@ -38,7 +39,7 @@ func (s *Server) handleMyLastPayout(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPayoutDTO(p))
+	serve.JSON(w, http.StatusOK, toPayoutDTO(p))
 }
 
 func (s *Server) handleClaim(w http.ResponseWriter, r *http.Request) {
@@ -70,7 +71,7 @@ func (s *Server) handleClaim(w http.ResponseWriter, r *http.Request) {
 	if res.Created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, struct {
+	serve.JSON(w, status, struct {
 		CharacterName       string `json:"characterName"`
 		EnrollmentRequestID string `json:"enrollmentRequestId"`
 	}{res.CharacterName, res.EnrollmentRequestID})
@@ -130,7 +131,7 @@ func (s *Server) handlePendingPayouts(w http.ResponseWriter, r *http.Request) {
 	for _, p := range ps {
 		out = append(out, toPayoutDTO(p))
 	}
-	writeJSON(w, http.StatusOK, out)
+	serve.JSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
@@ -142,7 +143,7 @@ func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
 	if version == "" {
 		version = "0.0.0-dev"
 	}
-	writeJSON(w, http.StatusOK, struct {
+	serve.JSON(w, http.StatusOK, struct {
 		Version                 string  `json:"version"`
 		ReleaseNotesURL         *string `json:"releaseNotesUrl"`
 		MinimumDesktopVersion   *string `json:"minimumDesktopVersion"`
@@ -159,7 +160,7 @@ func nullable(s string) *string {
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	serve.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
@@ -170,5 +171,5 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, mgm.Errorf(mgm.CodeUnavailable, "The database is not reachable or not migrated yet."))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": s.svc.DB().Dialect()})
+	serve.JSON(w, http.StatusOK, map[string]string{"status": "ready", "store": s.svc.DB().Dialect()})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 )
 
 func (s *Server) handlePayout(w http.ResponseWriter, r *http.Request) {
@@ -16,7 +17,7 @@ func (s *Server) handlePayout(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPayoutDTO(p))
+	serve.JSON(w, http.StatusOK, toPayoutDTO(p))
 }
 
 func (s *Server) handlePayoutHistory(w http.ResponseWriter, r *http.Request) {
@@ -34,7 +35,7 @@ func (s *Server) handlePayoutHistory(w http.ResponseWriter, r *http.Request) {
 	for _, e := range evs {
 		out = append(out, eventDTO{Type: e.Type, At: jsonTime(e.At), Data: e.Data})
 	}
-	writeJSON(w, http.StatusOK, out)
+	serve.JSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handlePayoutStatus(w http.ResponseWriter, r *http.Request) {
@@ -59,7 +60,7 @@ func (s *Server) handlePayoutStatus(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPayoutDTO(p))
+	serve.JSON(w, http.StatusOK, toPayoutDTO(p))
 }
 
 func (s *Server) handleConfirmAcceptance(w http.ResponseWriter, r *http.Request) {
@@ -79,7 +80,7 @@ func (s *Server) handleConfirmAcceptance(w http.ResponseWriter, r *http.Request)
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPayoutDTO(p))
+	serve.JSON(w, http.StatusOK, toPayoutDTO(p))
 }
 
 func (s *Server) handleRouletteState(w http.ResponseWriter, r *http.Request) {
@@ -103,7 +104,7 @@ func (s *Server) handleRouletteState(w http.ResponseWriter, r *http.Request) {
 		}
 		body.LastCycle = lc
 	}
-	writeJSON(w, http.StatusOK, body)
+	serve.JSON(w, http.StatusOK, body)
 }
 
 func (s *Server) handleCandidate(w http.ResponseWriter, r *http.Request) {
@@ -112,7 +113,7 @@ func (s *Server) handleCandidate(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
+	serve.JSON(w, http.StatusOK, struct {
 		SpinCycleID    string   `json:"spinCycleId"`
 		CharacterName  string   `json:"characterName"`
 		SpinPhase      string   `json:"spinPhase"`
@@ -210,7 +211,7 @@ func (s *Server) handleVerifyCandidate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
+	serve.JSON(w, http.StatusOK, struct {
 		Outcome  string  `json:"outcome"`
 		PayoutID *string `json:"payoutId"`
 	}{string(res.Outcome), nullable(res.PayoutID)})
@@ -235,7 +236,7 @@ func (s *Server) handlePreparePendingPayout(w http.ResponseWriter, r *http.Reque
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
+	serve.JSON(w, http.StatusOK, struct {
 		PayoutID      string `json:"payoutId"`
 		CharacterName string `json:"characterName"`
 	}{p.ID, p.CharacterName})
