@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/serve"
 )
@@ -49,12 +50,6 @@ func StatusOf(code mgm.Code) int {
 	return http.StatusInternalServerError
 }
 
-type errorBody struct {
-	Code    mgm.Code       `json:"code"`
-	Message string         `json:"message"`
-	Details map[string]any `json:"details"`
-}
-
 // writeError answers with the standard error shape. Errors that are not
 // domain errors are ours: they are logged with the request id and the client
 // sees only "internal".
@@ -68,7 +63,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized && de.Code == mgm.CodeUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
-	serve.JSON(w, status, errorBody{Code: de.Code, Message: de.Message, Details: map[string]any{}})
+	serve.JSON(w, status, ebsapi.ErrorBody{Code: de.Code, Message: de.Message, Details: map[string]any{}})
 }
 
 // decodeJSON reads a JSON body into v: size-limited, one value, unknown

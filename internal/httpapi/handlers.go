@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/serve"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
@@ -19,10 +20,7 @@ func (s *Server) handlePoolMe(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	body := struct {
-		IsEnrolled    bool    `json:"isEnrolled"`
-		CharacterName *string `json:"characterName"`
-	}{IsEnrolled: ok}
+	body := ebsapi.PoolMembership{IsEnrolled: ok}
 	if ok {
 		body.CharacterName = &e.CharacterName
 	}
@@ -71,10 +69,7 @@ func (s *Server) handleClaim(w http.ResponseWriter, r *http.Request) {
 	if res.Created {
 		status = http.StatusCreated
 	}
-	serve.JSON(w, status, struct {
-		CharacterName       string `json:"characterName"`
-		EnrollmentRequestID string `json:"enrollmentRequestId"`
-	}{res.CharacterName, res.EnrollmentRequestID})
+	serve.JSON(w, status, ebsapi.Enrollment{CharacterName: res.CharacterName, EnrollmentRequestID: res.EnrollmentRequestID})
 }
 
 func claimOutcome(res app.ClaimResult, err error) string {
@@ -127,7 +122,7 @@ func (s *Server) handlePendingPayouts(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]payoutDTO, 0, len(ps))
+	out := make([]ebsapi.Payout, 0, len(ps))
 	for _, p := range ps {
 		out = append(out, toPayoutDTO(p))
 	}
@@ -143,13 +138,9 @@ func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
 	if version == "" {
 		version = "0.0.0-dev"
 	}
-	serve.JSON(w, http.StatusOK, struct {
-		Version                 string  `json:"version"`
-		ReleaseNotesURL         *string `json:"releaseNotesUrl"`
-		MinimumDesktopVersion   *string `json:"minimumDesktopVersion"`
-		MinimumAddonVersion     *string `json:"minimumAddonVersion"`
-		MinimumExtensionVersion *string `json:"minimumExtensionVersion"`
-	}{version, nullable(v.ReleaseNotesURL), nullable(v.MinimumDesktopVersion), nullable(v.MinimumAddonVersion), nullable(v.MinimumExtensionVersion)})
+	serve.JSON(w, http.StatusOK, ebsapi.VersionInfo{Version: version, ReleaseNotesURL: nullable(v.ReleaseNotesURL),
+		MinimumDesktopVersion: nullable(v.MinimumDesktopVersion), MinimumAddonVersion: nullable(v.MinimumAddonVersion),
+		MinimumExtensionVersion: nullable(v.MinimumExtensionVersion)})
 }
 
 func nullable(s string) *string {
