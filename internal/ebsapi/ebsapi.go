@@ -63,6 +63,15 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// Codes of failures the HTTP layer itself decides, before any use case runs.
+// They share mgm.Code's space: clients switch on one set of codes.
+const (
+	CodeMethodNotAllowed     mgm.Code = "method_not_allowed"
+	CodePayloadTooLarge      mgm.Code = "payload_too_large"
+	CodeUnsupportedMediaType mgm.Code = "unsupported_media_type"
+	CodeRateLimited          mgm.Code = "rate_limited"
+)
+
 // ErrorBody is every failure's answer.
 type ErrorBody struct {
 	Code    mgm.Code       `json:"code"`

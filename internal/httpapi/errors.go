@@ -26,7 +26,7 @@ var statusByCode = map[mgm.Code]int{
 	mgm.CodeIdentityNotShared:        http.StatusForbidden,
 	mgm.CodeWrongChannel:             http.StatusForbidden,
 	mgm.CodeNotFound:                 http.StatusNotFound,
-	mgm.CodeMethodNotAllowed:         http.StatusMethodNotAllowed,
+	ebsapi.CodeMethodNotAllowed:      http.StatusMethodNotAllowed,
 	mgm.CodeDuplicateEnrollment:      http.StatusConflict,
 	mgm.CodeActivePayoutExists:       http.StatusConflict,
 	mgm.CodeLifetimeCapReached:       http.StatusConflict,
@@ -35,9 +35,9 @@ var statusByCode = map[mgm.Code]int{
 	mgm.CodeInvalidState:             http.StatusConflict,
 	mgm.CodeGiftAlreadyUsed:          http.StatusConflict,
 	mgm.CodeGiftRequestActive:        http.StatusConflict,
-	mgm.CodePayloadTooLarge:          http.StatusRequestEntityTooLarge,
-	mgm.CodeUnsupportedMediaType:     http.StatusUnsupportedMediaType,
-	mgm.CodeRateLimited:              http.StatusTooManyRequests,
+	ebsapi.CodePayloadTooLarge:       http.StatusRequestEntityTooLarge,
+	ebsapi.CodeUnsupportedMediaType:  http.StatusUnsupportedMediaType,
+	ebsapi.CodeRateLimited:           http.StatusTooManyRequests,
 	mgm.CodeUnavailable:              http.StatusServiceUnavailable,
 	mgm.CodeInternal:                 http.StatusInternalServerError,
 }
@@ -72,7 +72,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
-			return mgm.Errorf(mgm.CodeUnsupportedMediaType, "Send the body as application/json.")
+			return mgm.Errorf(ebsapi.CodeUnsupportedMediaType, "Send the body as application/json.")
 		}
 	}
 	body := http.MaxBytesReader(w, r.Body, limit)
@@ -95,7 +95,7 @@ func jsonError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &mbe):
-		return mgm.Errorf(mgm.CodePayloadTooLarge, "The body is larger than %d bytes.", mbe.Limit)
+		return mgm.Errorf(ebsapi.CodePayloadTooLarge, "The body is larger than %d bytes.", mbe.Limit)
 	case errors.Is(err, io.EOF):
 		return mgm.Errorf(mgm.CodeInvalidPayload, "The body is empty; send a JSON object.")
 	case errors.As(err, &typeErr):

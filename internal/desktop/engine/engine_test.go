@@ -68,7 +68,7 @@ func TestTransientFailuresAreRetriedDefinitiveOnesDropped(t *testing.T) {
 	ebs := newFakeEBS()
 	ebs.addPayout(p1, "Thrall", "InProgress")
 	ebs.addPayout(p2, "Jaina", "Pending")
-	ebs.fail("SetPayoutStatus", errUnavailable, &ebsclient.Error{Status: 429, Code: mgm.CodeRateLimited}, fmt.Errorf("connection refused"))
+	ebs.fail("SetPayoutStatus", errUnavailable, &ebsclient.Error{Status: 429, Code: ebsapi.CodeRateLimited}, fmt.Errorf("connection refused"))
 	h := newHarness(t, ebs, &fakeInjector{})
 	h.write("[MGM_CONFIRM:" + p1 + "]")
 	h.eventually("Sent after retries", func() bool { return ebs.payout(p1).Status == "Sent" })
