@@ -119,6 +119,12 @@ type PoolMembership struct {
 	CharacterName *string `json:"characterName"`
 }
 
+// Claim is POST /api/payouts/claim: a viewer enrolls from the panel.
+type Claim struct {
+	CharacterName       *string `json:"characterName"`
+	EnrollmentRequestID *string `json:"enrollmentRequestId"`
+}
+
 // Enrollment is the answer to a claim.
 type Enrollment struct {
 	CharacterName       string `json:"characterName"`
@@ -198,6 +204,12 @@ type GiftRequest struct {
 	UpdatedAt            Time          `json:"updatedAt"`
 	TimeoutAt            *Time         `json:"timeoutAt"`
 	FailureReason        *string       `json:"failureReason"`
+}
+
+// GiftCreation is POST /api/gift-requests: a viewer asks for a gift from the panel.
+type GiftCreation struct {
+	StreamerID    *string `json:"streamerId"`
+	CharacterName *string `json:"characterName"`
 }
 
 // GiftFailure is PATCH /api/gift-requests/{id}: the Desktop ends a request

@@ -44,10 +44,7 @@ func (s *Server) handleViewerGiftQueue(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCreateGift(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		StreamerID    *string `json:"streamerId"`
-		CharacterName *string `json:"characterName"`
-	}
+	var req ebsapi.GiftCreation
 	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
 		s.writeError(w, r, err)
 		return

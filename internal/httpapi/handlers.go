@@ -41,10 +41,7 @@ func (s *Server) handleMyLastPayout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleClaim(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		CharacterName       *string `json:"characterName"`
-		EnrollmentRequestID *string `json:"enrollmentRequestId"`
-	}
+	var req ebsapi.Claim
 	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
 		s.writeError(w, r, err)
 		return
