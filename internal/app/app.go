@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/retry"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
 
@@ -86,7 +87,7 @@ func New(db *store.DB, o Options) *Service {
 		s.backoff = []time.Duration{500 * time.Millisecond, time.Second}
 	}
 	if s.sleep == nil {
-		s.sleep = sleepCtx
+		s.sleep = retry.Sleep
 	}
 	return s
 }
@@ -100,17 +101,6 @@ func cryptoIntn(n int) int {
 		panic("crypto/rand failed: " + err.Error()) // the OS has no entropy: nothing sensible can continue
 	}
 	return int(v.Int64())
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // DB exposes the store (readiness checks, tests).

@@ -29,6 +29,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/settings"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/ui"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
 // Injector modes (--injector).
@@ -496,13 +497,13 @@ func (d *companion) Test(ctx context.Context, r ui.TestRequest) ui.TestResult {
 	if err != nil {
 		return ui.TestResult{Message: err.Error()}
 	}
-	ps, err := c.PendingPayouts(ctx, ebsclient.StatusPending, ebsclient.StatusInProgress)
+	ps, err := c.PendingPayouts(ctx, mgm.PayoutPending, mgm.PayoutInProgress)
 	if err != nil {
 		msg := "Failed: " + err.Error()
-		switch ebsclient.Code(err) {
-		case "forbidden_apikey":
+		switch ebsclient.ErrorCode(err) {
+		case mgm.CodeForbiddenAPIKey:
 			msg = "The EBS refused this API key (403 forbidden_apikey): copy it again from the EBS (mgm-data/desktop-api-key.txt or Mgm__ApiKey)."
-		case "unauthorized":
+		case mgm.CodeUnauthorized:
 			msg = "The EBS wants an API key (401): enter it above."
 		}
 		return ui.TestResult{Message: msg}

@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/ebs/ebstest"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/twitchsim"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/wowsim"
 )
@@ -189,7 +191,7 @@ func postJSON(t *testing.T, url string, body any) {
 	}
 }
 
-var allStatuses = []string{"Pending", "InProgress", "Sent", "Failed", "Cancelled", "Expired"}
+var allStatuses = []mgm.PayoutStatus{"Pending", "InProgress", "Sent", "Failed", "Cancelled", "Expired"}
 
 func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 	started := time.Now()
@@ -267,7 +269,7 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 		t.Fatal(err)
 	}
 	synced := map[string]bool{}
-	seen := map[string]ebsclient.Payout{}
+	seen := map[string]ebsapi.Payout{}
 	restarted, giftDone, offlineSeen := false, false, false
 	var giftID string
 	deadline := time.Now().Add(150 * time.Second)
@@ -288,7 +290,7 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 				t.Fatalf("an offline candidate got a payout: %+v", p)
 			}
 			// The streamer presses Sync/Inject once a winner has consented.
-			if p.Status == ebsclient.StatusPending && p.AcceptedAt != nil && !synced[p.ID] {
+			if p.Status == mgm.PayoutPending && p.AcceptedAt != nil && !synced[p.ID] {
 				var r struct {
 					OK         bool     `json:"ok"`
 					Message    string   `json:"message"`
@@ -310,7 +312,7 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 					restarted = true
 				}
 			}
-			if synced[p.ID] && p.Status != ebsclient.StatusSent {
+			if synced[p.ID] && p.Status != mgm.PayoutSent {
 				sentAll = false
 			}
 		}
@@ -356,7 +358,7 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 		if n := strings.Count(string(log), "To ["+p.CharacterName+"]: "+consentPrefix); n != 1 {
 			t.Errorf("%s (%s) whispered %d times", id, p.CharacterName, n)
 		}
-		if p.Status == ebsclient.StatusSent {
+		if p.Status == mgm.PayoutSent {
 			sent++
 			if count["HelixRewardSentAnnouncementSucceeded"] != 1 || helixLines[p.CharacterName] != 1 {
 				t.Errorf("%s (%s): %d announcements, %d Helix lines", id, p.CharacterName,

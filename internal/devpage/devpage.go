@@ -21,6 +21,7 @@ import (
 
 	"github.com/mimirons-goldomatic/mgm/internal/auth"
 	"github.com/mimirons-goldomatic/mgm/internal/config"
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 )
 
 const (
@@ -303,20 +304,12 @@ func (p *pages) token(w http.ResponseWriter, r *http.Request) {
 		res.UserID = &c.UserID
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, res)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	serve.JSON(w, http.StatusOK, res)
 }
 
 // writeError uses the EBS's standard error shape.
 func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, map[string]any{"code": code, "message": message, "details": map[string]any{}})
+	serve.JSON(w, status, map[string]any{"code": code, "message": message, "details": map[string]any{}})
 }
 
 // Built reports whether dir holds a built panel (for the startup banner).

@@ -2,153 +2,67 @@ package ebsclient
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
-
-// Payout is the EBS's PayoutDto.
-type Payout struct {
-	ID                          string  `json:"id"`
-	TwitchUserID                string  `json:"twitchUserId"`
-	TwitchDisplayName           string  `json:"twitchDisplayName"`
-	CharacterName               string  `json:"characterName"`
-	GoldAmount                  int64   `json:"goldAmount"`
-	EnrollmentRequestID         string  `json:"enrollmentRequestId"`
-	Status                      string  `json:"status"`
-	CreatedAt                   string  `json:"createdAt"`
-	UpdatedAt                   string  `json:"updatedAt"`
-	AcceptedAt                  *string `json:"acceptedAt"`
-	SpinCycleID                 *string `json:"spinCycleId"`
-	IsRewardSentAnnouncedToChat bool    `json:"isRewardSentAnnouncedToChat"`
-}
-
-// Payout statuses as the EBS writes them.
-const (
-	StatusPending    = "Pending"
-	StatusInProgress = "InProgress"
-	StatusSent       = "Sent"
-	StatusFailed     = "Failed"
-	StatusCancelled  = "Cancelled"
-)
-
-// HistoryEvent is one entry of a payout's audit history.
-type HistoryEvent struct {
-	Type string          `json:"type"`
-	At   string          `json:"at"`
-	Data json.RawMessage `json:"data"`
-}
-
-// Candidate is the name the Desktop must /who now.
-type Candidate struct {
-	SpinCycleID    string `json:"spinCycleId"`
-	CharacterName  string `json:"characterName"`
-	SpinPhase      string `json:"spinPhase"`
-	VerifyDeadline string `json:"verifyDeadline"`
-}
-
-// WhoReport is the addon's [MGM_WHO] JSON, forwarded as is.
-type WhoReport struct {
-	SchemaVersion int    `json:"schemaVersion"`
-	SpinCycleID   string `json:"spinCycleId"`
-	CharacterName string `json:"characterName"`
-	Online        bool   `json:"online"`
-	CapturedAt    string `json:"capturedAt,omitempty"`
-}
-
-// VerifyResult is the EBS's answer to a /who report.
-type VerifyResult struct {
-	Outcome  string  `json:"outcome"`
-	PayoutID *string `json:"payoutId"`
-}
-
-// GiftItem is an item from the streamer's bags.
-type GiftItem struct {
-	Name    string `json:"name"`
-	ID      int64  `json:"id"`
-	Count   int    `json:"count"`
-	Link    string `json:"link"`
-	Texture string `json:"texture"`
-	BagID   int    `json:"bagId"`
-	SlotID  int    `json:"slotId"`
-}
-
-// GiftRequest is the EBS's gift request DTO.
-type GiftRequest struct {
-	ID                   string    `json:"id"`
-	StreamerID           string    `json:"streamerId"`
-	ViewerID             string    `json:"viewerId"`
-	ViewerDisplayName    string    `json:"viewerDisplayName"`
-	CharacterName        string    `json:"characterName"`
-	State                string    `json:"state"`
-	SelectedItem         *GiftItem `json:"selectedItem"`
-	QueuePosition        int       `json:"queuePosition"`
-	EstimatedWaitSeconds int       `json:"estimatedWaitSeconds"`
-	CreatedAt            string    `json:"createdAt"`
-	UpdatedAt            string    `json:"updatedAt"`
-	TimeoutAt            *string   `json:"timeoutAt"`
-	FailureReason        *string   `json:"failureReason"`
-}
-
-// VersionInfo is GET /api/version.
-type VersionInfo struct {
-	Version                 string  `json:"version"`
-	ReleaseNotesURL         *string `json:"releaseNotesUrl"`
-	MinimumDesktopVersion   *string `json:"minimumDesktopVersion"`
-	MinimumAddonVersion     *string `json:"minimumAddonVersion"`
-	MinimumExtensionVersion *string `json:"minimumExtensionVersion"`
-}
 
 func pathID(prefix, id, suffix string) string {
 	return prefix + url.PathEscape(id) + suffix
 }
 
 // PendingPayouts lists payouts with the given statuses (default: Pending), oldest first.
-func (c *Client) PendingPayouts(ctx context.Context, statuses ...string) ([]Payout, error) {
+func (c *Client) PendingPayouts(ctx context.Context, statuses ...mgm.PayoutStatus) ([]ebsapi.Payout, error) {
 	var q url.Values
 	if len(statuses) > 0 {
-		q = url.Values{"status": {strings.Join(statuses, ",")}}
+		names := make([]string, len(statuses))
+		for i, st := range statuses {
+			names[i] = string(st)
+		}
+		q = url.Values{"status": {strings.Join(names, ",")}}
 	}
-	var out []Payout
+	var out []ebsapi.Payout
 	_, err := c.do(ctx, call{method: http.MethodGet, path: "/api/payouts/pending", query: q, out: &out, idempotent: true})
 	return out, err
 }
 
 // Payout returns one payout.
-func (c *Client) Payout(ctx context.Context, id string) (Payout, error) {
-	var out Payout
+func (c *Client) Payout(ctx context.Context, id string) (ebsapi.Payout, error) {
+	var out ebsapi.Payout
 	_, err := c.do(ctx, call{method: http.MethodGet, path: pathID("/api/payouts/", id, ""), out: &out, idempotent: true})
 	return out, err
 }
 
 // PayoutHistory returns a payout's events, oldest first.
-func (c *Client) PayoutHistory(ctx context.Context, id string) ([]HistoryEvent, error) {
-	var out []HistoryEvent
+func (c *Client) PayoutHistory(ctx context.Context, id string) ([]ebsapi.HistoryEvent, error) {
+	var out []ebsapi.HistoryEvent
 	_, err := c.do(ctx, call{method: http.MethodGet, path: pathID("/api/payouts/", id, "/history"), out: &out, idempotent: true})
 	return out, err
 }
 
 // SetPayoutStatus moves a payout to a status. Repeating it is harmless (the
 // EBS answers a same-status change as a no-op), so it is retried.
-func (c *Client) SetPayoutStatus(ctx context.Context, id, status string) (Payout, error) {
-	var out Payout
+func (c *Client) SetPayoutStatus(ctx context.Context, id string, status mgm.PayoutStatus) (ebsapi.Payout, error) {
+	var out ebsapi.Payout
 	_, err := c.do(ctx, call{method: http.MethodPatch, path: pathID("/api/payouts/", id, "/status"),
-		body: map[string]string{"status": status}, out: &out, idempotent: true})
+		body: ebsapi.PayoutStatusChange{Status: &status}, out: &out, idempotent: true})
 	return out, err
 }
 
 // ConfirmAcceptance records the winner's consent (idempotent at the EBS).
-func (c *Client) ConfirmAcceptance(ctx context.Context, id, characterName string) (Payout, error) {
-	var out Payout
+func (c *Client) ConfirmAcceptance(ctx context.Context, id, characterName string) (ebsapi.Payout, error) {
+	var out ebsapi.Payout
 	_, err := c.do(ctx, call{method: http.MethodPost, path: pathID("/api/payouts/", id, "/confirm-acceptance"),
-		body: map[string]string{"characterName": characterName}, out: &out, idempotent: true})
+		body: ebsapi.AcceptanceConfirmation{CharacterName: &characterName}, out: &out, idempotent: true})
 	return out, err
 }
 
 // Candidate returns the candidate awaiting /who, or nil when there is none.
-func (c *Client) Candidate(ctx context.Context) (*Candidate, error) {
-	var out Candidate
+func (c *Client) Candidate(ctx context.Context) (*ebsapi.Candidate, error) {
+	var out ebsapi.Candidate
 	status, err := c.do(ctx, call{method: http.MethodGet, path: "/api/roulette/candidate", out: &out,
 		idempotent: true, okStatuses: []int{http.StatusNoContent}})
 	if err != nil || status == http.StatusNoContent {
@@ -158,62 +72,60 @@ func (c *Client) Candidate(ctx context.Context) (*Candidate, error) {
 }
 
 // VerifyCandidate forwards a /who report (repeats return the same outcome).
-func (c *Client) VerifyCandidate(ctx context.Context, r WhoReport) (VerifyResult, error) {
-	var out VerifyResult
+func (c *Client) VerifyCandidate(ctx context.Context, r ebsapi.WhoReport) (ebsapi.VerifyResult, error) {
+	var out ebsapi.VerifyResult
 	_, err := c.do(ctx, call{method: http.MethodPost, path: "/api/roulette/verify-candidate", body: r, out: &out, idempotent: true})
 	return out, err
 }
 
 // GiftRequests lists the non-terminal gift requests ("" = the EBS's broadcaster).
-func (c *Client) GiftRequests(ctx context.Context, streamerID string) ([]GiftRequest, error) {
+func (c *Client) GiftRequests(ctx context.Context, streamerID string) ([]ebsapi.GiftRequest, error) {
 	var q url.Values
 	if streamerID != "" {
 		q = url.Values{"streamerId": {streamerID}}
 	}
-	var out []GiftRequest
+	var out []ebsapi.GiftRequest
 	_, err := c.do(ctx, call{method: http.MethodGet, path: "/api/gift-requests", query: q, out: &out, idempotent: true})
 	return out, err
 }
 
 // FailGift ends a gift request as Failed with a reason (a repeat is a no-op).
-func (c *Client) FailGift(ctx context.Context, id, reason string) (GiftRequest, error) {
-	var out GiftRequest
+func (c *Client) FailGift(ctx context.Context, id, reason string) (ebsapi.GiftRequest, error) {
+	var out ebsapi.GiftRequest
+	failed := mgm.GiftFailed
 	_, err := c.do(ctx, call{method: http.MethodPatch, path: pathID("/api/gift-requests/", id, ""),
-		body: map[string]string{"state": "Failed", "reason": reason}, out: &out, idempotent: true})
+		body: ebsapi.GiftFailure{State: &failed, Reason: &reason}, out: &out, idempotent: true})
 	return out, err
 }
 
 // SelectGiftItem reports the item picked for a request. Not retried: a
-// second attempt after a lost answer would be refused as invalid_state.
-func (c *Client) SelectGiftItem(ctx context.Context, id string, item GiftItem) (GiftRequest, error) {
-	var out GiftRequest
+// second attempt after a lost answer would be refused (mgm.CodeInvalidState).
+func (c *Client) SelectGiftItem(ctx context.Context, id string, item ebsapi.GiftItem) (ebsapi.GiftRequest, error) {
+	var out ebsapi.GiftRequest
 	_, err := c.do(ctx, call{method: http.MethodPost, path: pathID("/api/gift-requests/", id, "/select-item"),
-		body: map[string]any{"item": item}, out: &out})
+		body: ebsapi.ItemSelection{Item: item}, out: &out})
 	return out, err
 }
 
 // ConfirmGift reports the recipient's answer. Not retried (see SelectGiftItem).
-func (c *Client) ConfirmGift(ctx context.Context, id string, confirmed bool) (GiftRequest, error) {
-	var out GiftRequest
+func (c *Client) ConfirmGift(ctx context.Context, id string, confirmed bool) (ebsapi.GiftRequest, error) {
+	var out ebsapi.GiftRequest
 	_, err := c.do(ctx, call{method: http.MethodPost, path: pathID("/api/gift-requests/", id, "/confirm"),
-		body: map[string]bool{"confirmed": confirmed}, out: &out})
+		body: ebsapi.GiftConfirmation{Confirmed: confirmed}, out: &out})
 	return out, err
 }
 
 // Version returns the EBS's version information.
-func (c *Client) Version(ctx context.Context) (VersionInfo, error) {
-	var out VersionInfo
+func (c *Client) Version(ctx context.Context) (ebsapi.VersionInfo, error) {
+	var out ebsapi.VersionInfo
 	_, err := c.do(ctx, call{method: http.MethodGet, path: "/api/version", out: &out, idempotent: true})
 	return out, err
 }
 
 // PreparePendingPayout calls the EBS's end-to-end test harness.
 func (c *Client) PreparePendingPayout(ctx context.Context, twitchUserID string) (payoutID, characterName string, err error) {
-	var out struct {
-		PayoutID      string `json:"payoutId"`
-		CharacterName string `json:"characterName"`
-	}
+	var out ebsapi.HarnessPayout
 	_, err = c.do(ctx, call{method: http.MethodPost, path: "/api/e2e/prepare-pending-payout",
-		body: map[string]string{"twitchUserId": twitchUserID}, out: &out})
+		body: ebsapi.HarnessPayoutRequest{TwitchUserID: &twitchUserID}, out: &out})
 	return out.PayoutID, out.CharacterName, err
 }

@@ -23,6 +23,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/retry"
 )
 
 // Client talks to one EBS. It is safe for concurrent use.
@@ -91,7 +95,7 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 		base: u, apiKey: strings.TrimSpace(apiKey),
 		http:   &http.Client{Timeout: 10 * time.Second},
 		retry:  RetryPolicy{Attempts: 4, Base: 250 * time.Millisecond, Max: 10 * time.Second},
-		sleep:  sleepCtx,
+		sleep:  retry.Sleep,
 		jitter: rand.Float64,
 		ua:     "mgm-ebsclient",
 	}
@@ -107,10 +111,11 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 // BaseURL is the EBS root the client talks to.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// Error is a failure the EBS answered with its standard error body.
+// Error is a failure the EBS answered with its standard error body
+// (ebsapi.ErrorBody), mapped back to the domain's error code.
 type Error struct {
 	Status    int
-	Code      string // stable code, e.g. "terminal_status_change_not_allowed"
+	Code      mgm.Code // "" when the body was not the EBS's error shape
 	Message   string
 	RequestID string
 }
@@ -122,8 +127,10 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("EBS answered HTTP %d %s: %s", e.Status, e.Code, e.Message)
 }
 
-// Code returns the EBS error code carried by err, or "".
-func Code(err error) string {
+// ErrorCode returns the EBS error code carried by err, or "" when err is not
+// an answer of the EBS (no response, an unreadable one, nil). Callers compare
+// it with the mgm.Code constants: ErrorCode(err) == mgm.CodeInvalidState.
+func ErrorCode(err error) mgm.Code {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
@@ -237,10 +244,7 @@ func (c *Client) attempt(ctx context.Context, cl call, u string, payload []byte,
 	}
 	if !ok {
 		e := &Error{Status: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id")}
-		var eb struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		}
+		var eb ebsapi.ErrorBody
 		if json.Unmarshal(body, &eb) == nil {
 			e.Code, e.Message = eb.Code, eb.Message
 		}
@@ -291,15 +295,4 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

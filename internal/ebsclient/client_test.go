@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
 // flaky answers with the scripted statuses in turn, then 200 with body.
@@ -117,7 +119,7 @@ func TestGivesUpAfterAttemptsWithTheLastError(t *testing.T) {
 	c := newClient(t, srv.URL, &s)
 	_, err := c.Version(context.Background())
 	var e *ebsclient.Error
-	if !errors.As(err, &e) || e.Status != 503 || e.Code != "unavailable" || e.Message != "try later" || e.RequestID != "req-d" {
+	if !errors.As(err, &e) || e.Status != 503 || e.Code != mgm.CodeUnavailable || e.Message != "try later" || e.RequestID != "req-d" {
 		t.Fatalf("error %#v", err)
 	}
 	if !ebsclient.Transient(err) || f.count() != 4 {
@@ -160,7 +162,7 @@ func TestNonIdempotentCallsAreTriedOnce(t *testing.T) {
 	defer srv.Close()
 	var s sleeps
 	c := newClient(t, srv.URL, &s)
-	_, err := c.SelectGiftItem(context.Background(), "6a9a6b0c-3a3e-4a49-9a4f-0e6a1c1d2e3f", ebsclient.GiftItem{Name: "Linen Cloth", ID: 2589, Count: 5})
+	_, err := c.SelectGiftItem(context.Background(), "6a9a6b0c-3a3e-4a49-9a4f-0e6a1c1d2e3f", ebsapi.GiftItem{Name: "Linen Cloth", ID: 2589, Count: 5})
 	if err == nil || f.count() != 1 {
 		t.Fatalf("select-item: %v after %d attempts", err, f.count())
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mimirons-goldomatic/mgm/internal/ebs/ebstest"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
 const apiKey = "integration-desktop-key-0123456789"
@@ -29,10 +30,10 @@ func TestAgainstRealEBS(t *testing.T) {
 				t.Fatalf("fresh pending: %v %v", ps, err)
 			}
 			wrong, _ := ebsclient.New(e.URL, "not-the-key")
-			if _, err := wrong.PendingPayouts(ctx); ebsclient.Code(err) != "forbidden_apikey" || ebsclient.Transient(err) {
+			if _, err := wrong.PendingPayouts(ctx); ebsclient.ErrorCode(err) != mgm.CodeForbiddenAPIKey || ebsclient.Transient(err) {
 				t.Fatalf("wrong key: %v", err)
 			}
-			if _, err := c.SetPayoutStatus(ctx, "6a9a6b0c-3a3e-4a49-9a4f-0e6a1c1d2e3f", "sent"); ebsclient.Code(err) != "not_found" {
+			if _, err := c.SetPayoutStatus(ctx, "6a9a6b0c-3a3e-4a49-9a4f-0e6a1c1d2e3f", "sent"); ebsclient.ErrorCode(err) != mgm.CodeNotFound {
 				t.Fatalf("unknown payout: %v", err)
 			}
 			if cand, err := c.Candidate(ctx); err != nil || cand != nil {
@@ -51,26 +52,27 @@ func TestAgainstRealEBS(t *testing.T) {
 				t.Fatalf("harness: %q %q %v", id, name, err)
 			}
 			ps, err := c.PendingPayouts(ctx)
-			if err != nil || len(ps) != 1 || ps[0].ID != id || ps[0].Status != ebsclient.StatusPending || ps[0].GoldAmount != 1000 {
+			if err != nil || len(ps) != 1 || ps[0].ID != id || ps[0].Status != mgm.PayoutPending || ps[0].GoldAmount != 1000 {
 				t.Fatalf("pending: %+v %v", ps, err)
 			}
-			if p, err := c.SetPayoutStatus(ctx, id, "inProgress"); err != nil || p.Status != ebsclient.StatusInProgress {
+			if p, err := c.SetPayoutStatus(ctx, id, "inProgress"); err != nil || p.Status != mgm.PayoutInProgress {
 				t.Fatalf("inProgress: %+v %v", p, err)
 			}
 			// Consent may arrive after Sync moved the payout to InProgress.
-			if p, err := c.ConfirmAcceptance(ctx, id, "voljin"); err != nil || p.AcceptedAt == nil {
+			p, err := c.ConfirmAcceptance(ctx, id, "voljin")
+			if err != nil || p.AcceptedAt == nil || p.AcceptedAt.Before(p.CreatedAt.Time) || p.CreatedAt.IsZero() {
 				t.Fatalf("accept: %+v %v", p, err)
 			}
 			if ps, _ := c.PendingPayouts(ctx); len(ps) != 0 {
 				t.Fatal("InProgress listed by default")
 			}
-			if ps, _ := c.PendingPayouts(ctx, ebsclient.StatusPending, ebsclient.StatusInProgress); len(ps) != 1 {
+			if ps, _ := c.PendingPayouts(ctx, mgm.PayoutPending, mgm.PayoutInProgress); len(ps) != 1 {
 				t.Fatal("InProgress not listed on request")
 			}
-			if p, err := c.SetPayoutStatus(ctx, id, "sent"); err != nil || p.Status != ebsclient.StatusSent {
+			if p, err := c.SetPayoutStatus(ctx, id, "sent"); err != nil || p.Status != mgm.PayoutSent {
 				t.Fatalf("sent: %+v %v", p, err)
 			}
-			if _, err := c.SetPayoutStatus(ctx, id, "Pending"); ebsclient.Code(err) != "terminal_status_change_not_allowed" {
+			if _, err := c.SetPayoutStatus(ctx, id, "Pending"); ebsclient.ErrorCode(err) != mgm.CodeTerminalStatusChange {
 				t.Fatalf("Sent→Pending: %v", err)
 			}
 			h, err := c.PayoutHistory(ctx, id)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/config"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
@@ -48,7 +49,7 @@ func TestMethodNotAllowed(t *testing.T) {
 	for _, tc := range cases {
 		r := ts.do(t, tc.method, tc.path, nil, bearerHdr(ts.token("1001")))
 		what := tc.method + " " + tc.path
-		wantError(t, what, r, http.StatusMethodNotAllowed, mgm.CodeMethodNotAllowed)
+		wantError(t, what, r, http.StatusMethodNotAllowed, ebsapi.CodeMethodNotAllowed)
 		allow := r.header.Get("Allow")
 		if allow == "" {
 			t.Errorf("%s: 405 without an Allow header", what)
@@ -89,13 +90,13 @@ func TestClaimBodyErrors(t *testing.T) {
 
 	big := []byte(`{"characterName":"Norinn","enrollmentRequestId":"r1","padding":"` +
 		strings.Repeat("x", 64<<10) + `"}`)
-	wantError(t, "claim body over 64 KiB", post(big, "application/json"), http.StatusRequestEntityTooLarge, mgm.CodePayloadTooLarge)
+	wantError(t, "claim body over 64 KiB", post(big, "application/json"), http.StatusRequestEntityTooLarge, ebsapi.CodePayloadTooLarge)
 	trailing := append([]byte(`{"characterName":"Norinn","enrollmentRequestId":"r1"}`), bytes.Repeat([]byte(" "), 70<<10)...)
-	wantError(t, "valid JSON followed by 70 KiB of blanks", post(trailing, "application/json"), http.StatusRequestEntityTooLarge, mgm.CodePayloadTooLarge)
+	wantError(t, "valid JSON followed by 70 KiB of blanks", post(trailing, "application/json"), http.StatusRequestEntityTooLarge, ebsapi.CodePayloadTooLarge)
 
 	for _, ct := range []string{"text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml", "json", ";;;"} {
 		r := post([]byte(`{"characterName":"Norinn","enrollmentRequestId":"r1"}`), ct)
-		wantError(t, "Content-Type "+ct, r, http.StatusUnsupportedMediaType, mgm.CodeUnsupportedMediaType)
+		wantError(t, "Content-Type "+ct, r, http.StatusUnsupportedMediaType, ebsapi.CodeUnsupportedMediaType)
 	}
 
 	invalid := []struct{ name, body string }{

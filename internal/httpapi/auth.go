@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mimirons-goldomatic/mgm/internal/auth"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
@@ -88,7 +89,7 @@ func (s *Server) rateAllow(w http.ResponseWriter, r *http.Request, class, key st
 	}
 	s.metrics.RateLimited.WithLabelValues(class).Inc()
 	w.Header().Set("Retry-After", retryAfter(wait))
-	s.writeError(w, r, mgm.Errorf(mgm.CodeRateLimited, "Too many requests; retry after %s s.", retryAfter(wait)))
+	s.writeError(w, r, mgm.Errorf(ebsapi.CodeRateLimited, "Too many requests; retry after %s s.", retryAfter(wait)))
 	return false
 }
 

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 )
 
 // statusByCode is the one place where error codes meet HTTP statuses.
@@ -24,7 +26,7 @@ var statusByCode = map[mgm.Code]int{
 	mgm.CodeIdentityNotShared:        http.StatusForbidden,
 	mgm.CodeWrongChannel:             http.StatusForbidden,
 	mgm.CodeNotFound:                 http.StatusNotFound,
-	mgm.CodeMethodNotAllowed:         http.StatusMethodNotAllowed,
+	ebsapi.CodeMethodNotAllowed:      http.StatusMethodNotAllowed,
 	mgm.CodeDuplicateEnrollment:      http.StatusConflict,
 	mgm.CodeActivePayoutExists:       http.StatusConflict,
 	mgm.CodeLifetimeCapReached:       http.StatusConflict,
@@ -33,9 +35,9 @@ var statusByCode = map[mgm.Code]int{
 	mgm.CodeInvalidState:             http.StatusConflict,
 	mgm.CodeGiftAlreadyUsed:          http.StatusConflict,
 	mgm.CodeGiftRequestActive:        http.StatusConflict,
-	mgm.CodePayloadTooLarge:          http.StatusRequestEntityTooLarge,
-	mgm.CodeUnsupportedMediaType:     http.StatusUnsupportedMediaType,
-	mgm.CodeRateLimited:              http.StatusTooManyRequests,
+	ebsapi.CodePayloadTooLarge:       http.StatusRequestEntityTooLarge,
+	ebsapi.CodeUnsupportedMediaType:  http.StatusUnsupportedMediaType,
+	ebsapi.CodeRateLimited:           http.StatusTooManyRequests,
 	mgm.CodeUnavailable:              http.StatusServiceUnavailable,
 	mgm.CodeInternal:                 http.StatusInternalServerError,
 }
@@ -46,12 +48,6 @@ func StatusOf(code mgm.Code) int {
 		return s
 	}
 	return http.StatusInternalServerError
-}
-
-type errorBody struct {
-	Code    mgm.Code       `json:"code"`
-	Message string         `json:"message"`
-	Details map[string]any `json:"details"`
 }
 
 // writeError answers with the standard error shape. Errors that are not
@@ -67,15 +63,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized && de.Code == mgm.CodeUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
-	writeJSON(w, status, errorBody{Code: de.Code, Message: de.Message, Details: map[string]any{}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // Cyrillic and punctuation go out as written
-	_ = enc.Encode(v)
+	serve.JSON(w, status, ebsapi.ErrorBody{Code: de.Code, Message: de.Message, Details: map[string]any{}})
 }
 
 // decodeJSON reads a JSON body into v: size-limited, one value, unknown
@@ -84,7 +72,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
-			return mgm.Errorf(mgm.CodeUnsupportedMediaType, "Send the body as application/json.")
+			return mgm.Errorf(ebsapi.CodeUnsupportedMediaType, "Send the body as application/json.")
 		}
 	}
 	body := http.MaxBytesReader(w, r.Body, limit)
@@ -107,7 +95,7 @@ func jsonError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &mbe):
-		return mgm.Errorf(mgm.CodePayloadTooLarge, "The body is larger than %d bytes.", mbe.Limit)
+		return mgm.Errorf(ebsapi.CodePayloadTooLarge, "The body is larger than %d bytes.", mbe.Limit)
 	case errors.Is(err, io.EOF):
 		return mgm.Errorf(mgm.CodeInvalidPayload, "The body is empty; send a JSON object.")
 	case errors.As(err, &typeErr):

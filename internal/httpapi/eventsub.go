@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
@@ -18,7 +19,7 @@ func (s *Server) handleEventSub(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.eventSubDone(w, r, "unknown", "too_large", mgm.Errorf(mgm.CodePayloadTooLarge, "The body is larger than %d bytes.", mbe.Limit))
+			s.eventSubDone(w, r, "unknown", "too_large", mgm.Errorf(ebsapi.CodePayloadTooLarge, "The body is larger than %d bytes.", mbe.Limit))
 			return
 		}
 		s.eventSubDone(w, r, "unknown", "read_error", mgm.Errorf(mgm.CodeInvalidPayload, "Could not read the body."))

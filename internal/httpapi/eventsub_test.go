@@ -13,6 +13,7 @@ import (
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/config"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
@@ -399,7 +400,7 @@ func TestEventSubBodyLimit(t *testing.T) {
 	// A valid JSON object just over 1 MiB, signed correctly.
 	big := append([]byte(`{"padding":"`+strings.Repeat("x", 1<<20)+`",`), base[1:]...)
 	r := ts.deliver(t, "big-1", eventsub.TypeNotification, big)
-	wantError(t, "EventSub body over 1 MiB", r, http.StatusRequestEntityTooLarge, mgm.CodePayloadTooLarge)
+	wantError(t, "EventSub body over 1 MiB", r, http.StatusRequestEntityTooLarge, ebsapi.CodePayloadTooLarge)
 	if n := ts.poolCount(t); n != 0 {
 		t.Fatalf("an oversized delivery enrolled someone")
 	}

@@ -4,53 +4,27 @@ import (
 	"net/http"
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 )
 
-// giftItemDTO is the item the Desktop picked, as the addon describes it.
-type giftItemDTO struct {
-	Name    string `json:"name"`
-	ID      int    `json:"id"`
-	Count   int    `json:"count"`
-	Link    string `json:"link"`
-	Texture string `json:"texture"`
-	BagID   int    `json:"bagId"`
-	SlotID  int    `json:"slotId"`
-}
-
-// giftRequestDTO is the seed GiftRequestDto, field for field and in order.
-type giftRequestDTO struct {
-	ID                   string       `json:"id"`
-	StreamerID           string       `json:"streamerId"`
-	ViewerID             string       `json:"viewerId"`
-	ViewerDisplayName    string       `json:"viewerDisplayName"`
-	CharacterName        string       `json:"characterName"`
-	State                string       `json:"state"`
-	SelectedItem         *giftItemDTO `json:"selectedItem"`
-	QueuePosition        int          `json:"queuePosition"`
-	EstimatedWaitSeconds int          `json:"estimatedWaitSeconds"`
-	CreatedAt            jsonTime     `json:"createdAt"`
-	UpdatedAt            jsonTime     `json:"updatedAt"`
-	TimeoutAt            *jsonTime    `json:"timeoutAt"`
-	FailureReason        *string      `json:"failureReason"`
-}
-
-func toGiftDTO(v app.GiftView) giftRequestDTO {
-	d := giftRequestDTO{
+func toGiftDTO(v app.GiftView) ebsapi.GiftRequest {
+	d := ebsapi.GiftRequest{
 		ID: v.ID, StreamerID: v.StreamerID, ViewerID: v.ViewerID, ViewerDisplayName: v.ViewerDisplayName,
-		CharacterName: v.CharacterName, State: string(v.State), QueuePosition: v.QueuePosition,
-		EstimatedWaitSeconds: int(v.EstimatedWait.Seconds()), CreatedAt: jsonTime(v.CreatedAt),
-		UpdatedAt: jsonTime(v.UpdatedAt), TimeoutAt: timePtr(v.TimeoutAt), FailureReason: nullable(v.FailureReason),
+		CharacterName: v.CharacterName, State: v.State, QueuePosition: v.QueuePosition,
+		EstimatedWaitSeconds: int(v.EstimatedWait.Seconds()), CreatedAt: ebsapi.At(v.CreatedAt),
+		UpdatedAt: ebsapi.At(v.UpdatedAt), TimeoutAt: ebsapi.AtPtr(v.TimeoutAt), FailureReason: nullable(v.FailureReason),
 	}
 	if it := v.SelectedItem; it != nil {
-		d.SelectedItem = &giftItemDTO{Name: it.Name, ID: it.ID, Count: it.Count, Link: it.Link, Texture: it.Texture,
+		d.SelectedItem = &ebsapi.GiftItem{Name: it.Name, ID: it.ID, Count: it.Count, Link: it.Link, Texture: it.Texture,
 			BagID: it.BagID, SlotID: it.SlotID}
 	}
 	return d
 }
 
-func toGiftDTOs(vs []app.GiftView) []giftRequestDTO {
-	out := make([]giftRequestDTO, 0, len(vs))
+func toGiftDTOs(vs []app.GiftView) []ebsapi.GiftRequest {
+	out := make([]ebsapi.GiftRequest, 0, len(vs))
 	for _, v := range vs {
 		out = append(out, toGiftDTO(v))
 	}
@@ -66,14 +40,11 @@ func (s *Server) handleViewerGiftQueue(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toGiftDTOs(vs))
+	serve.JSON(w, http.StatusOK, toGiftDTOs(vs))
 }
 
 func (s *Server) handleCreateGift(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		StreamerID    *string `json:"streamerId"`
-		CharacterName *string `json:"characterName"`
-	}
+	var req ebsapi.GiftCreation
 	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -91,7 +62,7 @@ func (s *Server) handleCreateGift(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, toGiftDTO(g))
+	serve.JSON(w, http.StatusCreated, toGiftDTO(g))
 }
 
 func (s *Server) handleGiftRequests(w http.ResponseWriter, r *http.Request) {
@@ -100,14 +71,11 @@ func (s *Server) handleGiftRequests(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toGiftDTOs(vs))
+	serve.JSON(w, http.StatusOK, toGiftDTOs(vs))
 }
 
 func (s *Server) handlePatchGift(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		State  *string `json:"state"`
-		Reason *string `json:"reason"`
-	}
+	var req ebsapi.GiftFailure
 	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -116,7 +84,7 @@ func (s *Server) handlePatchGift(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "state is required (the Desktop may set Failed, with a reason)."))
 		return
 	}
-	to, ok := mgm.ParseGiftState(*req.State)
+	to, ok := mgm.ParseGiftState(string(*req.State))
 	if !ok {
 		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "Unknown gift state %q.", *req.State))
 		return
@@ -130,11 +98,12 @@ func (s *Server) handlePatchGift(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toGiftDTO(g))
+	serve.JSON(w, http.StatusOK, toGiftDTO(g))
 }
 
 func (s *Server) handleSelectGiftItem(w http.ResponseWriter, r *http.Request) {
-	// Numbers may come as strings: the item list is built by the addon by hand.
+	// The tolerant reading of ebsapi.ItemSelection: numbers may come as
+	// strings, as the item list is built by the addon by hand.
 	var req struct {
 		Item *struct {
 			Name    string  `json:"name"`
@@ -162,10 +131,11 @@ func (s *Server) handleSelectGiftItem(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toGiftDTO(g))
+	serve.JSON(w, http.StatusOK, toGiftDTO(g))
 }
 
 func (s *Server) handleConfirmGift(w http.ResponseWriter, r *http.Request) {
+	// The tolerant reading of ebsapi.GiftConfirmation ("true" counts).
 	var req struct {
 		Confirmed flexBool `json:"confirmed"`
 	}
@@ -182,5 +152,5 @@ func (s *Server) handleConfirmGift(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toGiftDTO(g))
+	serve.JSON(w, http.StatusOK, toGiftDTO(g))
 }

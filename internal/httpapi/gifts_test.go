@@ -11,6 +11,7 @@ import (
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/config"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
@@ -359,7 +360,7 @@ func TestGiftDesktopErrors(t *testing.T) {
 	r = ts.do(t, http.MethodPatch, "/api/gift-requests/"+id2, []byte(`{"state":"Failed"}`), bearerHdr(ts.token("1002"), "Content-Type", "application/json"))
 	wantError(t, "PATCH with a viewer token", r, 401, mgm.CodeUnauthorized)
 	r = ts.do(t, http.MethodGet, "/api/gift-requests/"+id2, nil, apiKeyHdr(testAPIKeyA))
-	wantError(t, "GET one request", r, 405, mgm.CodeMethodNotAllowed)
+	wantError(t, "GET one request", r, 405, ebsapi.CodeMethodNotAllowed)
 }
 
 func TestGiftViaEventSub(t *testing.T) {

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
 
@@ -18,14 +20,11 @@ func (s *Server) handlePoolMe(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	body := struct {
-		IsEnrolled    bool    `json:"isEnrolled"`
-		CharacterName *string `json:"characterName"`
-	}{IsEnrolled: ok}
+	body := ebsapi.PoolMembership{IsEnrolled: ok}
 	if ok {
 		body.CharacterName = &e.CharacterName
 	}
-	writeJSON(w, http.StatusOK, body)
+	serve.JSON(w, http.StatusOK, body)
 }
 
 func (s *Server) handleMyLastPayout(w http.ResponseWriter, r *http.Request) {
@@ -38,14 +37,11 @@ func (s *Server) handleMyLastPayout(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPayoutDTO(p))
+	serve.JSON(w, http.StatusOK, toPayoutDTO(p))
 }
 
 func (s *Server) handleClaim(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		CharacterName       *string `json:"characterName"`
-		EnrollmentRequestID *string `json:"enrollmentRequestId"`
-	}
+	var req ebsapi.Claim
 	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -70,10 +66,7 @@ func (s *Server) handleClaim(w http.ResponseWriter, r *http.Request) {
 	if res.Created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, struct {
-		CharacterName       string `json:"characterName"`
-		EnrollmentRequestID string `json:"enrollmentRequestId"`
-	}{res.CharacterName, res.EnrollmentRequestID})
+	serve.JSON(w, status, ebsapi.Enrollment{CharacterName: res.CharacterName, EnrollmentRequestID: res.EnrollmentRequestID})
 }
 
 func claimOutcome(res app.ClaimResult, err error) string {
@@ -126,11 +119,11 @@ func (s *Server) handlePendingPayouts(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]payoutDTO, 0, len(ps))
+	out := make([]ebsapi.Payout, 0, len(ps))
 	for _, p := range ps {
 		out = append(out, toPayoutDTO(p))
 	}
-	writeJSON(w, http.StatusOK, out)
+	serve.JSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
@@ -142,13 +135,9 @@ func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
 	if version == "" {
 		version = "0.0.0-dev"
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Version                 string  `json:"version"`
-		ReleaseNotesURL         *string `json:"releaseNotesUrl"`
-		MinimumDesktopVersion   *string `json:"minimumDesktopVersion"`
-		MinimumAddonVersion     *string `json:"minimumAddonVersion"`
-		MinimumExtensionVersion *string `json:"minimumExtensionVersion"`
-	}{version, nullable(v.ReleaseNotesURL), nullable(v.MinimumDesktopVersion), nullable(v.MinimumAddonVersion), nullable(v.MinimumExtensionVersion)})
+	serve.JSON(w, http.StatusOK, ebsapi.VersionInfo{Version: version, ReleaseNotesURL: nullable(v.ReleaseNotesURL),
+		MinimumDesktopVersion: nullable(v.MinimumDesktopVersion), MinimumAddonVersion: nullable(v.MinimumAddonVersion),
+		MinimumExtensionVersion: nullable(v.MinimumExtensionVersion)})
 }
 
 func nullable(s string) *string {
@@ -159,7 +148,7 @@ func nullable(s string) *string {
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	serve.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
@@ -170,5 +159,5 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, mgm.Errorf(mgm.CodeUnavailable, "The database is not reachable or not migrated yet."))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": s.svc.DB().Dialect()})
+	serve.JSON(w, http.StatusOK, map[string]string{"status": "ready", "store": s.svc.DB().Dialect()})
 }

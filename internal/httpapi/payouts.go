@@ -6,8 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 )
 
 func (s *Server) handlePayout(w http.ResponseWriter, r *http.Request) {
@@ -16,7 +18,7 @@ func (s *Server) handlePayout(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPayoutDTO(p))
+	serve.JSON(w, http.StatusOK, toPayoutDTO(p))
 }
 
 func (s *Server) handlePayoutHistory(w http.ResponseWriter, r *http.Request) {
@@ -25,22 +27,15 @@ func (s *Server) handlePayoutHistory(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	type eventDTO struct {
-		Type string          `json:"type"`
-		At   jsonTime        `json:"at"`
-		Data json.RawMessage `json:"data"`
-	}
-	out := make([]eventDTO, 0, len(evs))
+	out := make([]ebsapi.HistoryEvent, 0, len(evs))
 	for _, e := range evs {
-		out = append(out, eventDTO{Type: e.Type, At: jsonTime(e.At), Data: e.Data})
+		out = append(out, ebsapi.HistoryEvent{Type: e.Type, At: ebsapi.At(e.At), Data: e.Data})
 	}
-	writeJSON(w, http.StatusOK, out)
+	serve.JSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handlePayoutStatus(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Status *string `json:"status"`
-	}
+	var req ebsapi.PayoutStatusChange
 	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -49,7 +44,7 @@ func (s *Server) handlePayoutStatus(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "status is required (Pending, InProgress, Sent, Failed, Cancelled)."))
 		return
 	}
-	to, ok := mgm.ParsePayoutStatus(*req.Status)
+	to, ok := mgm.ParsePayoutStatus(string(*req.Status))
 	if !ok {
 		s.writeError(w, r, mgm.Errorf(mgm.CodeInvalidPayload, "Unknown status %q.", *req.Status))
 		return
@@ -59,13 +54,11 @@ func (s *Server) handlePayoutStatus(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPayoutDTO(p))
+	serve.JSON(w, http.StatusOK, toPayoutDTO(p))
 }
 
 func (s *Server) handleConfirmAcceptance(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		CharacterName *string `json:"characterName"`
-	}
+	var req ebsapi.AcceptanceConfirmation
 	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -79,14 +72,14 @@ func (s *Server) handleConfirmAcceptance(w http.ResponseWriter, r *http.Request)
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPayoutDTO(p))
+	serve.JSON(w, http.StatusOK, toPayoutDTO(p))
 }
 
 func (s *Server) handleRouletteState(w http.ResponseWriter, r *http.Request) {
 	st := s.svc.State(s.now())
-	body := rouletteStateDTO{
-		NextSpinAt: jsonTime(st.NextSpinAt), ServerNow: jsonTime(st.ServerNow), SpinIntervalSeconds: st.IntervalSeconds,
-		PoolParticipantCount: st.PoolCount, SpinPhase: string(st.Phase),
+	body := ebsapi.RouletteState{
+		NextSpinAt: ebsapi.At(st.NextSpinAt), ServerNow: ebsapi.At(st.ServerNow), SpinIntervalSeconds: st.IntervalSeconds,
+		PoolParticipantCount: st.PoolCount, SpinPhase: st.Phase,
 		CurrentSpinCycleID: nullable(st.CycleID), CandidateCharacterName: nullable(st.CandidateName),
 		PoolCharacterNames: st.PoolNames,
 	}
@@ -94,7 +87,7 @@ func (s *Server) handleRouletteState(w http.ResponseWriter, r *http.Request) {
 		body.PoolCharacterNames = []string{}
 	}
 	if c := st.Last; c != nil && c.DecidedAt != nil {
-		lc := &lastCycleDTO{SpinCycleID: c.ID, Outcome: string(c.Outcome), DecidedAt: jsonTime(*c.DecidedAt)}
+		lc := &ebsapi.LastCycle{SpinCycleID: c.ID, Outcome: c.Outcome, DecidedAt: ebsapi.At(*c.DecidedAt)}
 		if c.Outcome == mgm.OutcomeWinner && c.Candidate != nil {
 			lc.WinnerCharacterName = &c.Candidate.CharacterName
 		}
@@ -103,7 +96,7 @@ func (s *Server) handleRouletteState(w http.ResponseWriter, r *http.Request) {
 		}
 		body.LastCycle = lc
 	}
-	writeJSON(w, http.StatusOK, body)
+	serve.JSON(w, http.StatusOK, body)
 }
 
 func (s *Server) handleCandidate(w http.ResponseWriter, r *http.Request) {
@@ -112,12 +105,8 @@ func (s *Server) handleCandidate(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		SpinCycleID    string   `json:"spinCycleId"`
-		CharacterName  string   `json:"characterName"`
-		SpinPhase      string   `json:"spinPhase"`
-		VerifyDeadline jsonTime `json:"verifyDeadline"`
-	}{c.SpinCycleID, c.CharacterName, string(c.Phase), jsonTime(c.VerifyDeadline)})
+	serve.JSON(w, http.StatusOK, ebsapi.Candidate{SpinCycleID: c.SpinCycleID, CharacterName: c.CharacterName,
+		SpinPhase: c.Phase, VerifyDeadline: ebsapi.At(c.VerifyDeadline)})
 }
 
 // flexInt reads a JSON number or a numeric string (the addon's JSON is hand-built).
@@ -178,6 +167,8 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 }
 
 func (s *Server) handleVerifyCandidate(w http.ResponseWriter, r *http.Request) {
+	// The tolerant reading of ebsapi.WhoReport: the predecessor's Desktop
+	// forwarded the addon's hand-built JSON, numbers and booleans as strings.
 	var req struct {
 		SchemaVersion flexInt  `json:"schemaVersion"`
 		SpinCycleID   string   `json:"spinCycleId"`
@@ -210,18 +201,13 @@ func (s *Server) handleVerifyCandidate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Outcome  string  `json:"outcome"`
-		PayoutID *string `json:"payoutId"`
-	}{string(res.Outcome), nullable(res.PayoutID)})
+	serve.JSON(w, http.StatusOK, ebsapi.VerifyResult{Outcome: res.Outcome, PayoutID: nullable(res.PayoutID)})
 }
 
 // handlePreparePendingPayout is the test harness; outside Development with
 // the flag it does not exist (404), whoever asks.
 func (s *Server) handlePreparePendingPayout(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		TwitchUserID *string `json:"twitchUserId"`
-	}
+	var req ebsapi.HarnessPayoutRequest
 	if err := decodeJSON(w, r, apiBodyLimit, &req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -235,10 +221,7 @@ func (s *Server) handlePreparePendingPayout(w http.ResponseWriter, r *http.Reque
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		PayoutID      string `json:"payoutId"`
-		CharacterName string `json:"characterName"`
-	}{p.ID, p.CharacterName})
+	serve.JSON(w, http.StatusOK, ebsapi.HarnessPayout{PayoutID: p.ID, CharacterName: p.CharacterName})
 }
 
 func (s *Server) harnessEnabled(h http.HandlerFunc) http.HandlerFunc {

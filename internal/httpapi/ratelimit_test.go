@@ -11,14 +11,14 @@ import (
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/config"
-	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 )
 
 // wantRateLimited checks a 429 with the standard body and an integer
 // Retry-After of at least one second, and returns that delay.
 func wantRateLimited(t *testing.T, what string, r response) time.Duration {
 	t.Helper()
-	wantError(t, what, r, http.StatusTooManyRequests, mgm.CodeRateLimited)
+	wantError(t, what, r, http.StatusTooManyRequests, ebsapi.CodeRateLimited)
 	ra := r.header.Get("Retry-After")
 	secs, err := strconv.Atoi(ra)
 	if err != nil || secs < 1 {

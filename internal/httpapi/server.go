@@ -17,6 +17,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/auth"
 	"github.com/mimirons-goldomatic/mgm/internal/config"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/metrics"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
@@ -138,7 +139,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	if rec.status == http.StatusMethodNotAllowed {
 		setRoute(r, "method_not_allowed")
 		w.Header().Set("Allow", rec.header.Get("Allow"))
-		s.writeError(w, r, mgm.Errorf(mgm.CodeMethodNotAllowed, "Method %s is not allowed here.", r.Method))
+		s.writeError(w, r, mgm.Errorf(ebsapi.CodeMethodNotAllowed, "Method %s is not allowed here.", r.Method))
 		return
 	}
 	if rec.status >= 300 && rec.status < 400 {
@@ -172,7 +173,7 @@ func (s *Server) uuidPath(h http.HandlerFunc) http.HandlerFunc {
 		}
 		if len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
-			s.writeError(w, r, mgm.Errorf(mgm.CodeMethodNotAllowed, "Method %s is not allowed here.", r.Method))
+			s.writeError(w, r, mgm.Errorf(ebsapi.CodeMethodNotAllowed, "Method %s is not allowed here.", r.Method))
 			return
 		}
 		s.writeError(w, r, mgm.Errorf(mgm.CodeNotFound, "Not found: ids in this route are UUIDs."))

@@ -7,7 +7,9 @@ import (
 
 // Code is a stable, machine-readable error code. Clients (the panel, the Desktop)
 // switch on it, so existing values never change meaning. The HTTP layer maps each
-// code to a status in one table.
+// code to a status in one table. The codes here are the ones the use cases
+// decide; codes only the HTTP layer produces (a wrong method, a body too large,
+// a rate limit) are declared with the wire contract in package ebsapi.
 type Code string
 
 const (
@@ -30,10 +32,6 @@ const (
 	CodeWrongChannel             Code = "wrong_channel"
 	CodeInvalidSignature         Code = "invalid_signature"
 	CodeStaleMessage             Code = "stale_message"
-	CodeMethodNotAllowed         Code = "method_not_allowed"
-	CodePayloadTooLarge          Code = "payload_too_large"
-	CodeUnsupportedMediaType     Code = "unsupported_media_type"
-	CodeRateLimited              Code = "rate_limited"
 	CodeUnavailable              Code = "unavailable"
 	CodeInternal                 Code = "internal"
 )

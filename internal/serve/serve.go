@@ -1,10 +1,11 @@
 // Package serve runs an HTTP server until its context ends, then shuts it
-// down gracefully. Every program of the project (the EBS and the stand-ins)
-// stops the same way.
+// down gracefully, and writes JSON answers. Every program of the project (the
+// EBS, the Desktop's UI and the stand-ins) stops and answers the same way.
 package serve
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -35,4 +36,16 @@ func Until(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Du
 		return err
 	}
 	return nil
+}
+
+// JSON answers v as JSON with the given status: UTF-8, one trailing newline,
+// and HTML characters left as written (character names and chat lines are
+// Cyrillic with punctuation; escaping "<" or "&" would only obscure them).
+// Headers such as Cache-Control must be set before calling.
+func JSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }

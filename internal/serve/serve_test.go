@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -71,5 +72,23 @@ func TestUntilCutsSlowRequestsAfterGrace(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Until did not return after the grace period")
+	}
+}
+
+func TestJSONWritesUnescapedUTF8WithStatus(t *testing.T) {
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Cache-Control", "no-store")
+	serve.JSON(rec, http.StatusCreated, map[string]string{"line": "Награда <Артас> & co"})
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+		t.Fatalf("a header set before the call was lost: Cache-Control %q", cc)
+	}
+	if got, want := rec.Body.String(), `{"line":"Награда <Артас> & co"}`+"\n"; got != want {
+		t.Fatalf("body %q, want %q", got, want)
 	}
 }

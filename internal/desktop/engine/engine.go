@@ -26,23 +26,25 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/chatlog"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/statefile"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
 // EBS is the part of the EBS client the engine uses; *ebsclient.Client
 // implements it, tests use fakes.
 type EBS interface {
-	PendingPayouts(ctx context.Context, statuses ...string) ([]ebsclient.Payout, error)
-	Payout(ctx context.Context, id string) (ebsclient.Payout, error)
-	SetPayoutStatus(ctx context.Context, id, status string) (ebsclient.Payout, error)
-	ConfirmAcceptance(ctx context.Context, id, characterName string) (ebsclient.Payout, error)
-	Candidate(ctx context.Context) (*ebsclient.Candidate, error)
-	VerifyCandidate(ctx context.Context, r ebsclient.WhoReport) (ebsclient.VerifyResult, error)
-	GiftRequests(ctx context.Context, streamerID string) ([]ebsclient.GiftRequest, error)
-	FailGift(ctx context.Context, id, reason string) (ebsclient.GiftRequest, error)
-	SelectGiftItem(ctx context.Context, id string, item ebsclient.GiftItem) (ebsclient.GiftRequest, error)
-	ConfirmGift(ctx context.Context, id string, confirmed bool) (ebsclient.GiftRequest, error)
-	Version(ctx context.Context) (ebsclient.VersionInfo, error)
+	PendingPayouts(ctx context.Context, statuses ...mgm.PayoutStatus) ([]ebsapi.Payout, error)
+	Payout(ctx context.Context, id string) (ebsapi.Payout, error)
+	SetPayoutStatus(ctx context.Context, id string, status mgm.PayoutStatus) (ebsapi.Payout, error)
+	ConfirmAcceptance(ctx context.Context, id, characterName string) (ebsapi.Payout, error)
+	Candidate(ctx context.Context) (*ebsapi.Candidate, error)
+	VerifyCandidate(ctx context.Context, r ebsapi.WhoReport) (ebsapi.VerifyResult, error)
+	GiftRequests(ctx context.Context, streamerID string) ([]ebsapi.GiftRequest, error)
+	FailGift(ctx context.Context, id, reason string) (ebsapi.GiftRequest, error)
+	SelectGiftItem(ctx context.Context, id string, item ebsapi.GiftItem) (ebsapi.GiftRequest, error)
+	ConfirmGift(ctx context.Context, id string, confirmed bool) (ebsapi.GiftRequest, error)
+	Version(ctx context.Context) (ebsapi.VersionInfo, error)
 }
 
 var _ EBS = (*ebsclient.Client)(nil)
@@ -328,7 +330,7 @@ func (e *Engine) poll(ctx context.Context) {
 		e.changed()
 		return
 	}
-	payouts, perr := ebs.PendingPayouts(ctx, ebsclient.StatusPending, ebsclient.StatusInProgress)
+	payouts, perr := ebs.PendingPayouts(ctx, mgm.PayoutPending, mgm.PayoutInProgress)
 	cand, cerr := ebs.Candidate(ctx)
 	gifts, gerr := ebs.GiftRequests(ctx, "")
 	if ctx.Err() != nil {
@@ -346,7 +348,7 @@ func (e *Engine) poll(ctx context.Context) {
 		e.snap.Spin = nil
 		if cand != nil {
 			e.snap.Spin = &SpinView{SpinCycleID: cand.SpinCycleID, CharacterName: cand.CharacterName,
-				Phase: cand.SpinPhase, VerifyDeadline: cand.VerifyDeadline, WhoSent: e.st.WhoRuns.Has(cand.SpinCycleID)}
+				Phase: string(cand.SpinPhase), VerifyDeadline: cand.VerifyDeadline.String(), WhoSent: e.st.WhoRuns.Has(cand.SpinCycleID)}
 		}
 	}
 	giftsOK := gerr == nil
@@ -379,7 +381,7 @@ func (e *Engine) poll(ctx context.Context) {
 	}
 	if perr == nil {
 		for _, p := range payouts {
-			if p.Status != ebsclient.StatusPending {
+			if p.Status != mgm.PayoutPending {
 				continue
 			}
 			line, err := inject.NotifyWinnerWhisper(p.ID, p.CharacterName)
@@ -395,7 +397,7 @@ func (e *Engine) poll(ctx context.Context) {
 	if giftsOK {
 		// The EBS serves one request at a time: the oldest in SelectingItem.
 		for _, g := range gifts {
-			if g.State != "SelectingItem" {
+			if g.State != mgm.GiftSelectingItem {
 				continue
 			}
 			line, err := inject.RequestGiftItems(g.ID)
@@ -456,24 +458,24 @@ func isStatus(err error, status int) bool {
 	return errors.As(err, &ee) && ee.Status == status
 }
 
-func (e *Engine) payoutViewsLocked(ps []ebsclient.Payout) []PayoutView {
+func (e *Engine) payoutViewsLocked(ps []ebsapi.Payout) []PayoutView {
 	out := make([]PayoutView, 0, len(ps))
 	for _, p := range ps {
 		v := PayoutView{ID: p.ID, CharacterName: p.CharacterName, TwitchDisplayName: p.TwitchDisplayName,
-			Gold: p.GoldAmount, Status: p.Status, CreatedAt: p.CreatedAt, Notified: e.st.Notified.Has(p.ID)}
+			Gold: p.GoldAmount, Status: string(p.Status), CreatedAt: p.CreatedAt.String(), Notified: e.st.Notified.Has(p.ID)}
 		if p.AcceptedAt != nil {
-			v.Accepted, v.AcceptedAt = true, *p.AcceptedAt
+			v.Accepted, v.AcceptedAt = true, p.AcceptedAt.String()
 		}
 		out = append(out, v)
 	}
 	return out
 }
 
-func giftViews(gs []ebsclient.GiftRequest) []GiftView {
+func giftViews(gs []ebsapi.GiftRequest) []GiftView {
 	out := make([]GiftView, 0, len(gs))
 	for _, g := range gs {
-		v := GiftView{ID: g.ID, ViewerDisplayName: g.ViewerDisplayName, CharacterName: g.CharacterName, State: g.State,
-			QueuePosition: g.QueuePosition, CreatedAt: g.CreatedAt}
+		v := GiftView{ID: g.ID, ViewerDisplayName: g.ViewerDisplayName, CharacterName: g.CharacterName, State: string(g.State),
+			QueuePosition: g.QueuePosition, CreatedAt: g.CreatedAt.String()}
 		if g.SelectedItem != nil {
 			v.SelectedItem = g.SelectedItem.Name
 		}
@@ -607,11 +609,11 @@ func (e *Engine) Snapshot() Snapshot {
 // ---- manual actions ----
 
 // Actions on one payout and the status each sets.
-var actionStatus = map[string]string{
-	"mark-sent":   ebsclient.StatusSent,
-	"mark-failed": ebsclient.StatusFailed,
-	"cancel":      ebsclient.StatusCancelled,
-	"unlock":      ebsclient.StatusPending,
+var actionStatus = map[string]mgm.PayoutStatus{
+	"mark-sent":   mgm.PayoutSent,
+	"mark-failed": mgm.PayoutFailed,
+	"cancel":      mgm.PayoutCancelled,
+	"unlock":      mgm.PayoutPending,
 }
 
 // ErrNotConfigured is returned while no EBS is configured.

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
 const (
@@ -66,7 +68,7 @@ func TestTransientFailuresAreRetriedDefinitiveOnesDropped(t *testing.T) {
 	ebs := newFakeEBS()
 	ebs.addPayout(p1, "Thrall", "InProgress")
 	ebs.addPayout(p2, "Jaina", "Pending")
-	ebs.fail("SetPayoutStatus", errUnavailable, &ebsclient.Error{Status: 429, Code: "rate_limited"}, fmt.Errorf("connection refused"))
+	ebs.fail("SetPayoutStatus", errUnavailable, &ebsclient.Error{Status: 429, Code: ebsapi.CodeRateLimited}, fmt.Errorf("connection refused"))
 	h := newHarness(t, ebs, &fakeInjector{})
 	h.write("[MGM_CONFIRM:" + p1 + "]")
 	h.eventually("Sent after retries", func() bool { return ebs.payout(p1).Status == "Sent" })
@@ -188,7 +190,7 @@ func TestNothingTypedWithoutWoWAndRetriedWhenFound(t *testing.T) {
 
 func TestWhoOncePerCycleAndVerify(t *testing.T) {
 	ebs := newFakeEBS()
-	ebs.cand = &ebsclient.Candidate{SpinCycleID: cycle, CharacterName: "Norinn", SpinPhase: "verification"}
+	ebs.cand = &ebsapi.Candidate{SpinCycleID: cycle, CharacterName: "Norinn", SpinPhase: "verification"}
 	inj := &fakeInjector{}
 	h := newHarness(t, ebs, inj)
 	h.eventually("who", func() bool { return inj.countPrefix("/run MGM_RunWhoForSpin") == 1 })
@@ -219,7 +221,7 @@ func TestWhoOncePerCycleAndVerify(t *testing.T) {
 
 func TestGiftLoop(t *testing.T) {
 	ebs := newFakeEBS()
-	ebs.gifts = []ebsclient.GiftRequest{{ID: gift, CharacterName: "Arthas", State: "SelectingItem"}}
+	ebs.gifts = []ebsapi.GiftRequest{{ID: gift, CharacterName: "Arthas", State: "SelectingItem"}}
 	inj := &fakeInjector{}
 	h := newHarness(t, ebs, inj)
 	h.eventually("items requested", func() bool { return inj.countPrefix("/run MGM_RequestGiftItems") == 1 })
@@ -247,7 +249,7 @@ func TestGiftLoop(t *testing.T) {
 
 func TestGiftWithoutItemsFails(t *testing.T) {
 	ebs := newFakeEBS()
-	ebs.gifts = []ebsclient.GiftRequest{{ID: gift, CharacterName: "Arthas", State: "SelectingItem"}}
+	ebs.gifts = []ebsapi.GiftRequest{{ID: gift, CharacterName: "Arthas", State: "SelectingItem"}}
 	h := newHarness(t, ebs, &fakeInjector{})
 	h.write("[MGM_ITEMS:" + gift + "][]")
 	h.eventually("failed", func() bool { ebs.mu.Lock(); defer ebs.mu.Unlock(); return ebs.failed[gift] == "no_items_available" })
@@ -257,7 +259,7 @@ func TestSelectItemLostAnswerIsRecognised(t *testing.T) {
 	// select-item is not retried by the client; if its answer was lost, the
 	// engine's retry is refused and the gift's state shows it succeeded.
 	ebs := newFakeEBS()
-	ebs.gifts = []ebsclient.GiftRequest{{ID: gift, CharacterName: "Arthas", State: "WaitingConfirmation"}}
+	ebs.gifts = []ebsapi.GiftRequest{{ID: gift, CharacterName: "Arthas", State: "WaitingConfirmation"}}
 	inj := &fakeInjector{}
 	h := newHarness(t, ebs, inj)
 	h.write(`[MGM_ITEMS:` + gift + `][{"name":"A","id":1,"count":1,"link":"l","texture":"t","bagId":0,"slotId":1}]`)
@@ -424,11 +426,11 @@ func TestCompareVersionsAndMessages(t *testing.T) {
 		}
 	}
 	url := "https://example.com/" + strings.Repeat("x", 100)
-	m := updateMessage("1.0.0+abc", ebsclient.VersionInfo{Version: "1.1.0", ReleaseNotesURL: &url}, nil)
+	m := updateMessage("1.0.0+abc", ebsapi.VersionInfo{Version: "1.1.0", ReleaseNotesURL: &url}, nil)
 	if !strings.Contains(m, "v1.1.0 (у вас v1.0.0)") || !strings.Contains(m, "Подробнее: https://example.com/xx") || !strings.HasSuffix(m, "...") {
 		t.Fatal(m)
 	}
-	if m := updateMessage("1.0.0", ebsclient.VersionInfo{}, fmt.Errorf("down")); !strings.Contains(m, "Не удалось проверить обновления") {
+	if m := updateMessage("1.0.0", ebsapi.VersionInfo{}, fmt.Errorf("down")); !strings.Contains(m, "Не удалось проверить обновления") {
 		t.Fatal(m)
 	}
 }
@@ -441,8 +443,8 @@ func TestRefusedAPIKeyDoesNotDropMarkers(t *testing.T) {
 	ebs := newFakeEBS()
 	ebs.addPayout(p1, "Thrall", "InProgress")
 	ebs.fail("SetPayoutStatus",
-		&ebsclient.Error{Status: 403, Code: "forbidden_apikey"},
-		&ebsclient.Error{Status: 401, Code: "unauthorized"})
+		&ebsclient.Error{Status: 403, Code: mgm.CodeForbiddenAPIKey},
+		&ebsclient.Error{Status: 401, Code: mgm.CodeUnauthorized})
 	h := newHarness(t, ebs, &fakeInjector{})
 	h.write("[MGM_CONFIRM:" + p1 + "]")
 	h.eventually("Sent once the key works", func() bool { return ebs.payout(p1).Status == "Sent" })
@@ -456,8 +458,8 @@ func TestGiftConfirmWhoseAnswerWasLost(t *testing.T) {
 	// proxy, say); the retry is refused as invalid_state because the gift is
 	// already Completed. That is success, not an error to alarm the streamer.
 	ebs := newFakeEBS()
-	ebs.gifts = []ebsclient.GiftRequest{{ID: gift, CharacterName: "Arthas", State: "Completed"}}
-	ebs.fail("ConfirmGift", &ebsclient.Error{Status: 503, Code: "unavailable"})
+	ebs.gifts = []ebsapi.GiftRequest{{ID: gift, CharacterName: "Arthas", State: "Completed"}}
+	ebs.fail("ConfirmGift", &ebsclient.Error{Status: 503, Code: mgm.CodeUnavailable})
 	h := newHarness(t, ebs, &fakeInjector{})
 	h.write("[MGM_GIFT_ACCEPT:" + gift + "]")
 	h.eventually("done after the refused retry", func() bool { return h.hasEvent("an earlier attempt got through") })

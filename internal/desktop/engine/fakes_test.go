@@ -16,28 +16,30 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/chatlog"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/eventlog"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
 // fakeEBS is an in-memory EBS that counts calls and can fail on demand.
 type fakeEBS struct {
 	mu        sync.Mutex
-	payouts   map[string]*ebsclient.Payout
+	payouts   map[string]*ebsapi.Payout
 	order     []string
-	cand      *ebsclient.Candidate
-	gifts     []ebsclient.GiftRequest
+	cand      *ebsapi.Candidate
+	gifts     []ebsapi.GiftRequest
 	calls     map[string]int
 	failNext  map[string][]error // per method, consumed in order
-	verifies  []ebsclient.WhoReport
-	selected  map[string]ebsclient.GiftItem
+	verifies  []ebsapi.WhoReport
+	selected  map[string]ebsapi.GiftItem
 	confirmed map[string]bool
 	failed    map[string]string
 	version   string
 }
 
 func newFakeEBS() *fakeEBS {
-	return &fakeEBS{payouts: map[string]*ebsclient.Payout{}, calls: map[string]int{}, failNext: map[string][]error{},
-		selected: map[string]ebsclient.GiftItem{}, confirmed: map[string]bool{}, failed: map[string]string{}, version: "1.0.0"}
+	return &fakeEBS{payouts: map[string]*ebsapi.Payout{}, calls: map[string]int{}, failNext: map[string][]error{},
+		selected: map[string]ebsapi.GiftItem{}, confirmed: map[string]bool{}, failed: map[string]string{}, version: "1.0.0"}
 }
 
 func (f *fakeEBS) hit(m string) error {
@@ -60,33 +62,33 @@ func (f *fakeEBS) fail(m string, errs ...error) {
 func (f *fakeEBS) addPayout(id, name, status string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.payouts[id] = &ebsclient.Payout{ID: id, CharacterName: name, Status: status, GoldAmount: 1000, TwitchDisplayName: name + "Fan"}
+	f.payouts[id] = &ebsapi.Payout{ID: id, CharacterName: name, Status: mgm.PayoutStatus(status), GoldAmount: 1000, TwitchDisplayName: name + "Fan"}
 	f.order = append(f.order, id)
 }
 
-func (f *fakeEBS) payout(id string) ebsclient.Payout {
+func (f *fakeEBS) payout(id string) ebsapi.Payout {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return *f.payouts[id]
 }
 
 var (
-	errUnavailable = &ebsclient.Error{Status: 503, Code: "unavailable"}
-	errConflict    = &ebsclient.Error{Status: 409, Code: "terminal_status_change_not_allowed"}
-	errNotFound    = &ebsclient.Error{Status: 404, Code: "not_found"}
+	errUnavailable = &ebsclient.Error{Status: 503, Code: mgm.CodeUnavailable}
+	errConflict    = &ebsclient.Error{Status: 409, Code: mgm.CodeTerminalStatusChange}
+	errNotFound    = &ebsclient.Error{Status: 404, Code: mgm.CodeNotFound}
 )
 
-func (f *fakeEBS) PendingPayouts(_ context.Context, statuses ...string) ([]ebsclient.Payout, error) {
+func (f *fakeEBS) PendingPayouts(_ context.Context, statuses ...mgm.PayoutStatus) ([]ebsapi.Payout, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.hit("PendingPayouts"); err != nil {
 		return nil, err
 	}
-	want := map[string]bool{}
+	want := map[mgm.PayoutStatus]bool{}
 	for _, s := range statuses {
 		want[s] = true
 	}
-	var out []ebsclient.Payout
+	var out []ebsapi.Payout
 	for _, id := range f.order {
 		if p := f.payouts[id]; want[p.Status] {
 			out = append(out, *p)
@@ -95,34 +97,34 @@ func (f *fakeEBS) PendingPayouts(_ context.Context, statuses ...string) ([]ebscl
 	return out, nil
 }
 
-func (f *fakeEBS) Payout(_ context.Context, id string) (ebsclient.Payout, error) {
+func (f *fakeEBS) Payout(_ context.Context, id string) (ebsapi.Payout, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.hit("Payout"); err != nil {
-		return ebsclient.Payout{}, err
+		return ebsapi.Payout{}, err
 	}
 	p, ok := f.payouts[id]
 	if !ok {
-		return ebsclient.Payout{}, errNotFound
+		return ebsapi.Payout{}, errNotFound
 	}
 	return *p, nil
 }
 
-var transitions = map[string][]string{
+var transitions = map[mgm.PayoutStatus][]mgm.PayoutStatus{
 	"Pending":    {"InProgress", "Cancelled", "Failed"},
 	"InProgress": {"Sent", "Cancelled", "Failed", "Pending"},
 }
 
-func (f *fakeEBS) SetPayoutStatus(_ context.Context, id, status string) (ebsclient.Payout, error) {
+func (f *fakeEBS) SetPayoutStatus(_ context.Context, id string, status mgm.PayoutStatus) (ebsapi.Payout, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls["SetPayoutStatus:"+status]++
+	f.calls["SetPayoutStatus:"+string(status)]++
 	if err := f.hit("SetPayoutStatus"); err != nil {
-		return ebsclient.Payout{}, err
+		return ebsapi.Payout{}, err
 	}
 	p, ok := f.payouts[id]
 	if !ok {
-		return ebsclient.Payout{}, errNotFound
+		return ebsapi.Payout{}, errNotFound
 	}
 	if p.Status == status {
 		return *p, nil
@@ -133,28 +135,27 @@ func (f *fakeEBS) SetPayoutStatus(_ context.Context, id, status string) (ebsclie
 			return *p, nil
 		}
 	}
-	return ebsclient.Payout{}, errConflict
+	return ebsapi.Payout{}, errConflict
 }
 
-func (f *fakeEBS) ConfirmAcceptance(_ context.Context, id, name string) (ebsclient.Payout, error) {
+func (f *fakeEBS) ConfirmAcceptance(_ context.Context, id, name string) (ebsapi.Payout, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.hit("ConfirmAcceptance"); err != nil {
-		return ebsclient.Payout{}, err
+		return ebsapi.Payout{}, err
 	}
 	p, ok := f.payouts[id]
 	if !ok {
-		return ebsclient.Payout{}, errNotFound
+		return ebsapi.Payout{}, errNotFound
 	}
 	if !strings.EqualFold(p.CharacterName, name) {
-		return ebsclient.Payout{}, &ebsclient.Error{Status: 400, Code: "invalid_character_name"}
+		return ebsapi.Payout{}, &ebsclient.Error{Status: 400, Code: mgm.CodeInvalidCharacterName}
 	}
-	at := "2026-04-04T12:00:00Z"
-	p.AcceptedAt = &at
+	p.AcceptedAt = &ebsapi.Time{Time: time.Date(2026, 4, 4, 12, 0, 0, 0, time.UTC)}
 	return *p, nil
 }
 
-func (f *fakeEBS) Candidate(context.Context) (*ebsclient.Candidate, error) {
+func (f *fakeEBS) Candidate(context.Context) (*ebsapi.Candidate, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.hit("Candidate"); err != nil {
@@ -167,29 +168,29 @@ func (f *fakeEBS) Candidate(context.Context) (*ebsclient.Candidate, error) {
 	return &c, nil
 }
 
-func (f *fakeEBS) VerifyCandidate(_ context.Context, r ebsclient.WhoReport) (ebsclient.VerifyResult, error) {
+func (f *fakeEBS) VerifyCandidate(_ context.Context, r ebsapi.WhoReport) (ebsapi.VerifyResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.hit("VerifyCandidate"); err != nil {
-		return ebsclient.VerifyResult{}, err
+		return ebsapi.VerifyResult{}, err
 	}
 	f.verifies = append(f.verifies, r)
 	if !r.Online {
-		return ebsclient.VerifyResult{Outcome: "no_winner"}, nil
+		return ebsapi.VerifyResult{Outcome: "no_winner"}, nil
 	}
 	id := fmt.Sprintf("%08d-0000-4000-8000-000000000000", len(f.order)+100)
-	f.payouts[id] = &ebsclient.Payout{ID: id, CharacterName: r.CharacterName, Status: "Pending", GoldAmount: 1000}
+	f.payouts[id] = &ebsapi.Payout{ID: id, CharacterName: r.CharacterName, Status: "Pending", GoldAmount: 1000}
 	f.order = append(f.order, id)
-	return ebsclient.VerifyResult{Outcome: "winner", PayoutID: &id}, nil
+	return ebsapi.VerifyResult{Outcome: "winner", PayoutID: &id}, nil
 }
 
-func (f *fakeEBS) GiftRequests(context.Context, string) ([]ebsclient.GiftRequest, error) {
+func (f *fakeEBS) GiftRequests(context.Context, string) ([]ebsapi.GiftRequest, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.hit("GiftRequests"); err != nil {
 		return nil, err
 	}
-	var out []ebsclient.GiftRequest
+	var out []ebsapi.GiftRequest
 	for _, g := range f.gifts {
 		if g.State != "Completed" && g.State != "Failed" {
 			out = append(out, g)
@@ -198,7 +199,7 @@ func (f *fakeEBS) GiftRequests(context.Context, string) ([]ebsclient.GiftRequest
 	return out, nil
 }
 
-func (f *fakeEBS) gift(id string) *ebsclient.GiftRequest {
+func (f *fakeEBS) gift(id string) *ebsapi.GiftRequest {
 	for i := range f.gifts {
 		if f.gifts[i].ID == id {
 			return &f.gifts[i]
@@ -207,58 +208,58 @@ func (f *fakeEBS) gift(id string) *ebsclient.GiftRequest {
 	return nil
 }
 
-func (f *fakeEBS) FailGift(_ context.Context, id, reason string) (ebsclient.GiftRequest, error) {
+func (f *fakeEBS) FailGift(_ context.Context, id, reason string) (ebsapi.GiftRequest, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.hit("FailGift"); err != nil {
-		return ebsclient.GiftRequest{}, err
+		return ebsapi.GiftRequest{}, err
 	}
 	g := f.gift(id)
 	if g == nil {
-		return ebsclient.GiftRequest{}, errNotFound
+		return ebsapi.GiftRequest{}, errNotFound
 	}
 	g.State = "Failed"
 	f.failed[id] = reason
 	return *g, nil
 }
 
-func (f *fakeEBS) SelectGiftItem(_ context.Context, id string, item ebsclient.GiftItem) (ebsclient.GiftRequest, error) {
+func (f *fakeEBS) SelectGiftItem(_ context.Context, id string, item ebsapi.GiftItem) (ebsapi.GiftRequest, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.hit("SelectGiftItem"); err != nil {
-		return ebsclient.GiftRequest{}, err
+		return ebsapi.GiftRequest{}, err
 	}
 	g := f.gift(id)
-	if g == nil || g.State != "SelectingItem" {
-		return ebsclient.GiftRequest{}, &ebsclient.Error{Status: 409, Code: "invalid_state"}
+	if g == nil || g.State != mgm.GiftSelectingItem {
+		return ebsapi.GiftRequest{}, &ebsclient.Error{Status: 409, Code: mgm.CodeInvalidState}
 	}
 	g.State, g.SelectedItem = "WaitingConfirmation", &item
 	f.selected[id] = item
 	return *g, nil
 }
 
-func (f *fakeEBS) ConfirmGift(_ context.Context, id string, ok bool) (ebsclient.GiftRequest, error) {
+func (f *fakeEBS) ConfirmGift(_ context.Context, id string, ok bool) (ebsapi.GiftRequest, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.hit("ConfirmGift"); err != nil {
-		return ebsclient.GiftRequest{}, err
+		return ebsapi.GiftRequest{}, err
 	}
 	g := f.gift(id)
 	if g == nil || g.State != "WaitingConfirmation" {
-		return ebsclient.GiftRequest{}, &ebsclient.Error{Status: 409, Code: "invalid_state"}
+		return ebsapi.GiftRequest{}, &ebsclient.Error{Status: 409, Code: mgm.CodeInvalidState}
 	}
 	g.State = "Completed"
 	f.confirmed[id] = ok
 	return *g, nil
 }
 
-func (f *fakeEBS) Version(context.Context) (ebsclient.VersionInfo, error) {
+func (f *fakeEBS) Version(context.Context) (ebsapi.VersionInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.hit("Version"); err != nil {
-		return ebsclient.VersionInfo{}, err
+		return ebsapi.VersionInfo{}, err
 	}
-	return ebsclient.VersionInfo{Version: f.version}, nil
+	return ebsapi.VersionInfo{Version: f.version}, nil
 }
 
 // fakeInjector records typed lines.

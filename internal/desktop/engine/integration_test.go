@@ -17,7 +17,9 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/eventlog"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
 	"github.com/mimirons-goldomatic/mgm/internal/ebs/ebstest"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
 const itKey = "desktop-engine-integration-key-0123456789"
@@ -96,7 +98,7 @@ func TestEngineAgainstRealEBS(t *testing.T) {
 				}
 				f.Close()
 			}
-			payout := func() ebsclient.Payout {
+			payout := func() ebsapi.Payout {
 				p, err := client.Payout(ctx, payoutID)
 				if err != nil {
 					t.Fatal(err)
@@ -112,14 +114,14 @@ func TestEngineAgainstRealEBS(t *testing.T) {
 			write("[MGM_ACCEPT:" + payoutID + "]")
 			eventually("acceptance", func() bool { return payout().AcceptedAt != nil })
 			r := eng.Sync(ctx)
-			if !r.OK || r.Injected != 1 || payout().Status != ebsclient.StatusInProgress {
+			if !r.OK || r.Injected != 1 || payout().Status != mgm.PayoutInProgress {
 				t.Fatalf("sync %+v", r)
 			}
 			if inj.countPrefix(`/run ReceiveGold("`+payoutID+`:Voljin:10000000;")`) != 1 {
 				t.Fatal(inj.typed())
 			}
 			write("[MGM_CONFIRM:" + payoutID + "]")
-			eventually("Sent", func() bool { return payout().Status == ebsclient.StatusSent })
+			eventually("Sent", func() bool { return payout().Status == mgm.PayoutSent })
 
 			// Restart; the addon repeats its markers: nothing happens twice.
 			stop()

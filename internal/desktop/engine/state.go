@@ -7,7 +7,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/chatlog"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/markers"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/statefile"
-	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 )
 
 // StateFileName is the engine's memory in the data folder.
@@ -105,9 +105,9 @@ type Work struct {
 	ID      string `json:"id,omitempty"`
 	Payload string `json:"payload,omitempty"`
 	// Stage is "" (start), stageRoulette or stageInject.
-	Stage string              `json:"stage,omitempty"`
-	Item  *ebsclient.GiftItem `json:"item,omitempty"`
-	Items []string            `json:"items,omitempty"` // names shown by the roulette
+	Stage string           `json:"stage,omitempty"`
+	Item  *ebsapi.GiftItem `json:"item,omitempty"`
+	Items []string         `json:"items,omitempty"` // names shown by the roulette
 	// Line is the /run line of stageInject.
 	Line      string    `json:"line,omitempty"`
 	Attempts  int       `json:"attempts,omitempty"`

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
 // SyncReport is the outcome of Sync/Inject, precise enough to recover from a
@@ -66,7 +67,7 @@ func (e *Engine) sync(ctx context.Context) SyncReport {
 		r.Message = "WoW not found, nothing was changed: " + err.Error()
 		return r
 	}
-	ps, err := ebs.PendingPayouts(ctx, ebsclient.StatusPending)
+	ps, err := ebs.PendingPayouts(ctx, mgm.PayoutPending)
 	if err != nil {
 		r.Message = "could not list Pending payouts, nothing was changed: " + err.Error()
 		return r
@@ -87,7 +88,7 @@ func (e *Engine) sync(ctx context.Context) SyncReport {
 	}
 	r.Lines = len(chunks)
 	for _, p := range ps {
-		if _, err := ebs.SetPayoutStatus(ctx, p.ID, ebsclient.StatusInProgress); err != nil {
+		if _, err := ebs.SetPayoutStatus(ctx, p.ID, mgm.PayoutInProgress); err != nil {
 			r.Unlockable = append([]string(nil), r.InProgress...)
 			r.Message = fmt.Sprintf("PATCH InProgress %s failed: %v. Nothing was typed. InProgress now: %s (Unlock puts them back to Pending)",
 				p.ID, err, joinIDs(r.InProgress))

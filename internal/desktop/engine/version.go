@@ -5,14 +5,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 )
 
 var errNotExist = fs.ErrNotExist
 
 // updateMessage is the in-game answer to /mgm update (the predecessor's
 // Russian texts, in proper UTF-8).
-func updateMessage(current string, v ebsclient.VersionInfo, err error) string {
+func updateMessage(current string, v ebsapi.VersionInfo, err error) string {
 	const p = "Mimiron's Gold-o-Matic: "
 	cur := normalizeVersion(current)
 	if err != nil || strings.TrimSpace(v.Version) == "" {

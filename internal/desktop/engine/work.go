@@ -13,7 +13,9 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/chatlog"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/markers"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
 // ---- the tail ----
@@ -156,7 +158,7 @@ func workFor(m markers.Marker, l chatlog.Line) (*Work, error) {
 
 // parseWho reads the addon's hand-built JSON leniently (numbers or booleans
 // given as strings) into the report the EBS expects.
-func parseWho(payload string) (ebsclient.WhoReport, error) {
+func parseWho(payload string) (ebsapi.WhoReport, error) {
 	var raw struct {
 		SchemaVersion json.RawMessage `json:"schemaVersion"`
 		SpinCycleID   string          `json:"spinCycleId"`
@@ -164,7 +166,7 @@ func parseWho(payload string) (ebsclient.WhoReport, error) {
 		Online        json.RawMessage `json:"online"`
 		CapturedAt    string          `json:"capturedAt"`
 	}
-	var r ebsclient.WhoReport
+	var r ebsapi.WhoReport
 	if err := json.Unmarshal([]byte(payload), &raw); err != nil {
 		return r, err
 	}
@@ -181,7 +183,7 @@ func parseWho(payload string) (ebsclient.WhoReport, error) {
 	if !markers.IsUUID(raw.SpinCycleID) || strings.TrimSpace(raw.CharacterName) == "" {
 		return r, errors.New("spinCycleId or characterName missing")
 	}
-	return ebsclient.WhoReport{SchemaVersion: n, SpinCycleID: strings.ToLower(raw.SpinCycleID),
+	return ebsapi.WhoReport{SchemaVersion: n, SpinCycleID: strings.ToLower(raw.SpinCycleID),
 		CharacterName: raw.CharacterName, Online: online, CapturedAt: raw.CapturedAt}, nil
 }
 
@@ -331,7 +333,7 @@ func (e *Engine) step(ctx context.Context, ebs EBS, w *Work) stepResult {
 			// the poll): ask the EBS instead of losing the acceptance.
 			p, err := ebs.Payout(ctx, w.ID)
 			if err != nil {
-				if ebsclient.Code(err) == "not_found" {
+				if ebsclient.ErrorCode(err) == mgm.CodeNotFound {
 					return stepResult{outDrop, "[MGM_ACCEPT] unknown payout " + w.ID}
 				}
 				return classify(err, "[MGM_ACCEPT] looking up the payout")
@@ -347,14 +349,14 @@ func (e *Engine) step(ctx context.Context, ebs EBS, w *Work) stepResult {
 		}
 		return stepResult{outDone, fmt.Sprintf("[MGM_ACCEPT] acceptance recorded for %s (%s)", w.ID, p.CharacterName)}
 	case kindConfirm:
-		p, err := ebs.SetPayoutStatus(ctx, w.ID, ebsclient.StatusSent)
+		p, err := ebs.SetPayoutStatus(ctx, w.ID, mgm.PayoutSent)
 		if err != nil {
 			return classify(err, "[MGM_CONFIRM] PATCH Sent")
 		}
 		e.Refresh()
 		return stepResult{outDone, fmt.Sprintf("[MGM_CONFIRM] payout %s (%s) is Sent", w.ID, p.CharacterName)}
 	case kindWho:
-		var r ebsclient.WhoReport
+		var r ebsapi.WhoReport
 		if err := json.Unmarshal([]byte(w.Payload), &r); err != nil {
 			return stepResult{outDrop, "[MGM_WHO] " + err.Error()}
 		}
@@ -375,7 +377,7 @@ func (e *Engine) step(ctx context.Context, ebs EBS, w *Work) stepResult {
 		return e.stepItems(ctx, ebs, w)
 	case kindGiftAccept:
 		g, err := ebs.ConfirmGift(ctx, w.ID, true)
-		if err != nil && w.Attempts > 0 && ebsclient.Code(err) == "invalid_state" {
+		if err != nil && w.Attempts > 0 && ebsclient.ErrorCode(err) == mgm.CodeInvalidState {
 			// A retry refused as invalid_state: the earlier attempt whose answer
 			// was lost most likely completed the gift. Not worth an error.
 			return stepResult{outDone, fmt.Sprintf("[MGM_GIFT_ACCEPT] gift %s was no longer waiting for confirmation (an earlier attempt got through)", w.ID)}
@@ -396,7 +398,7 @@ func (e *Engine) step(ctx context.Context, ebs EBS, w *Work) stepResult {
 
 func (e *Engine) stepItems(ctx context.Context, ebs EBS, w *Work) stepResult {
 	if w.Stage == "" {
-		var items []ebsclient.GiftItem
+		var items []ebsapi.GiftItem
 		if err := json.Unmarshal([]byte(w.Payload), &items); err != nil {
 			return stepResult{outDrop, "[MGM_ITEMS] JSON error: " + err.Error()}
 		}
@@ -424,7 +426,7 @@ func (e *Engine) stepItems(ctx context.Context, ebs EBS, w *Work) stepResult {
 	// stageRoulette: the wheel stopped.
 	g, err := ebs.SelectGiftItem(ctx, w.ID, *w.Item)
 	if err != nil {
-		if ebsclient.Code(err) != "invalid_state" && !isStatus(err, 409) {
+		if ebsclient.ErrorCode(err) != mgm.CodeInvalidState && !isStatus(err, 409) {
 			return classify(err, "[MGM_ITEMS] select-item")
 		}
 		// Refused: did an earlier attempt whose answer was lost succeed?
@@ -435,7 +437,7 @@ func (e *Engine) stepItems(ctx context.Context, ebs EBS, w *Work) stepResult {
 		found := false
 		for _, x := range gs {
 			// Only the Desktop selects items, so a selection there is ours.
-			if x.ID == w.ID && x.State == "WaitingConfirmation" {
+			if x.ID == w.ID && x.State == mgm.GiftWaitingConfirmation {
 				g, found = x, true
 			}
 		}

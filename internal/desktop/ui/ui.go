@@ -29,6 +29,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/eventlog"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/markers"
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 )
 
 //go:embed static
@@ -172,7 +173,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.authorized(r) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
-			writeJSON(w, http.StatusUnauthorized, errorBody{"unauthorized", "send the token printed at start (cookie or " + HeaderName + ")"})
+			serve.JSON(w, http.StatusUnauthorized, errorBody{"unauthorized", "send the token printed at start (cookie or " + HeaderName + ")"})
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -184,7 +185,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A cross-site form cannot carry the SameSite cookie, but refuse a
 		// foreign Origin explicitly as well.
 		if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host {
-			writeJSON(w, http.StatusForbidden, errorBody{"forbidden_origin", "requests from other sites are refused"})
+			serve.JSON(w, http.StatusForbidden, errorBody{"forbidden_origin", "requests from other sites are refused"})
 			return
 		}
 	}
@@ -222,19 +223,11 @@ type errorBody struct {
 	Message string `json:"message"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
-}
-
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{"invalid_payload", err.Error()})
+		serve.JSON(w, http.StatusBadRequest, errorBody{"invalid_payload", err.Error()})
 		return false
 	}
 	return true
@@ -264,7 +257,7 @@ func (s *Server) handleIndex(files fs.FS) http.HandlerFunc {
 }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.o.Backend.Snapshot())
+	serve.JSON(w, http.StatusOK, s.o.Backend.Snapshot())
 }
 
 func (s *Server) handlePayouts(w http.ResponseWriter, r *http.Request) {
@@ -272,12 +265,12 @@ func (s *Server) handlePayouts(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		p = []engine.PayoutView{}
 	}
-	writeJSON(w, http.StatusOK, p)
+	serve.JSON(w, http.StatusOK, p)
 }
 
 func (s *Server) handleGifts(w http.ResponseWriter, r *http.Request) {
 	snap := s.o.Backend.Snapshot()
-	writeJSON(w, http.StatusOK, map[string]any{"gifts": nonNil(snap.Gifts), "roulettes": nonNil(snap.Roulettes), "problem": snap.GiftProblem})
+	serve.JSON(w, http.StatusOK, map[string]any{"gifts": nonNil(snap.Gifts), "roulettes": nonNil(snap.Roulettes), "problem": snap.GiftProblem})
 }
 
 func nonNil[T any](s []T) []T {
@@ -289,7 +282,7 @@ func nonNil[T any](s []T) []T {
 
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	n, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	writeJSON(w, http.StatusOK, nonNil(s.o.Log.Newest(n)))
+	serve.JSON(w, http.StatusOK, nonNil(s.o.Log.Newest(n)))
 }
 
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
@@ -300,7 +293,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleClear(w http.ResponseWriter, r *http.Request) {
 	s.o.Log.Clear()
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	serve.JSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
 // update is one server-sent event: everything the page shows.
@@ -376,7 +369,7 @@ func drain(ch <-chan struct{}) {
 }
 
 func (s *Server) handleGetSettings(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.o.Settings.Get())
+	serve.JSON(w, http.StatusOK, s.o.Settings.Get())
 }
 
 func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request) {
@@ -386,11 +379,11 @@ func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := s.o.Settings.Save(r.Context(), u)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{"invalid_settings", err.Error()})
+		serve.JSON(w, http.StatusBadRequest, errorBody{"invalid_settings", err.Error()})
 		return
 	}
 	s.o.Hub.Notify()
-	writeJSON(w, http.StatusOK, v)
+	serve.JSON(w, http.StatusOK, v)
 }
 
 func (s *Server) handleTest(w http.ResponseWriter, r *http.Request) {
@@ -400,16 +393,16 @@ func (s *Server) handleTest(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 20*time.Second)
 	defer cancel()
-	writeJSON(w, http.StatusOK, s.o.Settings.Test(ctx, t))
+	serve.JSON(w, http.StatusOK, s.o.Settings.Test(ctx, t))
 }
 
 func (s *Server) handleWindows(w http.ResponseWriter, r *http.Request) {
 	ws, err := s.o.Settings.Windows()
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, errorBody{"windows_unavailable", err.Error()})
+		serve.JSON(w, http.StatusInternalServerError, errorBody{"windows_unavailable", err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, nonNil(ws))
+	serve.JSON(w, http.StatusOK, nonNil(ws))
 }
 
 // handleSync runs Sync/Inject detached from the browser request: closing or
@@ -418,12 +411,12 @@ func (s *Server) handleWindows(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Minute)
 	defer cancel()
-	writeJSON(w, http.StatusOK, s.o.Backend.Sync(ctx))
+	serve.JSON(w, http.StatusOK, s.o.Backend.Sync(ctx))
 }
 
 func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	s.o.Backend.Refresh()
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	serve.JSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
 func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
@@ -435,27 +428,27 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, id := range body.IDs {
 		if !markers.IsUUID(id) {
-			writeJSON(w, http.StatusBadRequest, errorBody{"invalid_payload", fmt.Sprintf("%q is not a payout id", id)})
+			serve.JSON(w, http.StatusBadRequest, errorBody{"invalid_payload", fmt.Sprintf("%q is not a payout id", id)})
 			return
 		}
 	}
 	if err := s.o.Backend.Unlock(r.Context(), body.IDs); err != nil {
-		writeJSON(w, http.StatusBadGateway, errorBody{"unlock_failed", err.Error()})
+		serve.JSON(w, http.StatusBadGateway, errorBody{"unlock_failed", err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "unlocked": body.IDs})
+	serve.JSON(w, http.StatusOK, map[string]any{"ok": true, "unlocked": body.IDs})
 }
 
 func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 	id, action := r.PathValue("id"), r.PathValue("action")
 	if !markers.IsUUID(id) {
-		writeJSON(w, http.StatusBadRequest, errorBody{"invalid_payload", "not a payout id"})
+		serve.JSON(w, http.StatusBadRequest, errorBody{"invalid_payload", "not a payout id"})
 		return
 	}
 	switch action {
 	case "mark-sent", "mark-failed", "cancel", "unlock":
 	default:
-		writeJSON(w, http.StatusNotFound, errorBody{"not_found", "actions: mark-sent, mark-failed, cancel, unlock"})
+		serve.JSON(w, http.StatusNotFound, errorBody{"not_found", "actions: mark-sent, mark-failed, cancel, unlock"})
 		return
 	}
 	if err := s.o.Backend.Action(r.Context(), id, action); err != nil {
@@ -463,10 +456,10 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, engine.ErrNotConfigured) {
 			status = http.StatusConflict
 		}
-		writeJSON(w, status, errorBody{"action_failed", err.Error()})
+		serve.JSON(w, status, errorBody{"action_failed", err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	serve.JSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
 // Hub fans change notifications out to the open event streams.

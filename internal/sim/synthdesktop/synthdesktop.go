@@ -63,7 +63,7 @@ func New(cfg Config) *Handler {
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), last: Run{Steps: []Step{}}}
 	h.mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		// Field order as the predecessor wrote it: its health checks compared bytes.
-		writeJSON(w, http.StatusOK, struct {
+		serve.JSON(w, http.StatusOK, struct {
 			Status    string `json:"status"`
 			Component string `json:"component"`
 		}{"healthy", "SyntheticDesktop"})
@@ -71,7 +71,7 @@ func New(cfg Config) *Handler {
 	h.mux.HandleFunc("GET /last-run", func(w http.ResponseWriter, r *http.Request) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		writeJSON(w, http.StatusOK, h.last)
+		serve.JSON(w, http.StatusOK, h.last)
 	})
 	h.mux.HandleFunc("POST /run-sequence", h.runSequence)
 	return h
@@ -88,7 +88,7 @@ func (h *Handler) runSequence(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.TrimSpace(h.cfg.APIKey) == "" {
 		h.fail(nil, "Mgm:ApiKey is not configured.")
-		writeJSON(w, http.StatusInternalServerError, h.last)
+		serve.JSON(w, http.StatusInternalServerError, h.last)
 		return
 	}
 	err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req)
@@ -107,7 +107,7 @@ func (h *Handler) runSequence(w http.ResponseWriter, r *http.Request) {
 		}))...)
 	if err != nil {
 		h.fail(nil, err.Error())
-		writeJSON(w, http.StatusInternalServerError, h.last)
+		serve.JSON(w, http.StatusInternalServerError, h.last)
 		return
 	}
 	ctx := r.Context()
@@ -133,13 +133,13 @@ func (h *Handler) runSequence(w http.ResponseWriter, r *http.Request) {
 		current = &steps[len(steps)-1]
 		if err := s.run(); err != nil {
 			h.fail(steps, fmt.Sprintf("%s failed: %v", s.name, err))
-			writeJSON(w, http.StatusBadGateway, h.last)
+			serve.JSON(w, http.StatusBadGateway, h.last)
 			return
 		}
 	}
 	done := h.cfg.Now().UTC().Format(time.RFC3339Nano)
 	h.last = Run{OK: true, Steps: steps, CompletedAtUTC: &done}
-	writeJSON(w, http.StatusOK, h.last)
+	serve.JSON(w, http.StatusOK, h.last)
 }
 
 func (h *Handler) fail(steps []Step, msg string) {
@@ -148,14 +148,6 @@ func (h *Handler) fail(steps []Step, msg string) {
 	}
 	done := h.cfg.Now().UTC().Format(time.RFC3339Nano)
 	h.last = Run{OK: false, Steps: steps, Error: &msg, CompletedAtUTC: &done}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
 }
 
 // Main runs `mgm-sim desktop`.

@@ -184,15 +184,11 @@ func runMain(ctx context.Context, args []string, getenv func(string) string, std
 	return listenAndServe(ctx, service, s.listen, h, writeTimeout, stdout)
 }
 
-// writeJSON answers v as JSON (HTML characters unescaped, one trailing
-// newline).
+// writeJSON answers v as JSON that no client caches: tokens and fake Helix
+// answers change from one call to the next.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	serve.JSON(w, status, v)
 }
 
 // writeRaw answers a fixed JSON document byte for byte.

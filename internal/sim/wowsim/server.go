@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/serve"
 )
 
 // ServerConfig sets up the HTTP face of the simulator ("mgm-sim wow").
@@ -248,14 +250,8 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+	serve.JSON(w, status, map[string]string{"error": msg})
 }
 
 // readJSON decodes the body (field names match case-insensitively, so the
@@ -289,7 +285,7 @@ func (s *Server) locked(w http.ResponseWriter, f func(c *Client)) bool {
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "logFilePath": s.log.Path()})
+	serve.JSON(w, http.StatusOK, map[string]any{"ok": true, "logFilePath": s.log.Path()})
 }
 
 // reset empties the log and the recorded commands and starts a fresh client
@@ -311,7 +307,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 		s.commands = nil
 		s.lastTick = time.Now()
 		s.writeSavedVariables("")
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "logFilePath": s.log.Path()})
+		serve.JSON(w, http.StatusOK, map[string]any{"ok": true, "logFilePath": s.log.Path()})
 	})
 }
 
@@ -371,7 +367,7 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) {
 		}
 	})
 	if ran {
-		writeJSON(w, http.StatusOK, resp)
+		serve.JSON(w, http.StatusOK, resp)
 	}
 }
 
@@ -387,7 +383,7 @@ func (s *Server) getCommands(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	out := append([]Command{}, s.commands...)
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	serve.JSON(w, http.StatusOK, out)
 }
 
 func (s *Server) setResponse(w http.ResponseWriter, r *http.Request) {
@@ -406,7 +402,7 @@ func (s *Server) setResponse(w http.ResponseWriter, r *http.Request) {
 		s.delay = time.Duration(max(0, *req.CommandProcessingDelayMs)) * time.Millisecond
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	serve.JSON(w, http.StatusOK, map[string]any{"ok": true})
 }
 
 // chat types any line into the chat box (slash commands included).
@@ -421,7 +417,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "line is required")
 		return
 	}
-	s.locked(w, func(c *Client) { writeJSON(w, http.StatusOK, c.Type(req.Line)) })
+	s.locked(w, func(c *Client) { serve.JSON(w, http.StatusOK, c.Type(req.Line)) })
 }
 
 func (s *Server) whisper(w http.ResponseWriter, r *http.Request) {
@@ -438,12 +434,12 @@ func (s *Server) whisper(w http.ResponseWriter, r *http.Request) {
 	}
 	s.locked(w, func(c *Client) {
 		c.ReceiveWhisper(strings.TrimSpace(req.From), req.Text)
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+		serve.JSON(w, http.StatusOK, map[string]any{"ok": true})
 	})
 }
 
 func (s *Server) getWhispers(w http.ResponseWriter, r *http.Request) {
-	s.locked(w, func(c *Client) { writeJSON(w, http.StatusOK, append([]Whisper{}, c.Whispers()...)) })
+	s.locked(w, func(c *Client) { serve.JSON(w, http.StatusOK, append([]Whisper{}, c.Whispers()...)) })
 }
 
 type rosterState struct {
@@ -459,7 +455,7 @@ func currentRoster(c *Client) rosterState {
 }
 
 func (s *Server) getRoster(w http.ResponseWriter, r *http.Request) {
-	s.locked(w, func(c *Client) { writeJSON(w, http.StatusOK, currentRoster(c)) })
+	s.locked(w, func(c *Client) { serve.JSON(w, http.StatusOK, currentRoster(c)) })
 }
 
 // setRoster replaces the online players and/or changes the /who route;
@@ -501,7 +497,7 @@ func (s *Server) setRoster(w http.ResponseWriter, r *http.Request) {
 		if route != "" {
 			c.SetWhoRoute(route)
 		}
-		writeJSON(w, http.StatusOK, currentRoster(c))
+		serve.JSON(w, http.StatusOK, currentRoster(c))
 	})
 }
 
@@ -522,7 +518,7 @@ func (s *Server) mailbox(w http.ResponseWriter, r *http.Request) {
 		} else {
 			c.CloseMailbox()
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "mailboxOpen": c.MailboxOpen()})
+		serve.JSON(w, http.StatusOK, map[string]any{"ok": true, "mailboxOpen": c.MailboxOpen()})
 	})
 }
 
@@ -540,7 +536,7 @@ func (s *Server) prepareMail(w http.ResponseWriter, r *http.Request) {
 			writeError(w, clickStatus(err), err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "queue": c.QueueRows()})
+		serve.JSON(w, http.StatusOK, map[string]any{"ok": true, "queue": c.QueueRows()})
 	})
 }
 
@@ -568,17 +564,17 @@ func (s *Server) sendMail(w http.ResponseWriter, r *http.Request) {
 		if len(mails) > 0 {
 			last = mails[len(mails)-1]
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "mail": last})
+		serve.JSON(w, http.StatusOK, map[string]any{"ok": true, "mail": last})
 	})
 }
 
 func (s *Server) getMails(w http.ResponseWriter, r *http.Request) {
-	s.locked(w, func(c *Client) { writeJSON(w, http.StatusOK, append([]Mail{}, c.Mails()...)) })
+	s.locked(w, func(c *Client) { serve.JSON(w, http.StatusOK, append([]Mail{}, c.Mails()...)) })
 }
 
 func (s *Server) getBags(w http.ResponseWriter, r *http.Request) {
 	s.locked(w, func(c *Client) {
-		writeJSON(w, http.StatusOK, map[string]any{"items": append([]Item{}, c.Items()...), "sizes": c.bagSizes})
+		serve.JSON(w, http.StatusOK, map[string]any{"items": append([]Item{}, c.Items()...), "sizes": c.bagSizes})
 	})
 }
 
@@ -595,7 +591,7 @@ func (s *Server) setBags(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+		serve.JSON(w, http.StatusOK, map[string]any{"ok": true})
 	})
 }
 
@@ -605,7 +601,7 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+		serve.JSON(w, http.StatusOK, map[string]any{"ok": true})
 	})
 }
 
@@ -624,14 +620,14 @@ func (s *Server) advance(w http.ResponseWriter, r *http.Request) {
 	}
 	s.locked(w, func(c *Client) {
 		c.Advance(time.Duration(req.Ms) * time.Millisecond)
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "now": c.Now()})
+		serve.JSON(w, http.StatusOK, map[string]any{"ok": true, "now": c.Now()})
 	})
 }
 
 // state dumps everything a test or a curious developer may want to see.
 func (s *Server) state(w http.ResponseWriter, r *http.Request) {
 	s.locked(w, func(c *Client) {
-		writeJSON(w, http.StatusOK, map[string]any{
+		serve.JSON(w, http.StatusOK, map[string]any{
 			"now":            c.Now(),
 			"auto":           s.cfg.Auto,
 			"loggingChat":    c.LoggingChat(),
