@@ -154,7 +154,11 @@ func New(o Options) (*Engine, error) {
 	st, existed, err := LoadState(o.DataDir)
 	if err != nil {
 		aside := statePath(o.DataDir) + ".corrupt-" + o.Now().UTC().Format("20060102T150405")
-		os.Rename(statePath(o.DataDir), aside)
+		if rerr := os.Rename(statePath(o.DataDir), aside); rerr != nil {
+			// It will be overwritten at the next save: say so while it can still be copied by hand.
+			e.log.Error("the unreadable state file could not be moved aside; copy it now if you want to keep it",
+				"path", statePath(o.DataDir), "error", rerr)
+		}
 		e.log.Error("the state file was unreadable, so it was moved aside and the Desktop starts afresh: the chat log is read from its end, and winners still Pending may be whispered again",
 			"error", err, "movedTo", aside)
 	} else if existed {
@@ -298,7 +302,9 @@ func (e *Engine) targetLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			e.checkTarget(ctx)
+			if e.checkTarget(ctx) != nil {
+				return // only ctx's end is reported
+			}
 		}
 	}
 }
