@@ -103,8 +103,8 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-// redactCases are the connection strings of every form that TestRedact and
-// FuzzRedact start from, with the password each carries.
+// redactCases are connection strings of every form, with the password each
+// carries and a second secret parameter (sslpassword or password=).
 var redactCases = []struct{ name, dsn, pass string }{
 	{"ADO.NET", "Host=db;Port=5432;Database=mgm;Username=app;Password='Db-P@ss;w0rd';SSL Password=sslpass-secret", "Db-P@ss;w0rd"},
 	{"URL", "postgres://app:Db-P%40ss%3Bw0rd@db:5432/mgm?sslmode=require&password=other-secret", "Db-P@ss;w0rd"},
