@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/config/option"
 )
 
 // Environment is the deployment mode.
@@ -113,10 +115,6 @@ const (
 	maxSpinSeconds = 3600
 )
 
-// defaultRateLimits are sized so that a panel polling every 3 s and a Desktop
-// polling every few seconds are never throttled.
-var defaultRateLimits = RateLimits{ViewerReads: 120, ViewerWrites: 5, Desktop: 600, Anonymous: 120}
-
 // devCorsOrigins are the local origins a developer's browser or Vite dev server
 // uses; the listen address's own origin is added to them.
 var devCorsOrigins = []string{
@@ -130,11 +128,11 @@ var devCorsOrigins = []string{
 // os.Args[1:]). Arguments override environment variables. It returns ErrHelp
 // when help was requested, and an *Error listing every problem otherwise.
 func Load(getenv func(string) string, args []string) (Config, error) {
-	flags, argProblems, help := parseArgs(args)
+	flags, argProblems, help := option.ParseArgs(args, options(), shortFlags)
 	if help {
 		return Config{}, ErrHelp
 	}
-	l := &loader{src: source{getenv: getenv, flags: flags}}
+	l := &loader{settings: settings, src: option.Source{Getenv: getenv, Flags: flags}}
 	l.problems = append(l.problems, argProblems...)
 	c := l.load()
 	if len(l.problems) > 0 {
@@ -144,7 +142,11 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 }
 
 type loader struct {
-	src      source
+	// settings is the package's table, carried here because its fallbacks
+	// consult it (zero-config detection) and a package-level variable may not
+	// refer to itself.
+	settings []setting
+	src      option.Source
 	problems []string
 }
 
@@ -153,194 +155,54 @@ func (l *loader) problemf(format string, a ...any) {
 }
 
 func (l *loader) load() Config {
-	c := Config{
-		DataDir:         DefaultDataDir,
-		Listen:          DefaultListen,
-		HelixAPIBaseURL: DefaultHelixAPIBaseURL,
-		SpinInterval:    DefaultSpinInterval,
-		RateLimits:      defaultRateLimits,
-		LogLevel:        DefaultLogLevel,
-	}
-
-	envKnown := l.environment(&c)
-
-	if v, k := l.src.lookup(keyListen, keyAspNetURLs); v != "" {
-		if k == keyAspNetURLs {
-			// ASP.NET accepts several URLs; one listener is enough for us,
-			// and the first is the one deployments put first on purpose.
-			v, _, _ = strings.Cut(v, ";")
-			v = strings.TrimSpace(v)
+	var c Config
+	var unset []setting
+	for _, s := range l.settings {
+		v, k := l.src.Get(s.Option)
+		if v == "" {
+			v = s.Default
 		}
-		if addr, err := parseListen(v); err != nil {
-			l.problemf("%s: %v", k, err)
-		} else {
-			c.Listen = addr
+		if v == "" {
+			unset = append(unset, s)
+			continue
+		}
+		s.parse(l, &c, v, k)
+	}
+	// Defaults that depend on other settings (the environment on what is
+	// configured, CORS origins on the environment, client id and listen
+	// address) are settled once everything set is known.
+	for _, s := range unset {
+		if s.fallback != nil {
+			s.fallback(l, &c)
 		}
 	}
 
-	if v, _ := l.src.lookup(keyDataDir); v != "" {
-		c.DataDir = v
-	}
-
-	if v, _ := l.src.lookup(keyPostgres); v != "" {
-		dsn, err := normalizePostgres(v)
-		if err != nil {
-			l.problemf("%s: %v", keyPostgres, err)
-		} else {
-			c.PostgresDSN = dsn
-		}
-	}
-
-	if v, _ := l.src.lookup(keyAPIKey); v != "" {
-		c.APIKeys = splitList(v)
-	}
-
-	c.DevSkipSubscriberCheck = l.boolean(keyDevSkipSubscriber)
-	c.EnableE2eHarness = l.boolean(keyE2eHarness)
-	c.ValidateAudience = l.boolean(keyValidateAudience)
-
-	spinExplicit := false
-	if v, _ := l.src.lookup(keySpinInterval); v != "" {
-		if s, ok := l.intIn(keySpinInterval, v, minSpinSeconds, maxSpinSeconds); ok {
-			c.SpinInterval = time.Duration(s) * time.Second
-			spinExplicit = true
-		}
-	}
-
-	c.RateLimits.ViewerReads = l.rate(keyRateViewerReads, c.RateLimits.ViewerReads)
-	c.RateLimits.ViewerWrites = l.rate(keyRateViewerWrites, c.RateLimits.ViewerWrites)
-	c.RateLimits.Desktop = l.rate(keyRateDesktop, c.RateLimits.Desktop)
-	c.RateLimits.Anonymous = l.rate(keyRateAnonymous, c.RateLimits.Anonymous)
-
-	c.MetricsToken, _ = l.src.lookup(keyMetricsToken)
-
-	if v, _ := l.src.lookup(keyLogLevel); v != "" {
-		switch strings.ToLower(v) {
-		case "debug":
-			c.LogLevel = "debug"
-		case "info", "information":
-			c.LogLevel = "info"
-		case "warn", "warning":
-			c.LogLevel = "warn"
-		case "error":
-			c.LogLevel = "error"
-		default:
-			l.problemf("%s must be debug, info, warn or error, got %q", keyLogLevel, v)
-		}
-	}
-
-	if v, _ := l.src.lookup(keyExtSecret); v != "" {
-		if b, ok := decodeBase64(v); ok {
-			c.ExtensionSecret = b
-		} else {
-			l.problemf("%s is not valid base64 (copy the extension secret exactly as the Twitch developer console shows it)", keyExtSecret)
-		}
-	}
-
-	if v, _ := l.src.lookup(keyExtClientID); v != "" {
-		if !isClientID(v) {
-			l.problemf("%s must contain only letters and digits, got %q", keyExtClientID, v)
-		} else {
-			c.ExtensionClientID = v
-		}
-	}
-	if c.ValidateAudience && c.ExtensionClientID == "" {
-		l.problemf("%s=true needs %s (the audience to require)", keyValidateAudience, keyExtClientID)
-	}
-
-	c.EventSubSecret, _ = l.src.lookup(keyEventSubSecret)
-
-	if v, _ := l.src.lookup(keyHelixBaseURL); v != "" {
-		if u, err := parseHelixBaseURL(v); err != nil {
-			l.problemf("%s: %v", keyHelixBaseURL, err)
-		} else {
-			c.HelixAPIBaseURL = u
-		}
-	}
-	c.HelixClientID, _ = l.src.lookup(keyHelixClientID)
-	c.BroadcasterAccessToken, _ = l.src.lookup(keyBroadcasterToken)
-	c.BroadcasterUserID, _ = l.src.lookup(keyBroadcasterUserID)
-
-	c.Version.CurrentVersion, _ = l.src.lookup(keyCurrentVersion)
-	if v, _ := l.src.lookup(keyReleaseNotesURL); v != "" {
-		if !isHTTPURL(v) {
-			l.problemf("%s must be an absolute http(s) URL, got %q", keyReleaseNotesURL, v)
-		} else {
-			c.Version.ReleaseNotesURL = v
-		}
-	}
-	c.Version.MinimumDesktopVersion, _ = l.src.lookup(keyMinDesktopVersion)
-	c.Version.MinimumAddonVersion, _ = l.src.lookup(keyMinAddonVersion)
-	c.Version.MinimumExtensionVersion, _ = l.src.lookup(keyMinExtensionVersion)
-
-	// CORS defaults depend on the environment, client id and listen address,
-	// so they are settled last.
-	if v, _ := l.src.lookup(keyCorsOrigins); v != "" {
-		for _, o := range splitList(v) {
-			norm, err := normalizeOrigin(o)
-			if err != nil {
-				l.problemf("%s: %v", keyCorsOrigins, err)
-				continue
-			}
-			c.CorsOrigins = appendUnique(c.CorsOrigins, norm)
-		}
-	} else {
-		c.CorsOrigins = defaultCorsOrigins(c.Environment, c.ExtensionClientID, c.Listen)
-	}
-
-	if !envKnown {
-		// Environment-dependent rules cannot be judged; the environment
-		// problem is already reported.
-		return c
-	}
 	if c.Environment == Production {
 		before := len(l.problems)
-		l.production(&c, spinExplicit)
+		l.production(&c)
 		if len(l.problems) > before && c.envSource == sourceInferred {
 			l.problemf("(Production was assumed because some configuration is set; for a local setup set %s=Development)", keyEnvironment)
 		}
 	}
+	// With an unknown environment (already reported) the environment-
+	// dependent rules cannot be judged.
 	return c
 }
 
-const (
-	sourceNothingSet = "default: nothing configured"
-	sourceInferred   = "default: configuration present"
-)
-
-// environment settles c.Environment and reports whether it is known.
-func (l *loader) environment(c *Config) bool {
-	v, k := l.src.lookup(keyEnvironment, keyAspNetEnvironment)
-	switch {
-	case v != "":
-		switch strings.ToLower(v) {
-		case "development", "dev":
-			c.Environment = Development
-		case "production", "prod":
-			c.Environment = Production
-		default:
-			l.problemf("%s must be Development or Production, got %q", k, v)
-			return false
+// anySet reports whether any deployment setting is present.
+func (l *loader) anySet() bool {
+	for _, s := range l.settings {
+		if v, _ := l.src.Get(s.Option); v != "" && !s.local {
+			return true
 		}
-		c.envSource = "from " + k
-	case !l.src.anySet():
-		// A newcomer who runs the binary with nothing configured must get a
-		// working local server, not a list of missing secrets.
-		c.Environment = Development
-		c.envSource = sourceNothingSet
-	default:
-		// Fail closed: a half-configured deployment must not silently run
-		// with development keys and unverified webhooks.
-		c.Environment = Production
-		c.envSource = sourceInferred
 	}
-	return true
+	return false
 }
 
 // production applies the rules that keep a public deployment safe.
-func (l *loader) production(c *Config, spinExplicit bool) {
+func (l *loader) production(c *Config) {
 	if len(c.ExtensionSecret) == 0 {
-		if v, _ := l.src.lookup(keyExtSecret); v == "" {
+		if v, _ := l.src.Lookup(keyExtSecret); v == "" {
 			l.problemf("%s is required in Production (the base64 extension secret from the Twitch developer console)", keyExtSecret)
 		}
 	}
@@ -355,7 +217,7 @@ func (l *loader) production(c *Config, spinExplicit bool) {
 			l.problemf("%s: key #%d is too short (%d characters; Production requires at least %d)", keyAPIKey, i+1, n, MinAPIKeyLength)
 		}
 	}
-	if spinExplicit && c.SpinInterval != DefaultSpinInterval {
+	if c.SpinInterval != 0 && c.SpinInterval != DefaultSpinInterval {
 		l.problemf("%s may differ from %d only in Development (got %d)", keySpinInterval, int(DefaultSpinInterval/time.Second), int(c.SpinInterval/time.Second))
 	}
 	// The harness can fabricate payouts and the subscriber switch hands gold
@@ -365,18 +227,14 @@ func (l *loader) production(c *Config, spinExplicit bool) {
 	c.DevSkipSubscriberCheck = false
 }
 
-func (l *loader) boolean(key string) bool {
-	v, k := l.src.lookup(key)
-	if v == "" {
-		return false
-	}
+func (l *loader) boolean(key, v string) bool {
 	switch strings.ToLower(v) {
 	case "true", "1", "yes":
 		return true
 	case "false", "0", "no":
 		return false
 	}
-	l.problemf("%s must be true or false, got %q", k, v)
+	l.problemf("%s must be true or false, got %q", key, v)
 	return false
 }
 
@@ -391,20 +249,6 @@ func (l *loader) intIn(key, v string, lo, hi int) (int, bool) {
 		return 0, false
 	}
 	return n, true
-}
-
-func (l *loader) rate(key string, def int) int {
-	v, _ := l.src.lookup(key)
-	if v == "" {
-		return def
-	}
-	// The upper bound only guards against typos that overflow arithmetic in
-	// limiters; no real limit comes near it.
-	n, ok := l.intIn(key, v, 0, 1_000_000)
-	if !ok {
-		return def
-	}
-	return n
 }
 
 // splitList splits a ','-separated value, trimming entries and dropping empty

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,21 @@ type Options struct {
 // Run serves until ctx is cancelled, then shuts down gracefully.
 func Run(ctx context.Context, cfg config.Config, o Options) error {
 	started := time.Now()
+	o = o.withDefaults()
+	b, err := build(ctx, cfg, o)
+	if err != nil {
+		return err
+	}
+	defer b.db.Close()
+	ln, err := net.Listen("tcp", b.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", b.cfg.Listen, err)
+	}
+	b.banner(o.Out, ln.Addr().String(), o.Version, time.Since(started))
+	return b.serve(ctx, ln, o)
+}
+
+func (o Options) withDefaults() Options {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
@@ -56,13 +72,34 @@ func Run(ctx context.Context, cfg config.Config, o Options) error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	log := o.Logger
+	return o
+}
 
+// backend is the assembled EBS: what serve runs and banner describes.
+type backend struct {
+	// cfg is the configuration as run, with the development API key filled in.
+	cfg     config.Config
+	db      *store.DB
+	store   string // where the data lives: "PostgreSQL" or "SQLite <path>"
+	svc     *app.Service
+	handler http.Handler
+	// devPanel says /dev/panel is served; devPanelHint, that it has nothing
+	// built to serve yet and how to build it.
+	devPanel     bool
+	devPanelHint string
+	// notes are the development conveniences and missing integrations in
+	// effect, one banner line each.
+	notes []string
+}
+
+// build assembles store, use cases and HTTP API from cfg. The store is open
+// on success; the caller closes b.db.
+func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err error) {
 	var notes []string
 	if cfg.Development() && len(cfg.APIKeys) == 0 {
 		key, generated, err := devAPIKey(cfg.DataDir)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		cfg.APIKeys = []string{key}
 		path := filepath.Join(cfg.DataDir, APIKeyFile)
@@ -83,26 +120,31 @@ func Run(ctx context.Context, cfg config.Config, o Options) error {
 
 	db, where, err := openStore(ctx, cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer db.Close()
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+	b := &backend{cfg: cfg, db: db, store: where, notes: notes}
 
 	hx := helix.New(cfg.HelixAPIBaseURL, cfg.HelixClientID, cfg.BroadcasterAccessToken, cfg.BroadcasterUserID)
 	m := metrics.New()
-	svc := app.New(db, app.Options{
-		Now: o.Now, Logger: log, Observer: m, BroadcasterID: cfg.BroadcasterUserID,
+	b.svc = app.New(b.db, app.Options{
+		Now: o.Now, Logger: o.Logger, Observer: m, BroadcasterID: cfg.BroadcasterUserID,
 		SpinInterval: cfg.SpinInterval, Announcer: hx,
 	})
 	// One tick before serving: the current window's cycle exists and the
 	// snapshot is fresh, so the first viewer already sees the real phase and id.
-	if err := svc.Tick(ctx); err != nil {
-		return fmt.Errorf("start the roulette clock: %w", err)
+	if err := b.svc.Tick(ctx); err != nil {
+		return nil, fmt.Errorf("start the roulette clock: %w", err)
 	}
 	var subs httpapi.SubscriberChecker
 	if hx.Configured() {
 		subs = hx
 	} else {
-		notes = append(notes, "Helix: not configured (Twitch__BroadcasterAccessToken / Twitch__BroadcasterUserId); calls skipped")
+		b.notes = append(b.notes, "Helix: not configured (Twitch__BroadcasterAccessToken / Twitch__BroadcasterUserId); calls skipped")
 	}
 	audience := ""
 	if cfg.ValidateAudience {
@@ -110,43 +152,53 @@ func Run(ctx context.Context, cfg config.Config, o Options) error {
 	}
 	// Development only: the built extension panel with a stand-in Twitch helper (nil in Production).
 	devPages := devpage.ForConfig(cfg, extKey, os.Getenv)
-	api := httpapi.New(httpapi.Deps{
-		Service: svc, Config: cfg, Logger: log, Now: o.Now, Version: o.Version, Subscribers: subs, Metrics: m,
+	if devPages != nil {
+		b.devPanel = true
+		if dir := devpage.DirFromEnv(os.Getenv); !devpage.Built(dir) {
+			b.devPanelHint = "not built: cd extension && npm ci && npm run build"
+		}
+	}
+	b.handler = httpapi.New(httpapi.Deps{
+		Service: b.svc, Config: cfg, Logger: o.Logger, Now: o.Now, Version: o.Version, Subscribers: subs, Metrics: m,
 		DevPages: devPages,
 		Verifier: &auth.ViewerVerifier{Key: extKey, BroadcasterUserID: cfg.BroadcasterUserID, Audience: audience, Now: o.Now},
 		APIKeys:  auth.NewAPIKeys(cfg.APIKeys),
-	})
+	}).Handler()
+	return b, nil
+}
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+// banner writes the startup banner: what runs where, and every development
+// convenience in effect. addr is the address actually listened on.
+func (b *backend) banner(w io.Writer, addr, version string, startup time.Duration) {
+	fmt.Fprintf(w, "Mimiron's Gold-o-Matic EBS %s — %s mode\n", versionOr(version), b.cfg.Environment)
+	fmt.Fprintf(w, "  Listening:  http://%s  (health: /healthz, ready: /readyz, metrics: /metrics)\n", displayAddr(addr))
+	if b.devPanel {
+		hint := ""
+		if b.devPanelHint != "" {
+			hint = "  (" + b.devPanelHint + ")"
+		}
+		fmt.Fprintf(w, "  Dev panel:  http://%s/dev/panel%s\n", displayAddr(addr), hint)
 	}
-	srv := httpapi.NewHTTPServer(cfg.Listen, api.Handler(), log)
+	fmt.Fprintf(w, "  Store:      %s\n", b.store)
+	for _, n := range b.notes {
+		fmt.Fprintf(w, "  %s\n", n)
+	}
+	fmt.Fprintf(w, "  Ready in %d ms. Ctrl+C stops.\n", startup.Milliseconds())
+}
+
+// serve answers on ln until ctx ends, with the roulette clock and the sweeps
+// running beside the server; both stop before Run closes the database.
+func (b *backend) serve(ctx context.Context, ln net.Listener, o Options) error {
+	log := o.Logger
+	srv := httpapi.NewHTTPServer(b.cfg.Listen, b.handler, log)
 	addr := ln.Addr().String()
 
-	fmt.Fprintf(o.Out, "Mimiron's Gold-o-Matic EBS %s — %s mode\n", versionOr(o.Version), cfg.Environment)
-	fmt.Fprintf(o.Out, "  Listening:  http://%s  (health: /healthz, ready: /readyz, metrics: /metrics)\n", displayAddr(addr))
-	if devPages != nil {
-		hint := ""
-		if dir := devpage.DirFromEnv(os.Getenv); !devpage.Built(dir) {
-			hint = "  (not built: cd extension && npm ci && npm run build)"
-		}
-		fmt.Fprintf(o.Out, "  Dev panel:  http://%s/dev/panel%s\n", displayAddr(addr), hint)
-	}
-	fmt.Fprintf(o.Out, "  Store:      %s\n", where)
-	for _, n := range notes {
-		fmt.Fprintf(o.Out, "  %s\n", n)
-	}
-	fmt.Fprintf(o.Out, "  Ready in %d ms. Ctrl+C stops.\n", time.Since(started).Milliseconds())
-
-	// The roulette clock and the sweeps run beside the server and stop before
-	// the database closes.
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	var bg sync.WaitGroup
 	bg.Add(1)
 	go func() {
 		defer bg.Done()
-		svc.RunBackground(bgCtx, tickInterval(cfg.SpinInterval))
+		b.svc.RunBackground(bgCtx, tickInterval(b.cfg.SpinInterval))
 	}()
 	defer func() {
 		stopBackground()
@@ -156,7 +208,7 @@ func Run(ctx context.Context, cfg config.Config, o Options) error {
 	if o.Ready != nil {
 		o.Ready(addr) // the listener is open: connections queue until Serve accepts them
 	}
-	log.Info("serving", "addr", addr, "environment", cfg.Environment, "store", db.Dialect())
+	log.Info("serving", "addr", addr, "environment", b.cfg.Environment, "store", b.db.Dialect())
 	// In-flight requests get 10 s to finish once ctx ends.
 	if err := serve.Until(ctx, srv, ln, 10*time.Second); err != nil {
 		return err

@@ -21,22 +21,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/config/option"
 	"github.com/mimirons-goldomatic/mgm/internal/serve"
 )
-
-// settingKey documents one configuration key a stand-in reads.
-type settingKey struct {
-	name string // environment spelling, Section__Key
-	def  string // shown in usage; "" = none
-	help string
-}
 
 // settings are the parsed environment variables and flags of one stand-in.
 type settings struct {
 	listen string
-	// values maps a key's environment spelling to its trimmed value; a key
-	// given on the command line (even as an empty value) hides the
-	// environment variable.
+	// values maps a key's environment spelling to its trimmed value, or its
+	// default; a key given on the command line (even as an empty value) hides
+	// the environment variable.
 	values map[string]string
 }
 
@@ -45,99 +39,45 @@ func (s settings) get(key string) string { return s.values[key] }
 // errHelp means --help was given; the Main prints usage and returns nil.
 var errHelp = errors.New("help requested")
 
-// parseSettings reads keys from getenv (Section__Key, or its all-caps
-// spelling) and from args, which override the environment: --Section:Key=value,
-// --Section__Key=value, --Section:Key value, Section:Key=value (key names are
-// case-insensitive on the command line), and --listen host:port.
-func parseSettings(args []string, getenv func(string) string, keys []settingKey, defaultListen string) (settings, error) {
-	s := settings{listen: defaultListen, values: map[string]string{}}
-	flags := map[string]string{}
-	var problems []string
-	for i := 0; i < len(args); i++ {
-		arg := args[i]
-		switch arg {
-		case "-h", "-help", "--help", "help":
-			return settings{}, errHelp
-		}
-		dashed := strings.HasPrefix(arg, "-")
-		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-		if !dashed && !hasValue {
-			problems = append(problems, fmt.Sprintf("unexpected argument #%d; settings are given as --Section:Key=value", i+1))
-			continue
-		}
-		if !hasValue && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
-			i++
-			value, hasValue = args[i], true
-		}
-		key := ""
-		if dashed && strings.EqualFold(name, "listen") {
-			key = "listen"
-		} else {
-			n := strings.ReplaceAll(name, ":", "__")
-			for _, k := range keys {
-				if strings.EqualFold(n, k.name) {
-					key = k.name
-					break
-				}
-			}
-		}
-		switch {
-		case key == "":
-			problems = append(problems, fmt.Sprintf("unknown argument %q (see --help)", name))
-		case !hasValue:
-			problems = append(problems, fmt.Sprintf("argument %q needs a value", name))
-		default:
-			flags[key] = strings.TrimSpace(value)
-		}
+// listenFlag is where --listen lands among the parsed flags; it is not a
+// Section__Key, so no setting can take its place.
+const listenFlag = "listen"
+
+// parseSettings reads keys from getenv and from args, which override the
+// environment, the way mgm-ebs does (see package option), plus --listen
+// host:port.
+func parseSettings(args []string, getenv func(string) string, keys option.Table, defaultListen string) (settings, error) {
+	flags, problems, help := option.ParseArgs(args, keys, map[string]string{"listen": listenFlag})
+	if help {
+		return settings{}, errHelp
 	}
 	if len(problems) > 0 {
 		return settings{}, errors.New(strings.Join(problems, "; "))
 	}
-	if v, ok := flags["listen"]; ok {
+	s := settings{listen: defaultListen, values: map[string]string{}}
+	if v, ok := flags[listenFlag]; ok {
+		v = strings.TrimSpace(v)
 		if _, _, err := net.SplitHostPort(v); err != nil {
 			return settings{}, fmt.Errorf("--listen %q is not host:port (for example 127.0.0.1:0)", v)
 		}
 		s.listen = v
 	}
+	src := option.Source{Getenv: getenv, Flags: flags}
 	for _, k := range keys {
-		if v, ok := flags[k.name]; ok {
-			s.values[k.name] = v
-			continue
+		v, _ := src.Get(k)
+		if v == "" {
+			v = k.Default
 		}
-		s.values[k.name] = strings.TrimSpace(envValue(getenv, k.name))
+		s.values[k.Key] = v
 	}
 	return s, nil
 }
 
-// envValue also tries the all-caps spelling, which container tooling often
-// produces (ASP.NET's keys were case-insensitive).
-func envValue(getenv func(string) string, key string) string {
-	if getenv == nil {
-		return ""
-	}
-	if v := getenv(key); v != "" {
-		return v
-	}
-	return getenv(strings.ToUpper(key))
-}
-
-func usage(command, service, defaultListen, summary string, keys []settingKey) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: mgm-sim %s [--listen host:port] [--Section:Key=value ...]\n\n%s (%s)\n%s\n\nSettings (environment Section__Key, or --Section:Key=value):\n",
-		command, service, "default listen "+defaultListen, summary)
-	width := 0
-	for _, k := range keys {
-		width = max(width, len(k.name))
-	}
-	for _, k := range keys {
-		fmt.Fprintf(&b, "  %-*s  %s", width, k.name, k.help)
-		if k.def != "" {
-			fmt.Fprintf(&b, " (default: %s)", k.def)
-		}
-		b.WriteByte('\n')
-	}
-	b.WriteString("\nFlags:\n  --listen host:port   where to listen (port 0 picks a free port; the actual address is printed)\n  -h, --help           show this help\n")
-	return b.String()
+func usage(command, service, defaultListen, summary string, keys option.Table) string {
+	return fmt.Sprintf("Usage: mgm-sim %s [--listen host:port] [--Section:Key=value ...]\n\n%s (default listen %s)\n%s\n\nSettings (environment Section__Key, or --Section:Key=value):\n",
+		command, service, defaultListen, summary) +
+		keys.Usage() +
+		"\nFlags:\n  --listen host:port   where to listen (port 0 picks a free port; the actual address is printed)\n  -h, --help           show this help\n"
 }
 
 // listenAndServe listens on addr, prints "<service> listening on http://<addr>" to
@@ -165,7 +105,7 @@ func listenAndServe(ctx context.Context, service, addr string, h http.Handler, w
 
 // runMain is the common shape of the three Mains.
 func runMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer,
-	command, service, defaultListen, summary string, keys []settingKey, writeTimeout time.Duration,
+	command, service, defaultListen, summary string, keys option.Table, writeTimeout time.Duration,
 	build func(settings, *slog.Logger) (http.Handler, error),
 ) error {
 	s, err := parseSettings(args, getenv, keys, defaultListen)

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/config/option"
 )
 
 // Configuration keys (environment spelling; also --Section:Key=value).
@@ -27,21 +29,21 @@ const (
 	eventSubServeWriteLimit = forwardTimeout + 15*time.Second
 )
 
-var eventSubKeys = []settingKey{
-	{KeyEventSubSecret, "", "HMAC secret: verifies forwarded webhooks and signs generated messages; empty skips verification"},
-	{KeyBackendBaseURL, DefaultBackendBaseURL, "the EBS; messages go to <url>" + EventSubPath},
-	{KeyBroadcasterUserID, "", "broadcaster_user_id of generated messages when the request names none"},
+var eventSubKeys = option.Table{
+	{Key: KeyEventSubSecret, Secret: true, Help: "HMAC secret: verifies forwarded webhooks and signs generated messages; empty skips verification"},
+	{Key: KeyBackendBaseURL, Default: DefaultBackendBaseURL, Help: "the EBS; messages go to <url>" + EventSubPath},
+	{Key: KeyBroadcasterUserID, Help: "broadcaster_user_id of generated messages when the request names none"},
 }
 
-var jwtKeys = []settingKey{
-	{KeyExtensionSecret, "the development key", "base64 extension secret (HS256 key)"},
-	{KeyExtensionClientID, "", "extension client id; when set, tokens carry it as aud"},
-	{KeyBroadcasterUserID, "", "channel_id of tokens whose request names no channelId"},
+var jwtKeys = option.Table{
+	{Key: KeyExtensionSecret, DefaultNote: "the development key", Secret: true, Help: "base64 extension secret (HS256 key)"},
+	{Key: KeyExtensionClientID, Help: "extension client id; when set, tokens carry it as aud"},
+	{Key: KeyBroadcasterUserID, Help: "channel_id of tokens whose request names no channelId"},
 }
 
-var helixKeys = []settingKey{
-	{KeyHelixStrictAuth, "false", "true: require Authorization: Bearer … and Client-Id (401 otherwise)"},
-	{KeyHelixSubscriberIDs, "", "comma-separated user ids that subscribe to the broadcaster (PUT /subscribers changes it at runtime)"},
+var helixKeys = option.Table{
+	{Key: KeyHelixStrictAuth, Default: "false", Help: "true: require Authorization: Bearer … and Client-Id (401 otherwise)"},
+	{Key: KeyHelixSubscriberIDs, Help: "comma-separated user ids that subscribe to the broadcaster (PUT /subscribers changes it at runtime)"},
 }
 
 // MainEventSub runs the EventSub stand-in (MockEventSubWebhook) until ctx

@@ -1,4 +1,11 @@
-package config
+// Package pgdsn reads PostgreSQL connection strings in the three forms
+// deployments set — the ADO.NET form of the ASP.NET predecessor
+// ("Host=…;Database=…"), postgres:// URLs and libpq keyword/value strings — and
+// renders them for logs without their credentials.
+//
+// Errors never quote the connection string or any of its values: a malformed
+// string can put the password anywhere.
+package pgdsn
 
 import (
 	"errors"
@@ -9,18 +16,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
-
-// Errors in this file never quote the connection string or any of its values:
-// a malformed string can put the password anywhere.
 
 var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
 
-// normalizePostgres returns a connection string pgx accepts. URLs and libpq
+// Normalize returns a connection string pgx accepts. URLs and libpq
 // keyword/value strings pass through; the ADO.NET form the predecessor used
 // (and existing deployments still set) is converted to a postgres:// URL.
-func normalizePostgres(v string) (string, error) {
+func Normalize(v string) (string, error) {
 	if m := schemeRE.FindString(v); m != "" {
 		scheme := strings.ToLower(strings.TrimSuffix(m, "://"))
 		if scheme != "postgres" && scheme != "postgresql" {
@@ -489,79 +492,4 @@ func escapeComponent(s string) string {
 		b.WriteByte(hex[c&15])
 	}
 	return b.String()
-}
-
-const redactedMark = "xxxxx"
-
-// redactDSN shows where the database is without any credential. When the
-// string is too ambiguous to redact with certainty it shows only its length.
-func redactDSN(dsn string) string {
-	fallback := fmt.Sprintf("set (%d chars)", utf8.RuneCountInString(dsn))
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		if r, ok := redactURL(dsn); ok {
-			return r
-		}
-		return fallback
-	}
-	pairs, err := parseKeywordValue(dsn)
-	if err != nil {
-		return fallback
-	}
-	parts := make([]string, 0, len(pairs))
-	for _, p := range pairs {
-		v := p.value
-		if isSecretParam(p.key) {
-			v = redactedMark
-		}
-		if v == "" || strings.ContainsAny(v, " \t\r\n\v\f'\\") {
-			v = "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
-		}
-		parts = append(parts, p.key+"="+v)
-	}
-	return strings.Join(parts, " ")
-}
-
-func isSecretParam(k string) bool {
-	k = strings.ToLower(k)
-	return k == "password" || k == "sslpassword"
-}
-
-func redactURL(dsn string) (string, bool) {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "", false
-	}
-	// pgx, like libpq, ends userinfo at the first '@' before any '/', while
-	// net/url uses the last '@' of the authority. Redacting is only safe when
-	// both agree on what the password is.
-	_, rest, _ := strings.Cut(dsn, "://")
-	pgxPass := ""
-	if i := strings.IndexAny(rest, "@/"); i >= 0 && rest[i] == '@' {
-		_, raw, _ := strings.Cut(rest[:i], ":")
-		if pgxPass, err = url.PathUnescape(raw); err != nil {
-			return "", false
-		}
-	}
-	goPass := ""
-	if u.User != nil {
-		goPass, _ = u.User.Password()
-	}
-	if goPass != pgxPass {
-		return "", false
-	}
-	if _, hasPass := u.User.Password(); hasPass {
-		u.User = url.UserPassword(u.User.Username(), redactedMark)
-	}
-	if u.RawQuery != "" {
-		pairs := strings.Split(u.RawQuery, "&")
-		for i, p := range pairs {
-			k, _, _ := strings.Cut(p, "=")
-			if dk, err := url.PathUnescape(k); err != nil || isSecretParam(dk) {
-				pairs[i] = k + "=" + redactedMark
-			}
-		}
-		u.RawQuery = strings.Join(pairs, "&")
-	}
-	u.Fragment, u.RawFragment = "", ""
-	return u.String(), true
 }

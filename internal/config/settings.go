@@ -1,0 +1,367 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/config/option"
+	"github.com/mimirons-goldomatic/mgm/internal/pgdsn"
+)
+
+const (
+	keyEnvironment         = "Mgm__Environment"
+	keyAspNetEnvironment   = "ASPNETCORE_ENVIRONMENT"
+	keyListen              = "Mgm__Listen"
+	keyAspNetURLs          = "ASPNETCORE_URLS"
+	keyDataDir             = "Mgm__DataDir"
+	keyPostgres            = "ConnectionStrings__PostgreSQL"
+	keyAPIKey              = "Mgm__ApiKey"
+	keyDevSkipSubscriber   = "Mgm__DevSkipSubscriberCheck"
+	keyE2eHarness          = "Mgm__EnableE2eHarness"
+	keySpinInterval        = "Mgm__SpinIntervalSeconds"
+	keyCorsOrigins         = "Mgm__CorsOrigins"
+	keyRateViewerReads     = "Mgm__RateLimits__ViewerReadsPerMinute"
+	keyRateViewerWrites    = "Mgm__RateLimits__ViewerWritesPerMinute"
+	keyRateDesktop         = "Mgm__RateLimits__DesktopPerMinute"
+	keyRateAnonymous       = "Mgm__RateLimits__AnonymousPerMinute"
+	keyMetricsToken        = "Mgm__MetricsToken"
+	keyLogLevel            = "Mgm__LogLevel"
+	keyExtSecret           = "Twitch__ExtensionSecret"
+	keyExtClientID         = "Twitch__ExtensionClientId"
+	keyValidateAudience    = "Twitch__ValidateAudience"
+	keyEventSubSecret      = "Twitch__EventSubSecret"
+	keyHelixBaseURL        = "Twitch__HelixApiBaseUrl"
+	keyHelixClientID       = "Twitch__HelixClientId"
+	keyBroadcasterToken    = "Twitch__BroadcasterAccessToken"
+	keyBroadcasterUserID   = "Twitch__BroadcasterUserId"
+	keyCurrentVersion      = "Version__CurrentVersion"
+	keyReleaseNotesURL     = "Version__ReleaseNotesUrl"
+	keyMinDesktopVersion   = "Version__MinimumDesktopVersion"
+	keyMinAddonVersion     = "Version__MinimumAddonVersion"
+	keyMinExtensionVersion = "Version__MinimumExtensionVersion"
+)
+
+// setting is one row of the settings table: how it is documented and how it
+// is read into a Config and shown in the startup banner.
+type setting struct {
+	option.Option
+	// local settings are what a newcomer reaches for first ("go run
+	// ./cmd/mgm-ebs --listen :9000"), or exist only in Development; none of
+	// them says "production", so zero-config detection ignores them.
+	local bool
+	value
+}
+
+// value is how one setting travels between text and a Config.
+type value struct {
+	// parse stores v — the value set, or else Default — in c, reporting
+	// problems under key, the name v was read from.
+	parse func(l *loader, c *Config, v, key string)
+	// fallback settles a default that depends on other settings; it runs
+	// after every set value has been parsed.
+	fallback func(l *loader, c *Config)
+	// show renders c's value for the banner ("" is shown as "not set"). A
+	// Secret setting is shown as "set (N chars)" unless redact says more.
+	show   func(c Config) string
+	redact func(c Config) string
+}
+
+// settings is the single table of recognised settings: parsing, zero-config
+// detection, Usage, the README table and Redacted all follow from it. Each
+// value is parsed in this order, so a setting whose check needs another
+// (ValidateAudience needs the client id) comes after it.
+var settings = []setting{
+	{Option: option.Option{Key: keyEnvironment, Aliases: []string{keyAspNetEnvironment},
+		DefaultNote: "Development if nothing is configured, else Production",
+		Help:        "Development or Production; Development enables the development JWT key, the generated API key, unsigned EventSub and short cycles"},
+		value: value{parse: parseEnvironment, fallback: inferEnvironment, show: showEnvironment}},
+	{Option: option.Option{Key: keyListen, Aliases: []string{keyAspNetURLs}, Default: DefaultListen,
+		Help: "listen address host:port (\":8080\" = all interfaces); " + keyAspNetURLs + " is an http URL, e.g. http://+:8080 (the first of a ';' list)"},
+		local: true, value: value{parse: parseListenSetting, show: func(c Config) string { return c.Listen }}},
+	{Option: option.Option{Key: keyDataDir, Default: DefaultDataDir, Help: "SQLite database and generated secrets (the development API key)"},
+		local: true, value: text(func(c *Config) *string { return &c.DataDir })},
+	{Option: option.Option{Key: keyPostgres, DefaultNote: "empty = SQLite", Secret: true,
+		Help: "PostgreSQL: ADO.NET (Host=…;Port=…;Database=…;Username=…;Password=…), postgres:// URL or libpq keyword/value string; the banner shows it without credentials"},
+		value: value{parse: parsePostgres, redact: redactPostgres}},
+	{Option: option.Option{Key: keyAPIKey, DefaultNote: "generated in Development", Secret: true,
+		Help: fmt.Sprintf("Desktop API key(s), ','-separated for rotation; Production: each %d+ characters", MinAPIKeyLength)},
+		value: value{parse: func(_ *loader, c *Config, v, _ string) { c.APIKeys = splitList(v) }, redact: func(c Config) string { return apiKeysSummary(c.APIKeys) }}},
+	{Option: option.Option{Key: keyDevSkipSubscriber, Default: "false", DevOnly: true,
+		Help: "panel enrollment (POST /api/payouts/claim) and panel gift requests skip the subscriber check"},
+		value: boolean(func(c *Config) *bool { return &c.DevSkipSubscriberCheck })},
+	{Option: option.Option{Key: keyE2eHarness, Default: "false", DevOnly: true, Help: "enables POST /api/e2e/prepare-pending-payout"},
+		local: true, value: boolean(func(c *Config) *bool { return &c.EnableE2eHarness })},
+	{Option: option.Option{Key: keySpinInterval, Default: strconv.Itoa(int(DefaultSpinInterval / time.Second)), DevOnly: true,
+		Help: fmt.Sprintf("spin cycle length in seconds, %d–%d; phases scale with it (80/10/10 %%, grace 10 %%)", minSpinSeconds, maxSpinSeconds)},
+		local: true, value: value{parse: parseSpin, show: func(c Config) string { return strconv.Itoa(int(c.SpinInterval / time.Second)) }}},
+	{Option: option.Option{Key: keyCorsOrigins, DefaultNote: "extension origin (+ localhost in Development)",
+		Help: "allowed browser origins, ','-separated"},
+		value: value{parse: parseCorsOrigins, fallback: defaultCors, show: showCors}},
+	{Option: option.Option{Key: keyRateViewerReads, Default: "120", Help: "viewer reads per minute, 0 = unlimited"},
+		value: rate(func(c *Config) *int { return &c.RateLimits.ViewerReads })},
+	{Option: option.Option{Key: keyRateViewerWrites, Default: "5", Help: "viewer writes per minute, 0 = unlimited"},
+		value: rate(func(c *Config) *int { return &c.RateLimits.ViewerWrites })},
+	{Option: option.Option{Key: keyRateDesktop, Default: "600", Help: "Desktop requests per minute, 0 = unlimited"},
+		value: rate(func(c *Config) *int { return &c.RateLimits.Desktop })},
+	{Option: option.Option{Key: keyRateAnonymous, Default: "120", Help: "anonymous requests per minute, 0 = unlimited; EventSub is never limited"},
+		value: rate(func(c *Config) *int { return &c.RateLimits.Anonymous })},
+	{Option: option.Option{Key: keyMetricsToken, Secret: true, Help: "if set, GET /metrics requires Authorization: Bearer <token>"},
+		value: text(func(c *Config) *string { return &c.MetricsToken })},
+	{Option: option.Option{Key: keyLogLevel, Default: DefaultLogLevel, Help: "debug, info, warn or error (JSON logs on stderr, one line per request)"},
+		local: true, value: value{parse: parseLogLevel, show: func(c Config) string { return c.LogLevel }}},
+	{Option: option.Option{Key: keyExtSecret, Secret: true, Help: "base64 extension secret (JWT HMAC key); required in Production"},
+		value: value{parse: parseExtSecret, redact: redactExtSecret}},
+	{Option: option.Option{Key: keyExtClientID, Help: "extension client id (CORS origin, JWT audience)"},
+		value: value{parse: parseClientID, show: func(c Config) string { return c.ExtensionClientID }}},
+	{Option: option.Option{Key: keyValidateAudience, Default: "false", Help: "require JWT aud = " + keyExtClientID},
+		value: value{parse: parseValidateAudience, show: func(c Config) string { return strconv.FormatBool(c.ValidateAudience) }}},
+	{Option: option.Option{Key: keyEventSubSecret, Secret: true, Help: "EventSub HMAC secret; required in Production"},
+		value: text(func(c *Config) *string { return &c.EventSubSecret })},
+	{Option: option.Option{Key: keyHelixBaseURL, Default: DefaultHelixAPIBaseURL, Help: "Helix root, without /helix"},
+		value: value{parse: parseHelixSetting, show: func(c Config) string { return c.HelixAPIBaseURL }}},
+	{Option: option.Option{Key: keyHelixClientID, Help: "Helix Client-Id"},
+		value: text(func(c *Config) *string { return &c.HelixClientID })},
+	{Option: option.Option{Key: keyBroadcasterToken, Secret: true,
+		Help: "broadcaster user access token for Helix: the reward line in chat, the subscriber check"},
+		value: text(func(c *Config) *string { return &c.BroadcasterAccessToken })},
+	{Option: option.Option{Key: keyBroadcasterUserID,
+		Help: "the broadcaster this deployment serves: other channels' tokens, chat messages and gift streamerIds are refused"},
+		value: text(func(c *Config) *string { return &c.BroadcasterUserID })},
+	{Option: option.Option{Key: keyCurrentVersion, DefaultNote: "build version", Help: "served by GET /api/version"},
+		value: text(func(c *Config) *string { return &c.Version.CurrentVersion })},
+	{Option: option.Option{Key: keyReleaseNotesURL, Help: "served by GET /api/version"},
+		value: value{parse: parseReleaseNotes, show: func(c Config) string { return c.Version.ReleaseNotesURL }}},
+	{Option: option.Option{Key: keyMinDesktopVersion, Help: "served by GET /api/version"},
+		value: text(func(c *Config) *string { return &c.Version.MinimumDesktopVersion })},
+	{Option: option.Option{Key: keyMinAddonVersion, Help: "served by GET /api/version"},
+		value: text(func(c *Config) *string { return &c.Version.MinimumAddonVersion })},
+	{Option: option.Option{Key: keyMinExtensionVersion, Help: "served by GET /api/version"},
+		value: text(func(c *Config) *string { return &c.Version.MinimumExtensionVersion })},
+}
+
+// options is the documentation half of settings.
+func options() option.Table {
+	t := make(option.Table, len(settings))
+	for i, s := range settings {
+		t[i] = s.Option
+	}
+	return t
+}
+
+// shortFlags are conveniences for the settings people change by hand most.
+var shortFlags = map[string]string{
+	"listen":   keyListen,
+	"data-dir": keyDataDir,
+	"postgres": keyPostgres,
+}
+
+// Usage describes the command line and every recognised key.
+func Usage() string {
+	return `Usage: mgm-ebs [--Section:Key=value ...] [--listen host:port] [--data-dir dir] [--postgres dsn]
+
+Every setting is read from an environment variable named Section__Key and may be
+overridden on the command line as --Section:Key=value, --Section__Key=value or
+Section:Key=value (keys are case-insensitive there). With nothing configured at
+all, mgm-ebs starts in Development mode on 127.0.0.1:8080 with SQLite.
+
+Settings:
+` + options().Usage() + `
+Flags:
+  --listen host:port    same as --Mgm:Listen
+  --data-dir dir        same as --Mgm:DataDir
+  --postgres dsn        same as --ConnectionStrings:PostgreSQL
+  -h, --help            show this help
+`
+}
+
+// text is a setting kept as it is given.
+func text(field func(*Config) *string) value {
+	return value{
+		parse: func(_ *loader, c *Config, v, _ string) { *field(c) = v },
+		show:  func(c Config) string { return *field(&c) },
+	}
+}
+
+func boolean(field func(*Config) *bool) value {
+	return value{
+		parse: func(l *loader, c *Config, v, key string) { *field(c) = l.boolean(key, v) },
+		show:  func(c Config) string { return strconv.FormatBool(*field(&c)) },
+	}
+}
+
+// rate is a requests-per-minute limit; the upper bound only guards against
+// typos that overflow arithmetic in limiters, no real limit comes near it.
+func rate(field func(*Config) *int) value {
+	return value{
+		parse: func(l *loader, c *Config, v, key string) {
+			if n, ok := l.intIn(key, v, 0, 1_000_000); ok {
+				*field(c) = n
+			}
+		},
+		show: func(c Config) string {
+			if n := *field(&c); n != 0 {
+				return strconv.Itoa(n) + "/min"
+			}
+			return "unlimited"
+		},
+	}
+}
+
+func parseEnvironment(l *loader, c *Config, v, key string) {
+	switch strings.ToLower(v) {
+	case "development", "dev":
+		c.Environment = Development
+	case "production", "prod":
+		c.Environment = Production
+	default:
+		l.problemf("%s must be Development or Production, got %q", key, v)
+		return
+	}
+	c.envSource = "from " + key
+}
+
+const (
+	sourceNothingSet = "default: nothing configured"
+	sourceInferred   = "default: configuration present"
+)
+
+func inferEnvironment(l *loader, c *Config) {
+	if !l.anySet() {
+		// A newcomer who runs the binary with nothing configured must get a
+		// working local server, not a list of missing secrets.
+		c.Environment = Development
+		c.envSource = sourceNothingSet
+		return
+	}
+	// Fail closed: a half-configured deployment must not silently run with
+	// development keys and unverified webhooks.
+	c.Environment = Production
+	c.envSource = sourceInferred
+}
+
+func showEnvironment(c Config) string {
+	if c.envSource == "" {
+		return string(c.Environment)
+	}
+	return string(c.Environment) + " (" + c.envSource + ")"
+}
+
+func parseListenSetting(l *loader, c *Config, v, key string) {
+	if key == keyAspNetURLs {
+		// ASP.NET accepts several URLs; one listener is enough for us, and
+		// the first is the one deployments put first on purpose.
+		v, _, _ = strings.Cut(v, ";")
+		v = strings.TrimSpace(v)
+	}
+	if addr, err := parseListen(v); err != nil {
+		l.problemf("%s: %v", key, err)
+	} else {
+		c.Listen = addr
+	}
+}
+
+func parsePostgres(l *loader, c *Config, v, key string) {
+	if dsn, err := pgdsn.Normalize(v); err != nil {
+		l.problemf("%s: %v", key, err)
+	} else {
+		c.PostgresDSN = dsn
+	}
+}
+
+func redactPostgres(c Config) string {
+	if c.PostgresDSN == "" {
+		return "not set (SQLite in " + c.DataDir + ")"
+	}
+	return pgdsn.Redact(c.PostgresDSN)
+}
+
+func parseSpin(l *loader, c *Config, v, key string) {
+	if s, ok := l.intIn(key, v, minSpinSeconds, maxSpinSeconds); ok {
+		c.SpinInterval = time.Duration(s) * time.Second
+	}
+}
+
+func parseCorsOrigins(l *loader, c *Config, v, key string) {
+	for _, o := range splitList(v) {
+		norm, err := normalizeOrigin(o)
+		if err != nil {
+			l.problemf("%s: %v", key, err)
+			continue
+		}
+		c.CorsOrigins = appendUnique(c.CorsOrigins, norm)
+	}
+}
+
+func defaultCors(_ *loader, c *Config) {
+	c.CorsOrigins = defaultCorsOrigins(c.Environment, c.ExtensionClientID, c.Listen)
+}
+
+func showCors(c Config) string {
+	if len(c.CorsOrigins) == 0 {
+		return "none"
+	}
+	return strings.Join(c.CorsOrigins, ",")
+}
+
+func parseLogLevel(l *loader, c *Config, v, key string) {
+	switch strings.ToLower(v) {
+	case "debug":
+		c.LogLevel = "debug"
+	case "info", "information":
+		c.LogLevel = "info"
+	case "warn", "warning":
+		c.LogLevel = "warn"
+	case "error":
+		c.LogLevel = "error"
+	default:
+		l.problemf("%s must be debug, info, warn or error, got %q", key, v)
+	}
+}
+
+func parseExtSecret(l *loader, c *Config, v, key string) {
+	if b, ok := decodeBase64(v); ok {
+		c.ExtensionSecret = b
+	} else {
+		l.problemf("%s is not valid base64 (copy the extension secret exactly as the Twitch developer console shows it)", key)
+	}
+}
+
+func redactExtSecret(c Config) string {
+	if len(c.ExtensionSecret) == 0 {
+		return "not set"
+	}
+	return fmt.Sprintf("set (%d bytes)", len(c.ExtensionSecret))
+}
+
+func parseClientID(l *loader, c *Config, v, key string) {
+	if !isClientID(v) {
+		l.problemf("%s must contain only letters and digits, got %q", key, v)
+	} else {
+		c.ExtensionClientID = v
+	}
+}
+
+func parseValidateAudience(l *loader, c *Config, v, key string) {
+	c.ValidateAudience = l.boolean(key, v)
+	if c.ValidateAudience && c.ExtensionClientID == "" {
+		l.problemf("%s=true needs %s (the audience to require)", key, keyExtClientID)
+	}
+}
+
+func parseHelixSetting(l *loader, c *Config, v, key string) {
+	if u, err := parseHelixBaseURL(v); err != nil {
+		l.problemf("%s: %v", key, err)
+	} else {
+		c.HelixAPIBaseURL = u
+	}
+}
+
+func parseReleaseNotes(l *loader, c *Config, v, key string) {
+	if !isHTTPURL(v) {
+		l.problemf("%s must be an absolute http(s) URL, got %q", key, v)
+	} else {
+		c.Version.ReleaseNotesURL = v
+	}
+}
