@@ -46,14 +46,14 @@ type Options struct {
 }
 
 // Run serves until ctx is cancelled, then shuts down gracefully.
-func Run(ctx context.Context, cfg config.Config, o Options) error {
+func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
 	started := time.Now()
 	o = o.withDefaults()
 	b, err := build(ctx, cfg, o)
 	if err != nil {
 		return err
 	}
-	defer b.db.Close()
+	defer func() { err = errors.Join(err, b.db.Close()) }()
 	ln, err := net.Listen("tcp", b.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", b.cfg.Listen, err)
@@ -124,7 +124,7 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 	}
 	defer func() {
 		if err != nil {
-			db.Close()
+			_ = db.Close() // the build error is the one worth reporting
 		}
 	}()
 	b := &backend{cfg: cfg, db: db, store: where, notes: notes}
