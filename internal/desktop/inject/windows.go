@@ -132,12 +132,14 @@ func (w *Windows) Inject(ctx context.Context, line string) error {
 	return nil
 }
 
+// bringToFront is best effort: Windows may refuse the foreground to a
+// background process, and the keys are posted to the window either way.
 func bringToFront(hwnd windows.HWND) {
 	if r, _, _ := procIsIconic.Call(uintptr(hwnd)); r != 0 {
-		procShowWindow.Call(uintptr(hwnd), swRestore)
+		_, _, _ = procShowWindow.Call(uintptr(hwnd), swRestore)
 	}
-	procAllowSetForegrnd.Call(asfwAny)
-	procSetForeground.Call(uintptr(hwnd))
+	_, _, _ = procAllowSetForegrnd.Call(asfwAny)
+	_, _, _ = procSetForeground.Call(uintptr(hwnd))
 }
 
 func postMessage(hwnd windows.HWND, msg uint32, wparam uintptr) bool {
@@ -219,7 +221,7 @@ func processes() (map[uint32]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list processes: %w", err)
 	}
-	defer windows.CloseHandle(snap)
+	defer func() { _ = windows.CloseHandle(snap) }() // a read-only snapshot: nothing to lose
 	out := map[uint32]string{}
 	var pe windows.ProcessEntry32
 	pe.Size = uint32(unsafe.Sizeof(pe))

@@ -34,7 +34,8 @@ func blob(b []byte) *windows.DataBlob {
 }
 
 func takeBlob(out *windows.DataBlob) []byte {
-	defer windows.LocalFree(windows.Handle(unsafe.Pointer(out.Data)))
+	// Freeing the buffer DPAPI allocated cannot fail in a way we could act on.
+	defer func() { _, _ = windows.LocalFree(windows.Handle(unsafe.Pointer(out.Data))) }()
 	return append([]byte(nil), unsafe.Slice(out.Data, out.Size)...)
 }
 

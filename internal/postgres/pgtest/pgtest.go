@@ -52,7 +52,7 @@ func Available(t testing.TB) {
 			return
 		}
 		probeErr = conn.Ping(ctx)
-		conn.Close(ctx)
+		_ = conn.Close(ctx) // the probe's answer is in probeErr
 	})
 	if probeErr == nil {
 		return
@@ -74,7 +74,7 @@ func NewDatabase(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
-	defer admin.Close(ctx)
+	defer func() { _ = admin.Close(ctx) }() // an admin session: nothing to lose
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "mgm_test_" + hex.EncodeToString(b)
@@ -89,7 +89,7 @@ func NewDatabase(t testing.TB) string {
 			t.Logf("drop %s: %v", name, err)
 			return
 		}
-		defer c.Close(ctx)
+		defer func() { _ = c.Close(ctx) }()
 		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 			t.Logf("drop %s: %v", name, err)
 		}
