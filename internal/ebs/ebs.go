@@ -75,7 +75,7 @@ func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
 		srv := httpapi.NewHTTPServer(b.cfg.MetricsListen, b.metricsHandler, o.Logger)
 		errc := make(chan error, 1)
 		mctx, stop := context.WithCancel(ctx)
-		go func() { errc <- serve.Until(mctx, srv, metricsLn, time.Second) }()
+		go func() { errc <- serve.Until(mctx, srv, b.listener(metricsLn), time.Second) }()
 		defer func() {
 			stop()
 			err = errors.Join(err, <-errc)
@@ -109,6 +109,9 @@ type backend struct {
 	// who may read /metrics, for the banner.
 	metricsHandler http.Handler
 	metricsNote    string
+	// listener wraps each listener so that net/http's own answers are in
+	// the API's error shape.
+	listener func(net.Listener) net.Listener
 	// devPanel says /dev/panel is served; devPanelHint, that it has nothing
 	// built to serve yet and how to build it.
 	devPanel     bool
@@ -190,7 +193,7 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 		Verifier: &auth.ViewerVerifier{Key: extKey, BroadcasterUserID: cfg.BroadcasterUserID, Audience: audience, Now: o.Now},
 		APIKeys:  auth.NewAPIKeys(cfg.APIKeys),
 	})
-	b.handler, b.metricsHandler, b.metricsNote = api.Handler(), api.MetricsHandler(), api.MetricsNote()
+	b.handler, b.metricsHandler, b.metricsNote, b.listener = api.Handler(), api.MetricsHandler(), api.MetricsNote(), api.Listener
 	return b, nil
 }
 
@@ -237,7 +240,7 @@ func (b *backend) serve(ctx context.Context, ln net.Listener, o Options) error {
 	}
 	log.Info("serving", "addr", addr, "environment", b.cfg.Environment, "store", b.db.Dialect())
 	// In-flight requests get 10 s to finish once ctx ends.
-	if err := serve.Until(ctx, srv, ln, 10*time.Second); err != nil {
+	if err := serve.Until(ctx, srv, b.listener(ln), 10*time.Second); err != nil {
 		return err
 	}
 	log.Info("stopped")

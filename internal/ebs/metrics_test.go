@@ -1,11 +1,15 @@
 package ebs_test
 
 import (
+	"bufio"
 	"encoding/base64"
+	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // productionEnv is a complete Production configuration with strong secrets.
@@ -48,5 +52,30 @@ func TestProductionMetricsOnTheirOwnListener(t *testing.T) {
 	}
 	if status, _ := get(t, m[1]+"/api/version", ""); status != http.StatusNotFound {
 		t.Errorf("metrics listener serves the API: %d", status)
+	}
+}
+
+// The assembled EBS serves on the wrapped listener: net/http's own answers
+// (here 431) are in the error shape with a request id.
+func TestServerWrittenAnswerShapedInEBS(t *testing.T) {
+	r := start(t, baseEnv(t))
+	c, err := net.Dial("tcp", strings.TrimPrefix(r.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, "GET /api/version HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("a", 64<<10)+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || resp.Header.Get("X-Request-Id") == "" ||
+		!strings.HasPrefix(string(body), `{"code":"headers_too_large",`) {
+		t.Fatalf("431: %d %v %s", resp.StatusCode, resp.Header, body)
 	}
 }

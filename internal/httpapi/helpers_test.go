@@ -147,7 +147,17 @@ func newTestServerOn(t *testing.T, open storeOpener, mutateConfig func(*config.C
 	if mutateDeps != nil {
 		mutateDeps(&deps)
 	}
-	srv := httptest.NewServer(httpapi.New(deps).Handler())
+	// The server as mgm-ebs runs it: NewHTTPServer's limits, on the wrapped
+	// listener, on loopback.
+	api := httpapi.New(deps)
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Config = httpapi.NewHTTPServer("", api.Handler(), logger)
+	srv.Listener = api.Listener(srv.Listener)
+	srv.Start()
 	t.Cleanup(srv.Close)
 
 	client := srv.Client()

@@ -128,6 +128,11 @@ func (s *Server) Handler() http.Handler {
 // dispatch routes through the mux, replacing its plain-text 404 and 405
 // answers with the standard error shape.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	if r.RequestURI == "*" {
+		// The asterisk form names no resource; the mux would redirect it.
+		s.writeError(w, r, mgm.Errorf(mgm.CodeNotFound, "No such route."))
+		return
+	}
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
 		setRoute(r, pattern)
@@ -261,7 +266,8 @@ func (s *Server) MetricsHandler() http.Handler {
 }
 
 // NewHTTPServer wraps a handler with the timeouts that keep slow clients from
-// pinning connections.
+// pinning connections. Serve it on Server.Listener, so that the answers
+// net/http gives on its own are in the error shape too.
 func NewHTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Addr:              addr,
@@ -270,7 +276,11 @@ func NewHTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		MaxHeaderBytes:    maxHeaderBytes,
+		ConnContext:       connContext,
+		// "OPTIONS *" reaches our handler (a 404 in our shape) instead of
+		// net/http's bare 200 without a request id.
+		DisableGeneralOptionsHandler: true,
+		ErrorLog:                     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }
