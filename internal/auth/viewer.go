@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -118,6 +120,15 @@ func (v *ViewerVerifier) Verify(token string) (ViewerClaims, error) {
 	if !ok || (c.UserID == "" && c.OpaqueUserID == "") {
 		return ViewerClaims{}, errInvalidToken()
 	}
+	// A validly signed token is Twitch's (or the developer's) word, but its
+	// claims become keys and rows: text PostgreSQL cannot store would be a
+	// 500 there and a 200 on SQLite, so it is refused as the client's
+	// mistake on every route — after the signature check, so forgeries
+	// still get 401.
+	if !storable(c.UserID, c.OpaqueUserID, c.ChannelID, c.Role, c.DisplayName) {
+		return ViewerClaims{}, mgm.Errorf(mgm.CodeInvalidPayload,
+			"The token's user_id, opaque_user_id, channel_id, role and name must be valid UTF-8 text without NUL characters.")
+	}
 	if v.BroadcasterUserID != "" && c.ChannelID != "" && c.ChannelID != v.BroadcasterUserID {
 		return ViewerClaims{}, mgm.Errorf(mgm.CodeWrongChannel, "token was issued for another channel")
 	}
@@ -145,4 +156,15 @@ func claimString(claims jwt.MapClaims, name string) (string, bool) {
 	default:
 		return "", false
 	}
+}
+
+// storable reports whether every s can be stored as text on both engines:
+// PostgreSQL refuses NUL bytes and invalid UTF-8 where SQLite keeps them.
+func storable(ss ...string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -275,5 +276,38 @@ func TestVerifyDefaultClock(t *testing.T) {
 	c.Expires = time.Now().Add(time.Minute)
 	if _, err := v.Verify(SignViewerToken(DevExtensionSecret(), c)); err != nil {
 		t.Fatalf("Verify with nil Now: %v", err)
+	}
+}
+
+// Signed claims PostgreSQL cannot store are invalid_payload (400); the same
+// claims under a bad signature stay unauthorized, so nothing is learnt
+// without the key. Raw invalid UTF-8 cannot survive JSON decoding: it
+// arrives as U+FFFD, which is storable.
+func TestVerifyUnstorableClaims(t *testing.T) {
+	v := newVerifier()
+	for _, claim := range []string{"user_id", "sub", "opaque_user_id", "channel_id", "role", "unique_name", "display_name"} {
+		c := baseClaims()
+		c.Extra = map[string]any{claim: "10\x0000"}
+		switch claim {
+		case "sub":
+			c.UserID = ""
+		case "display_name":
+			c.DisplayName = "" // unique_name wins when both are present
+		}
+		tok := SignViewerToken(v.Key, c)
+		if _, err := v.Verify(tok); mgm.ErrorCode(err) != mgm.CodeInvalidPayload {
+			t.Errorf("NUL in %s: %v, want invalid_payload", claim, err)
+		}
+		if _, err := v.Verify(SignViewerToken([]byte("another key, not the extension's"), c)); mgm.ErrorCode(err) != mgm.CodeUnauthorized {
+			t.Errorf("NUL in %s under a forged signature: %v, want unauthorized", claim, err)
+		}
+	}
+	payload := `{"exp":` + strconv.FormatInt(testNow.Add(time.Hour).Unix(), 10) + ",\"user_id\":\"4\xff2\",\"channel_id\":\"1000\"}"
+	input := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
+	m := hmac.New(sha256.New, v.Key)
+	m.Write([]byte(input))
+	c, err := v.Verify(input + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)))
+	if err != nil || c.UserID != "4\uFFFD2" {
+		t.Errorf("raw invalid UTF-8: %+v, %v; want U+FFFD in place of the bad byte", c, err)
 	}
 }

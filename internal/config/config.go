@@ -61,6 +61,12 @@ type Config struct {
 	Version                VersionInfo
 	// MetricsToken, when set, is the Bearer token GET /metrics requires.
 	MetricsToken string
+	// MetricsListen, when set, is a host:port of its own that serves only
+	// GET /metrics.
+	MetricsListen string
+	// MetricsPublic serves GET /metrics on the main listener without a
+	// token in Production (Development always does).
+	MetricsPublic bool
 	// LogLevel is one of "debug", "info", "warn", "error".
 	LogLevel string
 

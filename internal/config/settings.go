@@ -27,6 +27,8 @@ const (
 	keyRateDesktop         = "Mgm__RateLimits__DesktopPerMinute"
 	keyRateAnonymous       = "Mgm__RateLimits__AnonymousPerMinute"
 	keyMetricsToken        = "Mgm__MetricsToken"
+	keyMetricsListen       = "Mgm__MetricsListen"
+	keyMetricsPublic       = "Mgm__MetricsPublic"
 	keyLogLevel            = "Mgm__LogLevel"
 	keyExtSecret           = "Twitch__ExtensionSecret"
 	keyExtClientID         = "Twitch__ExtensionClientId"
@@ -107,8 +109,15 @@ var settings = []setting{
 		value: rate(func(c *Config) *int { return &c.RateLimits.Desktop })},
 	{Option: option.Option{Key: keyRateAnonymous, Default: "120", Help: "anonymous requests per minute, 0 = unlimited; EventSub is never limited"},
 		value: rate(func(c *Config) *int { return &c.RateLimits.Anonymous })},
-	{Option: option.Option{Key: keyMetricsToken, Secret: true, Help: "if set, GET /metrics requires Authorization: Bearer <token>"},
+	{Option: option.Option{Key: keyMetricsToken, Secret: true,
+		Help: "if set, GET /metrics requires Authorization: Bearer <token> wherever it is served (and is served on the main listener in Production)"},
 		value: text(func(c *Config) *string { return &c.MetricsToken })},
+	{Option: option.Option{Key: keyMetricsListen,
+		Help: "a host:port of its own serving only GET /metrics, e.g. 127.0.0.1:9090 (keep it private)"},
+		value: value{parse: parseMetricsListen, show: func(c Config) string { return c.MetricsListen }}},
+	{Option: option.Option{Key: keyMetricsPublic, Default: "false",
+		Help: "Production: serve GET /metrics on the main listener to anyone; without it or a token it is not served there (Development always serves it)"},
+		value: boolean(func(c *Config) *bool { return &c.MetricsPublic })},
 	{Option: option.Option{Key: keyLogLevel, Default: DefaultLogLevel, Help: "debug, info, warn or error (JSON logs on stderr, one line per request)"},
 		local: true, value: value{parse: parseLogLevel, show: func(c Config) string { return c.LogLevel }}},
 	{Option: option.Option{Key: keyExtSecret, Secret: true, Help: "base64 extension secret (JWT HMAC key); required in Production"},
@@ -259,6 +268,14 @@ func parseListenSetting(l *loader, c *Config, v, key string) {
 		l.problemf("%s: %v", key, err)
 	} else {
 		c.Listen = addr
+	}
+}
+
+func parseMetricsListen(l *loader, c *Config, v, key string) {
+	if addr, err := parseListen(v); err != nil {
+		l.problemf("%s: %v", key, err)
+	} else {
+		c.MetricsListen = addr
 	}
 }
 

@@ -58,7 +58,29 @@ func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", b.cfg.Listen, err)
 	}
+	var metricsLn net.Listener
+	if b.cfg.MetricsListen != "" {
+		if metricsLn, err = net.Listen("tcp", b.cfg.MetricsListen); err != nil {
+			_ = ln.Close() // the listen error is the one worth reporting
+			return fmt.Errorf("listen for metrics on %s: %w", b.cfg.MetricsListen, err)
+		}
+		b.notes = append(b.notes, fmt.Sprintf("Metrics:    http://%s/metrics (own listener); on the main listener /metrics is %s",
+			displayAddr(metricsLn.Addr().String()), b.metricsNote))
+	} else {
+		b.notes = append(b.notes, "Metrics:    /metrics on the main listener is "+b.metricsNote)
+	}
 	b.banner(o.Out, ln.Addr().String(), o.Version, time.Since(started))
+	if metricsLn != nil {
+		// The scraper's listener lives and stops with the main one.
+		srv := httpapi.NewHTTPServer(b.cfg.MetricsListen, b.metricsHandler, o.Logger)
+		errc := make(chan error, 1)
+		mctx, stop := context.WithCancel(ctx)
+		go func() { errc <- serve.Until(mctx, srv, b.listener(metricsLn), time.Second) }()
+		defer func() {
+			stop()
+			err = errors.Join(err, <-errc)
+		}()
+	}
 	return b.serve(ctx, ln, o)
 }
 
@@ -83,6 +105,13 @@ type backend struct {
 	store   string // where the data lives: "PostgreSQL" or "SQLite <path>"
 	svc     *app.Service
 	handler http.Handler
+	// metricsHandler serves the Mgm__MetricsListen listener; metricsNote says
+	// who may read /metrics, for the banner.
+	metricsHandler http.Handler
+	metricsNote    string
+	// listener wraps each listener so that net/http's own answers are in
+	// the API's error shape.
+	listener func(net.Listener) net.Listener
 	// devPanel says /dev/panel is served; devPanelHint, that it has nothing
 	// built to serve yet and how to build it.
 	devPanel     bool
@@ -158,12 +187,13 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 			b.devPanelHint = "not built: cd extension && npm ci && npm run build"
 		}
 	}
-	b.handler = httpapi.New(httpapi.Deps{
+	api := httpapi.New(httpapi.Deps{
 		Service: b.svc, Config: cfg, Logger: o.Logger, Now: o.Now, Version: o.Version, Subscribers: subs, Metrics: m,
 		DevPages: devPages,
 		Verifier: &auth.ViewerVerifier{Key: extKey, BroadcasterUserID: cfg.BroadcasterUserID, Audience: audience, Now: o.Now},
 		APIKeys:  auth.NewAPIKeys(cfg.APIKeys),
-	}).Handler()
+	})
+	b.handler, b.metricsHandler, b.metricsNote, b.listener = api.Handler(), api.MetricsHandler(), api.MetricsNote(), api.Listener
 	return b, nil
 }
 
@@ -210,7 +240,7 @@ func (b *backend) serve(ctx context.Context, ln net.Listener, o Options) error {
 	}
 	log.Info("serving", "addr", addr, "environment", b.cfg.Environment, "store", b.db.Dialect())
 	// In-flight requests get 10 s to finish once ctx ends.
-	if err := serve.Until(ctx, srv, ln, 10*time.Second); err != nil {
+	if err := serve.Until(ctx, srv, b.listener(ln), 10*time.Second); err != nil {
 		return err
 	}
 	log.Info("stopped")

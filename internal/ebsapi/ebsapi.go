@@ -70,6 +70,13 @@ const (
 	CodePayloadTooLarge      mgm.Code = "payload_too_large"
 	CodeUnsupportedMediaType mgm.Code = "unsupported_media_type"
 	CodeRateLimited          mgm.Code = "rate_limited"
+
+	// Requests refused while net/http reads them, before any handler runs.
+	CodeMalformedRequest            mgm.Code = "malformed_request"
+	CodeHeadersTooLarge             mgm.Code = "headers_too_large"
+	CodeExpectationFailed           mgm.Code = "expectation_failed"
+	CodeUnsupportedTransferEncoding mgm.Code = "unsupported_transfer_encoding"
+	CodeHTTPVersionNotSupported     mgm.Code = "http_version_not_supported"
 )
 
 // ErrorBody is every failure's answer.

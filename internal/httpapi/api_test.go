@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/auth"
 	"github.com/mimirons-goldomatic/mgm/internal/config"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
@@ -728,5 +729,80 @@ func TestClaimConcurrent(t *testing.T) {
 	}
 	if n := ts.poolCount(t); n != 3 {
 		t.Fatalf("pool size %d, want 3", n)
+	}
+}
+
+// /metrics on the main listener: open in Development; in Production served
+// only with a token (then required) or when made public explicitly, else
+// not there at all.
+func TestMetricsExposure(t *testing.T) {
+	const token = "metrics-token-0123456789"
+	for _, tc := range []struct {
+		name      string
+		cfg       func(*config.Config)
+		anonymous int // status without a token
+	}{
+		{"development", func(c *config.Config) {}, http.StatusOK},
+		{"production default", func(c *config.Config) { c.Environment = config.Production }, http.StatusNotFound},
+		{"production with a separate listener", func(c *config.Config) {
+			c.Environment = config.Production
+			c.MetricsListen = "127.0.0.1:0"
+		}, http.StatusNotFound},
+		{"production public", func(c *config.Config) { c.Environment = config.Production; c.MetricsPublic = true }, http.StatusOK},
+		{"production token", func(c *config.Config) { c.Environment = config.Production; c.MetricsToken = token }, http.StatusUnauthorized},
+		{"production public and token", func(c *config.Config) {
+			c.Environment = config.Production
+			c.MetricsPublic = true
+			c.MetricsToken = token
+		}, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := newTestServer(t, tc.cfg)
+			ts.get(t, "/api/version", nil)
+			r := ts.get(t, "/metrics", nil)
+			switch tc.anonymous {
+			case http.StatusOK:
+				wantStatus(t, "GET /metrics", r, http.StatusOK)
+				if !strings.Contains(string(r.body), "mgm_http_requests_total") {
+					t.Errorf("metrics body lacks mgm_http_requests_total")
+				}
+			case http.StatusNotFound:
+				wantError(t, "GET /metrics", r, http.StatusNotFound, mgm.CodeNotFound)
+				if strings.Contains(string(r.body), "mgm_") {
+					t.Errorf("a refused /metrics leaks metrics: %s", r.body)
+				}
+			case http.StatusUnauthorized:
+				wantError(t, "GET /metrics", r, http.StatusUnauthorized, mgm.CodeUnauthorized)
+				wantStatus(t, "GET /metrics with the token", ts.get(t, "/metrics", hdr("Authorization", "Bearer "+token)), http.StatusOK)
+			}
+		})
+	}
+}
+
+// MetricsHandler is what the separate metrics listener serves: /metrics
+// (with the token when one is set) and nothing else, in the error shape.
+func TestMetricsHandler(t *testing.T) {
+	for _, token := range []string{"", "metrics-token-0123456789"} {
+		cfg := defaultTestConfig()
+		cfg.Environment = config.Production
+		cfg.MetricsListen = "127.0.0.1:0"
+		cfg.MetricsToken = token
+		srv := httptest.NewServer(httpapi.New(httpapi.Deps{Config: cfg, Verifier: &auth.ViewerVerifier{}}).MetricsHandler())
+		t.Cleanup(srv.Close)
+		ts := &testServer{t: t, url: srv.URL, client: srv.Client()}
+		r := ts.get(t, "/metrics", nil)
+		if token == "" {
+			wantStatus(t, "GET /metrics on the metrics listener", r, http.StatusOK)
+			if !strings.Contains(string(r.body), "go_goroutines") {
+				t.Errorf("metrics listener body lacks go_goroutines")
+			}
+		} else {
+			wantError(t, "GET /metrics on the metrics listener without the token", r, http.StatusUnauthorized, mgm.CodeUnauthorized)
+			wantStatus(t, "GET /metrics on the metrics listener with the token", ts.get(t, "/metrics", hdr("Authorization", "Bearer "+token)), http.StatusOK)
+		}
+		for _, path := range []string{"/", "/api/version", "/healthz", "/metrics/x"} {
+			wantError(t, "GET "+path+" on the metrics listener", ts.get(t, path, nil), http.StatusNotFound, mgm.CodeNotFound)
+		}
+		wantError(t, "POST /metrics on the metrics listener", ts.do(t, http.MethodPost, "/metrics", nil, nil), http.StatusMethodNotAllowed, "method_not_allowed")
 	}
 }

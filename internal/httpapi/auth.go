@@ -87,7 +87,7 @@ func (s *Server) rateAllow(w http.ResponseWriter, r *http.Request, class, key st
 	if ok {
 		return true
 	}
-	s.metrics.RateLimited.WithLabelValues(class).Inc()
+	s.metrics.RateLimit(class)
 	w.Header().Set("Retry-After", retryAfter(wait))
 	s.writeError(w, r, mgm.Errorf(ebsapi.CodeRateLimited, "Too many requests; retry after %s s.", retryAfter(wait)))
 	return false

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -250,3 +251,51 @@ func TestPendingPayoutsListing(t *testing.T) {
 }
 
 func timeAt(t time.Time) *time.Time { return &t }
+
+// A validly signed token whose identity claims PostgreSQL cannot store (a
+// NUL) is the client's mistake on every viewer route and on both stores: 400
+// invalid_payload, never a 500 on PostgreSQL and a 200 on SQLite.
+func TestUnstorableTokenClaimsAre400(t *testing.T) {
+	routes := []struct{ method, path, body string }{
+		{http.MethodGet, "/api/roulette/state", ""},
+		{http.MethodGet, "/api/pool/me", ""},
+		{http.MethodGet, "/api/payouts/my-last", ""},
+		{http.MethodPost, "/api/payouts/claim", `{"characterName":"Norinn","enrollmentRequestId":"r1"}`},
+		{http.MethodGet, "/api/streamers/" + testBroadcaster + "/gift-queue", ""},
+		{http.MethodPost, "/api/gift-requests", `{"streamerId":"` + testBroadcaster + `","characterName":"Norinn"}`},
+	}
+	claims := []struct {
+		name string
+		c    auth.TokenClaims
+	}{
+		{"user_id", auth.TokenClaims{UserID: "10\x0001", ChannelID: testBroadcaster}},
+		{"sub", auth.TokenClaims{OpaqueUserID: "Uop", ChannelID: testBroadcaster, Extra: map[string]any{"sub": "10\x0001"}}},
+		{"opaque_user_id", auth.TokenClaims{UserID: "1001", OpaqueUserID: "U\x00op", ChannelID: testBroadcaster}},
+		{"opaque only", auth.TokenClaims{OpaqueUserID: "U\x00op", ChannelID: testBroadcaster}},
+		{"channel_id", auth.TokenClaims{UserID: "1001", ChannelID: testBroadcaster + "\x00"}},
+		{"role", auth.TokenClaims{UserID: "1001", ChannelID: testBroadcaster, Role: "vie\x00wer"}},
+		{"unique_name", auth.TokenClaims{UserID: "1001", ChannelID: testBroadcaster, DisplayName: "No\x00rinn"}},
+		{"display_name", auth.TokenClaims{UserID: "1001", ChannelID: testBroadcaster, Extra: map[string]any{"display_name": "No\x00rinn"}}},
+	}
+	for _, st := range bothStores {
+		t.Run(st.name, func(t *testing.T) {
+			ts := newTestServerOn(t, st.open, func(c *config.Config) { c.RateLimits = config.RateLimits{} }, nil)
+			for _, c := range claims {
+				tok := ts.tokenWith(c.c)
+				for _, rt := range routes {
+					var body []byte
+					h := bearerHdr(tok)
+					if rt.body != "" {
+						body = []byte(rt.body)
+						h.Set("Content-Type", "application/json")
+					}
+					r := ts.do(t, rt.method, rt.path, body, h)
+					wantError(t, fmt.Sprintf("%s %s with a NUL in %s", rt.method, rt.path, c.name), r, http.StatusBadRequest, mgm.CodeInvalidPayload)
+				}
+			}
+			if n := ts.poolCount(t); n != 0 {
+				t.Fatalf("a refused token enrolled someone (pool size %d)", n)
+			}
+		})
+	}
+}

@@ -51,7 +51,7 @@ func (s *Server) handleEventSub(w http.ResponseWriter, r *http.Request) {
 		}
 		// A redelivered verification gets the challenge again: answering is harmless
 		// and it is what completes the handshake.
-		s.metrics.EventSub.WithLabelValues(env.MessageType, "challenge").Inc()
+		s.metrics.EventSubMessage(env.MessageType, "challenge")
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, challenge)
@@ -94,7 +94,7 @@ func (s *Server) handleEventSub(w http.ResponseWriter, r *http.Request) {
 			outcome = app.Outcome(code) // refused as malformed: a 400, counted under its code
 		}
 		if err == nil && outcome != app.OutcomeDuplicate && outcome != app.OutcomeIgnored {
-			s.metrics.Enrollments.WithLabelValues("chat", string(outcome)).Inc()
+			s.metrics.Enrollment("chat", string(outcome))
 			s.log.DebugContext(ctx, "chat command", "outcome", outcome, "chatter_user_id", msg.ChatterUserID)
 		}
 		s.eventSubDone(w, r, env.MessageType, string(outcome), err)
@@ -121,7 +121,7 @@ func (s *Server) eventSubDone(w http.ResponseWriter, r *http.Request, msgType, o
 		outcome = "error"
 		err = mgm.Errorf(mgm.CodeUnavailable, "Temporarily unable to process the message; redeliver later.")
 	}
-	s.metrics.EventSub.WithLabelValues(msgType, outcome).Inc()
+	s.metrics.EventSubMessage(msgType, outcome)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -57,7 +57,7 @@ func (s *Server) handleClaim(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
 	res, err := s.svc.Claim(r.Context(), mgm.Viewer{UserID: v.UserID, DisplayName: v.DisplayName},
 		name, strings.TrimSpace(*req.EnrollmentRequestID), s.isSubscriber)
-	s.metrics.Enrollments.WithLabelValues("claim", claimOutcome(res, err)).Inc()
+	s.metrics.Enrollment("claim", claimOutcome(res, err))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

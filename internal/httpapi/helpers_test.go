@@ -25,6 +25,8 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/postgres"
+	"github.com/mimirons-goldomatic/mgm/internal/postgres/pgtest"
 	"github.com/mimirons-goldomatic/mgm/internal/sqlite"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
@@ -82,15 +84,46 @@ func newTestServer(t *testing.T, mutateConfig func(*config.Config)) *testServer 
 // subscriber checker, version) before the server is built.
 func newTestServerWith(t *testing.T, mutateConfig func(*config.Config), mutateDeps func(*httpapi.Deps)) *testServer {
 	t.Helper()
+	return newTestServerOn(t, openSQLite, mutateConfig, mutateDeps)
+}
+
+// storeOpener opens a fresh, empty store for one test server.
+type storeOpener func(t *testing.T) *store.DB
+
+func openSQLite(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
+	if err != nil {
+		t.Fatalf("open sqlite: %v", err)
+	}
+	return db
+}
+
+// openPostgres opens a throwaway PostgreSQL database (skipped when none is
+// configured, unless MGM_REQUIRE_POSTGRES=1).
+func openPostgres(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	return db
+}
+
+// bothStores names the stores a behaviour must hold on.
+var bothStores = []struct {
+	name string
+	open storeOpener
+}{{"sqlite", openSQLite}, {"postgres", openPostgres}}
+
+// newTestServerOn is newTestServerWith on the store open returns.
+func newTestServerOn(t *testing.T, open storeOpener, mutateConfig func(*config.Config), mutateDeps func(*httpapi.Deps)) *testServer {
+	t.Helper()
 	cfg := defaultTestConfig()
 	if mutateConfig != nil {
 		mutateConfig(&cfg)
 	}
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
-	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
-	}
+	db := open(t)
 	t.Cleanup(func() { _ = db.Close() })
 
 	clock := conformance.NewClock(testT0)
@@ -114,7 +147,17 @@ func newTestServerWith(t *testing.T, mutateConfig func(*config.Config), mutateDe
 	if mutateDeps != nil {
 		mutateDeps(&deps)
 	}
-	srv := httptest.NewServer(httpapi.New(deps).Handler())
+	// The server as mgm-ebs runs it: NewHTTPServer's limits, on the wrapped
+	// listener, on loopback.
+	api := httpapi.New(deps)
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Config = httpapi.NewHTTPServer("", api.Handler(), logger)
+	srv.Listener = api.Listener(srv.Listener)
+	srv.Start()
 	t.Cleanup(srv.Close)
 
 	client := srv.Client()

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
@@ -110,6 +111,15 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			s.log.InfoContext(ctx, "request", "method", r.Method, "route", routeOf(r), "status", status,
 				"duration_ms", float64(elapsed.Microseconds())/1000, "bytes", sw.bytes, "request_id", id)
 		}()
+		if framingAmbiguous(r) {
+			// RFC 9112 § 6.3: such a request may be refused, and the
+			// connection must close after the answer either way.
+			setRoute(r, "ambiguous_framing")
+			sw.Header().Set("Connection", "close")
+			s.writeError(sw, r, mgm.Errorf(ebsapi.CodeMalformedRequest,
+				"Content-Length and Transfer-Encoding together frame the body twice; send one of them."))
+			return
+		}
 		next.ServeHTTP(sw, r)
 	})
 }

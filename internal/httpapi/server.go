@@ -117,7 +117,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/version", s.anonymous(s.handleVersion))
 	m.HandleFunc("GET /healthz", s.handleHealthz)
 	m.HandleFunc("GET /readyz", s.handleReadyz)
-	m.Handle("GET /metrics", s.anonymous(s.handleMetrics()))
+	m.HandleFunc("GET /metrics", s.mainMetrics())
 }
 
 // Handler returns the complete handler with all middleware.
@@ -128,6 +128,11 @@ func (s *Server) Handler() http.Handler {
 // dispatch routes through the mux, replacing its plain-text 404 and 405
 // answers with the standard error shape.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	if r.RequestURI == "*" {
+		// The asterisk form names no resource; the mux would redirect it.
+		s.writeError(w, r, mgm.Errorf(mgm.CodeNotFound, "No such route."))
+		return
+	}
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
 		setRoute(r, pattern)
@@ -204,8 +209,65 @@ func (s *Server) handleMetrics() http.HandlerFunc {
 	}
 }
 
+// metricsOnMain reports whether the main listener serves /metrics. In
+// Production the numbers (routes, outcomes, the process's memory) are not
+// for everyone: only a token or an explicit Mgm__MetricsPublic opens them.
+func (s *Server) metricsOnMain() bool {
+	return s.cfg.Development() || s.cfg.MetricsPublic || s.cfg.MetricsToken != ""
+}
+
+// MetricsNote says, for the startup banner, how the main listener serves
+// /metrics.
+func (s *Server) MetricsNote() string {
+	switch {
+	case s.cfg.MetricsToken != "":
+		return "needs Authorization: Bearer <Mgm__MetricsToken>"
+	case s.cfg.Development():
+		return "open (Development)"
+	case s.cfg.MetricsPublic:
+		return "open (Mgm__MetricsPublic=true)"
+	default:
+		return "not served (Production: set Mgm__MetricsListen, Mgm__MetricsToken or Mgm__MetricsPublic)"
+	}
+}
+
+// mainMetrics is GET /metrics on the main listener.
+func (s *Server) mainMetrics() http.HandlerFunc {
+	serve := s.anonymous(s.handleMetrics())
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.metricsOnMain() {
+			s.writeError(w, r, mgm.Errorf(mgm.CodeNotFound, "No such route."))
+			return
+		}
+		serve(w, r)
+	}
+}
+
+// MetricsHandler is the handler of the separate metrics listener
+// (Mgm__MetricsListen): GET /metrics, with the token when one is set, and
+// nothing else. It is not rate limited: it is meant for a private address
+// that only the scraper reaches.
+func (s *Server) MetricsHandler() http.Handler {
+	metrics := s.handleMetrics()
+	return s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path != "/metrics":
+			setRoute(r, "metrics_listener_unmatched")
+			s.writeError(w, r, mgm.Errorf(mgm.CodeNotFound, "This listener serves only GET /metrics."))
+		case r.Method != http.MethodGet && r.Method != http.MethodHead:
+			setRoute(r, "method_not_allowed")
+			w.Header().Set("Allow", "GET, HEAD")
+			s.writeError(w, r, mgm.Errorf(ebsapi.CodeMethodNotAllowed, "Method %s is not allowed here.", r.Method))
+		default:
+			setRoute(r, "metrics_listener")
+			metrics(w, r)
+		}
+	}))
+}
+
 // NewHTTPServer wraps a handler with the timeouts that keep slow clients from
-// pinning connections.
+// pinning connections. Serve it on Server.Listener, so that the answers
+// net/http gives on its own are in the error shape too.
 func NewHTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Addr:              addr,
@@ -214,7 +276,11 @@ func NewHTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		MaxHeaderBytes:    maxHeaderBytes,
+		ConnContext:       connContext,
+		// "OPTIONS *" reaches our handler (a 404 in our shape) instead of
+		// net/http's bare 200 without a request id.
+		DisableGeneralOptionsHandler: true,
+		ErrorLog:                     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }
