@@ -33,6 +33,9 @@ type Service struct {
 	obs   Observer
 	// broadcasterID is the one channel this deployment serves ("" = any).
 	broadcasterID string
+	// defaultStreamer stands in for broadcasterID where a gift needs a
+	// streamer and none is named, without refusing other channels.
+	defaultStreamer string
 	schedule      mgm.Schedule
 	announcer     Announcer
 	backoff       []time.Duration
@@ -50,6 +53,9 @@ type Options struct {
 	// Observer receives metrics events; nil discards them.
 	Observer      Observer
 	BroadcasterID string
+	// DefaultStreamerID is the gift queue's streamer when neither the
+	// request nor BroadcasterID names one (Development's stand-in id).
+	DefaultStreamerID string
 	// SpinInterval is the cycle length (default 300 s).
 	SpinInterval time.Duration
 	// Announcer posts the reward line in chat; nil skips announcements.
@@ -65,6 +71,7 @@ func New(db *store.DB, o Options) *Service {
 	s := &Service{db: db, now: o.Now, newID: o.NewID, intn: o.Intn, log: o.Logger, obs: o.Observer,
 		broadcasterID: o.BroadcasterID, schedule: mgm.Schedule{Interval: o.SpinInterval},
 		announcer: o.Announcer, backoff: o.AnnounceBackoff, sleep: o.Sleep}
+	s.defaultStreamer = o.DefaultStreamerID
 	if s.now == nil {
 		s.now = time.Now
 	}

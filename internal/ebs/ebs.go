@@ -132,7 +132,7 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 	hx := helix.New(cfg.HelixAPIBaseURL, cfg.HelixClientID, cfg.BroadcasterAccessToken, cfg.BroadcasterUserID)
 	m := metrics.New()
 	b.svc = app.New(b.db, app.Options{
-		Now: o.Now, Logger: o.Logger, Observer: m, BroadcasterID: cfg.BroadcasterUserID,
+		Now: o.Now, Logger: o.Logger, Observer: m, BroadcasterID: cfg.BroadcasterUserID, DefaultStreamerID: cfg.DevBroadcasterUserID,
 		SpinInterval: cfg.SpinInterval, Announcer: hx,
 	})
 	// One tick before serving: the current window's cycle exists and the
@@ -170,7 +170,14 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 // banner writes the startup banner: what runs where, and every development
 // convenience in effect. addr is the address actually listened on.
 func (b *backend) banner(w io.Writer, addr, version string, startup time.Duration) {
-	fmt.Fprintf(w, "Mimiron's Gold-o-Matic EBS %s — %s mode\n", versionOr(version), b.cfg.Environment)
+	mode := string(b.cfg.Environment) + " mode"
+	if r := b.cfg.EnvironmentReason(); r != "" {
+		mode += " (" + r + ")"
+	}
+	fmt.Fprintf(w, "Mimiron's Gold-o-Matic EBS %s — %s\n", versionOr(version), mode)
+	for _, warning := range b.cfg.Warnings() {
+		fmt.Fprintf(w, "  %s\n", warning)
+	}
 	fmt.Fprintf(w, "  Listening:  http://%s  (health: /healthz, ready: /readyz, metrics: /metrics)\n", displayAddr(addr))
 	if b.devPanel {
 		hint := ""
@@ -182,6 +189,9 @@ func (b *backend) banner(w io.Writer, addr, version string, startup time.Duratio
 	fmt.Fprintf(w, "  Store:      %s\n", b.store)
 	for _, n := range b.notes {
 		fmt.Fprintf(w, "  %s\n", n)
+	}
+	if id := b.cfg.DevBroadcasterUserID; id != "" {
+		fmt.Fprintf(w, "  Gift queue: development broadcaster id %q (Twitch__BroadcasterUserId not set)\n", id)
 	}
 	fmt.Fprintf(w, "  Ready in %d ms. Ctrl+C stops.\n", startup.Milliseconds())
 }
