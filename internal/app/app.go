@@ -36,10 +36,10 @@ type Service struct {
 	// defaultStreamer stands in for broadcasterID where a gift needs a
 	// streamer and none is named, without refusing other channels.
 	defaultStreamer string
-	schedule      mgm.Schedule
-	announcer     Announcer
-	backoff       []time.Duration
-	sleep         func(context.Context, time.Duration) error
+	schedule        mgm.Schedule
+	announcer       Announcer
+	backoff         []time.Duration
+	sleep           func(context.Context, time.Duration) error
 
 	snapshot atomic.Pointer[RouletteSnapshot]
 }

@@ -62,7 +62,7 @@ type Config struct {
 	// BroadcasterUserID is not set (DevBroadcaster); it is a default only,
 	// so unlike BroadcasterUserID it refuses no other channel.
 	DevBroadcasterUserID string
-	Version                VersionInfo
+	Version              VersionInfo
 	// MetricsToken, when set, is the Bearer token GET /metrics requires.
 	MetricsToken string
 	// LogLevel is one of "debug", "info", "warn", "error".

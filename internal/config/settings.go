@@ -77,7 +77,7 @@ type value struct {
 var settings = []setting{
 	{Option: option.Option{Key: keyEnvironment, Aliases: []string{keyAspNetEnvironment},
 		// DefaultNote is filled in by options() from the devSafe column.
-		Help:        "Development or Production; Development enables the development JWT key, the generated API key, unsigned EventSub and short cycles"},
+		Help: "Development or Production; Development enables the development JWT key, the generated API key, unsigned EventSub and short cycles"},
 		value: value{parse: parseEnvironment, fallback: inferEnvironment, show: showEnvironment}},
 	{Option: option.Option{Key: keyListen, Aliases: []string{keyAspNetURLs}, Default: DefaultListen,
 		Help: "listen address host:port (\":8080\" = all interfaces); " + keyAspNetURLs + " is an http URL, e.g. http://+:8080 (the first of a ';' list)"},
