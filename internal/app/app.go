@@ -33,15 +33,16 @@ type Service struct {
 	obs   Observer
 	// broadcasterID is the one channel this deployment serves ("" = any).
 	broadcasterID string
+	schedule      mgm.Schedule
+	announcer     Announcer
+	backoff       []time.Duration
+	sleep         func(context.Context, time.Duration) error
+
+	snapshot atomic.Pointer[RouletteSnapshot]
+
 	// defaultStreamer stands in for broadcasterID where a gift needs a
 	// streamer and none is named, without refusing other channels.
 	defaultStreamer string
-	schedule        mgm.Schedule
-	announcer       Announcer
-	backoff         []time.Duration
-	sleep           func(context.Context, time.Duration) error
-
-	snapshot atomic.Pointer[RouletteSnapshot]
 }
 
 // Options configures a Service. Now, NewID and Intn are injected so tests are exact.

@@ -58,15 +58,16 @@ type Config struct {
 	HelixClientID          string
 	BroadcasterAccessToken string
 	BroadcasterUserID      string
-	// DevBroadcasterUserID is the gift queue's streamer in Development when
-	// BroadcasterUserID is not set (DevBroadcaster); it is a default only,
-	// so unlike BroadcasterUserID it refuses no other channel.
-	DevBroadcasterUserID string
-	Version              VersionInfo
+	Version                VersionInfo
 	// MetricsToken, when set, is the Bearer token GET /metrics requires.
 	MetricsToken string
 	// LogLevel is one of "debug", "info", "warn", "error".
 	LogLevel string
+
+	// DevBroadcasterUserID is the gift queue's streamer in Development when
+	// BroadcasterUserID is not set (DevBroadcaster); it is a default only,
+	// so unlike BroadcasterUserID it refuses no other channel.
+	DevBroadcasterUserID string
 
 	// envReason names the rule that chose Environment, for the banner;
 	// envInferred says no one asked for it explicitly.
@@ -104,9 +105,9 @@ func (c Config) EnvironmentReason() string { return c.envReason }
 // Warnings are the lines the startup banner must show about a risky but
 // deliberate configuration.
 func (c Config) Warnings() []string {
-	if c.Development() && !IsLoopback(c.Listen) {
-		return []string{fmt.Sprintf("WARNING: Development mode on %s, which is not a loopback address: anyone who can reach it can "+
-			"sign viewer tokens with the public development key and post unsigned EventSub messages", c.Listen)}
+	if c.Development() && c.Listen != "" && !IsLoopback(c.Listen) {
+		return []string{fmt.Sprintf("WARNING: Development mode on %s, which is not a loopback address: its conveniences "+
+			"(the public development JWT key, unsigned EventSub without a secret) are open to anyone who can reach it", c.Listen)}
 	}
 	return nil
 }

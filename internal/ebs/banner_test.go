@@ -46,7 +46,7 @@ func TestBanner(t *testing.T) {
 	out.Reset()
 	b.banner(&out, "[::]:8080", "", 42*time.Millisecond)
 	want = `Mimiron's Gold-o-Matic EBS dev — Development mode (Mgm__Environment=Development)
-  WARNING: Development mode on :8080, which is not a loopback address: anyone who can reach it can sign viewer tokens with the public development key and post unsigned EventSub messages
+  WARNING: Development mode on :8080, which is not a loopback address: its conveniences (the public development JWT key, unsigned EventSub without a secret) are open to anyone who can reach it
   Listening:  http://localhost:8080  (health: /healthz, ready: /readyz, metrics: /metrics)
   Store:      SQLite /data/mgm.db
   Ready in 42 ms. Ctrl+C stops.
