@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -109,5 +110,72 @@ func TestProductionRefusesWithoutSecrets(t *testing.T) {
 	}
 	if strings.Contains(string(out), "short") && !strings.Contains(string(out), "characters") {
 		t.Errorf("output may echo the key:\n%s", out)
+	}
+}
+
+// Two processes started at once on one fresh SQLite data folder: exactly one
+// serves, the other exits at once, before touching the database, naming the
+// one that holds the folder. Ten times, because the race it replaces lost
+// only sometimes.
+func TestTwoProcessesOneDataFolder(t *testing.T) {
+	bin := build(t)
+	for trial := range 10 {
+		dir := filepath.Join(t.TempDir(), "data")
+		type result struct {
+			cmd    *exec.Cmd
+			stderr *strings.Builder
+			ready  chan struct{}
+			exited chan error
+		}
+		procs := make([]*result, 2)
+		for i := range procs {
+			cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--data-dir", dir)
+			cmd.Env = cleanEnv()
+			stdout, _ := cmd.StdoutPipe()
+			r := &result{cmd: cmd, stderr: &strings.Builder{}, ready: make(chan struct{}), exited: make(chan error, 1)}
+			cmd.Stderr = r.stderr
+			procs[i] = r
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = cmd.Process.Kill() })
+			go func() {
+				sc := bufio.NewScanner(stdout)
+				for sc.Scan() {
+					if strings.Contains(sc.Text(), "Ready in") {
+						close(r.ready)
+					}
+				}
+				r.exited <- cmd.Wait()
+			}()
+		}
+		var server, loser *result
+		deadline := time.After(20 * time.Second)
+		for server == nil || loser == nil {
+			select {
+			case <-procs[0].ready:
+				server, loser = procs[0], procs[1]
+				procs[0].ready = nil
+			case <-procs[1].ready:
+				server, loser = procs[1], procs[0]
+				procs[1].ready = nil
+			case <-deadline:
+				t.Fatalf("trial %d: no server within 20 s:\n%s\n%s", trial, procs[0].stderr, procs[1].stderr)
+			}
+		}
+		select {
+		case err := <-loser.exited:
+			ee, ok := err.(*exec.ExitError)
+			want := fmt.Sprintf("another mgm-ebs is using %s (pid %d)", dir, server.cmd.Process.Pid)
+			if !ok || ee.ExitCode() == 0 || !strings.Contains(loser.stderr.String(), want) {
+				t.Fatalf("trial %d: second process: %v\n%s\nwant %q", trial, err, loser.stderr, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("trial %d: both processes serve one data folder", trial)
+		}
+		_ = server.cmd.Process.Signal(syscall.SIGTERM)
+		if err := <-server.exited; err != nil {
+			t.Fatalf("trial %d: server exit: %v\n%s", trial, err, server.stderr)
+		}
 	}
 }
