@@ -179,7 +179,9 @@ func Usage() string {
 Every setting is read from an environment variable named Section__Key and may be
 overridden on the command line as --Section:Key=value, --Section__Key=value or
 Section:Key=value (keys are case-insensitive there). With nothing configured at
-all, mgm-ebs starts in Development mode on 127.0.0.1:8080 with SQLite.
+all, mgm-ebs starts in Development mode on 127.0.0.1:8080 with SQLite. Only the
+secrets named in Mgm__Environment's default select Production; Development on an
+address that is not loopback must be asked for with Mgm__Environment=Development.
 
 Settings:
 ` + options().Usage() + `
