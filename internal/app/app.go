@@ -39,6 +39,13 @@ type Service struct {
 	sleep         func(context.Context, time.Duration) error
 
 	snapshot atomic.Pointer[RouletteSnapshot]
+	// refreshes numbers Refresh calls in the order they start reading, so a
+	// slow older read never replaces a newer snapshot.
+	refreshes atomic.Uint64
+
+	// defaultStreamer stands in for broadcasterID where a gift needs a
+	// streamer and none is named, without refusing other channels.
+	defaultStreamer string
 }
 
 // Options configures a Service. Now, NewID and Intn are injected so tests are exact.
@@ -50,6 +57,9 @@ type Options struct {
 	// Observer receives metrics events; nil discards them.
 	Observer      Observer
 	BroadcasterID string
+	// DefaultStreamerID is the gift queue's streamer when neither the
+	// request nor BroadcasterID names one (Development's stand-in id).
+	DefaultStreamerID string
 	// SpinInterval is the cycle length (default 300 s).
 	SpinInterval time.Duration
 	// Announcer posts the reward line in chat; nil skips announcements.
@@ -65,6 +75,7 @@ func New(db *store.DB, o Options) *Service {
 	s := &Service{db: db, now: o.Now, newID: o.NewID, intn: o.Intn, log: o.Logger, obs: o.Observer,
 		broadcasterID: o.BroadcasterID, schedule: mgm.Schedule{Interval: o.SpinInterval},
 		announcer: o.Announcer, backoff: o.AnnounceBackoff, sleep: o.Sleep}
+	s.defaultStreamer = o.DefaultStreamerID
 	if s.now == nil {
 		s.now = time.Now
 	}

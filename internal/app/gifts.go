@@ -61,7 +61,7 @@ func giftNotFound() error { return mgm.Errorf(mgm.CodeNotFound, "Gift request no
 func (s *Service) GiftStreamer(streamerID string) (string, error) {
 	id := strings.TrimSpace(streamerID)
 	if id == "" {
-		id = s.broadcasterID
+		id = s.giftStreamerDefault()
 	}
 	switch {
 	case id == "":
@@ -75,6 +75,14 @@ func (s *Service) GiftStreamer(streamerID string) (string, error) {
 			"streamerId must be the broadcaster this EBS serves (Twitch__BroadcasterUserId = %s).", s.broadcasterID)
 	}
 	return id, nil
+}
+
+// giftStreamerDefault is the streamer of a gift that names none.
+func (s *Service) giftStreamerDefault() string {
+	if s.broadcasterID != "" {
+		return s.broadcasterID
+	}
+	return s.defaultStreamer
 }
 
 // giftCreation is one attempt to join a streamer's gift queue.
@@ -263,7 +271,7 @@ func (s *Service) CreateGift(ctx context.Context, streamerID string, viewer mgm.
 func (s *Service) chatGiftInTx(ctx context.Context, tx *store.Tx, m ChatMessage, arg string, now time.Time, moves *[]giftMove) (Outcome, error) {
 	streamer := m.BroadcasterID
 	if streamer == "" {
-		streamer = s.broadcasterID
+		streamer = s.giftStreamerDefault()
 	}
 	if streamer == "" {
 		return GiftRejected(mgm.CodeInvalidPayload), nil

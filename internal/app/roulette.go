@@ -307,6 +307,7 @@ type RouletteSnapshot struct {
 	// MaxPoolNames), so the panel's wheel shows real names.
 	PoolNames []string
 	TakenAt   time.Time
+	seq       uint64 // Refresh's start order; see Service.refreshes
 }
 
 // MaxPoolNames bounds the names the roulette state carries.
@@ -325,7 +326,7 @@ func (s *Service) Snapshot() *RouletteSnapshot {
 func (s *Service) Refresh(ctx context.Context) error {
 	now := s.clock()
 	start := s.schedule.Start(now)
-	snap := &RouletteSnapshot{TakenAt: now}
+	snap := &RouletteSnapshot{TakenAt: now, seq: s.refreshes.Add(1)}
 	err := s.db.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		if snap.PoolCount, err = tx.PoolCount(ctx); err != nil {
@@ -357,8 +358,16 @@ func (s *Service) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.snapshot.Store(snap)
-	return nil
+	// A read that started later saw at least as much as this one: keep it.
+	for {
+		old := s.snapshot.Load()
+		if old != nil && old.seq > snap.seq {
+			return nil
+		}
+		if s.snapshot.CompareAndSwap(old, snap) {
+			return nil
+		}
+	}
 }
 
 // refreshAfterChange refreshes the snapshot after a local change. A failure

@@ -70,8 +70,17 @@ type Config struct {
 	// LogLevel is one of "debug", "info", "warn", "error".
 	LogLevel string
 
-	// envSource says why Environment has its value, for the startup banner.
-	envSource string
+	// DevBroadcasterUserID is the gift queue's streamer in Development when
+	// BroadcasterUserID is not set (DevBroadcaster); it is a default only,
+	// so unlike BroadcasterUserID it refuses no other channel.
+	DevBroadcasterUserID string
+
+	// envReason names the rule that chose Environment, for the banner;
+	// envInferred says no one asked for it explicitly.
+	envReason   string
+	envInferred bool
+	// listenKey is the name Listen was read from, for messages.
+	listenKey string
 }
 
 // RateLimits are requests per minute per client class; 0 means unlimited.
@@ -93,6 +102,36 @@ type VersionInfo struct {
 
 // Development reports whether development-only conveniences may be enabled.
 func (c Config) Development() bool { return c.Environment == Development }
+
+// EnvironmentReason names the rule that chose the environment, for the
+// startup banner: "nothing configured", "Mgm__Environment=Development",
+// "Twitch__ExtensionSecret is set". It is "" for a Config not made by Load.
+func (c Config) EnvironmentReason() string { return c.envReason }
+
+// Warnings are the lines the startup banner must show about a risky but
+// deliberate configuration.
+func (c Config) Warnings() []string {
+	if c.Development() && c.Listen != "" && !IsLoopback(c.Listen) {
+		return []string{fmt.Sprintf("WARNING: Development mode on %s, which is not a loopback address: its conveniences "+
+			"(the public development JWT key, unsigned EventSub without a secret) are open to anyone who can reach it", c.Listen)}
+	}
+	return nil
+}
+
+// IsLoopback reports whether listen (host:port) accepts only connections from
+// this machine. A host name other than localhost may resolve anywhere, and an
+// empty host is every interface.
+func IsLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
 
 // ErrHelp is returned by Load when the arguments ask for help; print Usage and
 // exit successfully.
@@ -186,19 +225,37 @@ func (l *loader) load() Config {
 	if c.Environment == Production {
 		before := len(l.problems)
 		l.production(&c)
-		if len(l.problems) > before && c.envSource == sourceInferred {
-			l.problemf("(Production was assumed because some configuration is set; for a local setup set %s=Development)", keyEnvironment)
+		if len(l.problems) > before && c.envInferred {
+			l.problemf("(Production was assumed because %s; for a local setup set %s=Development)", c.envReason, keyEnvironment)
 		}
+	}
+	if c.Environment == Development && c.envInferred && c.Listen != "" && !IsLoopback(c.Listen) {
+		// Development's keys are public; a server others can reach runs
+		// with them only when someone asked for it by name.
+		l.problemf("%s: %s is not a loopback address, and Development mode was chosen only because %s: "+
+			"set %s=Development to run Development there on purpose (its keys are public), or configure Production",
+			c.listenKey, c.Listen, c.envReason, keyEnvironment)
 	}
 	// With an unknown environment (already reported) the environment-
 	// dependent rules cannot be judged.
 	return c
 }
 
-// anySet reports whether any deployment setting is present.
+// productionKeys are the set settings that select Production, in table order.
+func (l *loader) productionKeys() []string {
+	var keys []string
+	for _, s := range l.settings {
+		if v, _ := l.src.Get(s.Option); v != "" && !s.devSafe {
+			keys = append(keys, s.Key)
+		}
+	}
+	return keys
+}
+
+// anySet reports whether any setting at all is present.
 func (l *loader) anySet() bool {
 	for _, s := range l.settings {
-		if v, _ := l.src.Get(s.Option); v != "" && !s.local {
+		if v, _ := l.src.Get(s.Option); v != "" {
 			return true
 		}
 	}
@@ -218,11 +275,7 @@ func (l *loader) production(c *Config) {
 	if len(c.APIKeys) == 0 {
 		l.problemf("%s is required in Production (at least one key of %d+ characters; separate several with ',')", keyAPIKey, MinAPIKeyLength)
 	}
-	for i, k := range c.APIKeys {
-		if n := len([]rune(k)); n < MinAPIKeyLength {
-			l.problemf("%s: key #%d is too short (%d characters; Production requires at least %d)", keyAPIKey, i+1, n, MinAPIKeyLength)
-		}
-	}
+	l.secretStrength(c)
 	if c.SpinInterval != 0 && c.SpinInterval != DefaultSpinInterval {
 		l.problemf("%s may differ from %d only in Development (got %d)", keySpinInterval, int(DefaultSpinInterval/time.Second), int(c.SpinInterval/time.Second))
 	}

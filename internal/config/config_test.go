@@ -226,8 +226,8 @@ func TestArgs(t *testing.T) {
 		}
 	})
 
-	t.Run("deployment flags count as configuration", func(t *testing.T) {
-		msg := mustFail(t, env{}, "--listen=:9000", "--Twitch:ExtensionClientId=abc")
+	t.Run("secret flags count as configuration", func(t *testing.T) {
+		msg := mustFail(t, env{}, "--listen=:9000", "--Twitch:ExtensionSecret="+extSecretB64)
 		if !strings.Contains(msg, "Twitch__EventSubSecret") {
 			t.Errorf("expected Production validation, got %q", msg)
 		}
@@ -588,7 +588,7 @@ func TestRedacted(t *testing.T) {
 				"Twitch__EventSubSecret":         "set (24 chars)",
 				"Twitch__BroadcasterAccessToken": "set (28 chars)",
 				"Mgm__MetricsToken":              "set (24 chars)",
-				"Mgm__Environment":               "Production (from Mgm__Environment)",
+				"Mgm__Environment":               "Production (Mgm__Environment=Production)",
 			}
 			for k, w := range want {
 				if r[k] != w {

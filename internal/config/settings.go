@@ -49,10 +49,12 @@ const (
 // is read into a Config and shown in the startup banner.
 type setting struct {
 	option.Option
-	// local settings are what a newcomer reaches for first ("go run
-	// ./cmd/mgm-ebs --listen :9000"), or exist only in Development; none of
-	// them says "production", so zero-config detection ignores them.
-	local bool
+	// devSafe settings are fine in a local Development setup (an address,
+	// a broadcaster id, a CORS origin, a Development-only switch), so setting
+	// them does not select Production. A row without it selects Production
+	// when set: the secrets that protect a public deployment, and any new
+	// setting until someone decides otherwise (fail closed).
+	devSafe bool
 	value
 }
 
@@ -76,14 +78,14 @@ type value struct {
 // (ValidateAudience needs the client id) comes after it.
 var settings = []setting{
 	{Option: option.Option{Key: keyEnvironment, Aliases: []string{keyAspNetEnvironment},
-		DefaultNote: "Development if nothing is configured, else Production",
-		Help:        "Development or Production; Development enables the development JWT key, the generated API key, unsigned EventSub and short cycles"},
+		// DefaultNote is filled in by options() from the devSafe column.
+		Help: "Development or Production; Development enables the development JWT key, the generated API key, unsigned EventSub and short cycles"},
 		value: value{parse: parseEnvironment, fallback: inferEnvironment, show: showEnvironment}},
 	{Option: option.Option{Key: keyListen, Aliases: []string{keyAspNetURLs}, Default: DefaultListen,
 		Help: "listen address host:port (\":8080\" = all interfaces); " + keyAspNetURLs + " is an http URL, e.g. http://+:8080 (the first of a ';' list)"},
-		local: true, value: value{parse: parseListenSetting, show: func(c Config) string { return c.Listen }}},
+		devSafe: true, value: value{parse: parseListenSetting, show: func(c Config) string { return c.Listen }}},
 	{Option: option.Option{Key: keyDataDir, Default: DefaultDataDir, Help: "SQLite database and generated secrets (the development API key)"},
-		local: true, value: text(func(c *Config) *string { return &c.DataDir })},
+		devSafe: true, value: text(func(c *Config) *string { return &c.DataDir })},
 	{Option: option.Option{Key: keyPostgres, DefaultNote: "empty = SQLite", Secret: true,
 		Help: "PostgreSQL: ADO.NET (Host=…;Port=…;Database=…;Username=…;Password=…), postgres:// URL or libpq keyword/value string; the banner shows it without credentials"},
 		value: value{parse: parsePostgres, redact: redactPostgres}},
@@ -92,72 +94,85 @@ var settings = []setting{
 		value: value{parse: func(_ *loader, c *Config, v, _ string) { c.APIKeys = splitList(v) }, redact: func(c Config) string { return apiKeysSummary(c.APIKeys) }}},
 	{Option: option.Option{Key: keyDevSkipSubscriber, Default: "false", DevOnly: true,
 		Help: "panel enrollment (POST /api/payouts/claim) and panel gift requests skip the subscriber check"},
-		value: boolean(func(c *Config) *bool { return &c.DevSkipSubscriberCheck })},
+		devSafe: true, value: boolean(func(c *Config) *bool { return &c.DevSkipSubscriberCheck })},
 	{Option: option.Option{Key: keyE2eHarness, Default: "false", DevOnly: true, Help: "enables POST /api/e2e/prepare-pending-payout"},
-		local: true, value: boolean(func(c *Config) *bool { return &c.EnableE2eHarness })},
+		devSafe: true, value: boolean(func(c *Config) *bool { return &c.EnableE2eHarness })},
 	{Option: option.Option{Key: keySpinInterval, Default: strconv.Itoa(int(DefaultSpinInterval / time.Second)), DevOnly: true,
 		Help: fmt.Sprintf("spin cycle length in seconds, %d–%d; phases scale with it (80/10/10 %%, grace 10 %%)", minSpinSeconds, maxSpinSeconds)},
-		local: true, value: value{parse: parseSpin, show: func(c Config) string { return strconv.Itoa(int(c.SpinInterval / time.Second)) }}},
+		devSafe: true, value: value{parse: parseSpin, show: func(c Config) string { return strconv.Itoa(int(c.SpinInterval / time.Second)) }}},
 	{Option: option.Option{Key: keyCorsOrigins, DefaultNote: "extension origin (+ localhost in Development)",
 		Help: "allowed browser origins, ','-separated"},
-		value: value{parse: parseCorsOrigins, fallback: defaultCors, show: showCors}},
+		devSafe: true, value: value{parse: parseCorsOrigins, fallback: defaultCors, show: showCors}},
 	{Option: option.Option{Key: keyRateViewerReads, Default: "120", Help: "viewer reads per minute, 0 = unlimited"},
-		value: rate(func(c *Config) *int { return &c.RateLimits.ViewerReads })},
+		devSafe: true, value: rate(func(c *Config) *int { return &c.RateLimits.ViewerReads })},
 	{Option: option.Option{Key: keyRateViewerWrites, Default: "5", Help: "viewer writes per minute, 0 = unlimited"},
-		value: rate(func(c *Config) *int { return &c.RateLimits.ViewerWrites })},
+		devSafe: true, value: rate(func(c *Config) *int { return &c.RateLimits.ViewerWrites })},
 	{Option: option.Option{Key: keyRateDesktop, Default: "600", Help: "Desktop requests per minute, 0 = unlimited"},
-		value: rate(func(c *Config) *int { return &c.RateLimits.Desktop })},
+		devSafe: true, value: rate(func(c *Config) *int { return &c.RateLimits.Desktop })},
 	{Option: option.Option{Key: keyRateAnonymous, Default: "120", Help: "anonymous requests per minute, 0 = unlimited; EventSub is never limited"},
-		value: rate(func(c *Config) *int { return &c.RateLimits.Anonymous })},
+		devSafe: true, value: rate(func(c *Config) *int { return &c.RateLimits.Anonymous })},
 	{Option: option.Option{Key: keyMetricsToken, Secret: true,
 		Help: "if set, GET /metrics requires Authorization: Bearer <token> wherever it is served (and is served on the main listener in Production)"},
 		value: text(func(c *Config) *string { return &c.MetricsToken })},
 	{Option: option.Option{Key: keyMetricsListen,
 		Help: "a host:port of its own serving only GET /metrics, e.g. 127.0.0.1:9090 (keep it private)"},
-		value: value{parse: parseMetricsListen, show: func(c Config) string { return c.MetricsListen }}},
+		devSafe: true, value: value{parse: parseMetricsListen, show: func(c Config) string { return c.MetricsListen }}},
 	{Option: option.Option{Key: keyMetricsPublic, Default: "false",
 		Help: "Production: serve GET /metrics on the main listener to anyone; without it or a token it is not served there (Development always serves it)"},
-		value: boolean(func(c *Config) *bool { return &c.MetricsPublic })},
+		devSafe: true, value: boolean(func(c *Config) *bool { return &c.MetricsPublic })},
 	{Option: option.Option{Key: keyLogLevel, Default: DefaultLogLevel, Help: "debug, info, warn or error (JSON logs on stderr, one line per request)"},
-		local: true, value: value{parse: parseLogLevel, show: func(c Config) string { return c.LogLevel }}},
+		devSafe: true, value: value{parse: parseLogLevel, show: func(c Config) string { return c.LogLevel }}},
 	{Option: option.Option{Key: keyExtSecret, Secret: true, Help: "base64 extension secret (JWT HMAC key); required in Production"},
 		value: value{parse: parseExtSecret, redact: redactExtSecret}},
 	{Option: option.Option{Key: keyExtClientID, Help: "extension client id (CORS origin, JWT audience)"},
-		value: value{parse: parseClientID, show: func(c Config) string { return c.ExtensionClientID }}},
+		devSafe: true, value: value{parse: parseClientID, show: func(c Config) string { return c.ExtensionClientID }}},
 	{Option: option.Option{Key: keyValidateAudience, Default: "false", Help: "require JWT aud = " + keyExtClientID},
-		value: value{parse: parseValidateAudience, show: func(c Config) string { return strconv.FormatBool(c.ValidateAudience) }}},
+		devSafe: true, value: value{parse: parseValidateAudience, show: func(c Config) string { return strconv.FormatBool(c.ValidateAudience) }}},
 	{Option: option.Option{Key: keyEventSubSecret, Secret: true, Help: "EventSub HMAC secret; required in Production"},
 		value: text(func(c *Config) *string { return &c.EventSubSecret })},
 	{Option: option.Option{Key: keyHelixBaseURL, Default: DefaultHelixAPIBaseURL, Help: "Helix root, without /helix"},
-		value: value{parse: parseHelixSetting, show: func(c Config) string { return c.HelixAPIBaseURL }}},
+		devSafe: true, value: value{parse: parseHelixSetting, show: func(c Config) string { return c.HelixAPIBaseURL }}},
 	{Option: option.Option{Key: keyHelixClientID, Help: "Helix Client-Id"},
-		value: text(func(c *Config) *string { return &c.HelixClientID })},
+		devSafe: true, value: text(func(c *Config) *string { return &c.HelixClientID })},
 	{Option: option.Option{Key: keyBroadcasterToken, Secret: true,
 		Help: "broadcaster user access token for Helix: the reward line in chat, the subscriber check"},
 		value: text(func(c *Config) *string { return &c.BroadcasterAccessToken })},
 	{Option: option.Option{Key: keyBroadcasterUserID,
-		Help: "the broadcaster this deployment serves: other channels' tokens, chat messages and gift streamerIds are refused"},
-		value: text(func(c *Config) *string { return &c.BroadcasterUserID })},
+		DefaultNote: "in Development " + DevBroadcaster + ", for the gift queue only",
+		Help:        "the broadcaster this deployment serves: other channels' tokens, chat messages and gift streamerIds are refused"},
+		devSafe: true, value: value{parse: func(_ *loader, c *Config, v, _ string) { c.BroadcasterUserID = v }, fallback: devBroadcaster, show: showBroadcaster}},
 	{Option: option.Option{Key: keyCurrentVersion, DefaultNote: "build version", Help: "served by GET /api/version"},
-		value: text(func(c *Config) *string { return &c.Version.CurrentVersion })},
+		devSafe: true, value: text(func(c *Config) *string { return &c.Version.CurrentVersion })},
 	{Option: option.Option{Key: keyReleaseNotesURL, Help: "served by GET /api/version"},
-		value: value{parse: parseReleaseNotes, show: func(c Config) string { return c.Version.ReleaseNotesURL }}},
+		devSafe: true, value: value{parse: parseReleaseNotes, show: func(c Config) string { return c.Version.ReleaseNotesURL }}},
 	{Option: option.Option{Key: keyMinDesktopVersion, Help: "served by GET /api/version"},
-		value: text(func(c *Config) *string { return &c.Version.MinimumDesktopVersion })},
+		devSafe: true, value: text(func(c *Config) *string { return &c.Version.MinimumDesktopVersion })},
 	{Option: option.Option{Key: keyMinAddonVersion, Help: "served by GET /api/version"},
-		value: text(func(c *Config) *string { return &c.Version.MinimumAddonVersion })},
+		devSafe: true, value: text(func(c *Config) *string { return &c.Version.MinimumAddonVersion })},
 	{Option: option.Option{Key: keyMinExtensionVersion, Help: "served by GET /api/version"},
-		value: text(func(c *Config) *string { return &c.Version.MinimumExtensionVersion })},
+		devSafe: true, value: text(func(c *Config) *string { return &c.Version.MinimumExtensionVersion })},
 }
 
-// options is the documentation half of settings.
+// options is the documentation half of settings. The environment's default
+// is described from the table itself, so the README names exactly the
+// settings that select Production.
 func options() option.Table {
 	t := make(option.Table, len(settings))
+	var prod []string
 	for i, s := range settings {
 		t[i] = s.Option
+		if !s.devSafe && s.Key != keyEnvironment {
+			prod = append(prod, s.Key)
+		}
 	}
+	t[0].DefaultNote = "Production if " + orList(prod) + " is set, else Development"
 	return t
 }
+
+// DevBroadcaster is the gift queue's streamer in Development when no
+// Twitch__BroadcasterUserId is set; the development panel's tokens carry it
+// as their channel_id.
+const DevBroadcaster = "dev-channel"
 
 // shortFlags are conveniences for the settings people change by hand most.
 var shortFlags = map[string]string{
@@ -173,7 +188,9 @@ func Usage() string {
 Every setting is read from an environment variable named Section__Key and may be
 overridden on the command line as --Section:Key=value, --Section__Key=value or
 Section:Key=value (keys are case-insensitive there). With nothing configured at
-all, mgm-ebs starts in Development mode on 127.0.0.1:8080 with SQLite.
+all, mgm-ebs starts in Development mode on 127.0.0.1:8080 with SQLite. Only the
+secrets named in Mgm__Environment's default select Production; Development on an
+address that is not loopback must be asked for with Mgm__Environment=Development.
 
 Settings:
 ` + options().Usage() + `
@@ -228,33 +245,62 @@ func parseEnvironment(l *loader, c *Config, v, key string) {
 		l.problemf("%s must be Development or Production, got %q", key, v)
 		return
 	}
-	c.envSource = "from " + key
+	c.envReason = key + "=" + string(c.Environment)
 }
 
-const (
-	sourceNothingSet = "default: nothing configured"
-	sourceInferred   = "default: configuration present"
-)
-
 func inferEnvironment(l *loader, c *Config) {
-	if !l.anySet() {
-		// A newcomer who runs the binary with nothing configured must get a
-		// working local server, not a list of missing secrets.
-		c.Environment = Development
-		c.envSource = sourceNothingSet
+	c.envInferred = true
+	if keys := l.productionKeys(); len(keys) > 0 {
+		// Fail closed: a half-configured deployment must not silently run
+		// with development keys and unverified webhooks.
+		c.Environment = Production
+		c.envReason = andList(keys) + " are set"
+		if len(keys) == 1 {
+			c.envReason = keys[0] + " is set"
+		}
 		return
 	}
-	// Fail closed: a half-configured deployment must not silently run with
-	// development keys and unverified webhooks.
-	c.Environment = Production
-	c.envSource = sourceInferred
+	// A newcomer who runs the binary with nothing configured, or only with
+	// settings that make sense locally, gets a working local server rather
+	// than a list of missing secrets.
+	c.Environment = Development
+	c.envReason = "no Production setting is set"
+	if !l.anySet() {
+		c.envReason = "nothing configured"
+	}
 }
 
 func showEnvironment(c Config) string {
-	if c.envSource == "" {
+	if c.envReason == "" {
 		return string(c.Environment)
 	}
-	return string(c.Environment) + " (" + c.envSource + ")"
+	return string(c.Environment) + " (" + c.envReason + ")"
+}
+
+// andList joins "a", "a and b", "a, b and c".
+func andList(items []string) string { return joinLast(items, " and ") }
+
+// orList joins "a", "a or b", "a, b or c".
+func orList(items []string) string { return joinLast(items, " or ") }
+
+func joinLast(items []string, last string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + last + items[len(items)-1]
+}
+
+func devBroadcaster(_ *loader, c *Config) {
+	if c.Development() {
+		c.DevBroadcasterUserID = DevBroadcaster
+	}
+}
+
+func showBroadcaster(c Config) string {
+	if c.BroadcasterUserID == "" && c.DevBroadcasterUserID != "" {
+		return c.DevBroadcasterUserID + " (development default)"
+	}
+	return c.BroadcasterUserID
 }
 
 func parseListenSetting(l *loader, c *Config, v, key string) {
@@ -267,7 +313,7 @@ func parseListenSetting(l *loader, c *Config, v, key string) {
 	if addr, err := parseListen(v); err != nil {
 		l.problemf("%s: %v", key, err)
 	} else {
-		c.Listen = addr
+		c.Listen, c.listenKey = addr, key
 	}
 }
 

@@ -111,6 +111,7 @@ func Run(t *testing.T, open Opener) {
 		{"ClaimIdempotency", testClaimIdempotency},
 		{"ClaimErrorsInOrder", testClaimErrors},
 		{"ConcurrentSameNameOneWins", testConcurrentSameName},
+		{"ConcurrentEnrollmentsSnapshotNewest", testConcurrentSnapshot},
 		{"ConcurrentRedeliveryProcessedOnce", testConcurrentRedelivery},
 		{"ConcurrentClaimsOneRequestID", testConcurrentClaimSameID},
 		{"ConstraintsHoldWithoutChecks", testConstraints},
@@ -462,6 +463,28 @@ func testConcurrentSameName(t *testing.T, e *env) {
 	}
 	if wins != 1 || e.poolCount(t) != 1 {
 		t.Fatalf("%d winners, pool %d; want exactly 1", wins, e.poolCount(t))
+	}
+}
+
+// Every enrollment refreshes the roulette snapshot before it returns; when
+// they overlap, a slow refresh that started earlier must not replace a newer
+// one, so once all have returned the snapshot counts every member.
+func testConcurrentSnapshot(t *testing.T, e *env) {
+	const n = 30
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			e.chat(t, fmt.Sprintf("snap-%d", i), fmt.Sprintf("snapper-%d", i), fmt.Sprintf("!twgold Snapper%c%c", 'a'+i/26, 'a'+i%26), true)
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	if got := e.svc.Snapshot().PoolCount; got != n || e.poolCount(t) != n {
+		t.Fatalf("snapshot counts %d members, the pool holds %d; want %d", got, e.poolCount(t), n)
 	}
 }
 

@@ -31,8 +31,10 @@ const (
 	DefaultDir = "extension/dist"
 	// TokenLifetime is how long a development token lives (the fake helper refreshes it).
 	TokenLifetime = time.Hour
-	// DefaultChannelID is the channel_id of tokens when no broadcaster is configured.
-	DefaultChannelID = "dev-channel"
+	// DefaultChannelID is the channel_id of tokens when no broadcaster is
+	// configured: the development broadcaster, so the panel's gifts join the
+	// queue the Desktop reads.
+	DefaultChannelID = config.DevBroadcaster
 
 	fakeHelperName = "twitch-ext-dev.js"
 )

@@ -244,7 +244,7 @@ func TestEBSServesDevPagesOnlyInDevelopment(t *testing.T) {
 	}
 
 	prod := ebstest.Start(t, ebstest.SQLite, map[string]string{
-		"Mgm__Environment": "Production", "Twitch__ExtensionSecret": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlYw==",
+		"Mgm__Environment": "Production", "Twitch__ExtensionSecret": "k3J8Jf1w0H5m2Qe7sV9nXc4Lr6Tb1Ya8Zu0Pd2Og5Ei=",
 		"Twitch__EventSubSecret": "eventsub-secret-1234", "Mgm__ApiKey": "a-production-api-key-of-24+chars",
 	})
 	for _, p := range []string{"/dev/panel", "/dev/token?userId=42", "/dev/panel/panel.html"} {

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/devpage"
 	"github.com/mimirons-goldomatic/mgm/internal/helix"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
+	"github.com/mimirons-goldomatic/mgm/internal/lockfile"
 	"github.com/mimirons-goldomatic/mgm/internal/metrics"
 	"github.com/mimirons-goldomatic/mgm/internal/postgres"
 	"github.com/mimirons-goldomatic/mgm/internal/serve"
@@ -34,6 +36,24 @@ import (
 
 // APIKeyFile holds the generated development API key inside the data folder.
 const APIKeyFile = "desktop-api-key.txt"
+
+// LockFile in the data folder keeps a second process off a SQLite store
+// (SQLite allows one writer process, and two migrating a fresh database
+// race); it holds the holder's pid.
+const LockFile = "mgm-ebs.lock"
+
+// ErrDataDirInUse is matched by the error Run returns when another process
+// holds the data folder.
+var ErrDataDirInUse = errors.New("data folder in use")
+
+// dataDirInUse names the holder: "another mgm-ebs is using DIR (pid N)".
+type dataDirInUse struct{ dir, pid string }
+
+func (e *dataDirInUse) Error() string {
+	return fmt.Sprintf("another mgm-ebs is using %s (pid %s)", e.dir, e.pid)
+}
+
+func (e *dataDirInUse) Is(target error) bool { return target == ErrDataDirInUse }
 
 // Options are the process-level pieces Run does not read from Config.
 type Options struct {
@@ -53,7 +73,10 @@ func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, b.db.Close()) }()
+	defer func() {
+		err = errors.Join(err, b.db.Close())
+		b.releaseLock()
+	}()
 	ln, err := net.Listen("tcp", b.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", b.cfg.Listen, err)
@@ -119,11 +142,32 @@ type backend struct {
 	// notes are the development conveniences and missing integrations in
 	// effect, one banner line each.
 	notes []string
+	// lock holds a SQLite data folder (nil with PostgreSQL).
+	lock *lockfile.Lock
+}
+
+func (b *backend) releaseLock() {
+	if b.lock != nil {
+		b.lock.Release()
+	}
 }
 
 // build assembles store, use cases and HTTP API from cfg. The store is open
 // on success; the caller closes b.db.
 func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err error) {
+	var lock *lockfile.Lock
+	if cfg.PostgresDSN == "" {
+		// Before anything reads or writes the folder: the API key file and
+		// the database's migrations are not safe against a second process.
+		if lock, err = lockDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				lock.Release()
+			}
+		}()
+	}
 	var notes []string
 	if cfg.Development() && len(cfg.APIKeys) == 0 {
 		key, generated, err := devAPIKey(cfg.DataDir)
@@ -156,12 +200,12 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 			_ = db.Close() // the build error is the one worth reporting
 		}
 	}()
-	b := &backend{cfg: cfg, db: db, store: where, notes: notes}
+	b := &backend{cfg: cfg, db: db, store: where, notes: notes, lock: lock}
 
 	hx := helix.New(cfg.HelixAPIBaseURL, cfg.HelixClientID, cfg.BroadcasterAccessToken, cfg.BroadcasterUserID)
 	m := metrics.New()
 	b.svc = app.New(b.db, app.Options{
-		Now: o.Now, Logger: o.Logger, Observer: m, BroadcasterID: cfg.BroadcasterUserID,
+		Now: o.Now, Logger: o.Logger, Observer: m, BroadcasterID: cfg.BroadcasterUserID, DefaultStreamerID: cfg.DevBroadcasterUserID,
 		SpinInterval: cfg.SpinInterval, Announcer: hx,
 	})
 	// One tick before serving: the current window's cycle exists and the
@@ -200,7 +244,14 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 // banner writes the startup banner: what runs where, and every development
 // convenience in effect. addr is the address actually listened on.
 func (b *backend) banner(w io.Writer, addr, version string, startup time.Duration) {
-	fmt.Fprintf(w, "Mimiron's Gold-o-Matic EBS %s — %s mode\n", versionOr(version), b.cfg.Environment)
+	mode := string(b.cfg.Environment) + " mode"
+	if r := b.cfg.EnvironmentReason(); r != "" {
+		mode += " (" + r + ")"
+	}
+	fmt.Fprintf(w, "Mimiron's Gold-o-Matic EBS %s — %s\n", versionOr(version), mode)
+	for _, warning := range b.cfg.Warnings() {
+		fmt.Fprintf(w, "  %s\n", warning)
+	}
 	fmt.Fprintf(w, "  Listening:  http://%s  (health: /healthz, ready: /readyz, metrics: /metrics)\n", displayAddr(addr))
 	if b.devPanel {
 		hint := ""
@@ -212,6 +263,9 @@ func (b *backend) banner(w io.Writer, addr, version string, startup time.Duratio
 	fmt.Fprintf(w, "  Store:      %s\n", b.store)
 	for _, n := range b.notes {
 		fmt.Fprintf(w, "  %s\n", n)
+	}
+	if id := b.cfg.DevBroadcasterUserID; id != "" {
+		fmt.Fprintf(w, "  Gift queue: development broadcaster id %q (Twitch__BroadcasterUserId not set)\n", id)
 	}
 	fmt.Fprintf(w, "  Ready in %d ms. Ctrl+C stops.\n", startup.Milliseconds())
 }
@@ -268,6 +322,42 @@ func openStore(ctx context.Context, cfg config.Config) (*store.DB, string, error
 	}
 	abs, _ := filepath.Abs(path)
 	return db, "SQLite " + abs, nil
+}
+
+// lockDataDir takes the data folder for this process, creating it if needed.
+// A second process gets *dataDirInUse at once rather than waiting: it is
+// almost always a mistake (a second terminal, a stale service), and the
+// operator should hear about it.
+func lockDataDir(dir string) (*lockfile.Lock, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	path := filepath.Join(dir, LockFile)
+	lock, err := lockfile.Acquire(path)
+	if errors.Is(err, lockfile.ErrLocked) {
+		abs, _ := filepath.Abs(dir)
+		return nil, &dataDirInUse{dir: abs, pid: holderPID(path)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock the data folder: %w", err)
+	}
+	if err := lock.Write(strconv.Itoa(os.Getpid())); err != nil {
+		lock.Release()
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return lock, nil
+}
+
+// holderPID reads the holder's pid, waiting briefly for a holder that has
+// just taken the lock and not yet written it.
+func holderPID(path string) string {
+	for range 50 {
+		if pid := lockfile.Read(path); pid != "" {
+			return pid
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return "unknown"
 }
 
 // devAPIKey reads the development API key from the data folder, generating

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package desktop
+package lockfile
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 func lockFile(f *os.File) error {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return ErrAlreadyRunning
+			return ErrLocked
 		}
 		return err
 	}

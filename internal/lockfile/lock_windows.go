@@ -1,6 +1,6 @@
 //go:build windows
 
-package desktop
+package lockfile
 
 import (
 	"errors"
@@ -9,15 +9,15 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// The locked byte lies far beyond the URL written at the file's start, so
-// a second instance can still read the URL.
+// The locked byte lies far beyond the text written at the file's start, so
+// a second process can still read the text.
 const lockOffset = 1 << 30
 
 func lockFile(f *os.File) error {
 	ol := &windows.Overlapped{Offset: lockOffset}
 	err := windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, ol)
 	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) {
-		return ErrAlreadyRunning
+		return ErrLocked
 	}
 	return err
 }
