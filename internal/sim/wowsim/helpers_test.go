@@ -9,7 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-var addonDir = filepath.Join("..", "..", "addon", "MimironsGoldOMatic")
+var addonDir = filepath.Join("..", "..", "..", "addon", "MimironsGoldOMatic")
 
 // testStart is a fixed client start: 3 April 2026 21:15:00 UTC.
 var testStart = time.Date(2026, 4, 3, 21, 15, 0, 0, time.UTC)
