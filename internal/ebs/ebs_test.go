@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,28 +19,17 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/ebs"
 	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
 	"github.com/mimirons-goldomatic/mgm/internal/postgres/pgtest"
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 const eventSubSecret = "e2e-eventsub-secret"
 
 type running struct {
 	base   string
-	out    *syncBuffer
+	out    *testkit.Buffer
 	cancel context.CancelFunc
 	done   chan error
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // start runs the EBS in-process on a free loopback port with the given settings.
 func start(t *testing.T, env map[string]string) *running {
@@ -54,10 +42,10 @@ func start(t *testing.T, env map[string]string) *running {
 		t.Fatalf("config: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{out: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	r := &running{out: &testkit.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan string, 1)
 	go func() {
-		r.done <- ebs.Run(ctx, cfg, ebs.Options{Out: r.out, Version: "1.2.3-test", Ready: func(a string) { ready <- a }})
+		r.done <- ebs.Run(ctx, cfg, ebs.Options{Out: r.out, Logger: testkit.Logger(t), Version: "1.2.3-test", Ready: func(a string) { ready <- a }})
 	}()
 	select {
 	case addr := <-ready:
@@ -120,17 +108,12 @@ func postSigned(t *testing.T, base, deliveryID string, body []byte) *http.Respon
 
 func get(t *testing.T, url, bearer string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	h := http.Header{}
 	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+		h.Set("Authorization", "Bearer "+bearer)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, strings.TrimSpace(string(b))
+	r := testkit.Do(t, nil, http.MethodGet, url, h, nil)
+	return r.Status, r.Text()
 }
 
 func viewerToken(userID string) string {

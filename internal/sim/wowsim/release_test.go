@@ -21,7 +21,7 @@ func TestAddonReleaseScript(t *testing.T) {
 			t.Skipf("%s not installed: %v", tool, err)
 		}
 	}
-	script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "addon-release"))
+	script, err := filepath.Abs(filepath.Join("..", "..", "..", "scripts", "addon-release"))
 	if err != nil {
 		t.Fatal(err)
 	}

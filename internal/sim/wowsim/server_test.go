@@ -3,55 +3,25 @@ package wowsim
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
+// call sends body (JSON unless a string) and decodes a JSON answer into out.
 func call(t *testing.T, method, url string, body any, out any) int {
 	t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, url, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: %v in %s", method, url, err, raw)
-		}
-	}
-	return resp.StatusCode
+	r := testkit.Do(t, nil, method, url, testkit.Header(map[string]string{"Content-Type": "application/json"}), body)
+	r.Decode(t, out)
+	return r.Status
 }
 
 // waitFor polls cond until it holds or 10 s pass.
@@ -300,24 +270,6 @@ func TestSimulationRoutes(t *testing.T) {
 	}
 }
 
-// syncBuffer collects a goroutine's output for the test to read.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 var listening = regexp.MustCompile(`listening on (http://\S+)`)
 
 // startMain runs "mgm-sim wow" with args on a free loopback port and returns
@@ -325,7 +277,7 @@ var listening = regexp.MustCompile(`listening on (http://\S+)`)
 func startMain(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.Buffer
 	done := make(chan error, 1)
 	args = append([]string{"--listen", "127.0.0.1:0", "--addon", addonDir}, args...)
 	go func() { done <- Main(ctx, args, func(string) string { return "" }, &stdout, &stderr) }()
@@ -448,7 +400,7 @@ func TestSavedVariablesFile(t *testing.T) {
 	args := []string{"--log", filepath.Join(dir, "WoWChatLog.txt"), "--saved-variables", svPath, "--command-delay-ms", "0"}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out testkit.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Main(ctx, append([]string{"--listen", "127.0.0.1:0", "--addon", addonDir}, args...), func(string) string { return "" }, &out, &out)
@@ -503,7 +455,7 @@ func TestMainSettings(t *testing.T) {
 	env := map[string]string{"WOWMOCK_MockSettings__LogFilePath": logPath}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var buf syncBuffer
+	var buf testkit.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Main(ctx, []string{"--listen", "127.0.0.1:0", "--addon", addonDir, "MockSettings:AutoConfirmAccepts=true"},
