@@ -152,9 +152,13 @@ func baseEnv(t *testing.T) map[string]string {
 	}
 }
 
-func TestSignedChatEnrollsOnSQLite(t *testing.T) { testSignedChatEnrolls(t, baseEnv(t)) }
+func TestSignedChatEnrollsOnSQLite(t *testing.T) {
+	t.Parallel()
+	testSignedChatEnrolls(t, baseEnv(t))
+}
 
 func TestSignedChatEnrollsOnPostgreSQL(t *testing.T) {
+	t.Parallel()
 	env := baseEnv(t)
 	env["ConnectionStrings__PostgreSQL"] = pgtest.NewDatabase(t)
 	testSignedChatEnrolls(t, env)
@@ -162,6 +166,7 @@ func TestSignedChatEnrollsOnPostgreSQL(t *testing.T) {
 
 // The ADO.NET connection string of the predecessor's deployments works unchanged.
 func TestADONetConnectionString(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.NewDatabase(t)
 	// pgtest returns a URL; rebuild it in the ADO.NET form.
 	var host, port, db, user string
@@ -178,6 +183,7 @@ func TestADONetConnectionString(t *testing.T) {
 }
 
 func TestDevelopmentAPIKeyGeneratedOnceAndWorks(t *testing.T) {
+	t.Parallel()
 	env := baseEnv(t)
 	r := start(t, env)
 	keyFile := filepath.Join(env["Mgm__DataDir"], ebs.APIKeyFile)
@@ -212,6 +218,7 @@ func TestDevelopmentAPIKeyGeneratedOnceAndWorks(t *testing.T) {
 
 // In-flight requests finish when the EBS is asked to stop.
 func TestGracefulShutdownFinishesInFlight(t *testing.T) {
+	t.Parallel()
 	env := baseEnv(t)
 	env["Mgm__DevSkipSubscriberCheck"] = "true"
 	r := start(t, env)
@@ -247,6 +254,7 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 // After a restart with members in the pool, the very first state request
 // already names the current cycle: the clock ticks once before serving.
 func TestStateIsCurrentRightAfterStart(t *testing.T) {
+	t.Parallel()
 	env := baseEnv(t)
 	r := start(t, env)
 	postSigned(t, r.base, "restart-1", chatNotification("m-r1", "v-1", "someone", "!twgold Norinn", "subscriber"))

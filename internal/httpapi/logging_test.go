@@ -22,6 +22,7 @@ import (
 // viewer token, extension key, EventSub secret or metrics token reached the
 // log, not even in part.
 func TestLogsHoldNoSecrets(t *testing.T) {
+	t.Parallel()
 	const metricsToken = "metrics-token-cccccccccccccccccccc"
 	const wrongKey = "wrong-desktop-key-zzzzzzzzzzzzzzzz"
 	var logs testkit.Buffer
@@ -140,6 +141,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 // the client gets 500 internal in the standard shape without the cause, and
 // the log has the cause under the same request id.
 func TestInternalErrorIsLoggedNotLeaked(t *testing.T) {
+	t.Parallel()
 	var logs testkit.Buffer
 	ts := newTestServerWith(t, nil, func(d *httpapi.Deps) { d.Logger = debugLogger(&logs) })
 	if err := ts.db.Close(); err != nil {
@@ -168,6 +170,7 @@ func TestInternalErrorIsLoggedNotLeaked(t *testing.T) {
 }
 
 func TestNewHTTPServerTimeouts(t *testing.T) {
+	t.Parallel()
 	s := httpapi.NewHTTPServer("127.0.0.1:0", http.NotFoundHandler(), debugLogger(&testkit.Buffer{}))
 	if s.ReadHeaderTimeout <= 0 || s.ReadTimeout <= 0 || s.WriteTimeout <= 0 || s.IdleTimeout <= 0 {
 		t.Fatalf("timeouts not all set: header %s, read %s, write %s, idle %s",
