@@ -95,6 +95,7 @@ func newTestServer(t *testing.T, cfg ServerConfig) (*Server, string) {
 
 // TestPredecessorMockContract replays the predecessor's WoWMock CI suite.
 func TestPredecessorMockContract(t *testing.T) {
+	t.Parallel()
 	s, base := newTestServer(t, ServerConfig{})
 	var health struct {
 		OK          bool   `json:"ok"`
@@ -167,6 +168,7 @@ func TestPredecessorMockContract(t *testing.T) {
 }
 
 func TestAddMessageRunsLuaAndEchoes(t *testing.T) {
+	t.Parallel()
 	s, base := newTestServer(t, ServerConfig{CommandDelay: 0})
 	call(t, "POST", base+"/set-response", map[string]any{"echoRunCommandsToChatLog": true, "commandProcessingDelayMs": 0}, nil)
 	var res map[string]any
@@ -190,6 +192,7 @@ func TestAddMessageRunsLuaAndEchoes(t *testing.T) {
 }
 
 func TestSimulationRoutes(t *testing.T) {
+	t.Parallel()
 	_, base := newTestServer(t, ServerConfig{CommandDelay: 0})
 	var roster rosterState
 	if code := call(t, "POST", base+"/roster", map[string]any{"players": []Player{{Name: "Hero"}}, "whoRoute": "chat"}, &roster); code != 200 ||
@@ -312,6 +315,7 @@ func startMain(t *testing.T, args ...string) string {
 // through the HTTP routes of a running "mgm-sim wow" leaves exactly the
 // ACCEPT and then the CONFIRM marker in the log, and both whispers.
 func TestScriptedSession(t *testing.T) {
+	t.Parallel()
 	logPath := filepath.Join(t.TempDir(), "Logs", "WoWChatLog.txt")
 	base := startMain(t, "--log", logPath, "--roster", "Norinn")
 	const id = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
@@ -354,6 +358,7 @@ func TestScriptedSession(t *testing.T) {
 // TestAutoMode: with --auto the winner consents, the streamer mails and the
 // gift recipient confirms by themselves.
 func TestAutoMode(t *testing.T) {
+	t.Parallel()
 	logPath := filepath.Join(t.TempDir(), "WoWChatLog.txt")
 	base := startMain(t, "--log", logPath, "--auto", "--auto-delay", "300ms", "--command-delay-ms", "0")
 	const id = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
@@ -395,6 +400,7 @@ func TestAutoMode(t *testing.T) {
 // TestSavedVariablesFile: the file is written at /reload and at exit and read
 // at the next start.
 func TestSavedVariablesFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	svPath := filepath.Join(dir, "MimironsGoldOMatic.lua")
 	args := []string{"--log", filepath.Join(dir, "WoWChatLog.txt"), "--saved-variables", svPath, "--command-delay-ms", "0"}
@@ -438,6 +444,7 @@ func TestSavedVariablesFile(t *testing.T) {
 }
 
 func TestMainSettings(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	for _, args := range [][]string{
 		{"--who-route", "sideways"},
