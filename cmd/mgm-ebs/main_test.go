@@ -36,6 +36,7 @@ func cleanEnv(extra ...string) []string {
 // 127.0.0.1:8080 (here another port, as 8080 may be taken) with SQLite under
 // ./mgm-data, prints where everything is, and stops cleanly on SIGTERM.
 func TestZeroConfigStart(t *testing.T) {
+	t.Parallel()
 	bin := build(t)
 	dir := t.TempDir()
 	cmd := exec.Command(bin, "--listen", "127.0.0.1:18481")
@@ -93,6 +94,7 @@ func TestZeroConfigStart(t *testing.T) {
 
 // Production refuses to start without its secrets, naming each one.
 func TestProductionRefusesWithoutSecrets(t *testing.T) {
+	t.Parallel()
 	bin := build(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -136,6 +136,10 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, giftTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			// Each test has its own database and clock: they run side by
+			// side, which matters on PostgreSQL where most of a test is
+			// waiting for commits.
+			t.Parallel()
 			tc.fn(t, newEnv(t, open))
 		})
 	}

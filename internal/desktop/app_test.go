@@ -1,7 +1,6 @@
 package desktop
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,17 +16,10 @@ import (
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/ebs/ebstest"
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 const key = "app-test-desktop-api-key-0123456789"
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // fakeSim is a WoW simulator that records typed lines and reports its log.
 func fakeSim(t *testing.T, logPath string) (*httptest.Server, func() []string) {
@@ -52,7 +44,7 @@ func fakeSim(t *testing.T, logPath string) (*httptest.Server, func() []string) {
 
 type running struct {
 	url, base, token string
-	out              *syncBuf
+	out              *testkit.Buffer
 	cancel           context.CancelFunc
 	done             chan error
 	opened           chan string
@@ -60,7 +52,7 @@ type running struct {
 
 func start(t *testing.T, o Options) *running {
 	t.Helper()
-	r := &running{out: &syncBuf{}, done: make(chan error, 1), opened: make(chan string, 1)}
+	r := &running{out: &testkit.Buffer{}, done: make(chan error, 1), opened: make(chan string, 1)}
 	ready := make(chan string, 1)
 	o.Out, o.Version = r.out, "1.2.3"
 	o.Ready = func(u string) { ready <- u }
@@ -100,22 +92,7 @@ func (r *running) stop(t *testing.T) {
 
 func (r *running) api(t *testing.T, method, path string, body any, out any) int {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, r.base+path, rd)
-	req.Header.Set("X-MGM-Token", r.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if out != nil {
-		json.NewDecoder(resp.Body).Decode(out)
-	}
-	return resp.StatusCode
+	return testkit.Call(t, method, r.base+path, testkit.Header(map[string]string{"X-MGM-Token": r.token}), body, out)
 }
 
 func TestFirstRunSettingsAndSecrets(t *testing.T) {

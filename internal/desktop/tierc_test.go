@@ -2,7 +2,6 @@ package desktop_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/twitchsim"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/wowsim"
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 // Tier C, the full loop (sim.md): the EBS with short cycles, the Twitch
@@ -81,23 +80,11 @@ func moduleRoot(t *testing.T) string {
 // desktopProc is one run of the binary.
 type desktopProc struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *testkit.Buffer
 	base string // http://127.0.0.1:port
 	tok  string
 	done chan struct{}
 }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 var uiURL = regexp.MustCompile(`UI:\s+(http://127\.0\.0\.1:\d+)/\?token=([0-9a-f]+)`)
 
@@ -106,7 +93,7 @@ func startDesktop(t *testing.T, bin, dataDir, simURL, logPath string) *desktopPr
 	cmd := exec.Command(bin, "--data-dir", dataDir, "--no-browser", "--injector", "simulator",
 		"--wow-sim-url", simURL, "--log-path", logPath)
 	pr, pw := io.Pipe()
-	d := &desktopProc{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	d := &desktopProc{cmd: cmd, out: &testkit.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = pw, d.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -149,23 +136,10 @@ func startDesktop(t *testing.T, bin, dataDir, simURL, logPath string) *desktopPr
 // api calls the Desktop's UI API (as the page would).
 func (d *desktopProc) api(t *testing.T, method, path string, body any, out any) int {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, d.base+path, rd)
-	req.Header.Set("X-MGM-Token", d.tok)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	if out != nil {
-		json.NewDecoder(resp.Body).Decode(out)
-	}
-	return resp.StatusCode
+	client := &http.Client{Timeout: 60 * time.Second}
+	r := testkit.Do(t, client, method, d.base+path, testkit.Header(map[string]string{"X-MGM-Token": d.tok, "Content-Type": "application/json"}), body)
+	r.Decode(t, out)
+	return r.Status
 }
 
 // kill is kill -9: no shutdown, no final save.
@@ -179,15 +153,8 @@ func (d *desktopProc) kill(t *testing.T) {
 
 func postJSON(t *testing.T, url string, body any) {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("POST %s: %d %s", url, resp.StatusCode, msg)
+	if r := testkit.Do(t, nil, http.MethodPost, url, nil, body); r.Status != 200 {
+		t.Fatalf("POST %s: %d %s", url, r.Status, r.Body)
 	}
 }
 
@@ -411,32 +378,17 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 // giftCompleted asks the EBS, as the gift's viewer, whether the request completed.
 func giftCompleted(t *testing.T, ebsURL, jwtURL, giftID string) bool {
 	t.Helper()
-	resp, err := http.Get(jwtURL + "/token?userId=v4&displayName=ArthasFan&channelId=" + broadcaster)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	req, _ := http.NewRequest("GET", ebsURL+"/api/streamers/"+broadcaster+"/gift-queue", nil)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("gift queue: %d %s", resp.StatusCode, body)
-	}
+	testkit.Call(t, http.MethodGet, jwtURL+"/token?userId=v4&displayName=ArthasFan&channelId="+broadcaster, nil, nil, &tok)
 	var q []struct {
 		ID    string `json:"id"`
 		State string `json:"state"`
 	}
-	if err := json.Unmarshal(body, &q); err != nil {
-		t.Fatalf("gift queue: %v %s", err, body)
+	bearer := testkit.Header(map[string]string{"Authorization": "Bearer " + tok.AccessToken})
+	if code := testkit.Call(t, http.MethodGet, ebsURL+"/api/streamers/"+broadcaster+"/gift-queue", bearer, nil, &q); code != 200 {
+		t.Fatalf("gift queue: %d", code)
 	}
 	for _, g := range q {
 		if g.ID == giftID {
@@ -449,19 +401,12 @@ func giftCompleted(t *testing.T, ebsURL, jwtURL, giftID string) bool {
 // helixRequests counts the reward lines posted to Twitch chat per character.
 func helixRequests(t *testing.T, helixURL string) map[string]int {
 	t.Helper()
-	resp, err := http.Get(helixURL + "/requests")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var reqs []struct {
 		Path   string          `json:"path"`
 		Status int             `json:"status"`
 		Body   json.RawMessage `json:"body"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&reqs); err != nil {
-		t.Fatal(err)
-	}
+	testkit.Call(t, http.MethodGet, helixURL+"/requests", nil, nil, &reqs)
 	out := map[string]int{}
 	for _, r := range reqs {
 		var b struct {

@@ -1,18 +1,16 @@
 package e2e_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/mimirons-goldomatic/mgm/internal/ebs/ebstest"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/synthdesktop"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/twitchsim"
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 // The predecessor's CI values, so these tiers read like its workflow.
@@ -53,30 +51,7 @@ func startStack(t *testing.T, store ebstest.Store) stack {
 
 func call(t *testing.T, method, u string, header map[string]string, body any, out any) int {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, u, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: %d %s: %v", method, u, resp.StatusCode, raw, err)
-		}
-	}
-	return resp.StatusCode
+	return testkit.Call(t, method, u, testkit.Header(header), body, out)
 }
 
 func poolMe(t *testing.T, s stack) (bool, *string) {
@@ -105,13 +80,7 @@ func tierA(t *testing.T, s stack) {
 		{s.helix + "/health", `{"status":"healthy","component":"MockHelixApi"}`},
 		{s.desktop + "/health", `{"status":"healthy","component":"SyntheticDesktop"}`},
 	} {
-		resp, err := http.Get(hc.url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if got := strings.TrimSpace(string(b)); got != hc.want {
+		if got := testkit.Do(t, nil, http.MethodGet, hc.url, nil, nil).Text(); got != hc.want {
 			t.Fatalf("%s = %s, want %s", hc.url, got, hc.want)
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,28 +19,17 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/ebs"
 	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
 	"github.com/mimirons-goldomatic/mgm/internal/postgres/pgtest"
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 const eventSubSecret = "e2e-eventsub-secret"
 
 type running struct {
 	base   string
-	out    *syncBuffer
+	out    *testkit.Buffer
 	cancel context.CancelFunc
 	done   chan error
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // start runs the EBS in-process on a free loopback port with the given settings.
 func start(t *testing.T, env map[string]string) *running {
@@ -54,10 +42,10 @@ func start(t *testing.T, env map[string]string) *running {
 		t.Fatalf("config: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{out: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	r := &running{out: &testkit.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan string, 1)
 	go func() {
-		r.done <- ebs.Run(ctx, cfg, ebs.Options{Out: r.out, Version: "1.2.3-test", Ready: func(a string) { ready <- a }})
+		r.done <- ebs.Run(ctx, cfg, ebs.Options{Out: r.out, Logger: testkit.Logger(t), Version: "1.2.3-test", Ready: func(a string) { ready <- a }})
 	}()
 	select {
 	case addr := <-ready:
@@ -120,17 +108,12 @@ func postSigned(t *testing.T, base, deliveryID string, body []byte) *http.Respon
 
 func get(t *testing.T, url, bearer string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	h := http.Header{}
 	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+		h.Set("Authorization", "Bearer "+bearer)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, strings.TrimSpace(string(b))
+	r := testkit.Do(t, nil, http.MethodGet, url, h, nil)
+	return r.Status, r.Text()
 }
 
 func viewerToken(userID string) string {
@@ -169,9 +152,13 @@ func baseEnv(t *testing.T) map[string]string {
 	}
 }
 
-func TestSignedChatEnrollsOnSQLite(t *testing.T) { testSignedChatEnrolls(t, baseEnv(t)) }
+func TestSignedChatEnrollsOnSQLite(t *testing.T) {
+	t.Parallel()
+	testSignedChatEnrolls(t, baseEnv(t))
+}
 
 func TestSignedChatEnrollsOnPostgreSQL(t *testing.T) {
+	t.Parallel()
 	env := baseEnv(t)
 	env["ConnectionStrings__PostgreSQL"] = pgtest.NewDatabase(t)
 	testSignedChatEnrolls(t, env)
@@ -179,6 +166,7 @@ func TestSignedChatEnrollsOnPostgreSQL(t *testing.T) {
 
 // The ADO.NET connection string of the predecessor's deployments works unchanged.
 func TestADONetConnectionString(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.NewDatabase(t)
 	// pgtest returns a URL; rebuild it in the ADO.NET form.
 	var host, port, db, user string
@@ -195,6 +183,7 @@ func TestADONetConnectionString(t *testing.T) {
 }
 
 func TestDevelopmentAPIKeyGeneratedOnceAndWorks(t *testing.T) {
+	t.Parallel()
 	env := baseEnv(t)
 	r := start(t, env)
 	keyFile := filepath.Join(env["Mgm__DataDir"], ebs.APIKeyFile)
@@ -229,6 +218,7 @@ func TestDevelopmentAPIKeyGeneratedOnceAndWorks(t *testing.T) {
 
 // In-flight requests finish when the EBS is asked to stop.
 func TestGracefulShutdownFinishesInFlight(t *testing.T) {
+	t.Parallel()
 	env := baseEnv(t)
 	env["Mgm__DevSkipSubscriberCheck"] = "true"
 	r := start(t, env)
@@ -264,6 +254,7 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 // After a restart with members in the pool, the very first state request
 // already names the current cycle: the clock ticks once before serving.
 func TestStateIsCurrentRightAfterStart(t *testing.T) {
+	t.Parallel()
 	env := baseEnv(t)
 	r := start(t, env)
 	postSigned(t, r.base, "restart-1", chatNotification("m-r1", "v-1", "someone", "!twgold Norinn", "subscriber"))

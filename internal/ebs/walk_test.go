@@ -1,7 +1,6 @@
 package ebs_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/postgres/pgtest"
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 // helixRecorder stands in for Twitch Helix and records every chat message request.
@@ -62,31 +62,7 @@ func walkEnv(t *testing.T, helix *helixRecorder) map[string]string {
 // desktopCall makes an API-key request and decodes a JSON answer into out (if non-nil).
 func desktopCall(t *testing.T, method, url string, body any, out any) int {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, url, rd)
-	req.Header.Set("X-MGM-ApiKey", testAPIKey)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if out != nil && len(raw) > 0 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: %d %s: %v", method, url, resp.StatusCode, raw, err)
-		}
-	}
-	if resp.StatusCode >= 400 {
-		t.Logf("%s %s: %d %s", method, url, resp.StatusCode, raw)
-	}
-	return resp.StatusCode
+	return testkit.Call(t, method, url, testkit.Header(map[string]string{"X-MGM-ApiKey": testAPIKey}), body, out)
 }
 
 type candidate struct {

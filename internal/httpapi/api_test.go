@@ -21,6 +21,7 @@ import (
 )
 
 func TestUnknownRouteIs404(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	for _, path := range []string{"/", "/api", "/api/nope", "/api/pool/me/extra", "/api/payouts/pending/", "/API/VERSION", "/favicon.ico"} {
 		r := ts.get(t, path, bearerHdr(ts.token("1001"), "X-MGM-ApiKey", testAPIKeyA))
@@ -31,6 +32,7 @@ func TestUnknownRouteIs404(t *testing.T) {
 }
 
 func TestMethodNotAllowed(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	cases := []struct {
 		method, path string
@@ -78,6 +80,7 @@ func containsToken(list, tok string) bool {
 }
 
 func TestClaimBodyErrors(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, func(c *config.Config) { c.RateLimits.ViewerWrites = 0 })
 	tok := ts.token("1001")
 	post := func(body []byte, contentType string) response {
@@ -141,6 +144,7 @@ func TestClaimBodyErrors(t *testing.T) {
 }
 
 func TestClaim(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, func(c *config.Config) { c.RateLimits.ViewerWrites = 0 })
 
 	r := ts.claim(t, "1001", "  Norinn\u00a0 ", "req-1")
@@ -201,6 +205,7 @@ func TestClaim(t *testing.T) {
 }
 
 func TestClaimActivePayout(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	now := ts.clock.Now()
 	ts.insertPayout(t, mgm.Payout{
@@ -223,9 +228,11 @@ func (f *fakeSubscribers) IsSubscriber(ctx context.Context, userID string) (bool
 }
 
 func TestClaimSubscriberCheck(t *testing.T) {
+	t.Parallel()
 	noSkip := func(c *config.Config) { c.DevSkipSubscriberCheck = false }
 
 	t.Run("no checker configured", func(t *testing.T) {
+		t.Parallel()
 		ts := newTestServer(t, noSkip)
 		r := ts.claim(t, "1001", "Norinn", "req-1")
 		wantError(t, "claim without Helix", r, http.StatusForbidden, mgm.CodeNotSubscriber)
@@ -234,6 +241,7 @@ func TestClaimSubscriberCheck(t *testing.T) {
 		}
 	})
 	t.Run("checker says no", func(t *testing.T) {
+		t.Parallel()
 		f := &fakeSubscribers{ok: false}
 		ts := newTestServerWith(t, noSkip, func(d *httpapi.Deps) { d.Subscribers = f })
 		r := ts.claim(t, "1001", "Norinn", "req-1")
@@ -243,6 +251,7 @@ func TestClaimSubscriberCheck(t *testing.T) {
 		}
 	})
 	t.Run("checker says yes", func(t *testing.T) {
+		t.Parallel()
 		f := &fakeSubscribers{ok: true}
 		ts := newTestServerWith(t, noSkip, func(d *httpapi.Deps) { d.Subscribers = f })
 		r := ts.claim(t, "1001", "Norinn", "req-1")
@@ -255,6 +264,7 @@ func TestClaimSubscriberCheck(t *testing.T) {
 		}
 	})
 	t.Run("checker fails", func(t *testing.T) {
+		t.Parallel()
 		f := &fakeSubscribers{err: errors.New("helix: 502 bad gateway")}
 		ts := newTestServerWith(t, noSkip, func(d *httpapi.Deps) { d.Subscribers = f })
 		r := ts.claim(t, "1001", "Norinn", "req-1")
@@ -268,6 +278,7 @@ func TestClaimSubscriberCheck(t *testing.T) {
 		wantStatus(t, "retry after Helix recovered", r, http.StatusCreated)
 	})
 	t.Run("dev skip ignores a failing checker", func(t *testing.T) {
+		t.Parallel()
 		f := &fakeSubscribers{err: errors.New("boom")}
 		ts := newTestServerWith(t, nil, func(d *httpapi.Deps) { d.Subscribers = f })
 		r := ts.claim(t, "1001", "Norinn", "req-1")
@@ -276,6 +287,7 @@ func TestClaimSubscriberCheck(t *testing.T) {
 }
 
 func TestPoolMe(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	if got := ts.poolMe(t, "1001"); got != `{"isEnrolled":false,"characterName":null}` {
 		t.Fatalf("before enrollment: %s", got)
@@ -290,6 +302,7 @@ func TestPoolMe(t *testing.T) {
 }
 
 func TestMyLastPayoutNotFound(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	r := ts.get(t, "/api/payouts/my-last", bearerHdr(ts.token("1001")))
 	wantError(t, "viewer without payout", r, http.StatusNotFound, mgm.CodeNotFound)
@@ -300,6 +313,7 @@ func TestMyLastPayoutNotFound(t *testing.T) {
 }
 
 func TestRouletteState(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	tok := ts.token("1001")
 	state := func() string {
@@ -367,6 +381,7 @@ func TestRouletteState(t *testing.T) {
 }
 
 func TestRouletteStateShortInterval(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, func(c *config.Config) { c.SpinInterval = 60 * time.Second })
 	r := ts.get(t, "/api/roulette/state", bearerHdr(ts.opaqueToken("Uanon")))
 	wantBody(t, "60 s cycles", r, http.StatusOK,
@@ -375,6 +390,7 @@ func TestRouletteStateShortInterval(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		current string
@@ -394,6 +410,7 @@ func TestVersion(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ts := newTestServerWith(t, func(c *config.Config) {
 				c.Version = tc.info
 				c.Version.CurrentVersion = tc.current
@@ -403,6 +420,7 @@ func TestVersion(t *testing.T) {
 		})
 	}
 	t.Run("never empty", func(t *testing.T) {
+		t.Parallel()
 		ts := newTestServerWith(t, func(c *config.Config) { c.Version.CurrentVersion = "   " }, func(d *httpapi.Deps) { d.Version = "" })
 		r := ts.get(t, "/api/version", nil)
 		wantStatus(t, "GET /api/version", r, http.StatusOK)
@@ -416,6 +434,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	r := ts.get(t, "/healthz", nil)
 	wantStatus(t, "GET /healthz", r, http.StatusOK)
@@ -432,6 +451,7 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	ts.get(t, "/api/version", nil)
 	body := chatEvent{chatterID: "1001", text: "!twgold Norinn"}.body()
@@ -453,6 +473,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestMetricsToken(t *testing.T) {
+	t.Parallel()
 	const token = "metrics-token-0123456789"
 	ts := newTestServer(t, func(c *config.Config) { c.MetricsToken = token })
 	for _, h := range []struct {
@@ -480,6 +501,7 @@ func TestMetricsToken(t *testing.T) {
 }
 
 func TestRequestID(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 
 	r1 := ts.get(t, "/healthz", nil)
@@ -528,6 +550,7 @@ func TestRequestID(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 
 	preflight := func(origin, method, headers, path string) response {
@@ -674,6 +697,7 @@ func TestNoRouteAnswers500(t *testing.T) {
 // TestClaimConcurrent races panel claims: the losers get the proper 200/409,
 // never a 5xx and never a second pool row.
 func TestClaimConcurrent(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, func(c *config.Config) { c.RateLimits.ViewerWrites = 0 })
 	race := func(n int, claim func(i int) response) []int {
 		statuses := make([]int, n)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestViewerTokenRefused(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	now := ts.clock.Now()
 	validClaims := map[string]any{
@@ -90,6 +91,7 @@ func tamper(token string) string {
 }
 
 func TestViewerTokenAccepted(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	now := ts.clock.Now()
 	cases := []struct {
@@ -121,6 +123,7 @@ func TestViewerTokenAccepted(t *testing.T) {
 }
 
 func TestWrongChannel(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	tok := ts.tokenWith(auth.TokenClaims{UserID: "1001", ChannelID: "other"})
 	for _, rt := range []struct{ method, path string }{
@@ -147,6 +150,7 @@ func TestWrongChannel(t *testing.T) {
 }
 
 func TestIdentityNotShared(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	tok := ts.opaqueToken("UopaqueViewer")
 
@@ -168,6 +172,7 @@ func TestIdentityNotShared(t *testing.T) {
 }
 
 func TestDesktopAPIKey(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 
 	r := ts.get(t, "/api/payouts/pending", nil)
@@ -207,6 +212,7 @@ func TestDesktopAPIKey(t *testing.T) {
 }
 
 func TestPendingPayoutsListing(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	t0 := ts.clock.Now()
 	accepted := t0.Add(90 * time.Second)

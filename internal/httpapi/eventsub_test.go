@@ -25,6 +25,7 @@ const (
 func enrolledAs(name string) string { return `{"isEnrolled":true,"characterName":"` + name + `"}` }
 
 func TestEventSubChatEnrolls(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	body := chatEvent{chatterID: "1001", display: "Норинн", text: "!twgold Norinn"}.body()
 	r := ts.deliver(t, "e1b7c2a0-0000-4000-8000-000000000001", eventsub.TypeNotification, body)
@@ -68,6 +69,7 @@ func TestEventSubChatEnrolls(t *testing.T) {
 }
 
 func TestEventSubBadges(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	cases := []struct {
 		name   string
@@ -101,6 +103,7 @@ func TestEventSubBadges(t *testing.T) {
 }
 
 func TestEventSubSignature(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	body := chatEvent{chatterID: "1001", text: "!twgold Norinn"}.body()
 	now := twitchTimestamp(ts.clock.Now())
@@ -152,6 +155,7 @@ func TestEventSubSignature(t *testing.T) {
 }
 
 func TestEventSubFreshness(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	now := ts.clock.Now()
 	cases := []struct {
@@ -192,6 +196,7 @@ func TestEventSubFreshness(t *testing.T) {
 }
 
 func TestEventSubRedelivery(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	first := chatEvent{chatterID: "1001", messageID: "chat-1", text: "!twgold Norinn"}.body()
 	wantStatus(t, "first delivery", ts.deliver(t, "delivery-1", eventsub.TypeNotification, first), http.StatusOK)
@@ -238,6 +243,7 @@ func verificationBody(challenge string) []byte {
 }
 
 func TestEventSubVerification(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	const challenge = "pogchamp-kappa-360noscope-vohiyo"
 	body := verificationBody(challenge)
@@ -267,6 +273,7 @@ func TestEventSubVerification(t *testing.T) {
 }
 
 func TestEventSubRevocationAndOtherTypes(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	rev, _ := json.Marshal(map[string]any{
 		"subscription": map[string]any{
@@ -329,6 +336,7 @@ func grepLines(s, sub string) string {
 }
 
 func TestEventSubMalformed(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	chat := func(event string) string {
 		return `{"subscription":{"id":"s","type":"channel.chat.message","version":"1","status":"enabled"},"event":` + event + `}`
@@ -395,6 +403,7 @@ func TestEventSubMalformed(t *testing.T) {
 }
 
 func TestEventSubBodyLimit(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	base := chatEvent{chatterID: "1001", text: "!twgold Norinn"}.body()
 	// A valid JSON object just over 1 MiB, signed correctly.
@@ -417,6 +426,7 @@ func TestEventSubBodyLimit(t *testing.T) {
 }
 
 func TestEventSubUnsignedInDevelopment(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, func(c *config.Config) { c.EventSubSecret = "" })
 	body := chatEvent{chatterID: "1001", messageID: "dev-msg-1", text: "!twgold Norinn"}.body()
 	r := ts.postEventSub(t, body, hdr(eventsub.HeaderMessageType, eventsub.TypeNotification, "Content-Type", "application/json"))
@@ -444,6 +454,7 @@ func TestEventSubUnsignedInDevelopment(t *testing.T) {
 }
 
 func TestEventSubConcurrentRedelivery(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	body := chatEvent{chatterID: "1001", text: "!twgold Norinn"}.body()
 	h := signedHeaders(testEventSubSecret, "concurrent-1", twitchTimestamp(ts.clock.Now()), eventsub.TypeNotification, body)
@@ -501,6 +512,7 @@ func TestEventSubConcurrentRedelivery(t *testing.T) {
 // TestEventSubConcurrentSameName races different chatters for one name: one
 // wins, the others are rejected silently, and nobody sees a 5xx.
 func TestEventSubConcurrentSameName(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	const n = 10
 	statuses := make([]int, n)
@@ -536,6 +548,7 @@ func TestEventSubConcurrentSameName(t *testing.T) {
 // A chat event whose ids or names PostgreSQL cannot store (a NUL) is a
 // malformed message: 400, never a 5xx that Twitch would redeliver forever.
 func TestEventSubUnstorableTextIs400(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	body := chatEvent{chatterID: "u1", display: "Vie\x00wer", text: "!twgold Norinn"}.body()
 	r := ts.deliver(t, "msg-nul", eventsub.TypeNotification, body)

@@ -90,6 +90,7 @@ func (ts *testServer) desktopDo(t *testing.T, method, path, body string) respons
 }
 
 func TestGiftCreateAndQueues(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	t0 := ts.clock.Now()
 	id1 := ts.askGiftID(t, "1001", " Norinn ")
@@ -129,6 +130,7 @@ func TestGiftCreateAndQueues(t *testing.T) {
 }
 
 func TestGiftDesktopFlow(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	t0 := ts.clock.Now()
 	id1 := ts.askGiftID(t, "1001", "Norinn")
@@ -193,6 +195,7 @@ func TestGiftDesktopFlow(t *testing.T) {
 }
 
 func TestGiftTimeoutShownToViewer(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	t0 := ts.clock.Now()
 	id1 := ts.askGiftID(t, "1001", "Norinn")
@@ -214,6 +217,7 @@ func TestGiftTimeoutShownToViewer(t *testing.T) {
 }
 
 func TestGiftCreateErrors(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, func(c *config.Config) { c.RateLimits.ViewerWrites = 0 })
 	cases := []struct {
 		name, body string
@@ -259,6 +263,7 @@ func TestGiftCreateErrors(t *testing.T) {
 }
 
 func TestGiftNoBroadcasterConfigured(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, func(c *config.Config) { c.BroadcasterUserID = "" })
 	wantError(t, "Desktop queue without streamerId", ts.desktopDo(t, http.MethodGet, "/api/gift-requests", ""), 400, mgm.CodeInvalidPayload)
 	wantError(t, "create without streamerId", ts.askGift(t, "1001", `{"characterName":"Norinn"}`), 400, mgm.CodeInvalidPayload)
@@ -274,13 +279,16 @@ func TestGiftNoBroadcasterConfigured(t *testing.T) {
 }
 
 func TestGiftSubscriberCheck(t *testing.T) {
+	t.Parallel()
 	noSkip := func(c *config.Config) { c.DevSkipSubscriberCheck = false }
 	body := `{"streamerId":"b1","characterName":"Norinn"}`
 	t.Run("no checker configured", func(t *testing.T) {
+		t.Parallel()
 		ts := newTestServer(t, noSkip)
 		wantError(t, "without Helix", ts.askGift(t, "1001", body), 403, mgm.CodeNotSubscriber)
 	})
 	t.Run("checker says no", func(t *testing.T) {
+		t.Parallel()
 		f := &fakeSubscribers{ok: false}
 		ts := newTestServerWith(t, noSkip, func(d *httpapi.Deps) { d.Subscribers = f })
 		wantError(t, "non-subscriber", ts.askGift(t, "1001", body), 403, mgm.CodeNotSubscriber)
@@ -291,22 +299,26 @@ func TestGiftSubscriberCheck(t *testing.T) {
 		}
 	})
 	t.Run("checker says yes", func(t *testing.T) {
+		t.Parallel()
 		f := &fakeSubscribers{ok: true}
 		ts := newTestServerWith(t, noSkip, func(d *httpapi.Deps) { d.Subscribers = f })
 		wantStatus(t, "subscriber", ts.askGift(t, "1001", body), 201)
 	})
 	t.Run("checker fails", func(t *testing.T) {
+		t.Parallel()
 		f := &fakeSubscribers{err: errors.New("helix: 502 bad gateway")}
 		ts := newTestServerWith(t, noSkip, func(d *httpapi.Deps) { d.Subscribers = f })
 		wantError(t, "Helix down", ts.askGift(t, "1001", body), 503, mgm.CodeUnavailable)
 		wantBody(t, "nothing queued", ts.desktopDo(t, http.MethodGet, "/api/gift-requests", ""), 200, `[]`)
 	})
 	t.Run("dev skip in Development", func(t *testing.T) {
+		t.Parallel()
 		f := &fakeSubscribers{err: errors.New("boom")}
 		ts := newTestServerWith(t, nil, func(d *httpapi.Deps) { d.Subscribers = f })
 		wantStatus(t, "dev skip", ts.askGift(t, "1001", body), 201)
 	})
 	t.Run("dev skip does not reach Production", func(t *testing.T) {
+		t.Parallel()
 		f := &fakeSubscribers{ok: false}
 		ts := newTestServerWith(t, func(c *config.Config) { c.Environment = config.Production }, func(d *httpapi.Deps) { d.Subscribers = f })
 		wantError(t, "Production", ts.askGift(t, "1001", body), 403, mgm.CodeNotSubscriber)
@@ -314,6 +326,7 @@ func TestGiftSubscriberCheck(t *testing.T) {
 }
 
 func TestGiftDesktopErrors(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	id1 := ts.askGiftID(t, "1001", "Norinn") // SelectingItem
 	id2 := ts.askGiftID(t, "1002", "Jaina")  // Pending
@@ -364,6 +377,7 @@ func TestGiftDesktopErrors(t *testing.T) {
 }
 
 func TestGiftViaEventSub(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	deliver := func(delivery string, e chatEvent) {
 		t.Helper()
@@ -418,6 +432,7 @@ func TestGiftViaEventSub(t *testing.T) {
 }
 
 func TestGiftWriteRateLimit(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil) // ViewerWrites = 5
 	for i := 0; i < 5; i++ {
 		r := ts.askGift(t, "1001", `{"characterName":"Norinn"}`)

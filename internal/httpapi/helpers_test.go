@@ -14,7 +14,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +28,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/postgres/pgtest"
 	"github.com/mimirons-goldomatic/mgm/internal/sqlite"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 // Test fixtures shared by every file of the suite.
@@ -143,6 +143,7 @@ func newTestServerOn(t *testing.T, open storeOpener, mutateConfig func(*config.C
 		APIKeys: auth.NewAPIKeys(cfg.APIKeys),
 		Now:     clock.Now,
 		Version: "1.2.3-test",
+		Logger:  testkit.Logger(t),
 	}
 	if mutateDeps != nil {
 		mutateDeps(&deps)
@@ -192,29 +193,12 @@ func hdr(kv ...string) http.Header {
 // do sends one request and reads the whole answer. body may be nil.
 func (ts *testServer) do(t *testing.T, method, path string, body []byte, h http.Header) response {
 	t.Helper()
-	var rd io.Reader
+	var b any
 	if body != nil {
-		rd = bytes.NewReader(body)
+		b = body
 	}
-	req, err := http.NewRequest(method, ts.url+path, rd)
-	if err != nil {
-		t.Fatalf("%s %s: build request: %v", method, path, err)
-	}
-	for k, vs := range h {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	resp, err := ts.client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, path, err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	r := testkit.Do(t, ts.client, method, ts.url+path, h, b)
+	return response{status: r.Status, header: r.Header, body: r.Body}
 }
 
 // get is do for a GET without body.
@@ -517,24 +501,6 @@ func hmacSHA512(key []byte) func([]byte) []byte {
 }
 
 // --- log capture --------------------------------------------------------------
-
-// lockedBuffer is a bytes.Buffer safe to write from server goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func debugLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))

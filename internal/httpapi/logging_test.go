@@ -14,6 +14,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/config"
 	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 // TestLogsHoldNoSecrets drives authenticated and refused requests of every
@@ -21,9 +22,10 @@ import (
 // viewer token, extension key, EventSub secret or metrics token reached the
 // log, not even in part.
 func TestLogsHoldNoSecrets(t *testing.T) {
+	t.Parallel()
 	const metricsToken = "metrics-token-cccccccccccccccccccc"
 	const wrongKey = "wrong-desktop-key-zzzzzzzzzzzzzzzz"
-	var logs lockedBuffer
+	var logs testkit.Buffer
 	subs := &fakeSubscribers{err: errors.New("helix unavailable")}
 	ts := newTestServerWith(t, func(c *config.Config) {
 		c.MetricsToken = metricsToken
@@ -139,7 +141,8 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 // the client gets 500 internal in the standard shape without the cause, and
 // the log has the cause under the same request id.
 func TestInternalErrorIsLoggedNotLeaked(t *testing.T) {
-	var logs lockedBuffer
+	t.Parallel()
+	var logs testkit.Buffer
 	ts := newTestServerWith(t, nil, func(d *httpapi.Deps) { d.Logger = debugLogger(&logs) })
 	if err := ts.db.Close(); err != nil {
 		t.Fatal(err)
@@ -167,7 +170,8 @@ func TestInternalErrorIsLoggedNotLeaked(t *testing.T) {
 }
 
 func TestNewHTTPServerTimeouts(t *testing.T) {
-	s := httpapi.NewHTTPServer("127.0.0.1:0", http.NotFoundHandler(), debugLogger(&lockedBuffer{}))
+	t.Parallel()
+	s := httpapi.NewHTTPServer("127.0.0.1:0", http.NotFoundHandler(), debugLogger(&testkit.Buffer{}))
 	if s.ReadHeaderTimeout <= 0 || s.ReadTimeout <= 0 || s.WriteTimeout <= 0 || s.IdleTimeout <= 0 {
 		t.Fatalf("timeouts not all set: header %s, read %s, write %s, idle %s",
 			s.ReadHeaderTimeout, s.ReadTimeout, s.WriteTimeout, s.IdleTimeout)

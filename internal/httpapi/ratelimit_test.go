@@ -28,6 +28,7 @@ func wantRateLimited(t *testing.T, what string, r response) time.Duration {
 }
 
 func TestViewerWriteLimit(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil) // ViewerWrites = 5
 	for i := 1; i <= 5; i++ {
 		r := ts.claim(t, "1001", "Norinn", fmt.Sprintf("req-%d", i))
@@ -68,7 +69,9 @@ func TestViewerWriteLimit(t *testing.T) {
 }
 
 func TestViewerReadLimit(t *testing.T) {
+	t.Parallel()
 	t.Run("panel polling every 3 s for 10 minutes", func(t *testing.T) {
+		t.Parallel()
 		ts := newTestServer(t, nil) // ViewerReads = 120
 		tok := ts.token("1001")
 		opaque := ts.opaqueToken("Uanon")
@@ -86,6 +89,7 @@ func TestViewerReadLimit(t *testing.T) {
 		}
 	})
 	t.Run("burst over the minute's allowance", func(t *testing.T) {
+		t.Parallel()
 		ts := newTestServer(t, nil)
 		tok := ts.token("1001")
 		for i := 1; i <= 120; i++ {
@@ -104,6 +108,7 @@ func TestViewerReadLimit(t *testing.T) {
 		wantStatus(t, "read after a minute", ts.get(t, "/api/roulette/state", bearerHdr(tok)), http.StatusOK)
 	})
 	t.Run("opaque viewers are limited by opaque id", func(t *testing.T) {
+		t.Parallel()
 		ts := newTestServer(t, func(c *config.Config) { c.RateLimits.ViewerReads = 3 })
 		a, b := ts.opaqueToken("Ua"), ts.opaqueToken("Ub")
 		for i := 0; i < 3; i++ {
@@ -115,7 +120,9 @@ func TestViewerReadLimit(t *testing.T) {
 }
 
 func TestDesktopLimit(t *testing.T) {
+	t.Parallel()
 	t.Run("per key", func(t *testing.T) {
+		t.Parallel()
 		ts := newTestServer(t, func(c *config.Config) { c.RateLimits.Desktop = 3 })
 		for i := 0; i < 3; i++ {
 			wantStatus(t, "key A", ts.get(t, "/api/payouts/pending", apiKeyHdr(testAPIKeyA)), http.StatusOK)
@@ -128,6 +135,7 @@ func TestDesktopLimit(t *testing.T) {
 		wantStatus(t, "key A after a minute", ts.get(t, "/api/payouts/pending", apiKeyHdr(testAPIKeyA)), http.StatusOK)
 	})
 	t.Run("polling every 2 s for 10 minutes", func(t *testing.T) {
+		t.Parallel()
 		ts := newTestServer(t, nil) // Desktop = 600
 		for i := 0; i < 300; i++ {
 			r := ts.get(t, "/api/payouts/pending?status=Pending,InProgress", apiKeyHdr(testAPIKeyA))
@@ -140,6 +148,7 @@ func TestDesktopLimit(t *testing.T) {
 }
 
 func TestAnonymousLimit(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil) // Anonymous = 120
 	for i := 1; i <= 120; i++ {
 		r := ts.get(t, "/api/version", nil)
@@ -173,6 +182,7 @@ func TestAnonymousLimit(t *testing.T) {
 }
 
 func TestEventSubNeverLimited(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, func(c *config.Config) {
 		c.RateLimits = config.RateLimits{ViewerReads: 1, ViewerWrites: 1, Desktop: 1, Anonymous: 1}
 	})

@@ -158,6 +158,7 @@ func rouletteStateBody(t *testing.T, ts *testServer) string {
 var poolNamesField = regexp.MustCompile(`,"poolCharacterNames":\[[^\]]*\]\}$`)
 
 func TestRouletteStatePoolNames(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	r := ts.get(t, "/api/roulette/state", bearerHdr(ts.token("9999")))
 	if !strings.HasSuffix(r.text(), `,"poolCharacterNames":[]}`) {
@@ -254,6 +255,7 @@ func drawnCycle(t *testing.T, ts *testServer, sec float64) string {
 }
 
 func TestRouletteFullCycle(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var drawSizes []int
 	ts := newRouletteServer(t, nil, rouletteOptions{pick: func(n int) int {
@@ -381,6 +383,7 @@ func TestRouletteFullCycle(t *testing.T) {
 }
 
 func TestVerifyCandidateInputs(t *testing.T) {
+	t.Parallel()
 	type tc struct {
 		name string
 		body string // {id} is the cycle id, {name} the candidate's name
@@ -431,6 +434,7 @@ func TestVerifyCandidateInputs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			ts := newRouletteServer(t, nil, rouletteOptions{})
 			id := drawnCycle(t, ts, 280)
 			body := strings.NewReplacer("{id}", id, "{ID}", strings.ToUpper(id), "{name}", "Norinn").Replace(c.body)
@@ -460,6 +464,7 @@ func TestVerifyCandidateInputs(t *testing.T) {
 }
 
 func TestVerifyCandidateOffline(t *testing.T) {
+	t.Parallel()
 	ts := newRouletteServer(t, nil, rouletteOptions{})
 	id := drawnCycle(t, ts, 290)
 	r := postWho(t, ts, whoJSON(id, "Norinn", false))
@@ -482,8 +487,10 @@ func TestVerifyCandidateOffline(t *testing.T) {
 }
 
 func TestVerifyCandidateGrace(t *testing.T) {
+	t.Parallel()
 	for _, sec := range []float64{300, 315, 329.999} {
 		t.Run(fmt.Sprint(sec), func(t *testing.T) {
+			t.Parallel()
 			ts := newRouletteServer(t, nil, rouletteOptions{})
 			id := drawnCycle(t, ts, 300)
 			mustTick(t, ts) // the next window starts
@@ -510,6 +517,7 @@ func TestVerifyCandidateGrace(t *testing.T) {
 	}
 
 	t.Run("330 s closes the cycle", func(t *testing.T) {
+		t.Parallel()
 		ts := newRouletteServer(t, nil, rouletteOptions{})
 		id := drawnCycle(t, ts, 300)
 		mustTick(t, ts)
@@ -640,6 +648,7 @@ func historyTypes(h []historyEvent) []string {
 }
 
 func TestPayoutLifecycle(t *testing.T) {
+	t.Parallel()
 	ts := newRouletteServer(t, harnessOn, rouletteOptions{})
 	created := ts.clock.Now()
 	pid, cid := preparePayout(t, ts, "3001", "Norinn")
@@ -745,6 +754,7 @@ func TestPayoutLifecycle(t *testing.T) {
 }
 
 func TestPayoutStatusTransitions(t *testing.T) {
+	t.Parallel()
 	type step struct {
 		status string
 		code   int
@@ -767,6 +777,7 @@ func TestPayoutStatusTransitions(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			ts := newRouletteServer(t, harnessOn, rouletteOptions{})
 			pid, _ := preparePayout(t, ts, "3001", "Norinn")
 			for _, s := range c.steps {
@@ -804,6 +815,7 @@ func TestPayoutStatusTransitions(t *testing.T) {
 }
 
 func TestPayoutRouteErrors(t *testing.T) {
+	t.Parallel()
 	ts := newRouletteServer(t, harnessOn, rouletteOptions{})
 	pid, _ := preparePayout(t, ts, "3001", "Norinn")
 	statusPath := "/api/payouts/" + pid + "/status"
@@ -888,6 +900,7 @@ func TestPayoutRouteErrors(t *testing.T) {
 }
 
 func TestConfirmAcceptance(t *testing.T) {
+	t.Parallel()
 	ts := newRouletteServer(t, harnessOn, rouletteOptions{})
 	pid, _ := preparePayout(t, ts, "3001", "Тралл")
 	path := "/api/payouts/" + pid + "/confirm-acceptance"
@@ -919,9 +932,11 @@ func TestConfirmAcceptance(t *testing.T) {
 }
 
 func TestRewardAnnouncement(t *testing.T) {
+	t.Parallel()
 	const line = "Награда отправлена персонажу Norinn на почту, проверяй ящик!"
 
 	t.Run("once", func(t *testing.T) {
+		t.Parallel()
 		ann := &recordingAnnouncer{}
 		ts := newRouletteServer(t, harnessOn, rouletteOptions{announcer: ann})
 		pid, _ := preparePayout(t, ts, "3001", "Norinn")
@@ -955,6 +970,7 @@ func TestRewardAnnouncement(t *testing.T) {
 	})
 
 	t.Run("retried", func(t *testing.T) {
+		t.Parallel()
 		ann := &recordingAnnouncer{failNext: 2}
 		ts := newRouletteServer(t, harnessOn, rouletteOptions{announcer: ann})
 		pid, _ := preparePayout(t, ts, "3001", "Norinn")
@@ -972,6 +988,7 @@ func TestRewardAnnouncement(t *testing.T) {
 	})
 
 	t.Run("helix keeps failing", func(t *testing.T) {
+		t.Parallel()
 		ann := &recordingAnnouncer{failNext: 100}
 		ts := newRouletteServer(t, harnessOn, rouletteOptions{announcer: ann})
 		pid, _ := preparePayout(t, ts, "3001", "Norinn")
@@ -995,6 +1012,7 @@ func TestRewardAnnouncement(t *testing.T) {
 	})
 
 	t.Run("concurrent Sent", func(t *testing.T) {
+		t.Parallel()
 		ann := &recordingAnnouncer{}
 		ts := newRouletteServer(t, harnessOn, rouletteOptions{announcer: ann})
 		pid, _ := preparePayout(t, ts, "3001", "Norinn")
@@ -1056,6 +1074,7 @@ func TestRewardAnnouncement(t *testing.T) {
 }
 
 func TestPreparePendingPayoutGuard(t *testing.T) {
+	t.Parallel()
 	body := `{"twitchUserId":"3001"}`
 	cases := []struct {
 		name   string
@@ -1072,6 +1091,7 @@ func TestPreparePendingPayoutGuard(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			ts := newRouletteServer(t, c.config, rouletteOptions{})
 			// Enrolled from chat: in Production the panel's claim needs a real subscriber check.
 			if out, err := ts.svc.HandleChatMessage(context.Background(), app.ChatMessage{DeliveryID: "d-3001",
@@ -1090,6 +1110,7 @@ func TestPreparePendingPayoutGuard(t *testing.T) {
 	}
 
 	t.Run("bad requests", func(t *testing.T) {
+		t.Parallel()
 		ts := newRouletteServer(t, harnessOn, rouletteOptions{})
 		wantStatus(t, "claim", ts.claim(t, "3001", "Norinn", "req-1"), http.StatusCreated)
 		for _, b := range []string{`{"twitchUserId":"4004"}`, `{}`, `{"twitchUserId":""}`, `{"twitchUserId":3001}`, `nope`} {
@@ -1100,6 +1121,7 @@ func TestPreparePendingPayoutGuard(t *testing.T) {
 }
 
 func TestPendingPayoutsStatusFilter(t *testing.T) {
+	t.Parallel()
 	ts := newRouletteServer(t, harnessOn, rouletteOptions{})
 	a, _ := preparePayout(t, ts, "3001", "Norinn")
 	wantStatus(t, "InProgress", desk(t, ts, http.MethodPatch, "/api/payouts/"+a+"/status", `{"status":"InProgress"}`), http.StatusOK)

@@ -307,15 +307,23 @@ func TestValidateCharacterNameEveryRune(t *testing.T) {
 	if testing.Short() {
 		t.Skip("walks all of Unicode")
 	}
-	for r := rune(0); r <= unicode.MaxRune; r++ {
-		if !utf8.ValidRune(r) {
-			continue
-		}
-		raw := "a" + string(r) + "b"
-		got, err := ValidateCharacterName(raw)
-		if want := oracleNameRune(r); (err == nil) != want {
-			t.Errorf("%U: ValidateCharacterName(%+q) = %+q, %v; want ok=%v", r, raw, got, err, want)
-		}
+	t.Parallel()
+	// The walk is pure computation: in slices, side by side.
+	const slice = 0x20000
+	for lo := rune(0); lo <= unicode.MaxRune; lo += slice {
+		t.Run(fmt.Sprintf("%U", lo), func(t *testing.T) {
+			t.Parallel()
+			for r := lo; r < lo+slice && r <= unicode.MaxRune; r++ {
+				if !utf8.ValidRune(r) {
+					continue
+				}
+				raw := "a" + string(r) + "b"
+				got, err := ValidateCharacterName(raw)
+				if want := oracleNameRune(r); (err == nil) != want {
+					t.Errorf("%U: ValidateCharacterName(%+q) = %+q, %v; want ok=%v", r, raw, got, err, want)
+				}
+			}
+		})
 	}
 }
 
@@ -391,6 +399,7 @@ func TestSameCharacterName(t *testing.T) {
 // For every rune, its key must be a member of its own fold orbit and shared by
 // the whole orbit: that is what makes keys equal exactly for EqualFold strings.
 func TestNameKeyEveryRune(t *testing.T) {
+	t.Parallel()
 	for r := rune(0); r <= unicode.MaxRune; r++ {
 		if !utf8.ValidRune(r) {
 			continue

@@ -3,37 +3,24 @@
 package ebstest
 
 import (
-	"bytes"
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/config"
 	"github.com/mimirons-goldomatic/mgm/internal/ebs"
 	"github.com/mimirons-goldomatic/mgm/internal/postgres/pgtest"
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 // EBS is a running backend.
 type EBS struct {
 	URL string
-	out *syncBuffer
+	out *testkit.Buffer
 }
 
 // Output is what the EBS printed at start.
 func (e *EBS) Output() string { return e.out.String() }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // Store selects the database of a started EBS.
 type Store string
@@ -64,11 +51,11 @@ func Start(t testing.TB, store Store, env map[string]string) *EBS {
 		t.Fatalf("EBS configuration: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &EBS{out: &syncBuffer{}}
+	e := &EBS{out: &testkit.Buffer{}}
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- ebs.Run(ctx, cfg, ebs.Options{Out: e.out, Version: "0.0.0-test", Ready: func(a string) { ready <- a }})
+		done <- ebs.Run(ctx, cfg, ebs.Options{Out: e.out, Logger: testkit.Logger(t), Version: "0.0.0-test", Ready: func(a string) { ready <- a }})
 	}()
 	select {
 	case addr := <-ready:

@@ -3,7 +3,6 @@ package synthdesktop_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,32 +12,21 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/ebs/ebstest"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/synthdesktop"
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 const key = "synthetic-desktop-key-0123456789"
 
 func post(t *testing.T, url, body string) (int, string) {
 	t.Helper()
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, strings.TrimSpace(string(b))
+	r := testkit.Do(t, nil, http.MethodPost, url, testkit.Header(map[string]string{"Content-Type": "application/json"}), body)
+	return r.Status, r.Text()
 }
 
 func lastRun(t *testing.T, base string) synthdesktop.Run {
 	t.Helper()
-	resp, err := http.Get(base + "/last-run")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var r synthdesktop.Run
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		t.Fatal(err)
-	}
+	testkit.Do(t, nil, http.MethodGet, base+"/last-run", nil, nil).Decode(t, &r)
 	return r
 }
 

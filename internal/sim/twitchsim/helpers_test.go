@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 // response is a finished HTTP exchange.
@@ -29,27 +31,12 @@ func (r response) json(t *testing.T) map[string]any {
 
 func do(t *testing.T, method, url string, body string, hdr map[string]string) response {
 	t.Helper()
-	var rd io.Reader
+	var b any
 	if body != "" {
-		rd = strings.NewReader(body)
+		b = body
 	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	r := testkit.Do(t, nil, method, url, testkit.Header(hdr), b)
+	return response{status: r.Status, header: r.Header, body: r.Body}
 }
 
 func get(t *testing.T, url string) response { t.Helper(); return do(t, http.MethodGet, url, "", nil) }

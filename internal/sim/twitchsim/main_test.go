@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 type mainFunc func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
@@ -39,24 +41,6 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 var listeningLine = regexp.MustCompile(`^(\w+) listening on (http://127\.0\.0\.1:\d+)$`)
 
 // startMain runs main on a free port and returns its base URL, a cancel
@@ -65,7 +49,7 @@ func startMain(t *testing.T, main mainFunc, env map[string]string, wantService s
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &lineWriter{lines: make(chan string, 16)}
-	stderr := &syncBuffer{}
+	stderr := &testkit.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- main(ctx, []string{"--listen", "127.0.0.1:0"}, func(k string) string { return env[k] }, out, stderr)

@@ -50,6 +50,7 @@ func click(t *testing.T, c *Client, button string) {
 }
 
 func TestNormativeTexts(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	for _, tt := range []struct {
 		field, want string
@@ -72,6 +73,7 @@ func TestNormativeTexts(t *testing.T) {
 // TestEntryPoints calls every entry point with good and bad arguments; bad
 // ones must do nothing and raise nothing (the cleanup fails on Lua errors).
 func TestEntryPoints(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		code      string
@@ -123,6 +125,7 @@ func TestEntryPoints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			c := allOnline(newTestClient(t))
 			run(t, c, tt.code)
 			c.Advance(10 * time.Second)
@@ -143,6 +146,7 @@ func TestEntryPoints(t *testing.T) {
 }
 
 func TestConsent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, winner, sender, text string
 		accept                     bool
@@ -163,6 +167,7 @@ func TestConsent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			c := allOnline(newTestClient(t))
 			run(t, c, fmt.Sprintf(`NotifyWinnerWhisper(%q,%q)`, payout1, tt.winner))
 			c.ReceiveWhisper(tt.sender, tt.text)
@@ -183,6 +188,7 @@ func TestConsent(t *testing.T) {
 }
 
 func TestSeveralWinnersAwaitConsent(t *testing.T) {
+	t.Parallel()
 	c := allOnline(newTestClient(t))
 	run(t, c, fmt.Sprintf(`NotifyWinnerWhisper(%q,"Alpha")`, payout1))
 	run(t, c, fmt.Sprintf(`NotifyWinnerWhisper(%q,"Бета")`, payout2))
@@ -205,6 +211,7 @@ func TestSeveralWinnersAwaitConsent(t *testing.T) {
 }
 
 func TestReceiveGoldSegments(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		data string
 		want []string
@@ -219,6 +226,7 @@ func TestReceiveGoldSegments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.data, func(t *testing.T) {
+			t.Parallel()
 			c := newTestClient(t)
 			run(t, c, fmt.Sprintf("ReceiveGold(%q)", tt.data))
 			if got := queueSummary(c); !slices.Equal(got, tt.want) {
@@ -227,6 +235,7 @@ func TestReceiveGoldSegments(t *testing.T) {
 		})
 	}
 	t.Run("later lines append and skip queued payouts", func(t *testing.T) {
+		t.Parallel()
 		c := newTestClient(t)
 		run(t, c, `ReceiveGold("p-1:A:1;p-2:B:2;")`)
 		run(t, c, `ReceiveGold("p-2:B:2;p-3:C:3;")`)
@@ -240,6 +249,7 @@ func TestReceiveGoldSegments(t *testing.T) {
 // TestMailFlow is the armed mail: Prepare fills the Send Mail tab, Send goes
 // out, MAIL_SEND_SUCCESS prints the marker and then whispers.
 func TestMailFlow(t *testing.T) {
+	t.Parallel()
 	c := allOnline(newTestClient(t))
 	run(t, c, fmt.Sprintf(`ReceiveGold("%s:Norinn:10000000;%s:Рагнар:20000;")`, payout1, payout2))
 	if f := c.Frame("MGMQueuePrepareButton"); f.Visible {
@@ -311,6 +321,7 @@ func TestMailFlow(t *testing.T) {
 // TestManualMailNeverConfirms: mails the streamer writes by hand never print
 // a marker, never whisper and never change the queue.
 func TestManualMailNeverConfirms(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		queue   bool
@@ -340,6 +351,7 @@ func TestManualMailNeverConfirms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			c := allOnline(newTestClient(t))
 			if tt.queue {
 				run(t, c, fmt.Sprintf(`ReceiveGold("%s:Norinn:10000000;")`, payout1))
@@ -375,6 +387,7 @@ func TestManualMailNeverConfirms(t *testing.T) {
 }
 
 func TestMailFailureReturnsRowToReady(t *testing.T) {
+	t.Parallel()
 	c := allOnline(newTestClient(t))
 	run(t, c, fmt.Sprintf(`ReceiveGold("%s:Norinn:10000000;")`, payout1))
 	c.OpenMailbox()
@@ -401,7 +414,9 @@ func TestMailFailureReturnsRowToReady(t *testing.T) {
 }
 
 func TestMailboxClose(t *testing.T) {
+	t.Parallel()
 	t.Run("prepared, not sent", func(t *testing.T) {
+		t.Parallel()
 		c := allOnline(newTestClient(t))
 		run(t, c, fmt.Sprintf(`ReceiveGold("%s:Norinn:10000000;")`, payout1))
 		c.OpenMailbox()
@@ -429,6 +444,7 @@ func TestMailboxClose(t *testing.T) {
 		}
 	})
 	t.Run("sent, closed before the answer", func(t *testing.T) {
+		t.Parallel()
 		c := allOnline(newTestClient(t))
 		run(t, c, fmt.Sprintf(`ReceiveGold("%s:Norinn:10000000;")`, payout1))
 		c.OpenMailbox()
@@ -444,6 +460,7 @@ func TestMailboxClose(t *testing.T) {
 		}
 	})
 	t.Run("sent, closed, no answer ever", func(t *testing.T) {
+		t.Parallel()
 		c := allOnline(newTestClient(t))
 		run(t, c, fmt.Sprintf(`ReceiveGold("%s:Norinn:10000000;")`, payout1))
 		c.OpenMailbox()
@@ -493,6 +510,7 @@ func whoReports(t *testing.T, c *Client) []whoReport {
 }
 
 func TestWho(t *testing.T) {
+	t.Parallel()
 	roster := []Player{{Name: "Hero", Guild: "Knights"}, {Name: "Рагнар"}, {Name: "Heroine"}}
 	tests := []struct {
 		name     string
@@ -547,6 +565,7 @@ func TestWho(t *testing.T) {
 // who-to-UI back to 0 while the query runs; the single result then arrives as
 // system chat, which the addon still understands.
 func TestWhoSystemChatAfterAnotherAddonResetsRouting(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	c.SetRoster([]Player{{Name: "Hero"}}, false)
 	run(t, c, `MGM_RunWhoForSpin("c-2","Hero")`)
@@ -561,6 +580,7 @@ func TestWhoSystemChatAfterAnotherAddonResetsRouting(t *testing.T) {
 }
 
 func TestWhoTimeout(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	c.SetRoster([]Player{{Name: "Hero"}}, false)
 	c.SetWhoRoute(WhoRouteDrop)
@@ -587,6 +607,7 @@ func TestWhoTimeout(t *testing.T) {
 }
 
 func TestWhoQueue(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t, func(cfg *Config) { cfg.WhoThrottle = 2 * time.Second })
 	c.SetRoster([]Player{{Name: "Hero"}, {Name: "Mage"}}, false)
 	run(t, c, `MGM_RunWhoForSpin("c-1","Hero")`)
@@ -612,6 +633,7 @@ func TestWhoQueue(t *testing.T) {
 }
 
 func TestWhoRestoresPreviousSetting(t *testing.T) {
+	t.Parallel()
 	for _, getter := range []bool{false, true} {
 		t.Run(fmt.Sprintf("GetWhoToUI=%v", getter), func(t *testing.T) {
 			c := newTestClient(t, func(cfg *Config) { cfg.ExposeGetWhoToUI = getter })
@@ -630,6 +652,7 @@ func TestWhoRestoresPreviousSetting(t *testing.T) {
 }
 
 func TestGiftConfirmWithoutGoldConsent(t *testing.T) {
+	t.Parallel()
 	c := allOnline(newTestClient(t))
 	run(t, c, fmt.Sprintf(`MGM_RequestGiftConfirmation(%q,"Bob")`, gift1))
 	if got := whisperTexts(c); !slices.Equal(got, []string{"Bob: " + giftText}) {
@@ -644,6 +667,7 @@ func TestGiftConfirmWithoutGoldConsent(t *testing.T) {
 }
 
 func TestGiftAndGoldIndependent(t *testing.T) {
+	t.Parallel()
 	c := allOnline(newTestClient(t))
 	run(t, c, fmt.Sprintf(`NotifyWinnerWhisper(%q,"Bob")`, payout1))
 	run(t, c, fmt.Sprintf(`MGM_RequestGiftConfirmation(%q,"Bob")`, gift1))
@@ -666,6 +690,7 @@ type giftItem struct {
 }
 
 func TestGiftItems(t *testing.T) {
+	t.Parallel()
 	items := []Item{
 		{Bag: 0, Slot: 1, ID: 36913, Name: `Saronite "Bar"`, Count: 17, Quality: 2, Texture: `Interface\Icons\INV_Ingot_Platinum`},
 		{Bag: 0, Slot: 2, ID: 6948, Name: "Hearthstone", Soulbound: true},
@@ -708,6 +733,7 @@ func TestGiftItems(t *testing.T) {
 }
 
 func TestGiftItemsSplitIntoParts(t *testing.T) {
+	t.Parallel()
 	var items []Item
 	for i := 0; i < 40; i++ {
 		items = append(items, Item{Bag: i / 16, Slot: i%16 + 1, ID: 1000 + i, Name: fmt.Sprintf("Item number %d", i), Count: i + 1})
@@ -748,6 +774,7 @@ func TestGiftItemsSplitIntoParts(t *testing.T) {
 }
 
 func TestReloadKeepsQueueAndConsents(t *testing.T) {
+	t.Parallel()
 	c := allOnline(newTestClient(t))
 	run(t, c, `SIM_MARK = 1`)
 	run(t, c, fmt.Sprintf(`NotifyWinnerWhisper(%q,"Norinn")`, payout1))
@@ -792,6 +819,7 @@ func TestReloadKeepsQueueAndConsents(t *testing.T) {
 }
 
 func TestReloadDropsStaleConsents(t *testing.T) {
+	t.Parallel()
 	c := allOnline(newTestClient(t))
 	run(t, c, fmt.Sprintf(`NotifyWinnerWhisper(%q,"Norinn")`, payout1))
 	run(t, c, fmt.Sprintf(`NotifyWinnerWhisper(%q,"Thrall")`, payout2))
@@ -810,6 +838,7 @@ func TestReloadDropsStaleConsents(t *testing.T) {
 }
 
 func TestSlashMGM(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	c.Type("/mgm")
 	if !c.Frame("MGMQueuePanel").Visible {
@@ -848,6 +877,7 @@ func TestSlashMGM(t *testing.T) {
 }
 
 func TestLoggingTurnedOnAtLogin(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	if !c.LoggingChat() {
 		t.Fatal("the addon should turn chat logging on at PLAYER_LOGIN")
@@ -866,6 +896,7 @@ func TestLoggingTurnedOnAtLogin(t *testing.T) {
 
 // TestCoreHelpers exercises the pure helpers directly.
 func TestCoreHelpers(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	tests := []struct{ expr, want string }{
 		{`Core.FoldCase("АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ ABCxyz")`, "абвгдеёжзийклмнопрстуфхцчшщъыьэюя abcxyz"},
@@ -902,6 +933,7 @@ func TestCoreHelpers(t *testing.T) {
 }
 
 func TestWhoChatMatcher(t *testing.T) {
+	t.Parallel()
 	for _, locale := range []string{"enUS", "ruRU"} {
 		t.Run(locale, func(t *testing.T) {
 			c := newTestClient(t, func(cfg *Config) { cfg.Locale = locale })
@@ -931,6 +963,7 @@ return kind and (kind .. " " .. tostring(value)) or "none"`, luaQuote(tt.line)))
 // of at most 254 characters; three 12-letter Cyrillic names fit one line and
 // run through the 255-character chat box.
 func TestDesktopReceiveGoldLineFits(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	names := []string{"Александрита", "Ёжиковоротий", "Святославище"}
 	ids := []string{payout1, payout2, payout3}

@@ -13,6 +13,7 @@ import (
 // facts the addon depends on — independently of the addon.
 
 func TestNoSetEnabledOnButtons(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	res := c.Type(`/run local b = CreateFrame("Button", nil, UIParent, "UIPanelButtonTemplate") b:SetEnabled(true)`)
 	if !strings.Contains(res.Error, "attempt to call") {
@@ -26,6 +27,7 @@ func TestNoSetEnabledOnButtons(t *testing.T) {
 }
 
 func TestProtectedFunctionsAreBlocked(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	execLua(t, c, `BLOCKED = {} local f = CreateFrame("Frame") f:RegisterEvent("ADDON_ACTION_BLOCKED")
 f:SetScript("OnEvent", function(self, event, addon, fn) BLOCKED[#BLOCKED + 1] = addon .. " " .. fn end)`)
@@ -48,6 +50,7 @@ f:SetScript("OnEvent", function(self, event, addon, fn) BLOCKED[#BLOCKED + 1] = 
 }
 
 func TestWhisperLengthLimit(t *testing.T) {
+	t.Parallel()
 	c := allOnline(newTestClient(t))
 	run(t, c, `SendChatMessage(string.rep("я", 127) .. "x", "WHISPER", nil, "Hero")`)   // 255 bytes
 	res := c.Type(`/run SendChatMessage(string.rep("я", 128), "WHISPER", nil, "Hero")`) // 256 bytes
@@ -61,6 +64,7 @@ func TestWhisperLengthLimit(t *testing.T) {
 }
 
 func TestWhisperToOfflinePlayer(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	run(t, c, `SendChatMessage("hi", "WHISPER", nil, "Ghost")`)
 	if !slices.Contains(c.ChatLines(), "No player named 'Ghost' is currently playing.") {
@@ -69,6 +73,7 @@ func TestWhisperToOfflinePlayer(t *testing.T) {
 }
 
 func TestChatBoxLineLimit(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	// 255 characters (Cyrillic counts as one each) fit.
 	code := `X = "` + strings.Repeat("ж", MaxChatLetters-len(`/run X = ""`)) + `"`
@@ -88,6 +93,7 @@ func TestChatBoxLineLimit(t *testing.T) {
 }
 
 func TestStringLowerIsByteWise(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	if got := evalString(t, c, `return string.lower("ABC Имя") .. ("XY"):lower()`); got != "abc Имяxy" {
 		t.Fatalf("got %q: Cyrillic must not be folded by string.lower", got)
@@ -98,6 +104,7 @@ func TestStringLowerIsByteWise(t *testing.T) {
 }
 
 func TestWhoDeliveryRoutes(t *testing.T) {
+	t.Parallel()
 	five := []Player{{Name: "Aa"}, {Name: "Ab"}, {Name: "Ac"}, {Name: "Ad"}, {Name: "Ae"}}
 	tests := []struct {
 		name    string
@@ -117,6 +124,7 @@ func TestWhoDeliveryRoutes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			c := newTestClient(t)
 			c.SetRoster(five, false)
 			c.SetWhoRoute(tt.route)
@@ -150,6 +158,7 @@ end)`)
 }
 
 func TestWhoInfo(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	c.SetRoster([]Player{{Name: "Hero", Guild: "Knights", Level: 71, Race: "Night Elf", Class: "Death Knight", Zone: "Wintergrasp"}}, false)
 	run(t, c, `SetWhoToUI(1) SendWho('n-"hero"')`)
@@ -161,6 +170,7 @@ func TestWhoInfo(t *testing.T) {
 }
 
 func TestLuaErrorsAreCaughtPerHandler(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	execLua(t, c, `HITS = 0
 local a = CreateFrame("Frame") a:RegisterEvent("SIM_TEST") a:SetScript("OnEvent", function() error("boom") end)
@@ -177,6 +187,7 @@ local b = CreateFrame("Frame") b:RegisterEvent("SIM_TEST") b:SetScript("OnEvent"
 }
 
 func TestHooksecurefunc(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	execLua(t, c, `ORDER = {}
 function SimAdd(a, b) ORDER[#ORDER + 1] = "orig" return a + b, "x" end
@@ -195,6 +206,7 @@ R3 = t:f(4)`)
 }
 
 func TestFramesShowHideAndScripts(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	execLua(t, c, `LOG = {}
 P = CreateFrame("Frame", "SimParent", UIParent) P:Hide()
@@ -233,6 +245,7 @@ k:SetScript("OnUpdate", function(self, e) TICKS = (TICKS or 0) + 1 end)`)
 }
 
 func TestClockAndDate(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	c.Advance(90 * time.Second)
 	got := evalString(t, c, `return date("!%Y-%m-%d %H:%M:%S") .. " " .. time() .. " " .. GetTime() .. " " .. date("!*t").min`)
@@ -243,6 +256,7 @@ func TestClockAndDate(t *testing.T) {
 }
 
 func TestSavedVariablesRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	execLua(t, c, `MimironsGoldOMaticDB.extra = { s = 'q"uo\\te\nline я', n = 1.5, big = 10000000, b = false,
 list = { "a", "b", { deep = true } }, [7] = "seven", f = print }`)
@@ -264,6 +278,7 @@ return e.s .. "|" .. e.n .. "|" .. e.big .. "|" .. tostring(e.b) .. "|" .. e.lis
 }
 
 func TestChatLogFile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "Logs", "WoWChatLog.txt")
 	log, err := OpenChatLog(path)
 	if err != nil {
@@ -297,6 +312,7 @@ func TestChatLogFile(t *testing.T) {
 }
 
 func TestSetBagsValidates(t *testing.T) {
+	t.Parallel()
 	c := newTestClient(t)
 	for _, tt := range []struct {
 		items []Item

@@ -10,6 +10,7 @@ import (
 )
 
 func TestCheckLua51(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		src  string
@@ -57,6 +58,7 @@ func TestCheckLua51(t *testing.T) {
 }
 
 func TestCheckLua51CountsLines(t *testing.T) {
+	t.Parallel()
 	issues := CheckLua51("local a = [[\n\n]]\n-- c\n--[[\n]]\nlocal s = 'x'\nx = a // 2")
 	if len(issues) != 1 || issues[0].Line != 8 {
 		t.Fatalf("got %v, want one issue on line 8", issues)
@@ -66,6 +68,7 @@ func TestCheckLua51CountsLines(t *testing.T) {
 // TestAddonFilesAreLua51 runs the checker over every addon Lua file and
 // parses each with gopher-lua (a Lua 5.1 parser), so syntax errors fail too.
 func TestAddonFilesAreLua51(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob(filepath.Join(addonDir, "*.lua"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no addon Lua files found in %s (%v)", addonDir, err)
@@ -96,6 +99,7 @@ func TestAddonFilesAreLua51(t *testing.T) {
 }
 
 func TestTOC(t *testing.T) {
+	t.Parallel()
 	toc, err := ReadTOC(addonDir)
 	if err != nil {
 		t.Fatal(err)

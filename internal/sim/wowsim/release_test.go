@@ -16,6 +16,7 @@ import (
 // checks its layout, the stamped version, that the source tree is untouched
 // and that the zipped addon loads in the simulator.
 func TestAddonReleaseScript(t *testing.T) {
+	t.Parallel()
 	for _, tool := range []string{"bash", "python3"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed: %v", tool, err)

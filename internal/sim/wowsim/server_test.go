@@ -3,55 +3,25 @@ package wowsim
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
+// call sends body (JSON unless a string) and decodes a JSON answer into out.
 func call(t *testing.T, method, url string, body any, out any) int {
 	t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, url, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: %v in %s", method, url, err, raw)
-		}
-	}
-	return resp.StatusCode
+	r := testkit.Do(t, nil, method, url, testkit.Header(map[string]string{"Content-Type": "application/json"}), body)
+	r.Decode(t, out)
+	return r.Status
 }
 
 // waitFor polls cond until it holds or 10 s pass.
@@ -125,6 +95,7 @@ func newTestServer(t *testing.T, cfg ServerConfig) (*Server, string) {
 
 // TestPredecessorMockContract replays the predecessor's WoWMock CI suite.
 func TestPredecessorMockContract(t *testing.T) {
+	t.Parallel()
 	s, base := newTestServer(t, ServerConfig{})
 	var health struct {
 		OK          bool   `json:"ok"`
@@ -197,6 +168,7 @@ func TestPredecessorMockContract(t *testing.T) {
 }
 
 func TestAddMessageRunsLuaAndEchoes(t *testing.T) {
+	t.Parallel()
 	s, base := newTestServer(t, ServerConfig{CommandDelay: 0})
 	call(t, "POST", base+"/set-response", map[string]any{"echoRunCommandsToChatLog": true, "commandProcessingDelayMs": 0}, nil)
 	var res map[string]any
@@ -220,6 +192,7 @@ func TestAddMessageRunsLuaAndEchoes(t *testing.T) {
 }
 
 func TestSimulationRoutes(t *testing.T) {
+	t.Parallel()
 	_, base := newTestServer(t, ServerConfig{CommandDelay: 0})
 	var roster rosterState
 	if code := call(t, "POST", base+"/roster", map[string]any{"players": []Player{{Name: "Hero"}}, "whoRoute": "chat"}, &roster); code != 200 ||
@@ -300,24 +273,6 @@ func TestSimulationRoutes(t *testing.T) {
 	}
 }
 
-// syncBuffer collects a goroutine's output for the test to read.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 var listening = regexp.MustCompile(`listening on (http://\S+)`)
 
 // startMain runs "mgm-sim wow" with args on a free loopback port and returns
@@ -325,7 +280,7 @@ var listening = regexp.MustCompile(`listening on (http://\S+)`)
 func startMain(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.Buffer
 	done := make(chan error, 1)
 	args = append([]string{"--listen", "127.0.0.1:0", "--addon", addonDir}, args...)
 	go func() { done <- Main(ctx, args, func(string) string { return "" }, &stdout, &stderr) }()
@@ -360,6 +315,7 @@ func startMain(t *testing.T, args ...string) string {
 // through the HTTP routes of a running "mgm-sim wow" leaves exactly the
 // ACCEPT and then the CONFIRM marker in the log, and both whispers.
 func TestScriptedSession(t *testing.T) {
+	t.Parallel()
 	logPath := filepath.Join(t.TempDir(), "Logs", "WoWChatLog.txt")
 	base := startMain(t, "--log", logPath, "--roster", "Norinn")
 	const id = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
@@ -402,6 +358,7 @@ func TestScriptedSession(t *testing.T) {
 // TestAutoMode: with --auto the winner consents, the streamer mails and the
 // gift recipient confirms by themselves.
 func TestAutoMode(t *testing.T) {
+	t.Parallel()
 	logPath := filepath.Join(t.TempDir(), "WoWChatLog.txt")
 	base := startMain(t, "--log", logPath, "--auto", "--auto-delay", "300ms", "--command-delay-ms", "0")
 	const id = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
@@ -443,12 +400,13 @@ func TestAutoMode(t *testing.T) {
 // TestSavedVariablesFile: the file is written at /reload and at exit and read
 // at the next start.
 func TestSavedVariablesFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	svPath := filepath.Join(dir, "MimironsGoldOMatic.lua")
 	args := []string{"--log", filepath.Join(dir, "WoWChatLog.txt"), "--saved-variables", svPath, "--command-delay-ms", "0"}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out testkit.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Main(ctx, append([]string{"--listen", "127.0.0.1:0", "--addon", addonDir}, args...), func(string) string { return "" }, &out, &out)
@@ -486,6 +444,7 @@ func TestSavedVariablesFile(t *testing.T) {
 }
 
 func TestMainSettings(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	for _, args := range [][]string{
 		{"--who-route", "sideways"},
@@ -503,7 +462,7 @@ func TestMainSettings(t *testing.T) {
 	env := map[string]string{"WOWMOCK_MockSettings__LogFilePath": logPath}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var buf syncBuffer
+	var buf testkit.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Main(ctx, []string{"--listen", "127.0.0.1:0", "--addon", addonDir, "MockSettings:AutoConfirmAccepts=true"},
