@@ -47,7 +47,7 @@ func TestZeroConfigStart(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	defer func() { _ = cmd.Process.Kill() }() // the SIGTERM below reaps it on success
 	banner := make(chan string, 1)
 	go func() {
 		var b strings.Builder
@@ -235,7 +235,7 @@ func TestNonLoopbackDevelopment(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	defer stop(cmd)
 	sc := bufio.NewScanner(stdout)
 	var lines []string
 	for sc.Scan() && len(lines) < 2 {
@@ -245,4 +245,11 @@ func TestNonLoopbackDevelopment(t *testing.T) {
 		!strings.HasPrefix(lines[1], "  WARNING: Development mode on :0, which is not a loopback address") {
 		t.Fatalf("banner starts:\n%s", strings.Join(lines, "\n"))
 	}
+}
+
+// stop kills a process the test started, if it still runs, and reaps it, so
+// neither the process nor os/exec's goroutines outlive the test.
+func stop(cmd *exec.Cmd) {
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
 }

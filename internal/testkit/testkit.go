@@ -9,6 +9,7 @@ package testkit
 import (
 	"bytes"
 	"encoding/json"
+	"go.uber.org/goleak"
 	"io"
 	"log/slog"
 	"net/http"
@@ -161,4 +162,18 @@ func (w *logWriter) close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.done = true
+}
+
+// VerifyNoLeaks runs a package's tests and then fails the run if a goroutine
+// they started is still running: a server, loop or watcher that outlives its
+// test is a leak in the code under test. It is the whole of a TestMain:
+//
+//	func TestMain(m *testing.M) { testkit.VerifyNoLeaks(m) }
+func VerifyNoLeaks(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// Idle keep-alive connections of http.DefaultTransport belong to the
+		// client's pool, not to the code under test; the pool closes them later.
+		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+	)
 }
