@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -173,7 +174,7 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 		"Twitch__BroadcasterUserId":         broadcaster, "Twitch__EventSubSecret": tierCSecret,
 		"Twitch__BroadcasterAccessToken": "tier-c-access-token", "Twitch__HelixClientId": "tier-c-client",
 		"Twitch__HelixApiBaseUrl": helix.URL,
-	})
+	}, ebstest.WithDraw(thrallFirst()))
 	eventsub := httptest.NewServer(twitchsim.NewEventSub(twitchsim.EventSubOptions{
 		Secret: tierCSecret, BackendBaseURL: ebs.URL, BroadcasterUserID: broadcaster}))
 	t.Cleanup(eventsub.Close)
@@ -420,4 +421,22 @@ func helixRequests(t *testing.T, helixURL string) map[string]int {
 		}
 	}
 	return out
+}
+
+// thrallFirst fixes the draw order so the loop needs three cycles, not luck:
+// the pool is drawn in enrollment order (Voljin, Jaina, Thrall), so the first
+// draw takes the newest member, offline Thrall, and every later one the
+// oldest left: Voljin, then Jaina (winners leave the pool, Thrall stays).
+func thrallFirst() func(n int) int {
+	var mu sync.Mutex
+	first := true
+	return func(n int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if first {
+			first = false
+			return n - 1
+		}
+		return 0
+	}
 }

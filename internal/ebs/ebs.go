@@ -61,6 +61,9 @@ type Options struct {
 	Logger  *slog.Logger // structured logs
 	Version string       // build version (-ldflags -X)
 	Now     func() time.Time
+	// Intn draws the roulette's winner: uniform in [0, n). Nil is crypto/rand;
+	// tests set it to make a draw order exact.
+	Intn func(n int) int
 	// Ready, when set, is called with the listening address once requests are served.
 	Ready func(addr string)
 }
@@ -206,7 +209,7 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 	m := metrics.New()
 	b.svc = app.New(b.db, app.Options{
 		Now: o.Now, Logger: o.Logger, Observer: m, BroadcasterID: cfg.BroadcasterUserID, DefaultStreamerID: cfg.DevBroadcasterUserID,
-		SpinInterval: cfg.SpinInterval, Announcer: hx,
+		SpinInterval: cfg.SpinInterval, Announcer: hx, Intn: o.Intn,
 	})
 	// One tick before serving: the current window's cycle exists and the
 	// snapshot is fresh, so the first viewer already sees the real phase and id.

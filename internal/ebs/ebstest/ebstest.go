@@ -33,11 +33,17 @@ const (
 // Stores are both backends, for tests that run on each.
 var Stores = [...]Store{SQLite, Postgres}
 
+// Option adjusts what Start passes to ebs.Run.
+type Option func(*ebs.Options)
+
+// WithDraw makes the roulette's draws follow intn (see ebs.Options.Intn).
+func WithDraw(intn func(n int) int) Option { return func(o *ebs.Options) { o.Intn = intn } }
+
 // Start runs an EBS configured by env (environment-variable names as in the
 // README) on the given store, in Development unless env says otherwise, and
 // stops it when the test ends. On Postgres it gets a fresh database (the test
 // skips, or fails under MGM_REQUIRE_POSTGRES=1, without a server).
-func Start(t testing.TB, store Store, env map[string]string) *EBS {
+func Start(t testing.TB, store Store, env map[string]string, opts ...Option) *EBS {
 	t.Helper()
 	full := map[string]string{"Mgm__Environment": "Development", "Mgm__Listen": "127.0.0.1:0", "Mgm__DataDir": t.TempDir()}
 	for k, v := range env {
@@ -54,9 +60,11 @@ func Start(t testing.TB, store Store, env map[string]string) *EBS {
 	e := &EBS{out: &testkit.Buffer{}}
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- ebs.Run(ctx, cfg, ebs.Options{Out: e.out, Logger: testkit.Logger(t), Version: "0.0.0-test", Ready: func(a string) { ready <- a }})
-	}()
+	o := ebs.Options{Out: e.out, Logger: testkit.Logger(t), Version: "0.0.0-test", Ready: func(a string) { ready <- a }}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	go func() { done <- ebs.Run(ctx, cfg, o) }()
 	select {
 	case addr := <-ready:
 		e.URL = "http://" + addr
