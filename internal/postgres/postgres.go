@@ -19,6 +19,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
+
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
 
@@ -125,4 +128,18 @@ func (dialect) UniqueViolation(err error) (string, bool) {
 		return pe.ConstraintName, true
 	}
 	return "", false
+}
+
+// MigrateJobs applies River's own migrations: the job queue (internal/jobs)
+// lives in the same database, so that a job commits with the change that needs it.
+func (dialect) MigrateJobsStep(ctx context.Context, tx *sql.Tx) (bool, error) {
+	m, err := rivermigrate.New(riverdatabasesql.New(nil), nil)
+	if err != nil {
+		return false, err
+	}
+	res, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1})
+	if err != nil {
+		return false, err
+	}
+	return len(res.Versions) > 0, nil
 }

@@ -18,6 +18,9 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
 
@@ -107,4 +110,18 @@ var uniqueIndexByColumns = map[string]string{
 	"gift_requests.streamer_id":                          store.UniqueGiftServed,
 	"gift_requests.streamer_id, gift_requests.viewer_id": store.UniqueGiftOpenPerViewer,
 	"gift_requests.viewer_id, gift_requests.streamer_id": store.UniqueGiftCompleted,
+}
+
+// MigrateJobs applies River's own migrations: the job queue (internal/jobs)
+// lives in the same database, so that a job commits with the change that needs it.
+func (dialect) MigrateJobsStep(ctx context.Context, tx *sql.Tx) (bool, error) {
+	m, err := rivermigrate.New(riversqlite.New(nil), nil)
+	if err != nil {
+		return false, err
+	}
+	res, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1})
+	if err != nil {
+		return false, err
+	}
+	return len(res.Versions) > 0, nil
 }

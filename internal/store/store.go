@@ -33,6 +33,11 @@ type Dialect interface {
 	// LockMigrations keeps concurrent processes from migrating at once; the
 	// returned func releases the lock.
 	LockMigrations(ctx context.Context, conn *sql.Conn) (func(), error)
+	// MigrateJobsStep applies the job queue's (River's) next pending
+	// migration in tx, reporting false when none was left. Each runs in its
+	// own transaction, after ours and under the same migration lock: some of
+	// River's PostgreSQL migrations cannot share one.
+	MigrateJobsStep(ctx context.Context, tx *sql.Tx) (bool, error)
 }
 
 // DB is an open store.
@@ -134,6 +139,13 @@ func (tx *Tx) Lock(ctx context.Context, keys ...string) error {
 		return errors.New("store: Lock outside a transaction")
 	}
 	return tx.d.LockKeys(ctx, sqlTx, keys...)
+}
+
+// SQLTx is the transaction underneath, for work that must commit or roll back
+// with it (enqueuing a job); false from Read, which has none.
+func (tx *Tx) SQLTx() (*sql.Tx, bool) {
+	sqlTx, ok := tx.tx.(*sql.Tx)
+	return sqlTx, ok
 }
 
 // UniqueViolation reports which unique constraint err violated, if any.
