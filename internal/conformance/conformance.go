@@ -214,6 +214,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeliveryIDsPrunedAfterWindow", testDeliveryPrune},
 	}
 	tests = append(tests, giftTests...)
+	tests = append(tests, leaseTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newEnv(t, open))
