@@ -6,10 +6,13 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -142,4 +145,29 @@ func (dialect) MigrateJobsStep(ctx context.Context, tx *sql.Tx) (bool, error) {
 		return false, err
 	}
 	return len(res.Versions) > 0, nil
+}
+
+// Transient: serialization failures and deadlocks (40001, 40P01) certainly
+// rolled the transaction back; connection exceptions (class 08), a server
+// shutting down or terminating the backend (57P01–57P03) and a broken socket
+// did too when they came before COMMIT.
+func (dialect) Transient(err error, atCommit bool) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "40001" || pe.Code == "40P01":
+			return true
+		case atCommit:
+			return false
+		default:
+			return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+		}
+	}
+	if atCommit {
+		return false
+	}
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.As(err, &ne) || errors.As(err, &ce) || pgconn.SafeToRetry(err)
 }

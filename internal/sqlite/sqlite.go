@@ -125,3 +125,10 @@ func (dialect) MigrateJobsStep(ctx context.Context, tx *sql.Tx) (bool, error) {
 	}
 	return len(res.Versions) > 0, nil
 }
+
+// Transient: SQLITE_BUSY means the write lock was not had within
+// busy_timeout, and a statement or COMMIT that met it changed nothing.
+func (dialect) Transient(err error, _ bool) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
