@@ -134,17 +134,16 @@ func (dialect) UniqueViolation(err error) (string, bool) {
 }
 
 // MigrateJobs applies River's own migrations: the job queue (internal/jobs)
-// lives in the same database, so that a job commits with the change that needs it.
-func (dialect) MigrateJobsStep(ctx context.Context, tx *sql.Tx) (bool, error) {
-	m, err := rivermigrate.New(riverdatabasesql.New(nil), nil)
+// lives in the same database, so that a job commits with the change that
+// needs it. River runs each migration in its own transaction, as some of its
+// PostgreSQL ones require.
+func (dialect) MigrateJobs(ctx context.Context, db *sql.DB) error {
+	m, err := rivermigrate.New(riverdatabasesql.New(db), nil)
 	if err != nil {
-		return false, err
+		return err
 	}
-	res, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1})
-	if err != nil {
-		return false, err
-	}
-	return len(res.Versions) > 0, nil
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
 }
 
 // Transient: serialization failures and deadlocks (40001, 40P01) certainly

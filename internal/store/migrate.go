@@ -103,23 +103,10 @@ func (db *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("commit migration %s: %w", m.name, err)
 		}
 	}
-	for {
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		applied, err := db.d.MigrateJobsStep(ctx, tx)
-		if err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("job queue migrations: %w", err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("commit job queue migration: %w", err)
-		}
-		if !applied {
-			return nil
-		}
+	if err := db.d.MigrateJobs(ctx, db.sql); err != nil {
+		return fmt.Errorf("job queue migrations: %w", err)
 	}
+	return nil
 }
 
 // nowText stamps migration bookkeeping; it is not game time, so the wall clock is right.

@@ -33,11 +33,9 @@ type Dialect interface {
 	// LockMigrations keeps concurrent processes from migrating at once; the
 	// returned func releases the lock.
 	LockMigrations(ctx context.Context, conn *sql.Conn) (func(), error)
-	// MigrateJobsStep applies the job queue's (River's) next pending
-	// migration in tx, reporting false when none was left. Each runs in its
-	// own transaction, after ours and under the same migration lock: some of
-	// River's PostgreSQL migrations cannot share one.
-	MigrateJobsStep(ctx context.Context, tx *sql.Tx) (bool, error)
+	// MigrateJobs brings the job queue's own tables (River's) up to date,
+	// after ours and while the migration lock is held.
+	MigrateJobs(ctx context.Context, db *sql.DB) error
 	// Transient reports whether err is a failure that running the whole
 	// transaction again may not meet: a lost connection or a serialization
 	// failure. atCommit says err came from COMMIT, where a lost connection
