@@ -19,7 +19,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
-	"github.com/mimirons-goldomatic/mgm/internal/retry"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
 
@@ -35,8 +34,7 @@ type Service struct {
 	broadcasterID string
 	schedule      mgm.Schedule
 	announcer     Announcer
-	backoff       []time.Duration
-	sleep         func(context.Context, time.Duration) error
+	jobs          Jobs
 
 	snapshot atomic.Pointer[RouletteSnapshot]
 	// refreshes numbers Refresh calls in the order they start reading, so a
@@ -62,19 +60,18 @@ type Options struct {
 	DefaultStreamerID string
 	// SpinInterval is the cycle length (default 300 s).
 	SpinInterval time.Duration
-	// Announcer posts the reward line in chat; nil skips announcements.
+	// Announcer posts the reward line in chat; nil records announcements as failed.
 	Announcer Announcer
-	// AnnounceBackoff are the waits between announcement attempts (default
-	// 0.5 s, 1 s: three attempts); Sleep waits (default: a timer).
-	AnnounceBackoff []time.Duration
-	Sleep           func(context.Context, time.Duration) error
+	// Jobs takes the reward announcement job when a payout becomes Sent
+	// (internal/jobs); required by SetPayoutStatus.
+	Jobs Jobs
 }
 
 // New builds a Service over an open store.
 func New(db *store.DB, o Options) *Service {
 	s := &Service{db: db, now: o.Now, newID: o.NewID, intn: o.Intn, log: o.Logger, obs: o.Observer,
 		broadcasterID: o.BroadcasterID, schedule: mgm.Schedule{Interval: o.SpinInterval},
-		announcer: o.Announcer, backoff: o.AnnounceBackoff, sleep: o.Sleep}
+		announcer: o.Announcer, jobs: o.Jobs}
 	s.defaultStreamer = o.DefaultStreamerID
 	if s.now == nil {
 		s.now = time.Now
@@ -94,13 +91,18 @@ func New(db *store.DB, o Options) *Service {
 	if s.schedule.Interval <= 0 {
 		s.schedule.Interval = mgm.SpinInterval
 	}
-	if s.backoff == nil {
-		s.backoff = []time.Duration{500 * time.Millisecond, time.Second}
-	}
-	if s.sleep == nil {
-		s.sleep = retry.Sleep
+	if s.jobs == nil {
+		s.jobs = noJobs{}
 	}
 	return s
+}
+
+// noJobs refuses: a Service built without a queue cannot mark a payout Sent,
+// since its announcement would be lost.
+type noJobs struct{}
+
+func (noJobs) EnqueueAnnouncement(context.Context, *store.Tx, string) error {
+	return errors.New("no job queue configured")
 }
 
 // Schedule is the cycle schedule in use.

@@ -25,6 +25,12 @@ const (
 // PayoutStream is the event stream of one payout.
 func PayoutStream(payoutID string) string { return "payout:" + payoutID }
 
+// Jobs enqueues durable background work inside a use case's transaction, so
+// that the job exists exactly when the change that needs it commits.
+type Jobs interface {
+	EnqueueAnnouncement(ctx context.Context, tx *store.Tx, payoutID string) error
+}
+
 // Announcer posts a line in the broadcaster's Twitch chat (Helix Send Chat Message).
 type Announcer interface {
 	Configured() bool
@@ -101,9 +107,9 @@ func loadForUpdate(ctx context.Context, tx *store.Tx, id string) (mgm.Payout, er
 }
 
 // SetPayoutStatus applies a Desktop status change (PATCH …/status). On Sent
-// the winner leaves the pool in the same transaction; then the reward line is
-// announced in chat at most once, and the payout as it stands after that
-// attempt is returned. An announcement failure never fails the request.
+// the winner leaves the pool and the reward announcement job is enqueued in
+// the same transaction: the answer never waits for Helix, and the job cannot
+// be lost between the commit and the post.
 func (s *Service) SetPayoutStatus(ctx context.Context, id string, to mgm.PayoutStatus) (mgm.Payout, error) {
 	now := s.clock()
 	var p mgm.Payout
@@ -131,6 +137,9 @@ func (s *Service) SetPayoutStatus(ctx context.Context, id string, to mgm.PayoutS
 		from := p.Status
 		p.Status, p.UpdatedAt, changed = to, now, true
 		if to == mgm.PayoutSent {
+			if err := s.jobs.EnqueueAnnouncement(ctx, tx, id); err != nil {
+				return fmt.Errorf("enqueue reward announcement: %w", err)
+			}
 			left, err := tx.DeletePoolEntry(ctx, p.TwitchUserID)
 			if err != nil {
 				return err
@@ -151,63 +160,107 @@ func (s *Service) SetPayoutStatus(ctx context.Context, id string, to mgm.PayoutS
 	if changed {
 		s.refreshAfterChange(ctx)
 	}
-	if p.Status == mgm.PayoutSent && !p.IsRewardSentAnnouncedToChat {
-		s.announce(context.WithoutCancel(ctx), p)
-		return s.Payout(ctx, p.ID)
-	}
 	return p, nil
 }
 
-// announce posts the reward line once per payout: the claim makes concurrent
-// requests and other replicas skip it; up to len(backoff)+1 attempts.
-func (s *Service) announce(ctx context.Context, p mgm.Payout) {
-	now := s.clock()
-	var claimed bool
+// Attempt is one run of the reward announcement job.
+type Attempt struct {
+	Number int  // 1 for the first
+	Final  bool // no retry follows: a failure now is recorded as final
+}
+
+// AnnounceReward is the reward announcement job: it posts the payout's reward
+// line in chat at most once and records the outcome once. It returns an error
+// when the attempt failed and a later one should retry (the claim is given
+// back first); nil when the outcome is recorded or nothing is left to do.
+//
+// At most once: each attempt claims the payout before calling Helix and keeps
+// the claim unless Helix definitely answered with an error. A claim found
+// still held belongs to an attempt that stopped mid-call (its process died
+// or its time ran out), which may or may not have posted; that is recorded as
+// a failure rather than risking a second line.
+func (s *Service) AnnounceReward(ctx context.Context, payoutID string, a Attempt) error {
+	// The outcome must be written even when the attempt's time is up.
+	rec := context.WithoutCancel(ctx)
+	claimedAt := s.clock()
+	var claimed, held bool
+	var outcome string
+	var p mgm.Payout
 	if err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		claimed, err = tx.ClaimAnnouncement(ctx, p.ID, now)
+		if p, err = tx.Payout(ctx, payoutID); err != nil {
+			return err
+		}
+		if claimed, err = tx.ClaimAnnouncement(ctx, payoutID, claimedAt); err != nil || claimed {
+			return err
+		}
+		held, outcome, err = tx.AnnouncementState(ctx, payoutID)
 		return err
-	}); err != nil || !claimed {
-		if err != nil {
-			s.log.ErrorContext(ctx, "claim reward announcement", "payout_id", p.ID, "error", err)
+	}); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // nothing to announce for a payout that does not exist
 		}
-		return
+		return err
 	}
-	attempts, lastErr := 0, error(nil)
+	switch {
+	case claimed:
+	case outcome != "" || p.Status != mgm.PayoutSent || p.IsRewardSentAnnouncedToChat:
+		return nil
+	case held:
+		return s.finishAnnouncement(rec, payoutID, a.Number,
+			errors.New("an earlier attempt stopped while posting (process stopped or timed out); not retried so that the line is posted at most once"))
+	default:
+		return nil
+	}
 	if s.announcer == nil || !s.announcer.Configured() {
-		lastErr = errors.New("helix not configured (Twitch__BroadcasterAccessToken / Twitch__BroadcasterUserId)")
-		s.log.WarnContext(ctx, "reward line not announced: Helix not configured", "payout_id", p.ID)
+		s.log.WarnContext(ctx, "reward line not announced: Helix not configured", "payout_id", payoutID)
 		s.obs.HelixCall("skipped")
-	} else {
-		for attempts < len(s.backoff)+1 {
-			if attempts > 0 {
-				if err := s.sleep(ctx, s.backoff[attempts-1]); err != nil {
-					break
-				}
-			}
-			attempts++
-			if lastErr = s.announcer.SendChatMessage(ctx, mgm.RewardLine(p.CharacterName)); lastErr == nil {
-				s.obs.HelixCall("success")
-				break
-			}
-			s.obs.HelixCall("failure")
-			s.log.WarnContext(ctx, "reward announcement attempt failed", "payout_id", p.ID, "attempt", attempts, "error", lastErr)
-		}
+		return s.finishAnnouncement(rec, payoutID, a.Number,
+			errors.New("helix not configured (Twitch__BroadcasterAccessToken / Twitch__BroadcasterUserId)"))
 	}
+	sendErr := s.announcer.SendChatMessage(ctx, mgm.RewardLine(p.CharacterName))
+	if sendErr == nil {
+		s.obs.HelixCall("success")
+		return s.finishAnnouncement(rec, payoutID, a.Number, nil)
+	}
+	s.obs.HelixCall("failure")
+	s.log.WarnContext(ctx, "reward announcement attempt failed", "payout_id", payoutID, "attempt", a.Number, "error", sendErr)
+	if a.Final {
+		return s.finishAnnouncement(rec, payoutID, a.Number, sendErr)
+	}
+	if err := s.db.InTx(rec, func(tx *store.Tx) error {
+		_, err := tx.ReleaseAnnouncement(rec, payoutID, claimedAt)
+		return err
+	}); err != nil {
+		return errors.Join(sendErr, err)
+	}
+	return sendErr
+}
+
+// finishAnnouncement records the outcome (success when failure is nil) and
+// its event, unless an outcome is already recorded.
+func (s *Service) finishAnnouncement(ctx context.Context, payoutID string, attempts int, failure error) error {
 	done := s.clock()
+	outcome := store.AnnouncementSent
+	if failure != nil {
+		outcome = store.AnnouncementFailed
+	}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		if lastErr == nil {
-			if err := tx.SetAnnounced(ctx, p.ID, done); err != nil {
-				return err
-			}
-			return tx.AppendEvent(ctx, PayoutStream(p.ID), EventAnnouncementSucceeded, map[string]any{"attempts": attempts}, done)
+		ok, err := tx.FinishAnnouncement(ctx, payoutID, outcome, done)
+		if err != nil || !ok {
+			return err
 		}
-		return tx.AppendEvent(ctx, PayoutStream(p.ID), EventAnnouncementFailed,
-			map[string]any{"attempts": attempts, "lastError": lastErr.Error()}, done)
+		if failure == nil {
+			return tx.AppendEvent(ctx, PayoutStream(payoutID), EventAnnouncementSucceeded, map[string]any{"attempts": attempts}, done)
+		}
+		return tx.AppendEvent(ctx, PayoutStream(payoutID), EventAnnouncementFailed,
+			map[string]any{"attempts": attempts, "lastError": failure.Error()}, done)
 	})
 	if err != nil {
-		s.log.ErrorContext(ctx, "record reward announcement", "payout_id", p.ID, "error", err)
+		s.log.ErrorContext(ctx, "record reward announcement", "payout_id", payoutID, "error", err)
+		return fmt.Errorf("record reward announcement: %w", err)
 	}
+	return nil
 }
 
 // ConfirmAcceptance records the winner's in-game consent, once.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
+	"github.com/mimirons-goldomatic/mgm/internal/jobs"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
@@ -45,23 +46,72 @@ type env struct {
 	clock     *Clock
 	ctx       context.Context
 	announcer *Announcer
+	jobs      *jobs.Queue
+	workers   sync.Once
 	pick      atomic.Int64 // the index the draw picks (modulo the eligible count)
 }
 
 func newEnv(t *testing.T, open Opener) *env {
 	db := open(t)
 	e := &env{db: db, clock: NewClock(T0), ctx: context.Background(), announcer: &Announcer{}}
+	q, err := jobs.New(db, jobs.Config{Attempts: 3, PollInterval: 20 * time.Millisecond,
+		Backoff: func(int) time.Duration { return time.Millisecond }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.jobs = q
 	var n atomic.Int64
 	e.svc = app.New(db, app.Options{
-		Now:             e.clock.Now,
-		NewID:           func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) },
-		Intn:            func(k int) int { return int(e.pick.Load()) % k },
-		BroadcasterID:   "b1",
-		Announcer:       e.announcer,
-		AnnounceBackoff: []time.Duration{time.Millisecond, time.Millisecond},
-		Sleep:           func(context.Context, time.Duration) error { return nil },
+		Now:           e.clock.Now,
+		NewID:         func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) },
+		Intn:          func(k int) int { return int(e.pick.Load()) % k },
+		BroadcasterID: "b1",
+		Announcer:     e.announcer,
+		Jobs:          q,
 	})
 	return e
+}
+
+// startWorkers runs the job queue's workers until the test ends; tests that
+// check announcements start them when they want jobs to run.
+func (e *env) startWorkers(t *testing.T) {
+	e.workers.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- e.jobs.Run(ctx, e.svc) }()
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("job workers: %v", err)
+			}
+		})
+	})
+}
+
+// awaitAnnouncement runs the workers and waits until the payout's
+// announcement outcome is recorded, returning the payout then.
+func (e *env) awaitAnnouncement(t *testing.T, id string) mgm.Payout {
+	t.Helper()
+	e.startWorkers(t)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var outcome string
+		if err := e.db.Read(e.ctx, func(tx *store.Tx) error {
+			var err error
+			_, outcome, err = tx.AnnouncementState(e.ctx, id)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if outcome != "" {
+			p, err := e.svc.Payout(e.ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+	}
+	t.Fatalf("payout %s: no announcement outcome recorded", id)
+	return mgm.Payout{}
 }
 
 // Announcer is a test Helix: it records messages and can fail on demand.
@@ -69,13 +119,28 @@ type Announcer struct {
 	mu       sync.Mutex
 	messages []string
 	failNext int
+	calls    int
+	hold     chan struct{} // while set, calls block until it is closed
+	entered  chan struct{} // receives once per call that blocks on hold
 }
 
 // Configured implements app.Announcer.
 func (a *Announcer) Configured() bool { return true }
 
 // SendChatMessage implements app.Announcer.
-func (a *Announcer) SendChatMessage(_ context.Context, msg string) error {
+func (a *Announcer) SendChatMessage(ctx context.Context, msg string) error {
+	a.mu.Lock()
+	a.calls++
+	hold, entered := a.hold, a.entered
+	a.mu.Unlock()
+	if hold != nil {
+		entered <- struct{}{}
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.failNext > 0 {
@@ -92,6 +157,19 @@ func (a *Announcer) Messages() []string {
 	defer a.mu.Unlock()
 	return append([]string(nil), a.messages...)
 }
+
+// Hold makes calls block until release is called; entered receives once per
+// blocked call, so a test knows Helix is "hanging" without timing anything.
+func (a *Announcer) Hold() (entered <-chan struct{}, release func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.hold, a.entered = make(chan struct{}), make(chan struct{}, 16)
+	hold := a.hold
+	return a.entered, sync.OnceFunc(func() { close(hold) })
+}
+
+// Calls counts SendChatMessage calls, posted or not.
+func (a *Announcer) Calls() int { a.mu.Lock(); defer a.mu.Unlock(); return a.calls }
 
 // FailNext makes the next n calls fail.
 func (a *Announcer) FailNext(n int) { a.mu.Lock(); a.failNext = n; a.mu.Unlock() }
@@ -127,6 +205,9 @@ func Run(t *testing.T, open Opener) {
 		{"ConfirmAcceptance", testConfirmAcceptance},
 		{"AnnouncementRetriesAndFailure", testAnnouncementFailure},
 		{"ConcurrentSentAnnouncesOnce", testConcurrentSent},
+		{"SentAnswersWhileHelixHangs", testSentWhileHelixHangs},
+		{"InterruptedAnnouncementRecordedOnce", testInterruptedAnnouncement},
+		{"ConcurrentAnnouncementRunsPostOnce", testConcurrentAnnouncementRuns},
 		{"ExpirySweep", testExpiry},
 		{"HarnessPreparesPendingPayout", testHarness},
 		{"LifetimeCapInDatabase", testLifetimeCapConstraint},
@@ -134,6 +215,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeliveryIDsPrunedAfterWindow", testDeliveryPrune},
 	}
 	tests = append(tests, giftTests...)
+	tests = append(tests, leaseTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// Each test has its own database and clock: they run side by

@@ -371,8 +371,11 @@ func testPayoutLifecycle(t *testing.T, e *env) {
 	}
 	e.clock.Advance(sec)
 	sent := e.setStatus(t, p.ID, mgm.PayoutSent)
-	if sent.Status != mgm.PayoutSent || !sent.IsRewardSentAnnouncedToChat || !sent.UpdatedAt.After(p.CreatedAt) {
+	if sent.Status != mgm.PayoutSent || sent.IsRewardSentAnnouncedToChat || !sent.UpdatedAt.After(p.CreatedAt) {
 		t.Fatalf("sent payout %+v", sent)
+	}
+	if sent = e.awaitAnnouncement(t, p.ID); !sent.IsRewardSentAnnouncedToChat {
+		t.Fatalf("after the job: %+v", sent)
 	}
 	if got := e.announcer.Messages(); len(got) != 1 || got[0] != "Награда отправлена персонажу Norinn на почту, проверяй ящик!" {
 		t.Fatalf("announcements %q", got)
@@ -462,7 +465,8 @@ func testAnnouncementFailure(t *testing.T, e *env) {
 	p := e.winner(t, "u1", "Norinn")
 	e.setStatus(t, p.ID, mgm.PayoutInProgress)
 	e.announcer.FailNext(3)
-	sent := e.setStatus(t, p.ID, mgm.PayoutSent)
+	e.setStatus(t, p.ID, mgm.PayoutSent)
+	sent := e.awaitAnnouncement(t, p.ID)
 	if sent.Status != mgm.PayoutSent || sent.IsRewardSentAnnouncedToChat {
 		t.Fatalf("after 3 failures: %+v", sent)
 	}
@@ -487,7 +491,8 @@ func testAnnouncementFailure(t *testing.T, e *env) {
 	q := e.winner(t, "u2", "Thrall")
 	e.setStatus(t, q.ID, mgm.PayoutInProgress)
 	e.announcer.FailNext(2)
-	if got := e.setStatus(t, q.ID, mgm.PayoutSent); !got.IsRewardSentAnnouncedToChat {
+	e.setStatus(t, q.ID, mgm.PayoutSent)
+	if got := e.awaitAnnouncement(t, q.ID); !got.IsRewardSentAnnouncedToChat {
 		t.Fatalf("third attempt should succeed: %+v", got)
 	}
 	if len(e.announcer.Messages()) != 1 {
@@ -511,11 +516,100 @@ func testConcurrentSent(t *testing.T, e *env) {
 		}()
 	}
 	wg.Wait()
+	e.awaitAnnouncement(t, p.ID)
 	if n := len(e.announcer.Messages()); n != 1 {
 		t.Fatalf("%d announcements", n)
 	}
 	if n := e.countEvents(t, app.PayoutStream(p.ID), app.EventPayoutStatusChanged); n != 2 {
 		t.Fatalf("%d status events, want 2", n)
+	}
+}
+
+// Sent commits and answers while Helix hangs: the announcement is a job, and
+// the request never waits for it.
+func testSentWhileHelixHangs(t *testing.T, e *env) {
+	e.clock.set(T0.Add(250 * sec))
+	p := e.winner(t, "u1", "Norinn")
+	e.setStatus(t, p.ID, mgm.PayoutInProgress)
+	entered, release := e.announcer.Hold()
+	defer release()
+	e.startWorkers(t)
+	sent := e.setStatus(t, p.ID, mgm.PayoutSent)
+	if sent.Status != mgm.PayoutSent || sent.IsRewardSentAnnouncedToChat {
+		t.Fatalf("answer %+v", sent)
+	}
+	<-entered // the job is now inside Helix, which has not answered
+	if got, err := e.svc.Payout(e.ctx, p.ID); err != nil || got.Status != mgm.PayoutSent {
+		t.Fatalf("Sent not committed while Helix hangs: %+v %v", got, err)
+	}
+	release()
+	if got := e.awaitAnnouncement(t, p.ID); !got.IsRewardSentAnnouncedToChat {
+		t.Fatalf("after Helix answered: %+v", got)
+	}
+	if n := e.countEvents(t, app.PayoutStream(p.ID), app.EventAnnouncementSucceeded); n != 1 || len(e.announcer.Messages()) != 1 {
+		t.Fatalf("%d success events, messages %q", n, e.announcer.Messages())
+	}
+}
+
+// An attempt that died after claiming (kill -9 while Helix hangs, or after
+// Helix answered but before recording) leaves its claim; the rescued job
+// records one final failure and never posts a second line.
+func testInterruptedAnnouncement(t *testing.T, e *env) {
+	e.clock.set(T0.Add(250 * sec))
+	p := e.winner(t, "u1", "Norinn")
+	e.setStatus(t, p.ID, mgm.PayoutInProgress)
+	e.setStatus(t, p.ID, mgm.PayoutSent)
+	if err := e.db.InTx(e.ctx, func(tx *store.Tx) error {
+		ok, err := tx.ClaimAnnouncement(e.ctx, p.ID, e.clock.Now())
+		if err == nil && !ok {
+			err = fmt.Errorf("claim not taken")
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ { // the rescued run, then a stray duplicate run
+		if err := e.svc.AnnounceReward(e.ctx, p.ID, app.Attempt{Number: i}); err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+	e.awaitAnnouncement(t, p.ID) // the enqueued job finds the outcome recorded
+	if e.announcer.Calls() != 0 {
+		t.Fatalf("%d Helix calls after an interrupted attempt", e.announcer.Calls())
+	}
+	if n := e.countEvents(t, app.PayoutStream(p.ID), app.EventAnnouncementFailed); n != 1 {
+		t.Fatalf("%d failure events", n)
+	}
+	if n := e.countEvents(t, app.PayoutStream(p.ID), app.EventAnnouncementSucceeded); n != 0 {
+		t.Fatalf("%d success events", n)
+	}
+}
+
+// Runs of the job racing each other (a rescued run beside the original):
+// one Helix call, one line, one terminal event.
+func testConcurrentAnnouncementRuns(t *testing.T, e *env) {
+	e.clock.set(T0.Add(250 * sec))
+	p := e.winner(t, "u1", "Norinn")
+	e.setStatus(t, p.ID, mgm.PayoutInProgress)
+	e.setStatus(t, p.ID, mgm.PayoutSent)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.svc.AnnounceReward(e.ctx, p.ID, app.Attempt{Number: 1, Final: true}); err != nil {
+				t.Errorf("run: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if e.announcer.Calls() != 1 || len(e.announcer.Messages()) != 1 {
+		t.Fatalf("%d calls, messages %q", e.announcer.Calls(), e.announcer.Messages())
+	}
+	terminal := e.countEvents(t, app.PayoutStream(p.ID), app.EventAnnouncementSucceeded) +
+		e.countEvents(t, app.PayoutStream(p.ID), app.EventAnnouncementFailed)
+	if terminal != 1 {
+		t.Fatalf("%d terminal events", terminal)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/devpage"
 	"github.com/mimirons-goldomatic/mgm/internal/helix"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
+	"github.com/mimirons-goldomatic/mgm/internal/jobs"
 	"github.com/mimirons-goldomatic/mgm/internal/lockfile"
 	"github.com/mimirons-goldomatic/mgm/internal/metrics"
 	"github.com/mimirons-goldomatic/mgm/internal/postgres"
@@ -130,6 +131,7 @@ type backend struct {
 	db      *store.DB
 	store   string // where the data lives: "PostgreSQL" or "SQLite <path>"
 	svc     *app.Service
+	jobs    *jobs.Queue
 	handler http.Handler
 	// metricsHandler serves the Mgm__MetricsListen listener; metricsNote says
 	// who may read /metrics, for the banner.
@@ -205,11 +207,16 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 	}()
 	b := &backend{cfg: cfg, db: db, store: where, notes: notes, lock: lock}
 
+	queue, err := jobs.New(b.db, jobs.Config{Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	b.jobs = queue
 	hx := helix.New(cfg.HelixAPIBaseURL, cfg.HelixClientID, cfg.BroadcasterAccessToken, cfg.BroadcasterUserID)
 	m := metrics.New()
 	b.svc = app.New(b.db, app.Options{
 		Now: o.Now, Logger: o.Logger, Observer: m, BroadcasterID: cfg.BroadcasterUserID, DefaultStreamerID: cfg.DevBroadcasterUserID,
-		SpinInterval: cfg.SpinInterval, Announcer: hx, Intn: o.Intn,
+		SpinInterval: cfg.SpinInterval, Announcer: hx, Jobs: queue, Intn: o.Intn,
 	})
 	// One tick before serving: the current window's cycle exists and the
 	// snapshot is fresh, so the first viewer already sees the real phase and id.
@@ -286,6 +293,13 @@ func (b *backend) serve(ctx context.Context, ln net.Listener, o Options) error {
 	go func() {
 		defer bg.Done()
 		b.svc.RunBackground(bgCtx, tickInterval(b.cfg.SpinInterval))
+	}()
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		if err := b.jobs.Run(bgCtx, b.svc); err != nil {
+			log.Error("job queue stopped", "error", err)
+		}
 	}()
 	defer func() {
 		stopBackground()

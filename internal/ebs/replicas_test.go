@@ -171,6 +171,11 @@ func TestReplicasBehaveAsOne(t *testing.T) {
 				}
 			}
 		}
+		// The announcement is a job that any replica may run: wait for it,
+		// then make sure no second line follows.
+		for deadline := time.Now().Add(30 * time.Second); len(helix.all()) < winners && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
 		if got := len(helix.all()); got != winners {
 			t.Fatalf("after round %d: %d Helix messages, want %d", round, got, winners)
 		}

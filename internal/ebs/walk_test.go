@@ -123,8 +123,15 @@ func testFullWalk(t *testing.T, env map[string]string, helix *helixRecorder) {
 	if s := desktopCall(t, http.MethodPatch, r.base+"/api/payouts/"+id+"/status", map[string]string{"status": "inProgress"}, &p); s != 200 || p.Status != "InProgress" {
 		t.Fatalf("InProgress: %d %+v", s, p)
 	}
-	if s := desktopCall(t, http.MethodPatch, r.base+"/api/payouts/"+id+"/status", map[string]string{"status": "sent"}, &p); s != 200 || p.Status != "Sent" || !p.IsRewardSentAnnouncedToChat {
+	if s := desktopCall(t, http.MethodPatch, r.base+"/api/payouts/"+id+"/status", map[string]string{"status": "sent"}, &p); s != 200 || p.Status != "Sent" {
 		t.Fatalf("Sent: %d %+v", s, p)
+	}
+	// The announcement is a job: it lands shortly after the answer.
+	for deadline := time.Now().Add(30 * time.Second); !p.IsRewardSentAnnouncedToChat; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not announced: %+v", p)
+		}
+		desktopCall(t, http.MethodGet, r.base+"/api/payouts/"+id, nil, &p)
 	}
 	// A replayed confirmation changes nothing and announces nothing.
 	if s := desktopCall(t, http.MethodPatch, r.base+"/api/payouts/"+id+"/status", map[string]string{"status": "Sent"}, &p); s != 200 {

@@ -23,6 +23,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/conformance"
 	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
+	"github.com/mimirons-goldomatic/mgm/internal/jobs"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/postgres"
 	"github.com/mimirons-goldomatic/mgm/internal/postgres/pgtest"
@@ -55,6 +56,7 @@ type testServer struct {
 	clock  *conformance.Clock
 	cfg    config.Config
 	key    []byte // HMAC key of viewer tokens
+	jobs   *jobs.Queue
 }
 
 // defaultTestConfig is the configuration every test starts from.
@@ -127,7 +129,8 @@ func newTestServerOn(t *testing.T, open storeOpener, mutateConfig func(*config.C
 	t.Cleanup(func() { _ = db.Close() })
 
 	clock := conformance.NewClock(testT0)
-	svc := app.New(db, app.Options{Now: clock.Now, BroadcasterID: cfg.BroadcasterUserID, SpinInterval: cfg.SpinInterval})
+	queue := newJobQueue(t, db)
+	svc := app.New(db, app.Options{Now: clock.Now, BroadcasterID: cfg.BroadcasterUserID, SpinInterval: cfg.SpinInterval, Jobs: queue})
 	key := cfg.ExtensionSecret
 	if len(key) == 0 {
 		key = auth.DevExtensionSecret()
@@ -164,7 +167,8 @@ func newTestServerOn(t *testing.T, open storeOpener, mutateConfig func(*config.C
 	client := srv.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	client.Timeout = 30 * time.Second
-	return &testServer{t: t, srv: srv, url: srv.URL, client: client, db: db, svc: svc, clock: clock, cfg: cfg, key: key}
+	runJobs(t, queue, deps.Service)
+	return &testServer{t: t, srv: srv, url: srv.URL, client: client, db: db, svc: svc, clock: clock, cfg: cfg, key: key, jobs: queue}
 }
 
 // response is a fully read HTTP response.
@@ -504,4 +508,42 @@ func hmacSHA512(key []byte) func([]byte) []byte {
 
 func debugLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// newJobQueue is the real job queue over the test's store, quick to retry.
+func newJobQueue(t *testing.T, db *store.DB) *jobs.Queue {
+	t.Helper()
+	q, err := jobs.New(db, jobs.Config{Attempts: 3, PollInterval: 20 * time.Millisecond,
+		Backoff: func(int) time.Duration { return time.Millisecond }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// runJobs works q's jobs with svc until the test ends.
+func runJobs(t *testing.T, q *jobs.Queue, svc *app.Service) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- q.Run(ctx, svc) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Logf("job workers: %v", err) // some tests close the database under them
+		}
+	})
+}
+
+// awaitAnnouncement waits until the payout's announcement job has recorded
+// its outcome and returns the payout's history then.
+func awaitAnnouncement(t *testing.T, ts *testServer, id string) []historyEvent {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		h := getHistory(t, ts, id)
+		if n := len(h); n > 0 && (h[n-1].Type == app.EventAnnouncementSucceeded || h[n-1].Type == app.EventAnnouncementFailed) {
+			return h
+		}
+	}
+	t.Fatalf("payout %s: no announcement outcome recorded", id)
+	return nil
 }

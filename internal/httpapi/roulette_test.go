@@ -92,7 +92,7 @@ type rouletteOptions struct {
 }
 
 // newRouletteServer is newTestServerWith whose Service draws deterministically
-// and may have an announcer (with no-op backoff).
+// and may have an announcer; its announcement jobs retry at once.
 func newRouletteServer(t *testing.T, mutateConfig func(*config.Config), o rouletteOptions) *testServer {
 	t.Helper()
 	pick := o.pick
@@ -103,8 +103,7 @@ func newRouletteServer(t *testing.T, mutateConfig func(*config.Config), o roulet
 	ts := newTestServerWith(t, mutateConfig, func(d *httpapi.Deps) {
 		svc = app.New(d.Service.DB(), app.Options{
 			Now: d.Now, Intn: pick, BroadcasterID: d.Config.BroadcasterUserID, SpinInterval: d.Config.SpinInterval,
-			Announcer: o.announcer, AnnounceBackoff: []time.Duration{time.Millisecond, time.Millisecond},
-			Sleep: func(context.Context, time.Duration) error { return nil },
+			Announcer: o.announcer, Jobs: newJobQueue(t, d.Service.DB()),
 		})
 		d.Service = svc
 	})
@@ -702,12 +701,12 @@ func TestPayoutLifecycle(t *testing.T) {
 	wantBody(t, "confirm again", desk(t, ts, http.MethodPost, "/api/payouts/"+pid+"/confirm-acceptance",
 		`{"characterName":"Norinn"}`), http.StatusOK, payoutJSON(want))
 
-	// InProgress → Sent (no announcer: the attempt is recorded as failed).
+	// InProgress → Sent (no announcer: the job records a failure).
 	clockTo(t, ts, created.Add(30*time.Second))
 	sent := ts.clock.Now()
 	want.status, want.updatedAt = "Sent", sent
 	wantBody(t, "PATCH SENT", patch(`"SENT"`), http.StatusOK, payoutJSON(want))
-	hist := getHistory(t, ts, pid)
+	hist := awaitAnnouncement(t, ts, pid)
 	clockTo(t, ts, created.Add(31*time.Second))
 	wantBody(t, "PATCH Sent again", patch(`"Sent"`), http.StatusOK, payoutJSON(want))
 	if h := getHistory(t, ts, pid); len(h) != len(hist) {
@@ -748,7 +747,7 @@ func TestPayoutLifecycle(t *testing.T) {
 	if d := hist[3].Data; !reflect.DeepEqual(d, map[string]any{"from": "InProgress", "to": "Sent"}) {
 		t.Errorf("second status change data %v", d)
 	}
-	if d := hist[4].Data; d["attempts"] != float64(0) || d["lastError"] == "" || d["lastError"] == nil {
+	if d := hist[4].Data; d["attempts"] != float64(1) || d["lastError"] == "" || d["lastError"] == nil {
 		t.Errorf("announcement failure data %v", d)
 	}
 }
@@ -947,18 +946,22 @@ func TestRewardAnnouncement(t *testing.T) {
 		}
 		r := desk(t, ts, http.MethodPatch, path, `{"status":"Sent"}`)
 		wantStatus(t, "Sent", r, http.StatusOK)
-		if !strings.Contains(r.text(), `"status":"Sent"`) || !strings.Contains(r.text(), `"isRewardSentAnnouncedToChat":true`) {
+		if !strings.Contains(r.text(), `"status":"Sent"`) {
 			t.Fatalf("Sent response: %s", r.text())
 		}
+		awaitAnnouncement(t, ts, pid)
 		if got := ann.sent(); !reflect.DeepEqual(got, []string{line}) {
 			t.Fatalf("chat lines %q", got)
 		}
+		if p := getPayout(t, ts, pid); !p.IsRewardSentAnnouncedToChat {
+			t.Fatalf("payout after the job: %+v", p)
+		}
 		// Repeats do not post again.
-		wantBody(t, "Sent again", desk(t, ts, http.MethodPatch, path, `{"status":"sent"}`), http.StatusOK, r.text())
+		wantStatus(t, "Sent again", desk(t, ts, http.MethodPatch, path, `{"status":"sent"}`), http.StatusOK)
+		hist := awaitAnnouncement(t, ts, pid)
 		if got := ann.sent(); len(got) != 1 {
 			t.Fatalf("chat lines after a repeat: %q", got)
 		}
-		hist := getHistory(t, ts, pid)
 		wantTypes := []string{app.EventPayoutCreated, app.EventPayoutStatusChanged, app.EventPayoutStatusChanged,
 			app.EventAnnouncementSucceeded}
 		if got := historyTypes(hist); !reflect.DeepEqual(got, wantTypes) {
@@ -976,12 +979,8 @@ func TestRewardAnnouncement(t *testing.T) {
 		pid, _ := preparePayout(t, ts, "3001", "Norinn")
 		path := "/api/payouts/" + pid + "/status"
 		wantStatus(t, "InProgress", desk(t, ts, http.MethodPatch, path, `{"status":"InProgress"}`), http.StatusOK)
-		r := desk(t, ts, http.MethodPatch, path, `{"status":"Sent"}`)
-		wantStatus(t, "Sent", r, http.StatusOK)
-		if !strings.Contains(r.text(), `"isRewardSentAnnouncedToChat":true`) {
-			t.Fatalf("Sent response: %s", r.text())
-		}
-		hist := getHistory(t, ts, pid)
+		wantStatus(t, "Sent", desk(t, ts, http.MethodPatch, path, `{"status":"Sent"}`), http.StatusOK)
+		hist := awaitAnnouncement(t, ts, pid)
 		if d := hist[len(hist)-1]; d.Type != app.EventAnnouncementSucceeded || d.Data["attempts"] != float64(3) {
 			t.Fatalf("last event %+v", d)
 		}
@@ -999,7 +998,7 @@ func TestRewardAnnouncement(t *testing.T) {
 		if !strings.Contains(r.text(), `"status":"Sent"`) || !strings.Contains(r.text(), `"isRewardSentAnnouncedToChat":false`) {
 			t.Fatalf("Sent response: %s", r.text())
 		}
-		hist := getHistory(t, ts, pid)
+		hist := awaitAnnouncement(t, ts, pid)
 		d := hist[len(hist)-1]
 		if d.Type != app.EventAnnouncementFailed || d.Data["attempts"] != float64(3) || d.Data["lastError"] != "helix: HTTP 503" {
 			t.Fatalf("last event %+v", d)
@@ -1052,6 +1051,7 @@ func TestRewardAnnouncement(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
+		awaitAnnouncement(t, ts, pid)
 		for i, r := range results {
 			if r.err != nil || r.status != http.StatusOK || !strings.Contains(r.body, `"status":"Sent"`) {
 				t.Errorf("request %d: %d %v %s", i, r.status, r.err, r.body)

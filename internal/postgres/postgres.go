@@ -6,10 +6,13 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +21,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
@@ -125,4 +131,42 @@ func (dialect) UniqueViolation(err error) (string, bool) {
 		return pe.ConstraintName, true
 	}
 	return "", false
+}
+
+// MigrateJobs applies River's own migrations: the job queue (internal/jobs)
+// lives in the same database, so that a job commits with the change that
+// needs it. River runs each migration in its own transaction, as some of its
+// PostgreSQL ones require.
+func (dialect) MigrateJobs(ctx context.Context, db *sql.DB) error {
+	m, err := rivermigrate.New(riverdatabasesql.New(db), nil)
+	if err != nil {
+		return err
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
+}
+
+// Transient: serialization failures and deadlocks (40001, 40P01) certainly
+// rolled the transaction back; connection exceptions (class 08), a server
+// shutting down or terminating the backend (57P01–57P03) and a broken socket
+// did too when they came before COMMIT.
+func (dialect) Transient(err error, atCommit bool) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "40001" || pe.Code == "40P01":
+			return true
+		case atCommit:
+			return false
+		default:
+			return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+		}
+	}
+	if atCommit {
+		return false
+	}
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.As(err, &ne) || errors.As(err, &ce) || pgconn.SafeToRetry(err)
 }

@@ -18,6 +18,9 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
 
@@ -107,4 +110,24 @@ var uniqueIndexByColumns = map[string]string{
 	"gift_requests.streamer_id":                          store.UniqueGiftServed,
 	"gift_requests.streamer_id, gift_requests.viewer_id": store.UniqueGiftOpenPerViewer,
 	"gift_requests.viewer_id, gift_requests.streamer_id": store.UniqueGiftCompleted,
+}
+
+// MigrateJobs applies River's own migrations: the job queue (internal/jobs)
+// lives in the same database, so that a job commits with the change that
+// needs it. River runs each migration in its own transaction, as some of its
+// PostgreSQL ones require.
+func (dialect) MigrateJobs(ctx context.Context, db *sql.DB) error {
+	m, err := rivermigrate.New(riversqlite.New(db), nil)
+	if err != nil {
+		return err
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
+}
+
+// Transient: SQLITE_BUSY means the write lock was not had within
+// busy_timeout, and a statement or COMMIT that met it changed nothing.
+func (dialect) Transient(err error, _ bool) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }

@@ -103,6 +103,9 @@ func (db *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("commit migration %s: %w", m.name, err)
 		}
 	}
+	if err := db.d.MigrateJobs(ctx, db.sql); err != nil {
+		return fmt.Errorf("job queue migrations: %w", err)
+	}
 	return nil
 }
 

@@ -110,18 +110,47 @@ func (tx *Tx) SetAccepted(ctx context.Context, id string, at time.Time) (bool, e
 	return affectedOne(res, err)
 }
 
-// ClaimAnnouncement takes the one right to announce a Sent payout in chat.
+// ClaimAnnouncement takes the right to post a Sent payout's reward line now:
+// one attempt at a time, and none once an outcome is recorded. The claim time
+// is the attempt's token for ReleaseAnnouncement.
 func (tx *Tx) ClaimAnnouncement(ctx context.Context, id string, at time.Time) (bool, error) {
 	res, err := tx.exec(ctx, `UPDATE payouts SET announce_claimed_at = ?
-		WHERE id = ? AND status = 'Sent' AND announce_claimed_at IS NULL AND reward_announced = ?`,
+		WHERE id = ? AND status = 'Sent' AND announce_claimed_at IS NULL AND announce_outcome IS NULL AND reward_announced = ?`,
 		tx.d.Time(at), id, false)
 	return affectedOne(res, err)
 }
 
-// SetAnnounced marks the reward line as posted.
-func (tx *Tx) SetAnnounced(ctx context.Context, id string, at time.Time) error {
-	_, err := tx.exec(ctx, `UPDATE payouts SET reward_announced = ?, updated_at = ? WHERE id = ?`, true, tx.d.Time(at), id)
-	return err
+// ReleaseAnnouncement gives the claim taken at claimedAt back after an attempt
+// that Helix refused, so that a later attempt may post.
+func (tx *Tx) ReleaseAnnouncement(ctx context.Context, id string, claimedAt time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE payouts SET announce_claimed_at = NULL
+		WHERE id = ? AND announce_claimed_at = ? AND announce_outcome IS NULL`, id, tx.d.Time(claimedAt))
+	return affectedOne(res, err)
+}
+
+// Announcement outcomes.
+const (
+	AnnouncementSent   = "sent"
+	AnnouncementFailed = "failed"
+)
+
+// FinishAnnouncement records the announcement's outcome once; it reports
+// false when one was already recorded. "sent" also sets reward_announced.
+func (tx *Tx) FinishAnnouncement(ctx context.Context, id, outcome string, at time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE payouts SET announce_outcome = ?, reward_announced = ?, updated_at = ?
+		WHERE id = ? AND announce_outcome IS NULL`, outcome, outcome == AnnouncementSent, tx.d.Time(at), id)
+	return affectedOne(res, err)
+}
+
+// AnnouncementState reports whether an attempt holds the claim and which
+// outcome is recorded ("" for none yet).
+func (tx *Tx) AnnouncementState(ctx context.Context, id string) (claimed bool, outcome string, err error) {
+	var at, out sql.NullString
+	err = tx.queryRow(ctx, `SELECT CAST(announce_claimed_at AS TEXT), announce_outcome FROM payouts WHERE id = ?`, id).Scan(&at, &out)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, "", ErrNotFound
+	}
+	return at.Valid, out.String, err
 }
 
 // StaleActivePayouts lists active payouts created before the cutoff.

@@ -33,6 +33,15 @@ type Dialect interface {
 	// LockMigrations keeps concurrent processes from migrating at once; the
 	// returned func releases the lock.
 	LockMigrations(ctx context.Context, conn *sql.Conn) (func(), error)
+	// MigrateJobs brings the job queue's own tables (River's) up to date,
+	// after ours and while the migration lock is held.
+	MigrateJobs(ctx context.Context, db *sql.DB) error
+	// Transient reports whether err is a failure that running the whole
+	// transaction again may not meet: a lost connection or a serialization
+	// failure. atCommit says err came from COMMIT, where a lost connection
+	// leaves unknown whether the transaction committed, so only failures that
+	// certainly rolled it back count.
+	Transient(err error, atCommit bool) bool
 }
 
 // DB is an open store.
@@ -59,10 +68,15 @@ func (db *DB) SQL() *sql.DB { return db.sql }
 // Close closes the database.
 func (db *DB) Close() error { return db.sql.Close() }
 
-// Ready reports whether the database answers and the schema is current.
+// Ready reports whether the database answers and the schema is current. One
+// dropped connection is not unreadiness: the check reads through Read, which
+// tries once more on a fresh connection, so /readyz reports the pool's
+// health rather than the luck of the connection it happened to draw.
 func (db *DB) Ready(ctx context.Context) error {
 	var v int
-	err := db.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	err := db.Read(ctx, func(tx *Tx) error {
+		return tx.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	})
 	if err != nil {
 		return fmt.Errorf("database unreachable: %w", err)
 	}
@@ -78,8 +92,37 @@ func (db *DB) Ready(ctx context.Context) error {
 
 // InTx runs fn in one transaction: committed when fn returns nil, rolled back
 // otherwise. Every state change and its audit event go through here together.
+//
+// A transient failure (a connection PostgreSQL dropped, a serialization
+// failure) runs the whole transaction once more before the error is
+// returned, so that a database restart or failover is not a client's 5xx.
+// fn must therefore be safe to run twice: it is, as long as it keeps its
+// effects inside tx. The exception is COMMIT losing its connection: whether
+// the transaction committed is unknown, and it is not run again.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
-	sqlTx, err := db.sql.BeginTx(ctx, nil)
+	err := db.inTx(ctx, db.sql, fn)
+	var ce commitError
+	if err == nil || ctx.Err() != nil || !db.d.Transient(err, errors.As(err, &ce)) {
+		return err
+	}
+	conn, cerr := db.freshConn(ctx)
+	if cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	defer func() { _ = conn.Close() }() // returns it to the pool
+	return db.inTx(ctx, conn, fn)
+}
+
+// commitError marks a failure of COMMIT itself.
+type commitError struct{ err error }
+
+func (e commitError) Error() string { return "commit: " + e.err.Error() }
+func (e commitError) Unwrap() error { return e.err }
+
+func (db *DB) inTx(ctx context.Context, on interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, fn func(*Tx) error) error {
+	sqlTx, err := on.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -89,16 +132,48 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return commitError{err}
 	}
 	return nil
 }
 
+// freshConn returns a pooled connection that answers a ping. A lost
+// connection rarely comes alone (the server restarted, failed over, or an
+// operator terminated the backends), so the retry must not draw another dead
+// one: each that fails its ping is dropped from the pool.
+func (db *DB) freshConn(ctx context.Context) (*sql.Conn, error) {
+	var last error
+	for range 64 { // more than any pool here holds
+		conn, err := db.sql.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if last = conn.PingContext(ctx); last == nil {
+			return conn, nil
+		}
+		_ = conn.Close() // the driver marked it broken: the pool discards it
+		if !db.d.Transient(last, false) {
+			break
+		}
+	}
+	return nil, last
+}
+
 // Read runs fn outside a transaction: each query stands alone. Reads that
 // need no consistency across queries use it so that, on SQLite, they do not
-// queue behind the single writer.
+// queue behind the single writer. Like InTx it runs fn once more after a
+// transient failure, on a connection that answers; reading twice is safe.
 func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
-	return fn(&Tx{tx: db.sql, d: db.d})
+	err := fn(&Tx{tx: db.sql, d: db.d})
+	if err == nil || ctx.Err() != nil || !db.d.Transient(err, false) {
+		return err
+	}
+	conn, cerr := db.freshConn(ctx)
+	if cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	defer func() { _ = conn.Close() }() // returns it to the pool
+	return fn(&Tx{tx: conn, d: db.d})
 }
 
 // querier is what a Tx runs its queries on: a transaction, or for Read the pool.
@@ -134,6 +209,13 @@ func (tx *Tx) Lock(ctx context.Context, keys ...string) error {
 		return errors.New("store: Lock outside a transaction")
 	}
 	return tx.d.LockKeys(ctx, sqlTx, keys...)
+}
+
+// SQLTx is the transaction underneath, for work that must commit or roll back
+// with it (enqueuing a job); false from Read, which has none.
+func (tx *Tx) SQLTx() (*sql.Tx, bool) {
+	sqlTx, ok := tx.tx.(*sql.Tx)
+	return sqlTx, ok
 }
 
 // UniqueViolation reports which unique constraint err violated, if any.

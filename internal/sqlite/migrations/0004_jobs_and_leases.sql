@@ -1,0 +1,15 @@
+-- The reward announcement runs as a durable job (internal/jobs). Its outcome
+-- is recorded once: 'sent' or 'failed' is set by the attempt that ends it, and
+-- the terminal event is written in the same transaction only when this column
+-- was still NULL, so no crash or second worker can record two outcomes.
+ALTER TABLE payouts ADD COLUMN announce_outcome TEXT CHECK (announce_outcome IN ('sent', 'failed'));
+UPDATE payouts SET announce_outcome = 'sent' WHERE reward_announced = 1;
+UPDATE payouts SET announce_outcome = 'failed' WHERE reward_announced = 0 AND announce_claimed_at IS NOT NULL;
+
+-- Single-holder work (one replica holds the Twitch connection, …): a named
+-- lease, held until expires_at unless renewed.
+CREATE TABLE leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
