@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/ebs/ebstest"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/synthdesktop"
@@ -124,8 +125,14 @@ func tierB(t *testing.T, s stack) {
 		"payoutId": prep.PayoutID, "characterName": prep.CharacterName}, &run); code != 200 || !run.OK {
 		t.Fatalf("run-sequence: %d %+v", code, run)
 	}
+	// Sent commits at once; the reward line follows from the announcement job.
 	var reqs []twitchsim.RecordedRequest
-	call(t, http.MethodGet, s.helix+"/requests", nil, nil, &reqs)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		call(t, http.MethodGet, s.helix+"/requests", nil, nil, &reqs)
+		if len(reqs) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
 	if len(reqs) != 1 {
 		t.Fatalf("%d Helix requests after the reset, want 1", len(reqs))
 	}

@@ -444,6 +444,14 @@ func TestHealthAndReadiness(t *testing.T) {
 	if err := ts.db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// One failed check right after a passing one is a blip, not an outage...
+	r = ts.get(t, "/readyz", nil)
+	wantStatus(t, "GET /readyz just after the database closed", r, http.StatusOK)
+	if !strings.Contains(r.text(), `"warning"`) {
+		t.Fatalf("a failed check within the grace period carries a warning: %s", r.text())
+	}
+	// ...checks failing for the whole grace period are.
+	ts.clock.Advance(httpapi.ReadyGrace)
 	r = ts.get(t, "/readyz", nil)
 	wantError(t, "GET /readyz with the database closed", r, http.StatusServiceUnavailable, mgm.CodeUnavailable)
 	r = ts.get(t, "/healthz", nil)

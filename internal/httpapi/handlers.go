@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
@@ -151,13 +152,42 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	serve.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// ReadyGrace is how long database checks must keep failing before /readyz
+// says so: a connection lost to a failover or a terminated backend is retried
+// by the store and heals in well under a second, and a load balancer that
+// saw one failed check would take every replica out at once.
+const ReadyGrace = 5 * time.Second
+
+// readiness remembers the last database check that passed.
+type readiness struct {
+	mu     sync.Mutex
+	lastOK time.Time
+}
+
+// answer records a check made at now and reports whether to answer ready.
+func (rd *readiness) answer(now time.Time, err error) bool {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if err == nil {
+		rd.lastOK = now
+		return true
+	}
+	return !rd.lastOK.IsZero() && now.Sub(rd.lastOK) < ReadyGrace
+}
+
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.svc.DB().Ready(ctx); err != nil {
+	err := s.svc.DB().Ready(ctx)
+	if !s.ready.answer(s.now(), err) {
 		s.log.WarnContext(r.Context(), "not ready", "error", err)
 		s.writeError(w, r, mgm.Errorf(mgm.CodeUnavailable, "The database is not reachable or not migrated yet."))
 		return
 	}
-	serve.JSON(w, http.StatusOK, map[string]string{"status": "ready", "store": s.svc.DB().Dialect()})
+	body := map[string]string{"status": "ready", "store": s.svc.DB().Dialect()}
+	if err != nil {
+		s.log.WarnContext(r.Context(), "database check failed; still ready within the grace period", "error", err)
+		body["warning"] = "The last database check failed; the pool is reconnecting."
+	}
+	serve.JSON(w, http.StatusOK, body)
 }

@@ -60,6 +60,7 @@ type Server struct {
 	limiter     *limiter
 	metrics     *metrics.Metrics
 	mux         *http.ServeMux
+	ready       readiness
 }
 
 // New builds the server and its routes.
