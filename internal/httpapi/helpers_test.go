@@ -12,8 +12,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +27,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/postgres"
 	"github.com/mimirons-goldomatic/mgm/internal/postgres/pgtest"
-	"github.com/mimirons-goldomatic/mgm/internal/sqlite"
+	"github.com/mimirons-goldomatic/mgm/internal/sqlite/sqlitetest"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
@@ -57,6 +57,10 @@ type testServer struct {
 	cfg    config.Config
 	key    []byte // HMAC key of viewer tokens
 	jobs   *jobs.Queue
+	// workJobs starts the job workers once, for the tests that wait for a
+	// job: a River client per parallel test, polling, would cost more CPU
+	// than the tests themselves.
+	workJobs sync.Once
 }
 
 // defaultTestConfig is the configuration every test starts from.
@@ -94,11 +98,7 @@ type storeOpener func(t *testing.T) *store.DB
 
 func openSQLite(t *testing.T) *store.DB {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
-	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
-	}
-	return db
+	return sqlitetest.Open(t)
 }
 
 // openPostgres opens a throwaway PostgreSQL database (skipped when none is
@@ -167,7 +167,6 @@ func newTestServerOn(t *testing.T, open storeOpener, mutateConfig func(*config.C
 	client := srv.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	client.Timeout = 30 * time.Second
-	runJobs(t, queue, deps.Service)
 	return &testServer{t: t, srv: srv, url: srv.URL, client: client, db: db, svc: svc, clock: clock, cfg: cfg, key: key, jobs: queue}
 }
 
@@ -538,6 +537,7 @@ func runJobs(t *testing.T, q *jobs.Queue, svc *app.Service) {
 // its outcome and returns the payout's history then.
 func awaitAnnouncement(t *testing.T, ts *testServer, id string) []historyEvent {
 	t.Helper()
+	ts.workJobs.Do(func() { runJobs(t, ts.jobs, ts.svc) })
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		h := getHistory(t, ts, id)
 		if n := len(h); n > 0 && (h[n-1].Type == app.EventAnnouncementSucceeded || h[n-1].Type == app.EventAnnouncementFailed) {

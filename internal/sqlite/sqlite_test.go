@@ -7,17 +7,11 @@ import (
 
 	"github.com/mimirons-goldomatic/mgm/internal/conformance"
 	"github.com/mimirons-goldomatic/mgm/internal/sqlite"
+	"github.com/mimirons-goldomatic/mgm/internal/sqlite/sqlitetest"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
 
-func open(t *testing.T) *store.DB {
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+func open(t *testing.T) *store.DB { return sqlitetest.Open(t) }
 
 func TestConformance(t *testing.T) { conformance.Run(t, open) }
 
