@@ -298,6 +298,26 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 		time.Sleep(300 * time.Millisecond)
 	}
 
+	// Sent answers at once; the reward line follows from the EBS's
+	// announcement job, so wait for each Sent payout's outcome first.
+	for id, p := range seen {
+		if p.Status != mgm.PayoutSent {
+			continue
+		}
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			h, err := client.PayoutHistory(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(h); n > 0 && strings.HasPrefix(h[n-1].Type, "HelixRewardSentAnnouncement") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no announcement outcome 30 s after Sent", id)
+			}
+		}
+	}
+
 	// Nothing was done twice, nothing was lost.
 	log, _ := os.ReadFile(logPath)
 	helixLines := helixRequests(t, helix.URL)
