@@ -2,7 +2,9 @@
 // short cycles and the Twitch stand-ins. A viewer enrolls by chat, the wheel
 // lands on them, the Desktop API reports them online, the panel says
 // "You won!", the payout walks to Sent and the panel shows the reward line.
-// Screenshots of each main state go to docs/screenshots/panel-*.png.
+// Screenshots of each main state are taken every run; they replace
+// docs/screenshots/panel-*.png only with MGM_SCREENSHOT=1 (otherwise they go to
+// the run's temporary folder, so running the tests leaves the tree clean).
 
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,9 @@ import { freePort, http, log, run, type Service, sleep, startService, step, wait
 const EXT_DIR = resolve(import.meta.dirname, '..');
 const ROOT = resolve(EXT_DIR, '..');
 const DIST = join(EXT_DIR, 'dist');
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+const SHOTS = process.env.MGM_SCREENSHOT === '1'
+  ? join(ROOT, 'docs', 'screenshots')
+  : mkdtempSync(join(tmpdir(), 'mgm-panel-shots-'));
 const CHROMIUM = process.env.MGM_CHROMIUM || '/usr/bin/chromium';
 // 20-second cycles: spinning and verification last 2 s each, long enough for
 // the panel (polling ~2 s, just after each phase boundary) to show both.
@@ -213,6 +217,7 @@ describe('extension panel end to end', () => {
     await context?.close().catch(() => undefined);
     for (const s of [eventsub, ebs, helix]) await s?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
+    if (process.env.MGM_SCREENSHOT !== '1') rmSync(SHOTS, { recursive: true, force: true });
   });
 
   it('ships a small bundle with no remote script but Twitch’s helper', () => {
