@@ -44,8 +44,14 @@ type Config struct {
 	// EnableE2eHarness is always false in Production.
 	EnableE2eHarness bool
 	SpinInterval     time.Duration
-	CorsOrigins      []string
-	RateLimits       RateLimits
+	// JobAttemptTimeout bounds one attempt of a durable job; JobRescueAfter
+	// (0 = the queue's default) is how long a running job may go before it
+	// is taken over as dead. Both differ from their defaults only in
+	// Development.
+	JobAttemptTimeout time.Duration
+	JobRescueAfter    time.Duration
+	CorsOrigins       []string
+	RateLimits        RateLimits
 	// ExtensionSecret is the decoded HMAC key; empty means "not configured"
 	// (in Development the caller falls back to the development key).
 	ExtensionSecret   []byte
@@ -151,6 +157,8 @@ const (
 	DefaultHelixAPIBaseURL = "https://api.twitch.tv"
 	DefaultLogLevel        = "info"
 	DefaultSpinInterval    = 300 * time.Second
+	// DefaultJobAttemptTimeout is the job queue's own default (internal/jobs).
+	DefaultJobAttemptTimeout = 15 * time.Second
 
 	// MinAPIKeyLength is enforced in Production only, so that a newcomer's
 	// hand-typed development key still works.
@@ -158,6 +166,9 @@ const (
 
 	minSpinSeconds = 10
 	maxSpinSeconds = 3600
+
+	minJobSeconds = 1
+	maxJobSeconds = 300
 )
 
 // devCorsOrigins are the local origins a developer's browser or Vite dev server
@@ -278,6 +289,13 @@ func (l *loader) production(c *Config) {
 	l.secretStrength(c)
 	if c.SpinInterval != 0 && c.SpinInterval != DefaultSpinInterval {
 		l.problemf("%s may differ from %d only in Development (got %d)", keySpinInterval, int(DefaultSpinInterval/time.Second), int(c.SpinInterval/time.Second))
+	}
+	if c.JobAttemptTimeout != DefaultJobAttemptTimeout {
+		l.problemf("%s may differ from %d only in Development (got %d)", keyJobAttemptTimeout,
+			int(DefaultJobAttemptTimeout/time.Second), int(c.JobAttemptTimeout/time.Second))
+	}
+	if c.JobRescueAfter != 0 {
+		l.problemf("%s may be set only in Development", keyJobRescueAfter)
 	}
 	// The harness can fabricate payouts and the subscriber switch hands gold
 	// to anyone; flags left over from CI must not open either on a public

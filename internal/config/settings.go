@@ -21,6 +21,8 @@ const (
 	keyDevSkipSubscriber   = "Mgm__DevSkipSubscriberCheck"
 	keyE2eHarness          = "Mgm__EnableE2eHarness"
 	keySpinInterval        = "Mgm__SpinIntervalSeconds"
+	keyJobAttemptTimeout   = "Mgm__Jobs__AttemptTimeoutSeconds"
+	keyJobRescueAfter      = "Mgm__Jobs__RescueAfterSeconds"
 	keyCorsOrigins         = "Mgm__CorsOrigins"
 	keyRateViewerReads     = "Mgm__RateLimits__ViewerReadsPerMinute"
 	keyRateViewerWrites    = "Mgm__RateLimits__ViewerWritesPerMinute"
@@ -100,6 +102,13 @@ var settings = []setting{
 	{Option: option.Option{Key: keySpinInterval, Default: strconv.Itoa(int(DefaultSpinInterval / time.Second)), DevOnly: true,
 		Help: fmt.Sprintf("spin cycle length in seconds, %d–%d; phases scale with it (80/10/10 %%, grace 10 %%)", minSpinSeconds, maxSpinSeconds)},
 		devSafe: true, value: value{parse: parseSpin, show: func(c Config) string { return strconv.Itoa(int(c.SpinInterval / time.Second)) }}},
+	{Option: option.Option{Key: keyJobAttemptTimeout, Default: strconv.Itoa(int(DefaultJobAttemptTimeout / time.Second)), DevOnly: true,
+		Help: fmt.Sprintf("one attempt of a background job (the reward announcement) in seconds, %d–%d", minJobSeconds, maxJobSeconds)},
+		devSafe: true, value: value{parse: parseJobAttemptTimeout, show: func(c Config) string { return strconv.Itoa(int(c.JobAttemptTimeout / time.Second)) }}},
+	{Option: option.Option{Key: keyJobRescueAfter, DefaultNote: "attempt timeout + 15", DevOnly: true,
+		Help: "seconds a running job may go before another worker takes it over as dead; more than " + keyJobAttemptTimeout +
+			", so that an attempt that timed out still records its outcome"},
+		devSafe: true, value: value{parse: parseJobRescueAfter, show: showJobRescueAfter}},
 	{Option: option.Option{Key: keyCorsOrigins, DefaultNote: "extension origin (+ localhost in Development)",
 		Help: "allowed browser origins, ','-separated"},
 		devSafe: true, value: value{parse: parseCorsOrigins, fallback: defaultCors, show: showCors}},
@@ -344,6 +353,35 @@ func parseSpin(l *loader, c *Config, v, key string) {
 	if s, ok := l.intIn(key, v, minSpinSeconds, maxSpinSeconds); ok {
 		c.SpinInterval = time.Duration(s) * time.Second
 	}
+}
+
+func parseJobAttemptTimeout(l *loader, c *Config, v, key string) {
+	if s, ok := l.intIn(key, v, minJobSeconds, maxJobSeconds); ok {
+		c.JobAttemptTimeout = time.Duration(s) * time.Second
+	}
+}
+
+// parseJobRescueAfter runs after parseJobAttemptTimeout (table order). River
+// refuses a rescue before the attempt's timeout; at the timeout itself a
+// second worker would find the first's claim and record a failure while the
+// first might still post, hence strictly greater.
+func parseJobRescueAfter(l *loader, c *Config, v, key string) {
+	s, ok := l.intIn(key, v, minJobSeconds, 2*maxJobSeconds)
+	if !ok {
+		return
+	}
+	if d := time.Duration(s) * time.Second; c.JobAttemptTimeout > 0 && d <= c.JobAttemptTimeout {
+		l.problemf("%s must be greater than %s (%d), got %d", key, keyJobAttemptTimeout, int(c.JobAttemptTimeout/time.Second), s)
+	} else {
+		c.JobRescueAfter = d
+	}
+}
+
+func showJobRescueAfter(c Config) string {
+	if c.JobRescueAfter == 0 {
+		return strconv.Itoa(int((c.JobAttemptTimeout+15*time.Second)/time.Second)) + " (attempt timeout + 15)"
+	}
+	return strconv.Itoa(int(c.JobRescueAfter / time.Second))
 }
 
 func parseCorsOrigins(l *loader, c *Config, v, key string) {

@@ -207,7 +207,7 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 	}()
 	b := &backend{cfg: cfg, db: db, store: where, notes: notes, lock: lock}
 
-	queue, err := jobs.New(b.db, jobs.Config{Logger: o.Logger})
+	queue, err := jobs.New(b.db, jobs.Config{Logger: o.Logger, AttemptTimeout: cfg.JobAttemptTimeout, RescueAfter: cfg.JobRescueAfter})
 	if err != nil {
 		return nil, err
 	}
