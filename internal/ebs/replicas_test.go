@@ -1,7 +1,7 @@
 package ebs_test
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,13 +26,26 @@ var listeningRe = regexp.MustCompile(`Listening:\s+http://(\S+)`)
 // startReplica runs the real mgm-ebs binary and returns its base URL.
 func startReplica(t *testing.T, bin string, env []string) string {
 	t.Helper()
+	return startProcess(t, bin, env).base
+}
+
+// ebsProcess is one run of the real mgm-ebs binary.
+type ebsProcess struct {
+	base   string
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once the process has been waited for
+}
+
+// startProcess runs the binary with env on a free loopback port. Cleanup
+// stops it with an interrupt (a no-op for one already killed) and, when the
+// test failed, logs the tail of its stderr.
+func startProcess(t *testing.T, bin string, env []string) *ebsProcess {
+	t.Helper()
 	cmd := exec.Command(bin, "--listen", "127.0.0.1:0")
 	cmd.Env = env
 	cmd.Dir = t.TempDir()
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr := make(chan string, 1)
+	cmd.Stdout = &bannerWatcher{addr: addr}
 	stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -40,36 +54,87 @@ func startReplica(t *testing.T, bin string, env []string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	p := &ebsProcess{cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait() // how it ended is the test's business, not Wait's
+		stderr.Close()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-p.exited:
 		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
+			_ = cmd.Process.Kill()
+			<-p.exited
 		}
 		if t.Failed() {
 			b, _ := os.ReadFile(stderr.Name())
-			t.Logf("replica log tail:\n%s", tail(string(b), 3000))
+			t.Logf("mgm-ebs (pid %d) log tail:\n%s", cmd.Process.Pid, tail(string(b), 3000))
 		}
 	})
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := listeningRe.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
 	select {
 	case a := <-addr:
-		return "http://" + a
+		p.base = "http://" + a
+		return p
+	case <-p.exited:
+		b, _ := os.ReadFile(stderr.Name())
+		t.Fatalf("mgm-ebs exited at start:\n%s", tail(string(b), 3000))
 	case <-time.After(30 * time.Second):
-		t.Fatal("replica did not start")
-		return ""
+		t.Fatal("mgm-ebs did not start")
 	}
+	return nil
+}
+
+// kill9 kills the process with SIGKILL, the way a crash or an OOM kill ends
+// it, and waits until it is gone.
+func (p *ebsProcess) kill9(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9: %v", err)
+	}
+	<-p.exited
+}
+
+// bannerWatcher receives the process's stdout and reports the address of
+// its "Listening:" banner line once.
+type bannerWatcher struct {
+	mu      sync.Mutex
+	pending []byte
+	addr    chan<- string
+	found   bool
+}
+
+func (w *bannerWatcher) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.found {
+		return len(b), nil
+	}
+	w.pending = append(w.pending, b...)
+	for {
+		i := bytes.IndexByte(w.pending, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		line := w.pending[:i]
+		w.pending = w.pending[i+1:]
+		if m := listeningRe.FindSubmatch(line); m != nil {
+			w.found = true
+			w.addr <- string(m[1])
+			return len(b), nil
+		}
+	}
+}
+
+// buildEBS builds cmd/mgm-ebs into a temporary folder.
+func buildEBS(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "mgm-ebs")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/mgm-ebs").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 func tail(s string, n int) string {
@@ -90,10 +155,7 @@ func TestReplicasBehaveAsOne(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.NewDatabase(t)
 	helix := newHelixRecorder(t)
-	bin := filepath.Join(t.TempDir(), "mgm-ebs")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/mgm-ebs").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildEBS(t)
 	env := []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"Mgm__Environment=Development", "Mgm__SpinIntervalSeconds=10", "Mgm__ApiKey=" + testAPIKey,
