@@ -52,6 +52,8 @@ type Config struct {
 	MaxAge time.Duration
 	// RescueAfter is how long a job may stay running before another replica
 	// takes it over, assuming its process died (default AttemptTimeout + 15 s).
+	// River's rescuer looks every 30 s (not configurable), on the elected
+	// leader, so the takeover comes up to 30 s later than this.
 	RescueAfter time.Duration
 	// PollInterval is how often idle workers look for jobs (default 1 s).
 	PollInterval time.Duration
