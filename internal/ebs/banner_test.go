@@ -28,7 +28,7 @@ func TestBanner(t *testing.T) {
 	var out strings.Builder
 	b.banner(&out, "127.0.0.1:8080", "", 42*time.Millisecond)
 	want := `Mimiron's Gold-o-Matic EBS dev — Development mode (nothing configured)
-  Listening:  http://127.0.0.1:8080  (health: /healthz, ready: /readyz, metrics: /metrics)
+  Listening:  http://127.0.0.1:8080  (health: /healthz, ready: /readyz)
   Dev panel:  http://127.0.0.1:8080/dev/panel  (not built: cd extension && npm ci && npm run build)
   Store:      SQLite /data/mgm.db
   Desktop API key: in /data/desktop-api-key.txt
@@ -47,7 +47,7 @@ func TestBanner(t *testing.T) {
 	b.banner(&out, "[::]:8080", "", 42*time.Millisecond)
 	want = `Mimiron's Gold-o-Matic EBS dev — Development mode (Mgm__Environment=Development)
   WARNING: Development mode on :8080, which is not a loopback address: its conveniences (the public development JWT key, unsigned EventSub without a secret) are open to anyone who can reach it
-  Listening:  http://localhost:8080  (health: /healthz, ready: /readyz, metrics: /metrics)
+  Listening:  http://localhost:8080  (health: /healthz, ready: /readyz)
   Store:      SQLite /data/mgm.db
   Ready in 42 ms. Ctrl+C stops.
 `
@@ -62,7 +62,7 @@ func TestBanner(t *testing.T) {
 	out.Reset()
 	b.banner(&out, "10.0.0.5:8080", "1.2.3", time.Second)
 	want = `Mimiron's Gold-o-Matic EBS 1.2.3 — Production mode (Mgm__ApiKey, Twitch__ExtensionSecret and Twitch__EventSubSecret are set)
-  Listening:  http://10.0.0.5:8080  (health: /healthz, ready: /readyz, metrics: /metrics)
+  Listening:  http://10.0.0.5:8080  (health: /healthz, ready: /readyz)
   Store:      PostgreSQL
   Ready in 1000 ms. Ctrl+C stops.
 `

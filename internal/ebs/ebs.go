@@ -262,7 +262,7 @@ func (b *backend) banner(w io.Writer, addr, version string, startup time.Duratio
 	for _, warning := range b.cfg.Warnings() {
 		fmt.Fprintf(w, "  %s\n", warning)
 	}
-	fmt.Fprintf(w, "  Listening:  http://%s  (health: /healthz, ready: /readyz, metrics: /metrics)\n", displayAddr(addr))
+	fmt.Fprintf(w, "  Listening:  http://%s  (health: /healthz, ready: /readyz)\n", displayAddr(addr))
 	if b.devPanel {
 		hint := ""
 		if b.devPanelHint != "" {
