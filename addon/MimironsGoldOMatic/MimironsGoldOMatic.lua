@@ -17,6 +17,9 @@ local SEND_RESULT_GRACE = 10 -- seconds to wait for a mail result after the mail
 local PENDING_TTL = 24 * 60 * 60 -- pending consents older than this are dropped (payouts expire after 24 h)
 local TOAST_HOLD, TOAST_FADE = 2.5, 0.5
 local PANEL_MAX_ROWS = 12
+-- Mailed payout ids remembered to refuse a second ReceiveGold. Payouts expire
+-- after 24 h at the EBS, so this covers far more than any replay window.
+local MAX_MAILED = 1000
 
 local L = {
 	PANEL_TITLE = "MGM Queue",
@@ -30,6 +33,7 @@ local L = {
 	QUEUED = "%d payout(s) added to the mail queue (%d waiting). Open a mailbox and press Prepare Mail.",
 	MAIL_FAILED = "the mail to %s was not sent; press Prepare Mail to try again.",
 	MAIL_LOST = "no answer from the server about the mail to %s; check your sent mail before preparing it again.",
+	ALREADY_MAILED = "%s was already mailed (payout %s): not queued again.",
 	MONEY_CHANGED = "the mail to %s does not carry the prepared amount, so it is not counted as a payout.",
 	NO_MAIL_UI = "the Send Mail frame is not available.",
 	UPDATE_1 = "checking for updates…",
@@ -114,9 +118,35 @@ local function ensureDB()
 			return isValidPending(p, idKey) and (type(p.since) ~= "number" or now - p.since < PENDING_TTL)
 		end
 	end
+	-- mailed: payout ids whose mail the server confirmed, oldest first. They
+	-- outlive the queue rows so a replayed ReceiveGold cannot pay twice.
+	db.mailed = clean(db.mailed, Core.IsId)
+	while #db.mailed > MAX_MAILED do
+		table.remove(db.mailed, 1)
+	end
 	db.consents = clean(db.consents, fresh("payoutId"))
 	db.gifts = clean(db.gifts, fresh("giftRequestId"))
 	return db
+end
+
+local function isMailed(payoutId)
+	for _, id in ipairs(ensureDB().mailed) do
+		if id == payoutId then
+			return true
+		end
+	end
+	return false
+end
+
+local function rememberMailed(payoutId)
+	local d = ensureDB()
+	if isMailed(payoutId) then
+		return
+	end
+	d.mailed[#d.mailed + 1] = payoutId
+	while #d.mailed > MAX_MAILED do
+		table.remove(d.mailed, 1)
+	end
 end
 
 local function findIndex(list, key, value)
@@ -384,6 +414,9 @@ local function onMailSendSuccess()
 		return -- a mail the streamer wrote by hand
 	end
 	sending = nil
+	-- Remembered before anything else: whatever fails below, a replayed
+	-- ReceiveGold for this payout must find it.
+	rememberMailed(s.payoutId)
 	emit(Core.ConfirmMarker(s.payoutId))
 	whisper(s.characterName, Core.MAIL_SENT_WHISPER)
 	showToast(string.format(L.TOAST_SENT, s.characterName))
@@ -671,7 +704,9 @@ function NotifyWinnerWhisper(payoutId, characterName)
 end
 
 -- ReceiveGold("id:Name:copper;…"): queue payouts for mailing. Malformed
--- segments and payouts already queued are skipped.
+-- segments and payouts already queued are skipped; payouts already mailed
+-- are refused with [MGM_ALREADY_MAILED:<id>] (a line replayed by the Desktop
+-- after an Unlock, a restart or a lost marker must never pay twice).
 function ReceiveGold(data)
 	if type(data) ~= "string" or data == "" then
 		return
@@ -679,7 +714,10 @@ function ReceiveGold(data)
 	local d = ensureDB()
 	local added = 0
 	for _, row in ipairs(Core.ParseGoldData(data)) do
-		if not findIndex(d.queue, "payoutId", row.payoutId) then
+		if isMailed(row.payoutId) then
+			emit(Core.AlreadyMailedMarker(row.payoutId))
+			info(string.format(L.ALREADY_MAILED, row.characterName, row.payoutId))
+		elseif not findIndex(d.queue, "payoutId", row.payoutId) then
 			d.queue[#d.queue + 1] = row
 			added = added + 1
 		end

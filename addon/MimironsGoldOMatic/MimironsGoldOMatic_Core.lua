@@ -162,6 +162,12 @@ function Core.ConfirmMarker(payoutId)
 	return "[MGM_CONFIRM:" .. payoutId .. "]"
 end
 
+-- AlreadyMailedMarker answers a ReceiveGold entry for a payout this
+-- character has already mailed: the entry is refused, never queued again.
+function Core.AlreadyMailedMarker(payoutId)
+	return "[MGM_ALREADY_MAILED:" .. payoutId .. "]"
+end
+
 function Core.GiftAcceptMarker(giftRequestId)
 	return "[MGM_GIFT_ACCEPT:" .. giftRequestId .. "]"
 end

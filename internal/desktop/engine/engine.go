@@ -625,6 +625,9 @@ var actionStatus = map[string]mgm.PayoutStatus{
 // ErrNotConfigured is returned while no EBS is configured.
 var ErrNotConfigured = errors.New("the EBS is not configured: set its URL and the API key in Settings")
 
+// ErrAlreadyMailed refuses to unlock a payout the addon reported as mailed.
+var ErrAlreadyMailed = errors.New("already mailed")
+
 // Action applies a manual action (mark-sent, mark-failed, cancel, unlock) to a payout.
 func (e *Engine) Action(ctx context.Context, id, action string) error {
 	status, ok := actionStatus[action]
@@ -633,9 +636,15 @@ func (e *Engine) Action(ctx context.Context, id, action string) error {
 	}
 	e.mu.Lock()
 	ebs := e.cfg.EBS
+	mailed := e.st.Mailed.Has(strings.ToLower(id))
 	e.mu.Unlock()
 	if ebs == nil {
 		return ErrNotConfigured
+	}
+	if status == mgm.PayoutPending && mailed {
+		// Unlock exists to send a payout again; this one left WoW already.
+		e.log.Error("unlock refused: the payout was already mailed", "payout", id)
+		return fmt.Errorf("payout %s was %w according to the addon, so it is not unlocked: unlocking would send the gold a second time. If the mail really came back, send it by hand in WoW; if the EBS still shows it InProgress, use Mark Sent", id, ErrAlreadyMailed)
 	}
 	p, err := ebs.SetPayoutStatus(ctx, id, status)
 	if err != nil {

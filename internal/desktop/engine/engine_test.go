@@ -17,6 +17,7 @@ const (
 	p1    = "11111111-1111-4111-8111-111111111111"
 	p2    = "22222222-2222-4222-8222-222222222222"
 	p3    = "33333333-3333-4333-8333-333333333333"
+	p4    = "44444444-4444-4444-8444-444444444444"
 	cycle = "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
 	gift  = "99999999-0000-4000-8000-000000000001"
 )
@@ -67,7 +68,7 @@ func TestAcceptForInProgressPayoutIsNotLost(t *testing.T) {
 func TestTransientFailuresAreRetriedDefinitiveOnesDropped(t *testing.T) {
 	ebs := newFakeEBS()
 	ebs.addPayout(p1, "Thrall", "InProgress")
-	ebs.addPayout(p2, "Jaina", "Pending")
+	ebs.addPayout(p2, "Jaina", "Cancelled")
 	ebs.fail("SetPayoutStatus", errUnavailable, &ebsclient.Error{Status: 429, Code: ebsapi.CodeRateLimited}, fmt.Errorf("connection refused"))
 	h := newHarness(t, ebs, &fakeInjector{})
 	h.write("[MGM_CONFIRM:" + p1 + "]")
@@ -75,7 +76,7 @@ func TestTransientFailuresAreRetriedDefinitiveOnesDropped(t *testing.T) {
 	if n := ebs.count("SetPayoutStatus:Sent"); n != 4 {
 		t.Fatalf("PATCH Sent tried %d times, want 4 (3 transient failures)", n)
 	}
-	// Pending → Sent is refused (409): dropped, not retried forever.
+	// Cancelled → Sent is refused (409): dropped, not retried forever.
 	h.write("[MGM_CONFIRM:" + p2 + "]")
 	h.eventually("drop", func() bool {
 		return h.hasEvent("marker work dropped work=confirm:" + p2 + ` reason="[MGM_CONFIRM] PATCH Sent`)
@@ -291,12 +292,18 @@ func TestSync(t *testing.T) {
 	ebs.addPayout(p1, "Thrall", "Pending")
 	ebs.addPayout(p2, "Jaina", "Pending")
 	ebs.addPayout(p3, "Sylvanas", "InProgress")
+	ebs.addPayout(p4, "Anduin", "Pending") // no consent yet
+	ebs.accept(p1, p2)
 	inj := &fakeInjector{}
 	h := newHarness(t, ebs, inj)
 	ctx := context.Background()
 	r := h.e.Sync(ctx)
-	if !r.OK || r.Lines != 1 || r.Injected != 1 || len(r.InProgress) != 2 {
+	if !r.OK || r.Lines != 1 || r.Injected != 1 || len(r.InProgress) != 2 || fmt.Sprint(r.WaitingConsent) != "["+p4+"]" ||
+		!strings.Contains(r.Message, "Waiting for the winner's consent (!twgold), not sent: "+p4) {
 		t.Fatalf("%+v", r)
+	}
+	if ebs.payout(p4).Status != "Pending" {
+		t.Fatal("a payout without consent was moved")
 	}
 	if ebs.payout(p1).Status != "InProgress" || ebs.payout(p2).Status != "InProgress" {
 		t.Fatal("not InProgress")
@@ -305,6 +312,12 @@ func TestSync(t *testing.T) {
 	if inj.countPrefix(want) != 1 {
 		t.Fatalf("typed %v", inj.typed())
 	}
+	if r := h.e.Sync(ctx); !r.OK || !strings.HasPrefix(r.Message, "nothing to send. Waiting for the winner's consent") {
+		t.Fatalf("%+v", r)
+	}
+	ebs.mu.Lock()
+	ebs.payouts[p4].Status = "Cancelled"
+	ebs.mu.Unlock()
 	if r := h.e.Sync(ctx); !r.OK || r.Message != "no Pending payouts" {
 		t.Fatalf("%+v", r)
 	}
@@ -317,6 +330,7 @@ func TestSyncNeverPatchesWithoutWoWOrWithOversizeEntry(t *testing.T) {
 	ebs := newFakeEBS()
 	ebs.addPayout(p1, "Thrall", "Pending")
 	ebs.addPayout(p2, strings.Repeat("Я", 200), "Pending")
+	ebs.accept(p1, p2)
 	inj := &fakeInjector{targetErr: fmt.Errorf("no WoW.exe")}
 	h := newHarness(t, ebs, inj)
 	r := h.e.Sync(context.Background())
@@ -337,6 +351,7 @@ func TestSyncPartialFailuresNameTheStuckPayouts(t *testing.T) {
 	ebs.addPayout(p1, "Thrall", "Pending")
 	ebs.addPayout(p2, "Jaina", "Pending")
 	ebs.addPayout(p3, "Sylvanas", "Pending")
+	ebs.accept(p1, p2, p3)
 	inj := &fakeInjector{}
 	h := newHarness(t, ebs, inj)
 	// Second PATCH refused: the first payout is InProgress, nothing typed.

@@ -66,6 +66,15 @@ func (f *fakeEBS) addPayout(id, name, status string) {
 	f.order = append(f.order, id)
 }
 
+// accept records the winners' consent, as [MGM_ACCEPT] would.
+func (f *fakeEBS) accept(ids ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range ids {
+		f.payouts[id].AcceptedAt = &ebsapi.Time{Time: time.Date(2026, 4, 4, 12, 0, 0, 0, time.UTC)}
+	}
+}
+
 func (f *fakeEBS) payout(id string) ebsapi.Payout {
 	f.mu.Lock()
 	defer f.mu.Unlock()

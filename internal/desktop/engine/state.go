@@ -21,6 +21,7 @@ const (
 	maxGiftReqs = 500
 	maxHandled  = 5000
 	maxPending  = 1000
+	maxMailed   = 2000
 )
 
 // State is everything the Desktop must remember across restarts so nothing
@@ -37,6 +38,10 @@ type State struct {
 	WhoRuns *statefile.Set `json:"whoRunCycles"`
 	// GiftItemsRequested are gift request ids whose bag listing was asked for.
 	GiftItemsRequested *statefile.Set `json:"giftItemsRequested"`
+	// Mailed are payout ids the addon reported as mailed ([MGM_CONFIRM] or
+	// [MGM_ALREADY_MAILED]): Sync never types them again and Unlock refuses
+	// them, whatever the EBS says.
+	Mailed *statefile.Set `json:"mailedPayouts"`
 	// Handled are the keys of markers acted on (or dropped as definitive failures).
 	Handled *statefile.Set `json:"handledMarkers"`
 	// Pending are markers read from the log whose work is not finished yet
@@ -53,6 +58,7 @@ func newState() *State {
 		WhoRuns:            statefile.NewSet(maxWhoRuns),
 		GiftItemsRequested: statefile.NewSet(maxGiftReqs),
 		Handled:            statefile.NewSet(maxHandled),
+		Mailed:             statefile.NewSet(maxMailed),
 	}
 }
 
@@ -79,6 +85,9 @@ func LoadState(dir string) (*State, bool, error) {
 	if s.Handled == nil {
 		s.Handled = fresh.Handled
 	}
+	if s.Mailed == nil { // also a state file older than this field
+		s.Mailed = fresh.Mailed
+	}
 	return s, ok, nil
 }
 
@@ -87,6 +96,7 @@ const (
 	kindWho        = "who"
 	kindAccept     = "accept"
 	kindConfirm    = "confirm"
+	kindMailed     = "already-mailed"
 	kindItems      = "items"
 	kindGiftAccept = "gift-accept"
 	kindUpdate     = "update"

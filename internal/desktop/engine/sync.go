@@ -18,6 +18,12 @@ type SyncReport struct {
 	At      time.Time `json:"at"`
 	// Payouts are the Pending payouts Sync took, in payout order.
 	Payouts []string `json:"payouts"`
+	// WaitingConsent are Pending payouts left alone because their winner has
+	// not accepted yet (no !twgold reply recorded at the EBS).
+	WaitingConsent []string `json:"waitingConsent"`
+	// AlreadyMailed are Pending payouts left alone because the addon reported
+	// them as mailed: typing them again could only pay twice.
+	AlreadyMailed []string `json:"alreadyMailed"`
 	// Lines is the number of ReceiveGold lines built; Injected how many were typed.
 	Lines    int `json:"lines"`
 	Injected int `json:"injected"`
@@ -28,8 +34,9 @@ type SyncReport struct {
 	Unlockable []string `json:"unlockable"`
 }
 
-// Sync moves every Pending payout to InProgress and types the ReceiveGold
-// lines. All lines are built before anything changes (an entry too long
+// Sync moves every Pending payout whose winner accepted to InProgress and
+// types the ReceiveGold lines. Payouts still waiting for consent, and those
+// the addon reported as mailed, are named in the report and left Pending. All lines are built before anything changes (an entry too long
 // aborts with no PATCH), nothing is PATCHed unless WoW was found, and a
 // failure names exactly which payouts are InProgress and which can be
 // unlocked.
@@ -72,8 +79,25 @@ func (e *Engine) sync(ctx context.Context) SyncReport {
 		r.Message = "could not list Pending payouts, nothing was changed: " + err.Error()
 		return r
 	}
+	e.mu.Lock()
+	take := ps[:0:0]
+	for _, p := range ps {
+		switch {
+		case e.st.Mailed.Has(p.ID):
+			r.AlreadyMailed = append(r.AlreadyMailed, p.ID)
+		case p.AcceptedAt == nil:
+			r.WaitingConsent = append(r.WaitingConsent, p.ID)
+		default:
+			take = append(take, p)
+		}
+	}
+	e.mu.Unlock()
+	ps = take
 	if len(ps) == 0 {
-		r.OK, r.Message = true, "no Pending payouts"
+		r.OK, r.Message = true, "no Pending payouts"+r.leftAlone()
+		if len(r.WaitingConsent)+len(r.AlreadyMailed) > 0 {
+			r.Message = "nothing to send" + r.leftAlone()
+		}
 		return r
 	}
 	in := make([]inject.Payout, len(ps))
@@ -128,6 +152,18 @@ func (e *Engine) sync(ctx context.Context) SyncReport {
 		return r
 	}
 	r.OK = true
-	r.Message = fmt.Sprintf("%d payout(s) InProgress, %d ReceiveGold line(s) typed into %s", len(r.InProgress), r.Injected, target)
+	r.Message = fmt.Sprintf("%d payout(s) InProgress, %d ReceiveGold line(s) typed into %s", len(r.InProgress), r.Injected, target) + r.leftAlone()
 	return r
+}
+
+// leftAlone is the part of the message about the payouts Sync did not take.
+func (r *SyncReport) leftAlone() string {
+	var s string
+	if len(r.WaitingConsent) > 0 {
+		s += fmt.Sprintf(". Waiting for the winner's consent (!twgold), not sent: %s", joinIDs(r.WaitingConsent))
+	}
+	if len(r.AlreadyMailed) > 0 {
+		s += fmt.Sprintf(". The addon reported these as already mailed, so they are not sent again: %s — if a mail really came back, send it by hand in WoW and mark the payout there", joinIDs(r.AlreadyMailed))
+	}
+	return s
 }

@@ -100,6 +100,14 @@ func (e *Engine) acceptLineLocked(l chatlog.Line, now time.Time) {
 			}
 			m = markers.Marker{Kind: markers.Items, ID: m.ID, Payload: payload, Trusted: true}
 		}
+		if m.Kind == markers.Confirm || m.Kind == markers.AlreadyMailed {
+			// Remembered even for a repeated marker: a stale state file may
+			// have lost it, and this is what stops a second mail.
+			if !e.st.Mailed.Has(m.ID) {
+				e.st.Mailed.Add(m.ID)
+				e.dirty = true
+			}
+		}
 		w, err := workFor(m, l)
 		if err != nil {
 			e.log.Warn("ignored an unreadable marker", "error", err)
@@ -145,6 +153,8 @@ func workFor(m markers.Marker, l chatlog.Line) (*Work, error) {
 		return &Work{Kind: kindAccept, ID: m.ID, Key: "accept:" + m.ID}, nil
 	case markers.Confirm:
 		return &Work{Kind: kindConfirm, ID: m.ID, Key: "confirm:" + m.ID}, nil
+	case markers.AlreadyMailed:
+		return &Work{Kind: kindMailed, ID: m.ID, Key: "already-mailed:" + m.ID}, nil
 	case markers.Items:
 		return &Work{Kind: kindItems, ID: m.ID, Payload: m.Payload, Key: "items:" + m.ID}, nil
 	case markers.GiftAccept:
@@ -349,12 +359,9 @@ func (e *Engine) step(ctx context.Context, ebs EBS, w *Work) stepResult {
 		}
 		return stepResult{outDone, fmt.Sprintf("[MGM_ACCEPT] acceptance recorded for %s (%s)", w.ID, p.CharacterName)}
 	case kindConfirm:
-		p, err := ebs.SetPayoutStatus(ctx, w.ID, mgm.PayoutSent)
-		if err != nil {
-			return classify(err, "[MGM_CONFIRM] PATCH Sent")
-		}
-		e.Refresh()
-		return stepResult{outDone, fmt.Sprintf("[MGM_CONFIRM] payout %s (%s) is Sent", w.ID, p.CharacterName)}
+		return e.stepMailed(ctx, ebs, w, "[MGM_CONFIRM]")
+	case kindMailed:
+		return e.stepMailed(ctx, ebs, w, "[MGM_ALREADY_MAILED]")
 	case kindWho:
 		var r ebsapi.WhoReport
 		if err := json.Unmarshal([]byte(w.Payload), &r); err != nil {
@@ -394,6 +401,48 @@ func (e *Engine) step(ctx context.Context, ebs EBS, w *Work) stepResult {
 		return stepResult{outNext, "[MGM_UPDATE_CHECK] answering: " + msg}
 	}
 	return stepResult{outDrop, "unknown work " + w.Kind}
+}
+
+// stepMailed records at the EBS that the addon mailed a payout. A payout put
+// back to Pending meanwhile (Unlock after a Sync whose outcome was unclear)
+// was mailed all the same, so it goes InProgress and then Sent: left Pending
+// it would be offered for mailing again. [MGM_ALREADY_MAILED] (the addon
+// refused a second ReceiveGold) is never an error: an EBS that already has
+// the payout Sent, or in a final state, ends the work.
+func (e *Engine) stepMailed(ctx context.Context, ebs EBS, w *Work, marker string) stepResult {
+	p, err := ebs.SetPayoutStatus(ctx, w.ID, mgm.PayoutSent)
+	if err == nil {
+		e.Refresh()
+		return stepResult{outDone, fmt.Sprintf("%s payout %s (%s) is Sent", marker, w.ID, p.CharacterName)}
+	}
+	if ebsclient.Transient(err) || isStatus(err, http.StatusUnauthorized) || isStatus(err, http.StatusForbidden) {
+		return classify(err, marker+" PATCH Sent")
+	}
+	cur, lerr := ebs.Payout(ctx, w.ID)
+	if lerr != nil {
+		if w.Kind == kindMailed && !ebsclient.Transient(lerr) {
+			return stepResult{outDone, fmt.Sprintf("%s payout %s was already mailed; the EBS does not know it (%v)", marker, w.ID, lerr)}
+		}
+		return classify(err, marker+" PATCH Sent")
+	}
+	switch cur.Status {
+	case mgm.PayoutSent:
+		return stepResult{outDone, fmt.Sprintf("%s payout %s (%s) was already Sent", marker, w.ID, cur.CharacterName)}
+	case mgm.PayoutPending:
+		if _, err := ebs.SetPayoutStatus(ctx, w.ID, mgm.PayoutInProgress); err != nil {
+			return classify(err, marker+" PATCH InProgress of a mailed payout that was Pending")
+		}
+		if _, err := ebs.SetPayoutStatus(ctx, w.ID, mgm.PayoutSent); err != nil {
+			return classify(err, marker+" PATCH Sent")
+		}
+		e.Refresh()
+		return stepResult{outDone, fmt.Sprintf("%s payout %s (%s) was Pending but had been mailed: now Sent", marker, w.ID, cur.CharacterName)}
+	}
+	if w.Kind == kindMailed {
+		e.log.Error("the addon mailed a payout the EBS has as "+string(cur.Status)+"; check it by hand", "payout", w.ID, "character", cur.CharacterName)
+		return stepResult{outDone, fmt.Sprintf("%s payout %s (%s) was already mailed; the EBS has it %s", marker, w.ID, cur.CharacterName, cur.Status)}
+	}
+	return stepResult{outDrop, marker + " PATCH Sent: " + err.Error()}
 }
 
 func (e *Engine) stepItems(ctx context.Context, ebs EBS, w *Work) stepResult {

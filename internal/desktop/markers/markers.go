@@ -19,17 +19,19 @@ import (
 type Kind int
 
 const (
-	Who         Kind = iota + 1 // [MGM_WHO]{json}
-	Accept                      // [MGM_ACCEPT:<payoutId>]
-	Confirm                     // [MGM_CONFIRM:<payoutId>]
-	Items                       // [MGM_ITEMS:<giftId>][json array]
-	ItemsPart                   // [MGM_ITEMS:<giftId>:<part>/<total>]part (see Assembler)
-	GiftAccept                  // [MGM_GIFT_ACCEPT:<giftId>]
-	UpdateCheck                 // [MGM_UPDATE_CHECK]
+	Who           Kind = iota + 1 // [MGM_WHO]{json}
+	Accept                        // [MGM_ACCEPT:<payoutId>]
+	Confirm                       // [MGM_CONFIRM:<payoutId>]
+	Items                         // [MGM_ITEMS:<giftId>][json array]
+	ItemsPart                     // [MGM_ITEMS:<giftId>:<part>/<total>]part (see Assembler)
+	GiftAccept                    // [MGM_GIFT_ACCEPT:<giftId>]
+	UpdateCheck                   // [MGM_UPDATE_CHECK]
+	AlreadyMailed                 // [MGM_ALREADY_MAILED:<payoutId>]: ReceiveGold refused, the payout was mailed before
 )
 
 var kindNames = map[Kind]string{Who: "MGM_WHO", Accept: "MGM_ACCEPT", Confirm: "MGM_CONFIRM", Items: "MGM_ITEMS",
-	ItemsPart: "MGM_ITEMS(part)", GiftAccept: "MGM_GIFT_ACCEPT", UpdateCheck: "MGM_UPDATE_CHECK"}
+	ItemsPart: "MGM_ITEMS(part)", GiftAccept: "MGM_GIFT_ACCEPT", UpdateCheck: "MGM_UPDATE_CHECK",
+	AlreadyMailed: "MGM_ALREADY_MAILED"}
 
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {
@@ -123,6 +125,8 @@ func parseAt(line string, start int) (Marker, bool) {
 		return idMarker(line, start, "[MGM_ACCEPT:", Accept)
 	case strings.HasPrefix(rest, "[MGM_CONFIRM:"):
 		return idMarker(line, start, "[MGM_CONFIRM:", Confirm)
+	case strings.HasPrefix(rest, "[MGM_ALREADY_MAILED:"):
+		return idMarker(line, start, "[MGM_ALREADY_MAILED:", AlreadyMailed)
 	case strings.HasPrefix(rest, "[MGM_GIFT_ACCEPT:"):
 		return idMarker(line, start, "[MGM_GIFT_ACCEPT:", GiftAccept)
 	case strings.HasPrefix(rest, "[MGM_ITEMS:"):

@@ -27,6 +27,7 @@ func TestParse(t *testing.T) {
 		{"confirm upper-case id is lowered", "2026-04-04 12:00:00.000 [MGM_CONFIRM:" + id2 + "]",
 			[]Marker{{Kind: Confirm, ID: strings.ToLower(id2), Trusted: true}}},
 		{"gift accept", "1/2 00:00:01.000  [MGM_GIFT_ACCEPT:" + id1 + "]", []Marker{{Kind: GiftAccept, ID: id1, Trusted: true}}},
+		{"already mailed", "1/2 00:00:01.000  [MGM_ALREADY_MAILED:" + strings.ToUpper(id1) + "]", []Marker{{Kind: AlreadyMailed, ID: id1, Trusted: true}}},
 		{"update check", "1/2 00:00:01.000  [MGM_UPDATE_CHECK]", []Marker{{Kind: UpdateCheck, Trusted: true}}},
 		{"items with brackets inside strings", "1/2 03:04:05.000  [MGM_ITEMS:" + id1 + "]" + items,
 			[]Marker{{Kind: Items, ID: id1, Payload: items, Trusted: true}}},
@@ -151,7 +152,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("span does not start at a marker: %+v", m)
 			}
 			switch m.Kind {
-			case Accept, Confirm, GiftAccept, Items, ItemsPart:
+			case Accept, Confirm, GiftAccept, AlreadyMailed, Items, ItemsPart:
 				if !IsUUID(m.ID) || m.ID != strings.ToLower(m.ID) {
 					t.Fatalf("bad id %q", m.ID)
 				}

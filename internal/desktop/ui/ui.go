@@ -433,7 +433,11 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := s.o.Backend.Unlock(r.Context(), body.IDs); err != nil {
-		serve.JSON(w, http.StatusBadGateway, errorBody{"unlock_failed", err.Error()})
+		status := http.StatusBadGateway
+		if errors.Is(err, engine.ErrAlreadyMailed) {
+			status = http.StatusConflict // the Desktop's own refusal, not the EBS's
+		}
+		serve.JSON(w, status, errorBody{"unlock_failed", err.Error()})
 		return
 	}
 	serve.JSON(w, http.StatusOK, map[string]any{"ok": true, "unlocked": body.IDs})
@@ -453,7 +457,7 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.o.Backend.Action(r.Context(), id, action); err != nil {
 		status := http.StatusBadGateway
-		if errors.Is(err, engine.ErrNotConfigured) {
+		if errors.Is(err, engine.ErrNotConfigured) || errors.Is(err, engine.ErrAlreadyMailed) {
 			status = http.StatusConflict
 		}
 		serve.JSON(w, status, errorBody{"action_failed", err.Error()})

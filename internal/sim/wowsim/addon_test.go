@@ -986,3 +986,58 @@ func TestDesktopReceiveGoldLineFits(t *testing.T) {
 		t.Fatalf("queue %q, want %q", got, want)
 	}
 }
+
+// TestMailedPayoutNeverMailedTwice replays the ReceiveGold line of a payout
+// that was already mailed — in the same session, after a /reload and after a
+// relog from the SavedVariables file — and checks that the addon refuses it
+// every time with [MGM_ALREADY_MAILED] and that no second mail goes out.
+func TestMailedPayoutNeverMailedTwice(t *testing.T) {
+	t.Parallel()
+	line := fmt.Sprintf(`ReceiveGold("%s:Norinn:10000000;")`, payout1)
+	refused := "[MGM_ALREADY_MAILED:" + payout1 + "]"
+	c := allOnline(newTestClient(t))
+	run(t, c, line)
+	c.OpenMailbox()
+	click(t, c, "MGMQueuePrepareButton")
+	click(t, c, "SendMailMailButton")
+	c.Advance(time.Second)
+	if m := c.Mails(); len(m) != 1 {
+		t.Fatalf("mails %+v", m)
+	}
+
+	// tryAgain replays the line and tries to mail whatever got queued.
+	tryAgain := func(t *testing.T, c *Client) {
+		t.Helper()
+		before := len(markers(c))
+		run(t, c, line)
+		if got := markers(c)[before:]; !slices.Equal(got, []string{refused}) {
+			t.Fatalf("markers after the replayed line %q, want %q", got, refused)
+		}
+		if got := queueSummary(c); len(got) != 0 {
+			t.Fatalf("a mailed payout was queued again: %q", got)
+		}
+		c.OpenMailbox()
+		_ = c.ClickButton("MGMQueuePrepareButton") // disabled with an empty queue
+		_ = c.ClickButton("SendMailMailButton")
+		c.Advance(time.Second)
+	}
+	tryAgain(t, c)
+	if res := c.Type("/reload"); res.Error != "" {
+		t.Fatal(res.Error)
+	}
+	tryAgain(t, c)
+	if m := c.Mails(); len(m) != 1 {
+		t.Fatalf("mails %+v: the payout was mailed twice", m)
+	}
+	sv := c.SavedVariables()
+	relogged := allOnline(newTestClient(t, func(cfg *Config) { cfg.SavedVariables = sv }))
+	tryAgain(t, relogged)
+	if m := relogged.Mails(); len(m) != 0 {
+		t.Fatalf("mails after relog %+v", m)
+	}
+	// Another payout to the same character still goes through.
+	run(t, relogged, fmt.Sprintf(`ReceiveGold("%s:Norinn:10000000;")`, payout2))
+	if got := queueSummary(relogged); !slices.Equal(got, []string{payout2 + ":Norinn:10000000:READY"}) {
+		t.Fatalf("queue %q", got)
+	}
+}
