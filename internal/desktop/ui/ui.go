@@ -433,7 +433,7 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := s.o.Backend.Unlock(r.Context(), body.IDs); err != nil {
-		serve.JSON(w, http.StatusBadGateway, errorBody{"unlock_failed", err.Error()})
+		serve.JSON(w, http.StatusBadGateway, errorBody{"unlock_failed", engine.ExplainEBS(s.o.Backend.Snapshot().EBS.URL, err)})
 		return
 	}
 	serve.JSON(w, http.StatusOK, map[string]any{"ok": true, "unlocked": body.IDs})
@@ -456,7 +456,7 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, engine.ErrNotConfigured) {
 			status = http.StatusConflict
 		}
-		serve.JSON(w, status, errorBody{"action_failed", err.Error()})
+		serve.JSON(w, status, errorBody{"action_failed", engine.ExplainEBS(s.o.Backend.Snapshot().EBS.URL, err)})
 		return
 	}
 	serve.JSON(w, http.StatusOK, map[string]bool{"ok": true})
