@@ -499,14 +499,7 @@ func (d *companion) Test(ctx context.Context, r ui.TestRequest) ui.TestResult {
 	}
 	ps, err := c.PendingPayouts(ctx, mgm.PayoutPending, mgm.PayoutInProgress)
 	if err != nil {
-		msg := "Failed: " + err.Error()
-		switch ebsclient.ErrorCode(err) {
-		case mgm.CodeForbiddenAPIKey:
-			msg = "The EBS refused this API key (403 forbidden_apikey): copy it again from the EBS (mgm-data/desktop-api-key.txt or Mgm__ApiKey)."
-		case mgm.CodeUnauthorized:
-			msg = "The EBS wants an API key (401): enter it above."
-		}
-		return ui.TestResult{Message: msg}
+		return ui.TestResult{Message: engine.ExplainEBS(c.BaseURL(), err)}
 	}
 	// The payouts call proved the connection; the version is only shown.
 	v, verr := c.Version(ctx)

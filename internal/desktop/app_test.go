@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -120,7 +121,18 @@ func TestFirstRunSettingsAndSecrets(t *testing.T) {
 	// Test Connection uses the typed values without saving them.
 	var res map[string]any
 	r.api(t, "POST", "/api/settings/test", map[string]string{"ebsUrl": e.URL, "apiKey": "wrong-key-wrong-key-wrong-key"}, &res)
-	if res["ok"] != false || !strings.Contains(res["message"].(string), "refused this API key") {
+	if res["ok"] != false || !strings.Contains(res["message"].(string), "The EBS refused the API key (403). Copy the Desktop API key again") {
+		t.Fatalf("%v", res)
+	}
+	// A stopped EBS is a sentence, not Go's "dial tcp …: connection refused".
+	ln, lerr := net.Listen("tcp", "127.0.0.1:0")
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	stopped := "http://" + ln.Addr().String()
+	ln.Close()
+	r.api(t, "POST", "/api/settings/test", map[string]string{"ebsUrl": stopped, "apiKey": key}, &res)
+	if want := "The EBS at " + stopped + " is not reachable (connection refused). Check the EBS URL in Settings and that the EBS is running."; res["ok"] != false || res["message"] != want {
 		t.Fatalf("%v", res)
 	}
 	r.api(t, "POST", "/api/settings/test", map[string]string{"ebsUrl": e.URL, "apiKey": key}, &res)

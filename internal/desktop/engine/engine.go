@@ -115,6 +115,7 @@ type Engine struct {
 	nameOrder []string
 	snap      Snapshot
 	problems  map[string]string // last reported problem per area, to log changes only
+	ebsHealth ebsHealth
 }
 
 // New loads the state in o.DataDir (moving a corrupt file aside) and returns
@@ -365,19 +366,20 @@ func (e *Engine) poll(ctx context.Context) {
 	case !ebsclient.Transient(gerr):
 		// A definitive refusal (no gift queue on this EBS, no broadcaster
 		// configured) is the gift queue's problem, not the EBS being down.
-		e.snap.Gifts, e.snap.GiftProblem = nil, "gift queue unavailable: "+gerr.Error()
+		e.snap.Gifts, e.snap.GiftProblem = nil, "Gift queue unavailable: "+ExplainEBS(e.snap.EBS.URL, gerr)
 		e.problemLocked("gift queue", e.snap.GiftProblem)
 		gerr = nil
 	default:
-		e.snap.GiftProblem = gerr.Error()
+		e.snap.GiftProblem = ExplainEBS(e.snap.EBS.URL, gerr)
 	}
 	ebsErr := errors.Join(perr, cerr, gerr)
 	e.snap.EBS.Reachable = perr == nil && cerr == nil
-	e.snap.EBS.Problem = errText(ebsErr)
+	e.snap.EBS.Problem = ExplainEBS(e.snap.EBS.URL, ebsErr)
+	e.ebsHealth.observe(now, e.snap.EBS.Reachable, e.snap.EBS.LastOK)
 	if perr == nil {
 		e.snap.EBS.LastOK = now
 	}
-	e.problemLocked("EBS", errText(ebsErr))
+	e.problemLocked("EBS", e.snap.EBS.Problem)
 	e.snap.Queue = e.queue.Len()
 	e.mu.Unlock()
 	e.changed()
@@ -607,6 +609,11 @@ func (e *Engine) Snapshot() Snapshot {
 	if s.LastSync != nil {
 		ls := *s.LastSync
 		s.LastSync = &ls
+	}
+	if e.ebsHealth.syncFailureCleared(s.LastSync, s.WoW.Found, s.Payouts) {
+		// The banner of a Sync the EBS made fail goes once the EBS answers
+		// again (the event log keeps the failure); Sync can simply be pressed again.
+		s.LastSync = nil
 	}
 	s.ChatLog.Growing = !s.ChatLog.LastGrowth.IsZero() && e.o.Now().Sub(s.ChatLog.LastGrowth) < time.Minute
 	return s

@@ -74,9 +74,12 @@ func (e *Engine) sync(ctx context.Context) SyncReport {
 		r.Message = "WoW not found, nothing was changed: " + err.Error()
 		return r
 	}
+	e.mu.Lock()
+	ebsURL := e.snap.EBS.URL
+	e.mu.Unlock()
 	ps, err := ebs.PendingPayouts(ctx, mgm.PayoutPending)
 	if err != nil {
-		r.Message = "could not list Pending payouts, nothing was changed: " + err.Error()
+		r.Message = "Could not list the Pending payouts, so nothing was changed. " + ExplainEBS(ebsURL, err)
 		return r
 	}
 	e.mu.Lock()
@@ -114,8 +117,8 @@ func (e *Engine) sync(ctx context.Context) SyncReport {
 	for _, p := range ps {
 		if _, err := ebs.SetPayoutStatus(ctx, p.ID, mgm.PayoutInProgress); err != nil {
 			r.Unlockable = append([]string(nil), r.InProgress...)
-			r.Message = fmt.Sprintf("PATCH InProgress %s failed: %v. Nothing was typed. InProgress now: %s (Unlock puts them back to Pending)",
-				p.ID, err, joinIDs(r.InProgress))
+			r.Message = fmt.Sprintf("Could not set %s InProgress: %s Nothing was typed. InProgress now: %s (Unlock puts them back to Pending)",
+				p.ID, ExplainEBS(ebsURL, err), joinIDs(r.InProgress))
 			if ebsclient.Transient(err) {
 				r.Message += fmt.Sprintf("; %s may be InProgress too — check it after the EBS answers again", p.ID)
 			}

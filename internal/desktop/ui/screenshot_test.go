@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -22,13 +23,31 @@ func TestScreenshot(t *testing.T) {
 	if os.Getenv("MGM_SCREENSHOT") != "1" {
 		t.Skip("set MGM_SCREENSHOT=1 to update docs/screenshots/desktop-ui.png")
 	}
-	chromium := os.Getenv("MGM_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
+	chromium := findChromium(t)
+	srv := busyServer(t, func(h http.Handler) http.Handler { return h })
+
+	out, _ := filepath.Abs("../../../docs/screenshots/desktop-ui.png")
+	os.MkdirAll(filepath.Dir(out), 0o755)
+	os.Remove(out)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+		"--window-size=1280,900", "--screenshot="+out, srv.URL+"/?token="+token)
+	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, b)
 	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("no Chromium at %s (apt-get install -y chromium)", chromium)
+	fi, err := os.Stat(out)
+	if err != nil || fi.Size() < 20_000 {
+		t.Fatalf("screenshot %v %v", fi, err)
 	}
+	t.Logf("wrote %s (%d bytes)", out, fi.Size())
+}
+
+// busyServer serves the UI with a busy evening's data; wrap may add test
+// routes around the UI's handler.
+func busyServer(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Server {
+	t.Helper()
 	now := time.Now()
 	at := func(d time.Duration) string { return now.Add(-d).UTC().Format(time.RFC3339) }
 	var snap engine.Snapshot
@@ -74,23 +93,20 @@ func TestScreenshot(t *testing.T) {
 	set := &fakeSettings{v: SettingsView{EBSURL: "https://ebs.example.com", APIKeySet: true, PollIntervalSeconds: 5,
 		InjectionStrategy: "PostMessage", WoWInstallDirectory: `C:\Games\WoW335`, Injector: snap.WoW.Injector,
 		ChatLogPath: snap.ChatLog.Path, SettingsFile: `C:\Users\streamer\AppData\Roaming\MimironsGoldOMatic\settings.json`}}
-	srv := httptest.NewServer(New(Options{Backend: &fakeBackend{snap: snap}, Settings: set, Log: events, Hub: hub, Token: token}))
-	defer srv.Close()
+	srv := httptest.NewServer(wrap(New(Options{Backend: &fakeBackend{snap: snap}, Settings: set, Log: events, Hub: hub, Token: token})))
+	t.Cleanup(srv.Close)
+	return srv
+}
 
-	out, _ := filepath.Abs("../../../docs/screenshots/desktop-ui.png")
-	os.MkdirAll(filepath.Dir(out), 0o755)
-	os.Remove(out)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-		"--window-size=1280,900", "--screenshot="+out, srv.URL+"/?token="+token)
-	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("chromium: %v\n%s", err, b)
+// findChromium is MGM_CHROMIUM, else /usr/bin/chromium; the test is skipped without it.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	chromium := os.Getenv("MGM_CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
 	}
-	fi, err := os.Stat(out)
-	if err != nil || fi.Size() < 20_000 {
-		t.Fatalf("screenshot %v %v", fi, err)
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skipf("no Chromium at %s (apt-get install -y chromium)", chromium)
 	}
-	t.Logf("wrote %s (%d bytes)", out, fi.Size())
+	return chromium
 }

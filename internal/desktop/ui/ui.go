@@ -437,7 +437,7 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, engine.ErrAlreadyMailed) {
 			status = http.StatusConflict // the Desktop's own refusal, not the EBS's
 		}
-		serve.JSON(w, status, errorBody{"unlock_failed", err.Error()})
+		serve.JSON(w, status, errorBody{"unlock_failed", engine.ExplainEBS(s.o.Backend.Snapshot().EBS.URL, err)})
 		return
 	}
 	serve.JSON(w, http.StatusOK, map[string]any{"ok": true, "unlocked": body.IDs})
@@ -460,7 +460,7 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, engine.ErrNotConfigured) || errors.Is(err, engine.ErrAlreadyMailed) {
 			status = http.StatusConflict
 		}
-		serve.JSON(w, status, errorBody{"action_failed", err.Error()})
+		serve.JSON(w, status, errorBody{"action_failed", engine.ExplainEBS(s.o.Backend.Snapshot().EBS.URL, err)})
 		return
 	}
 	serve.JSON(w, http.StatusOK, map[string]bool{"ok": true})

@@ -17,6 +17,8 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/engine"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/eventlog"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
 const token = "t0k3n"
@@ -41,7 +43,7 @@ func (f *fakeBackend) Action(_ context.Context, id, a string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if a == "mark-sent" && id == "00000000-0000-4000-8000-000000000009" {
-		return errors.New("EBS answered HTTP 409")
+		return &ebsclient.Error{Status: 409, Code: mgm.CodeTerminalStatusChange, Message: "the payout is Sent"}
 	}
 	f.actions = append(f.actions, a+" "+id)
 	return nil
@@ -206,7 +208,8 @@ func TestAPI(t *testing.T) {
 	if r, _ := f.do(t, "POST", "/api/payouts/not-an-id/cancel", "", nil); r.StatusCode != 400 {
 		t.Fatal("bad id")
 	}
-	if r, body := f.do(t, "POST", "/api/payouts/00000000-0000-4000-8000-000000000009/mark-sent", "", nil); r.StatusCode != 502 || !strings.Contains(body, "409") {
+	if r, body := f.do(t, "POST", "/api/payouts/00000000-0000-4000-8000-000000000009/mark-sent", "", nil); r.StatusCode != 502 ||
+		!strings.Contains(body, "This payout is already finished (Sent, Failed or Cancelled) on the EBS, so it cannot change any more (the payout is Sent).") {
 		t.Fatalf("EBS refusal: %d %s", r.StatusCode, body)
 	}
 	if r, _ := f.do(t, "POST", "/api/unlock", `{"ids":["`+id+`"]}`, nil); r.StatusCode != 200 || len(f.be.unlock) != 1 {
