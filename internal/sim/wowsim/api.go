@@ -88,7 +88,7 @@ func (v *vm) chatAPI() api {
 		"SendChatMessage": c.luaSendChatMessage,
 		"LoggingChat": func(L *lua.LState) int {
 			if L.GetTop() >= 1 {
-				c.loggingChat = L.ToBool(1)
+				c.setLoggingChat(L.ToBool(1))
 			}
 			L.Push(luaFlag(c.loggingChat))
 			return 1

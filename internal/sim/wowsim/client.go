@@ -129,6 +129,14 @@ type Config struct {
 	WhoThrottle time.Duration
 	// LoggingChat starts the client with chat logging already on.
 	LoggingChat bool
+	// Prints says whether addon prints reach the chat log (default: logged).
+	Prints PrintMode
+	// FlushToggle says whether LoggingChat(false) then LoggingChat(true)
+	// writes the chat log's pending lines (default: it does).
+	FlushToggle FlushToggleMode
+	// Keys says whether a posted line needs the chat box opened first
+	// (default: it does not).
+	Keys KeyMode
 }
 
 type task struct {
@@ -170,6 +178,9 @@ type Client struct {
 	bagSizes        [5]int
 	items           []Item
 	whisperCounter  int
+	chatBoxOpen     bool
+	loadingUntil    time.Time
+	chatEvent       int // >0 while the chat frame shows a chat event
 
 	// What happened, for tests and the state dump.
 	whispers  []Whisper
@@ -384,6 +395,11 @@ func (c *Client) Advance(d time.Duration) {
 		c.runDue()
 		c.vm.onUpdate(step.Seconds())
 		c.settle()
+		if c.cfg.ChatLog != nil {
+			if err := c.cfg.ChatLog.Tick(c.now.In(c.cfg.Location)); err != nil {
+				c.recordError("chat log: " + err.Error())
+			}
+		}
 	}
 }
 
@@ -650,6 +666,51 @@ type TypeResult struct {
 	Truncated bool `json:"truncated"`
 	// Error is the Lua error a /run line raised, if any.
 	Error string `json:"error,omitempty"`
+	// Dropped says why the client ignored the keys (nothing ran), if it did.
+	Dropped string `json:"dropped,omitempty"`
+}
+
+// Why posted keys are dropped (TypeResult.Dropped).
+const (
+	DroppedLoadingScreen = "loading screen"
+	DroppedChatBoxClosed = "chat box closed"
+)
+
+// OpenChatBox is the real Enter key with the chat box closed: the box opens
+// for the next line. It reports false during a loading screen.
+func (c *Client) OpenChatBox() bool {
+	if c.Loading() {
+		return false
+	}
+	c.chatBoxOpen = true
+	return true
+}
+
+// ChatBoxOpen reports whether the chat edit box is open.
+func (c *Client) ChatBoxOpen() bool { return c.chatBoxOpen }
+
+// StartLoadingScreen shows a loading screen for d: every key is swallowed
+// until it ends with PLAYER_ENTERING_WORLD, as a zone change does.
+func (c *Client) StartLoadingScreen(d time.Duration) {
+	c.chatBoxOpen = false
+	c.loadingUntil = c.now.Add(d)
+	c.After(d, func() { c.Fire("PLAYER_ENTERING_WORLD") })
+}
+
+// Loading reports whether a loading screen is showing.
+func (c *Client) Loading() bool { return c.now.Before(c.loadingUntil) }
+
+// Post is the injector's keys: the characters of line, then Enter, posted
+// to the window. With Config.Keys KeysNeedOpenBox they are dropped unless
+// OpenChatBox came first; a loading screen drops them in every mode.
+func (c *Client) Post(line string) TypeResult {
+	switch {
+	case c.Loading():
+		return TypeResult{Dropped: DroppedLoadingScreen}
+	case c.cfg.Keys == KeysNeedOpenBox && !c.chatBoxOpen:
+		return TypeResult{Dropped: DroppedChatBoxClosed}
+	}
+	return c.Type(line)
 }
 
 // MaxChatLetters is the chat edit box's letters="255" in 3.3.5 FrameXML.
@@ -662,6 +723,10 @@ const MaxChatLetters = 255
 // ChatEdit_ParseText: /run and /script, /reload (and /console reloadui), /who,
 // /chatlog, and any SlashCmdList entry; other text is said in /say.
 func (c *Client) Type(line string) TypeResult {
+	if c.Loading() {
+		return TypeResult{Dropped: DroppedLoadingScreen}
+	}
+	c.chatBoxOpen = false // Enter sends the line and closes the box
 	res := TypeResult{}
 	if utf8.RuneCountInString(line) > MaxChatLetters {
 		line = truncateRunes(line, MaxChatLetters)
@@ -693,7 +758,7 @@ func (c *Client) Type(line string) TypeResult {
 	case "/who":
 		c.sendWho(rest)
 	case "/chatlog":
-		c.loggingChat = !c.loggingChat
+		c.setLoggingChat(!c.loggingChat)
 		if c.loggingChat {
 			c.systemMessage(c.gs["CHATLOGENABLED"])
 		} else {
@@ -723,9 +788,24 @@ func (c *Client) systemMessage(text string) {
 	c.vm.fire("CHAT_MSG_SYSTEM", lua.LString(text))
 }
 
+// setLoggingChat switches chat logging; switching it back on writes the
+// chat log's pending lines when Config.FlushToggle says the toggle flushes.
+func (c *Client) setLoggingChat(on bool) {
+	was := c.loggingChat
+	c.loggingChat = on
+	if !was && on && c.cfg.FlushToggle == ToggleFlushes && c.cfg.ChatLog != nil {
+		if err := c.cfg.ChatLog.Flush(); err != nil {
+			c.recordError("chat log: " + err.Error())
+		}
+	}
+}
+
 // printed is called for every line the chat frame shows.
 func (c *Client) printed(text string) {
 	c.chatLines = append(c.chatLines, text)
+	if c.cfg.Prints == PrintsNotLogged && c.chatEvent == 0 {
+		return
+	}
 	if c.loggingChat && c.cfg.ChatLog != nil {
 		if err := c.cfg.ChatLog.Append(c.now.In(c.cfg.Location), text); err != nil {
 			c.recordError("chat log: " + err.Error())

@@ -28,6 +28,11 @@
 //     the addon files again in a fresh VM and restores the variables before
 //     ADDON_LOADED.
 //
+// What the real client does is unmeasured in places (when the chat log
+// reaches the disk, whether prints are logged, whether the LoggingChat toggle
+// flushes, whether posted keys reach a closed chat box); modes.go holds a
+// mode for each, the convenient behaviour being the zero value for now.
+//
 // Lua errors raised by the addon are caught like the client's error frame
 // does (the next handler still runs) and collected; tests fail on them.
 //

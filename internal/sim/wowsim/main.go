@@ -40,6 +40,12 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	player := fs.String("player", "Streamer", "the streamer's character name")
 	delayMs := fs.Int("command-delay-ms", 100, "delay before an add-message /run line runs (CommandProcessingDelayMs)")
 	latency := fs.Duration("latency", 200*time.Millisecond, "server round trip for /who and mail answers")
+	logMode := fs.String("chat-log-mode", "line", "when chat log lines reach the file: line (at once), chunked or exit (only when the simulator stops)")
+	chunkBytes := fs.Int("chat-log-chunk-bytes", 4096, "with --chat-log-mode chunked: bytes buffered before a write")
+	chunkDelay := fs.Duration("chat-log-chunk-delay", 0, "with --chat-log-mode chunked: also write once the oldest buffered line is this old (0: never)")
+	prints := fs.String("prints", "logged", "whether addon prints reach the chat log: logged or not-logged")
+	flushToggle := fs.String("flush-toggle", "flushes", "what LoggingChat(false) then LoggingChat(true) does to the buffered log: flushes or noop")
+	keys := fs.String("keys", "open-box", "posted lines: open-box (run as typed) or need-open-box (dropped unless POST /key Enter came first)")
 
 	var rest []string
 	settings := map[string]string{}
@@ -85,6 +91,22 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err != nil {
 		return err
 	}
+	lm, err := ParseLogWriteMode(*logMode)
+	if err != nil {
+		return err
+	}
+	pm, err := ParsePrintMode(*prints)
+	if err != nil {
+		return err
+	}
+	ft, err := ParseFlushToggleMode(*flushToggle)
+	if err != nil {
+		return err
+	}
+	km, err := ParseKeyMode(*keys)
+	if err != nil {
+		return err
+	}
 	var players []Player
 	for _, n := range strings.Split(*roster, ",") {
 		if n = strings.TrimSpace(n); n != "" {
@@ -95,12 +117,16 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 
 	srv, err := NewServer(ServerConfig{
 		Client: Config{
-			AddonDir:   *addon,
-			PlayerName: *player,
-			Locale:     *locale,
-			Latency:    *latency,
+			AddonDir:    *addon,
+			PlayerName:  *player,
+			Locale:      *locale,
+			Latency:     *latency,
+			Prints:      pm,
+			FlushToggle: ft,
+			Keys:        km,
 		},
 		LogPath:            *logPath,
+		ChatLog:            ChatLogOptions{Mode: lm, ChunkBytes: *chunkBytes, ChunkDelay: *chunkDelay},
 		SavedVariablesPath: *savedVars,
 		Auto:               *auto,
 		AutoReplyDelay:     *autoDelay,

@@ -22,6 +22,9 @@ type ServerConfig struct {
 	Client Config
 	// LogPath is the WoWChatLog.txt to write.
 	LogPath string
+	// ChatLog sets when logged lines reach LogPath (default: line by line;
+	// with LogUntilExit they are written at Close).
+	ChatLog ChatLogOptions
 	// SavedVariablesPath, when set, is read at start and written at /reload,
 	// reset and shutdown, like the client's WTF file.
 	SavedVariablesPath string
@@ -80,7 +83,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.WhoRoute == "" {
 		cfg.WhoRoute = WhoRouteAuto
 	}
-	log, err := OpenChatLog(cfg.LogPath)
+	log, err := NewChatLog(cfg.LogPath, cfg.ChatLog)
 	if err != nil {
 		return nil, fmt.Errorf("chat log: %w", err)
 	}
@@ -127,7 +130,8 @@ func (s *Server) newClient(saved string, world *Client) (*Client, error) {
 // LogPath is the absolute path of the chat log.
 func (s *Server) LogPath() string { return s.log.Path() }
 
-// Close writes the SavedVariables (as logging out would) and stops the client.
+// Close writes the SavedVariables and the chat log's pending lines (as
+// exiting the game would) and stops the client.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -137,7 +141,7 @@ func (s *Server) Close() error {
 	s.writeSavedVariables(s.c.SavedVariables())
 	s.c.Close()
 	s.c = nil
-	return nil
+	return s.log.Close()
 }
 
 func (s *Server) writeSavedVariables(content string) {
@@ -231,6 +235,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/mock/health", s.health)
 	mux.HandleFunc("POST /api/mock/reset", s.reset)
 	mux.HandleFunc("POST /api/mock/add-message", s.addMessage)
+	mux.HandleFunc("POST /api/mock/key", s.key)
+	mux.HandleFunc("POST /api/mock/loading-screen", s.loadingScreen)
 	mux.HandleFunc("GET /api/mock/commands", s.getCommands)
 	mux.HandleFunc("POST /api/mock/set-response", s.setResponse)
 	mux.HandleFunc("POST /api/mock/chat", s.chat)
@@ -354,11 +360,14 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) {
 	ran := s.locked(w, func(c *Client) {
 		switch {
 		case isRun:
-			res := c.Type(strings.TrimSpace(req.Content))
+			res := c.Post(strings.TrimSpace(req.Content))
 			if echo {
 				s.appendLog("[MGM_RUN_RECEIVED] " + req.Content)
 			}
 			resp["truncated"] = res.Truncated
+			if res.Dropped != "" {
+				resp["dropped"] = res.Dropped
+			}
 			if res.Error != "" {
 				resp["error"] = res.Error
 			}
@@ -377,6 +386,47 @@ func (s *Server) appendLog(text string) {
 	if err := s.log.Append(s.c.Now().In(s.c.cfg.Location), text); err != nil {
 		s.c.recordError("chat log: " + err.Error())
 	}
+}
+
+// key is the injector pressing a real key; only "Enter" (opening the chat
+// box, which Config.Keys KeysNeedOpenBox requires before add-message) is known.
+func (s *Server) key(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Key string `json:"key"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if !strings.EqualFold(strings.TrimSpace(req.Key), "Enter") {
+		writeError(w, http.StatusBadRequest, `"key" must be "Enter"`)
+		return
+	}
+	s.locked(w, func(c *Client) {
+		resp := map[string]any{"ok": true}
+		if !c.OpenChatBox() {
+			resp["dropped"] = DroppedLoadingScreen
+		}
+		resp["chatBoxOpen"] = c.ChatBoxOpen()
+		serve.JSON(w, http.StatusOK, resp)
+	})
+}
+
+// loadingScreen shows a loading screen for ms milliseconds (up to ten minutes).
+func (s *Server) loadingScreen(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Ms int64 `json:"ms"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if req.Ms <= 0 || req.Ms > 600_000 {
+		writeError(w, http.StatusBadRequest, "ms must be between 1 and 600000")
+		return
+	}
+	s.locked(w, func(c *Client) {
+		c.StartLoadingScreen(time.Duration(req.Ms) * time.Millisecond)
+		serve.JSON(w, http.StatusOK, map[string]any{"ok": true, "loading": c.Loading()})
+	})
 }
 
 func (s *Server) getCommands(w http.ResponseWriter, r *http.Request) {
@@ -631,6 +681,13 @@ func (s *Server) state(w http.ResponseWriter, r *http.Request) {
 			"now":            c.Now(),
 			"auto":           s.cfg.Auto,
 			"loggingChat":    c.LoggingChat(),
+			"chatLogMode":    s.log.Mode().String(),
+			"chatLogPending": s.log.Pending(),
+			"prints":         c.cfg.Prints.String(),
+			"flushToggle":    c.cfg.FlushToggle.String(),
+			"keys":           c.cfg.Keys.String(),
+			"chatBoxOpen":    c.ChatBoxOpen(),
+			"loading":        c.Loading(),
 			"mailboxOpen":    c.MailboxOpen(),
 			"money":          c.Money(),
 			"roster":         currentRoster(c),

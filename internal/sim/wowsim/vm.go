@@ -212,7 +212,13 @@ func (v *vm) fire(event string, args ...lua.LValue) {
 		if !w.registered(event) {
 			continue // unregistered by an earlier handler
 		}
+		if w == v.chat {
+			v.c.chatEvent++ // what the chat frame shows now is chat, not a print
+		}
 		v.callScript(w, "OnEvent", full...)
+		if w == v.chat {
+			v.c.chatEvent--
+		}
 	}
 }
 

@@ -1,0 +1,141 @@
+package wowsim
+
+import "fmt"
+
+// The modes below are behaviours the real 3.3.5a client may have and nobody
+// has measured (issue 13, "What is doubtful"). Each zero value is the
+// simulator's historical, convenient behaviour; the pessimistic ones let
+// tests prove the Desktop survives a client that is less helpful.
+
+// LogWriteMode is when chat-log lines reach WoWChatLog.txt.
+type LogWriteMode int
+
+const (
+	// LogLineByLine writes every line as it is logged.
+	LogLineByLine LogWriteMode = iota
+	// LogChunked buffers lines and writes them once ChunkBytes are pending or
+	// the oldest pending line is ChunkDelay old (on the client's clock).
+	LogChunked
+	// LogUntilExit writes nothing until the client exits (ChatLog.Close),
+	// as a current client was seen doing with a ~48 KB buffer.
+	LogUntilExit
+)
+
+func (m LogWriteMode) String() string {
+	switch m {
+	case LogLineByLine:
+		return "line"
+	case LogChunked:
+		return "chunked"
+	case LogUntilExit:
+		return "exit"
+	}
+	return fmt.Sprintf("LogWriteMode(%d)", int(m))
+}
+
+// ParseLogWriteMode reads "line", "chunked" or "exit".
+func ParseLogWriteMode(s string) (LogWriteMode, error) {
+	for _, m := range []LogWriteMode{LogLineByLine, LogChunked, LogUntilExit} {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("chat log write mode %q: want line, chunked or exit", s)
+}
+
+// PrintMode is whether lines an addon prints (DEFAULT_CHAT_FRAME:AddMessage,
+// print) are logged, or only the chat events the chat frame shows.
+type PrintMode int
+
+const (
+	// PrintsLogged logs everything the chat frame shows.
+	PrintsLogged PrintMode = iota
+	// PrintsNotLogged logs only chat events (system messages, whispers, /say).
+	PrintsNotLogged
+)
+
+func (m PrintMode) String() string {
+	switch m {
+	case PrintsLogged:
+		return "logged"
+	case PrintsNotLogged:
+		return "not-logged"
+	}
+	return fmt.Sprintf("PrintMode(%d)", int(m))
+}
+
+// ParsePrintMode reads "logged" or "not-logged".
+func ParsePrintMode(s string) (PrintMode, error) {
+	for _, m := range []PrintMode{PrintsLogged, PrintsNotLogged} {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("print mode %q: want logged or not-logged", s)
+}
+
+// FlushToggleMode is what LoggingChat(false) then LoggingChat(true) does to
+// the chat log's buffer: some tools rely on it to force a flush, a current
+// client was seen ignoring it.
+type FlushToggleMode int
+
+const (
+	// ToggleFlushes writes the pending lines when logging is switched back on.
+	ToggleFlushes FlushToggleMode = iota
+	// ToggleNoop leaves the buffer alone.
+	ToggleNoop
+)
+
+func (m FlushToggleMode) String() string {
+	switch m {
+	case ToggleFlushes:
+		return "flushes"
+	case ToggleNoop:
+		return "noop"
+	}
+	return fmt.Sprintf("FlushToggleMode(%d)", int(m))
+}
+
+// ParseFlushToggleMode reads "flushes" or "noop".
+func ParseFlushToggleMode(s string) (FlushToggleMode, error) {
+	for _, m := range []FlushToggleMode{ToggleFlushes, ToggleNoop} {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("flush toggle mode %q: want flushes or noop", s)
+}
+
+// KeyMode is what happens to characters posted to the window (the
+// injector's keys) while the chat edit box is closed.
+type KeyMode int
+
+const (
+	// KeysOpenBox treats a posted line as typed into an open chat box and
+	// sent, whether or not the box was opened first.
+	KeysOpenBox KeyMode = iota
+	// KeysNeedOpenBox drops a posted line unless the chat box was opened
+	// first (Client.OpenChatBox, the real Enter key): a posted "/" does not
+	// trigger the key binding that opens it.
+	KeysNeedOpenBox
+)
+
+func (m KeyMode) String() string {
+	switch m {
+	case KeysOpenBox:
+		return "open-box"
+	case KeysNeedOpenBox:
+		return "need-open-box"
+	}
+	return fmt.Sprintf("KeyMode(%d)", int(m))
+}
+
+// ParseKeyMode reads "open-box" or "need-open-box".
+func ParseKeyMode(s string) (KeyMode, error) {
+	for _, m := range []KeyMode{KeysOpenBox, KeysNeedOpenBox} {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("key mode %q: want open-box or need-open-box", s)
+}
