@@ -19,17 +19,17 @@ import (
 type Kind int
 
 const (
-	Who           Kind = iota + 1 // [MGM_WHO]{json}
-	Accept                        // [MGM_ACCEPT:<payoutId>]
-	Confirm                       // [MGM_CONFIRM:<payoutId>]
-	Items                         // [MGM_ITEMS:<giftId>][json array]
-	ItemsPart                     // [MGM_ITEMS:<giftId>:<part>/<total>]part (see Assembler)
-	GiftAccept                    // [MGM_GIFT_ACCEPT:<giftId>]
-	UpdateCheck                   // [MGM_UPDATE_CHECK]
-	AlreadyMailed                 // [MGM_ALREADY_MAILED:<payoutId>]: ReceiveGold refused, the payout was mailed before
-	GiftSent                      // [MGM_GIFT_SENT:<giftId>]: the server accepted the mail carrying the gift
-	GiftAlreadyMailed             // [MGM_GIFT_ALREADY_MAILED:<giftId>]: MGM_QueueGift refused, the gift was mailed before
-	GiftMissing                   // [MGM_GIFT_MISSING:<giftId>]: the gift's item is no longer in the bags
+	Who               Kind = iota + 1 // [MGM_WHO]{json}
+	Accept                            // [MGM_ACCEPT:<payoutId>]
+	Confirm                           // [MGM_CONFIRM:<payoutId>]
+	Items                             // [MGM_ITEMS:<giftId>][json array]
+	ItemsPart                         // [MGM_ITEMS:<giftId>:<part>/<total>]part (see Assembler)
+	GiftAccept                        // [MGM_GIFT_ACCEPT:<giftId>]
+	UpdateCheck                       // [MGM_UPDATE_CHECK]
+	AlreadyMailed                     // [MGM_ALREADY_MAILED:<payoutId>]: ReceiveGold refused, the payout was mailed before
+	GiftSent                          // [MGM_GIFT_SENT:<giftId>]: the server accepted the mail carrying the gift
+	GiftAlreadyMailed                 // [MGM_GIFT_ALREADY_MAILED:<giftId>]: MGM_QueueGift refused, the gift was mailed before
+	GiftMissing                       // [MGM_GIFT_MISSING:<giftId>]: the gift's item is no longer in the bags
 )
 
 var kindNames = map[Kind]string{Who: "MGM_WHO", Accept: "MGM_ACCEPT", Confirm: "MGM_CONFIRM", Items: "MGM_ITEMS",

@@ -157,3 +157,23 @@ func (c *Client) removeItems(gone []Item) {
 	}
 	c.items = keep
 }
+
+// GiftQueueStates reads the states of the addon's gift mail rows ("READY",
+// "PROCESSING"), in queue order.
+func (c *Client) GiftQueueStates() []string {
+	db, ok := c.vm.L.GetGlobal("MimironsGoldOMaticDB").(*lua.LTable)
+	if !ok {
+		return nil
+	}
+	q, ok := db.RawGetString("giftQueue").(*lua.LTable)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for i := 1; i <= q.Len(); i++ {
+		if r, ok := q.RawGetInt(i).(*lua.LTable); ok {
+			out = append(out, lua.LVAsString(r.RawGetString("state")))
+		}
+	}
+	return out
+}
