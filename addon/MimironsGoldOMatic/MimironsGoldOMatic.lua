@@ -36,6 +36,12 @@ local L = {
 	ALREADY_MAILED = "%s was already mailed (payout %s): not queued again.",
 	MONEY_CHANGED = "the mail to %s does not carry the prepared amount, so it is not counted as a payout.",
 	NO_MAIL_UI = "the Send Mail frame is not available.",
+	GIFT_QUEUED = "gift %s for %s added to the mail queue. Open a mailbox and press Prepare Mail.",
+	GIFT_ALREADY_MAILED = "the gift for %s was already mailed (gift %s): not queued again.",
+	GIFT_MISSING = "the gift item (id %d) for %s is no longer in your bags: the gift cannot be mailed.",
+	GIFT_NOT_ATTACHED = "the gift item for %s could not be attached; press Prepare Mail to try again.",
+	GIFT_CHANGED = "the mail to %s does not carry exactly the prepared gift, so it is not counted as the gift.",
+	TOAST_GIFT_SENT = "Gift sent: %s",
 	UPDATE_1 = "checking for updates…",
 	UPDATE_2 = "the answer comes from the Desktop companion; if nothing appears, make sure it is running.",
 	HELP = "/mgm: show or hide the queue; /mgm update: check for updates; /mgm log: turn chat logging on.",
@@ -82,6 +88,16 @@ local function isValidRow(row)
 		and row.copper <= Core.MAX_COPPER
 end
 
+local function isValidGiftRow(row)
+	return type(row) == "table"
+		and Core.IsId(row.giftRequestId)
+		and Core.IsCharacterName(row.characterName)
+		and type(row.itemId) == "number"
+		and row.itemId > 0
+		and type(row.bagId) == "number"
+		and type(row.slotId) == "number"
+end
+
 local function isValidPending(p, idKey)
 	return type(p) == "table" and Core.IsId(p[idKey]) and Core.IsCharacterName(p.characterName)
 end
@@ -113,6 +129,11 @@ local function ensureDB()
 	for _, row in ipairs(db.queue) do
 		row.state = "READY"
 	end
+	-- giftQueue: completed gifts waiting to be mailed, after the gold rows.
+	db.giftQueue = clean(db.giftQueue, isValidGiftRow)
+	for _, row in ipairs(db.giftQueue) do
+		row.state = "READY"
+	end
 	local function fresh(idKey)
 		return function(p)
 			return isValidPending(p, idKey) and (type(p.since) ~= "number" or now - p.since < PENDING_TTL)
@@ -124,13 +145,18 @@ local function ensureDB()
 	while #db.mailed > MAX_MAILED do
 		table.remove(db.mailed, 1)
 	end
+	-- giftsMailed: like mailed, for gift request ids.
+	db.giftsMailed = clean(db.giftsMailed, Core.IsId)
+	while #db.giftsMailed > MAX_MAILED do
+		table.remove(db.giftsMailed, 1)
+	end
 	db.consents = clean(db.consents, fresh("payoutId"))
 	db.gifts = clean(db.gifts, fresh("giftRequestId"))
 	return db
 end
 
-local function isMailed(payoutId)
-	for _, id in ipairs(ensureDB().mailed) do
+local function isMailed(payoutId, listKey)
+	for _, id in ipairs(ensureDB()[listKey or "mailed"]) do
 		if id == payoutId then
 			return true
 		end
@@ -138,14 +164,17 @@ local function isMailed(payoutId)
 	return false
 end
 
-local function rememberMailed(payoutId)
-	local d = ensureDB()
-	if isMailed(payoutId) then
+-- rememberMailed records a mailed payout id (or, with listKey
+-- "giftsMailed", a mailed gift request id).
+local function rememberMailed(payoutId, listKey)
+	listKey = listKey or "mailed"
+	local list = ensureDB()[listKey]
+	if isMailed(payoutId, listKey) then
 		return
 	end
-	d.mailed[#d.mailed + 1] = payoutId
-	while #d.mailed > MAX_MAILED do
-		table.remove(d.mailed, 1)
+	list[#list + 1] = payoutId
+	while #list > MAX_MAILED do
+		table.remove(list, 1)
 	end
 end
 
@@ -241,16 +270,52 @@ local function showToast(text)
 	toast:Show()
 end
 
-local function prepareMail()
+-- headRow is the next row to mail: gold first, then gifts.
+local function headRow()
 	local d = ensureDB()
-	local row = d.queue[1]
-	if not row or row.state ~= "READY" or not mailboxOpen or armed or sending then
-		return
+	if d.queue[1] then
+		return d.queue[1], "gold"
 	end
-	if not (SendMailNameEditBox and SendMailSubjectEditBox and SendMailMoney and MoneyInputFrame_SetCopper) then
-		info(L.NO_MAIL_UI)
-		return
+	return d.giftQueue[1], "gift"
+end
+
+-- findGiftItem returns where the gift's item is: its recorded slot, or
+-- (the bags were sorted since the listing) the first unlocked stack with
+-- its id.
+local function findGiftItem(bag, slot, itemId)
+	if Core.ItemIdFromLink(GetContainerItemLink(bag, slot)) == itemId then
+		return bag, slot
 	end
+	for b = 0, (NUM_BAG_SLOTS or 4) do
+		for s = 1, (GetContainerNumSlots(b) or 0) do
+			if Core.ItemIdFromLink(GetContainerItemLink(b, s)) == itemId then
+				return b, s
+			end
+		end
+	end
+	return nil
+end
+
+local function removeGiftRow(giftRequestId)
+	local d = ensureDB()
+	local i = findIndex(d.giftQueue, "giftRequestId", giftRequestId)
+	if i then
+		table.remove(d.giftQueue, i)
+	end
+end
+
+-- attachedItemIds lists the item ids attached to the Send Mail form.
+local function attachedItemIds()
+	local ids = {}
+	for i = 1, (ATTACHMENTS_MAX_SEND or 12) do
+		if HasSendMailItem(i) then
+			ids[#ids + 1] = Core.ItemIdFromLink(GetSendMailItemLink(i))
+		end
+	end
+	return ids
+end
+
+local function fillForm(name, copper)
 	-- The mailbox opens on the Inbox tab; the Send Mail tab holds the form.
 	if MailFrameTab_OnClick then
 		MailFrameTab_OnClick(nil, 2)
@@ -259,9 +324,52 @@ local function prepareMail()
 		SendMailSendMoneyButton:SetChecked(1)
 		SendMailCODButton:SetChecked(nil)
 	end
-	SendMailNameEditBox:SetText(row.characterName)
+	SendMailNameEditBox:SetText(name)
 	SendMailSubjectEditBox:SetText(Core.MAIL_SUBJECT)
-	MoneyInputFrame_SetCopper(SendMailMoney, row.copper)
+	MoneyInputFrame_SetCopper(SendMailMoney, copper)
+end
+
+-- prepareGift fills the form for a gift: recipient, subject, no money, and
+-- the item attached from its bag slot (picked up, dropped on attachment 1).
+local function prepareGift(row)
+	local bag, slot = findGiftItem(row.bagId, row.slotId, row.itemId)
+	if not bag then
+		emit(Core.GiftMissingMarker(row.giftRequestId))
+		info(string.format(L.GIFT_MISSING, row.itemId, row.characterName))
+		removeGiftRow(row.giftRequestId)
+		refreshPanel()
+		return
+	end
+	row.bagId, row.slotId = bag, slot
+	fillForm(row.characterName, 0)
+	ClearCursor()
+	ClickSendMailItemButton(1, true)
+	PickupContainerItem(bag, slot)
+	ClickSendMailItemButton(1)
+	ClearCursor()
+	if Core.ItemIdFromLink(GetSendMailItemLink(1)) ~= row.itemId then
+		info(string.format(L.GIFT_NOT_ATTACHED, row.characterName))
+		return
+	end
+	row.state = "PROCESSING"
+	armed = { kind = "gift", giftRequestId = row.giftRequestId, characterName = row.characterName, itemId = row.itemId }
+	refreshPanel()
+end
+
+local function prepareMail()
+	local row, kind = headRow()
+	if not row or row.state ~= "READY" or not mailboxOpen or armed or sending then
+		return
+	end
+	if not (SendMailNameEditBox and SendMailSubjectEditBox and SendMailMoney and MoneyInputFrame_SetCopper) then
+		info(L.NO_MAIL_UI)
+		return
+	end
+	if kind == "gift" then
+		prepareGift(row)
+		return
+	end
+	fillForm(row.characterName, row.copper)
 	row.state = "PROCESSING"
 	armed = { payoutId = row.payoutId, characterName = row.characterName, copper = row.copper }
 	refreshPanel()
@@ -332,12 +440,18 @@ refreshPanel = function()
 		end
 		lines[#lines + 1] = i .. ". " .. row.characterName .. "  " .. Core.FormatMoney(row.copper) .. "  [" .. row.state .. "]"
 	end
+	for i, row in ipairs(d.giftQueue) do
+		if #lines >= PANEL_MAX_ROWS then
+			break
+		end
+		lines[#lines + 1] = (#d.queue + i) .. ". " .. row.characterName .. "  " .. (row.itemName or ("item " .. row.itemId)) .. "  [" .. row.state .. "]"
+	end
 	if #lines == 0 then
 		lines[1] = L.EMPTY
 	end
 	listText:SetText(table.concat(lines, "\n"))
 	hintText:SetText(mailboxOpen and "" or L.OPEN_MAILBOX)
-	local head = d.queue[1]
+	local head = headRow()
 	-- 3.3.5a buttons have Enable/Disable only (Button:SetEnabled came in 5.0).
 	if mailboxOpen and head and head.state == "READY" and not armed and not sending then
 		prepareButton:Enable()
@@ -372,11 +486,16 @@ end
 -- Mail events
 ---------------------------------------------------------------------------
 
-local function setRowState(payoutId, newState)
+-- setRowState sets the state of an armed or sending row's queue entry.
+local function setRowState(s, newState)
 	local d = ensureDB()
-	local i = findIndex(d.queue, "payoutId", payoutId)
+	local list, key = d.queue, "payoutId"
+	if s.kind == "gift" then
+		list, key = d.giftQueue, "giftRequestId"
+	end
+	local i = findIndex(list, key, s[key])
 	if i then
-		d.queue[i].state = newState
+		list[i].state = newState
 	end
 end
 
@@ -400,6 +519,17 @@ hooksecurefunc("SendMail", function(recipient)
 	if not armed or not Core.NamesEqual(recipient, armed.characterName) then
 		return
 	end
+	if armed.kind == "gift" then
+		-- Exactly the gift, no money, no C.O.D.
+		local ids = attachedItemIds()
+		if #ids ~= 1 or ids[1] ~= armed.itemId or formMoney() ~= 0 then
+			info(string.format(L.GIFT_CHANGED, armed.characterName))
+			return
+		end
+		sending = armed
+		armed = nil
+		return
+	end
 	if formMoney() ~= armed.copper then
 		info(string.format(L.MONEY_CHANGED, armed.characterName))
 		return
@@ -414,6 +544,15 @@ local function onMailSendSuccess()
 		return -- a mail the streamer wrote by hand
 	end
 	sending = nil
+	if s.kind == "gift" then
+		rememberMailed(s.giftRequestId, "giftsMailed")
+		emit(Core.GiftSentMarker(s.giftRequestId))
+		whisper(s.characterName, Core.GIFT_SENT_WHISPER)
+		showToast(string.format(L.TOAST_GIFT_SENT, s.characterName))
+		removeGiftRow(s.giftRequestId)
+		refreshPanel()
+		return
+	end
 	-- Remembered before anything else: whatever fails below, a replayed
 	-- ReceiveGold for this payout must find it.
 	rememberMailed(s.payoutId)
@@ -434,7 +573,7 @@ local function onMailFailed()
 		return -- not our mail (an armed row that was never sent stays armed)
 	end
 	sending = nil
-	setRowState(s.payoutId, "READY")
+	setRowState(s, "READY")
 	info(string.format(L.MAIL_FAILED, s.characterName))
 	refreshPanel()
 end
@@ -447,7 +586,7 @@ end
 local function onMailClosed()
 	mailboxOpen = false
 	if armed then
-		setRowState(armed.payoutId, "READY")
+		setRowState(armed, "READY")
 		armed = nil
 	end
 	if sending and not sending.closedAt then
@@ -462,7 +601,7 @@ local function checkSendGrace()
 	if sending and sending.closedAt and GetTime() - sending.closedAt >= SEND_RESULT_GRACE then
 		local s = sending
 		sending = nil
-		setRowState(s.payoutId, "READY")
+		setRowState(s, "READY")
 		info(string.format(L.MAIL_LOST, s.characterName))
 		refreshPanel()
 	end
@@ -772,6 +911,46 @@ function MGM_RequestGiftConfirmation(giftRequestId, characterName)
 		return
 	end
 	upsert(ensureDB().gifts, "giftRequestId", { giftRequestId = id, characterName = name, since = time() })
+end
+
+-- MGM_QueueGift(giftRequestId, characterName, bagId, slotId, itemId): a
+-- completed gift joins the mail queue (after the gold). A gift already
+-- mailed is refused with [MGM_GIFT_ALREADY_MAILED:<id>]; an item no longer
+-- in the bags with [MGM_GIFT_MISSING:<id>]. A repeated call is ignored.
+function MGM_QueueGift(giftRequestId, characterName, bagId, slotId, itemId)
+	local id, name = argId(giftRequestId), argName(characterName)
+	local bag, slot, item = tonumber(bagId), tonumber(slotId), tonumber(itemId)
+	if not id or not name or not bag or not slot or not item or item <= 0 then
+		return
+	end
+	local d = ensureDB()
+	if isMailed(id, "giftsMailed") then
+		emit(Core.GiftAlreadyMailedMarker(id))
+		info(string.format(L.GIFT_ALREADY_MAILED, name, id))
+		return
+	end
+	if findIndex(d.giftQueue, "giftRequestId", id) then
+		return
+	end
+	local b, s = findGiftItem(bag, slot, item)
+	if not b then
+		emit(Core.GiftMissingMarker(id))
+		info(string.format(L.GIFT_MISSING, item, name))
+		return
+	end
+	local link = GetContainerItemLink(b, s)
+	local itemName = string.match(link, "%[(.-)%]")
+	d.giftQueue[#d.giftQueue + 1] = {
+		giftRequestId = id,
+		characterName = name,
+		bagId = b,
+		slotId = s,
+		itemId = item,
+		itemName = itemName,
+		state = "READY",
+	}
+	info(string.format(L.GIFT_QUEUED, itemName or item, name))
+	refreshPanel()
 end
 
 ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ MimironsGoldOMaticCore = Core
 Core.CONSENT_WHISPER = "Поздравляю, ты победил в розыгрыше! Дай мне своё согласие на получение награды - ответь на это сообщение одной фразой: !twgold"
 Core.MAIL_SENT_WHISPER = "Награда отправлена тебе на почту, проверяй ящик!"
 Core.GIFT_WHISPER = "Тебе выбран подарок! Для подтверждения ответь одной фразой: !twgift"
+Core.GIFT_SENT_WHISPER = "Подарок отправлен тебе на почту, проверяй ящик!"
 
 Core.MAIL_SUBJECT = "Mimiron's Gold-o-Matic"
 
@@ -170,6 +171,21 @@ end
 
 function Core.GiftAcceptMarker(giftRequestId)
 	return "[MGM_GIFT_ACCEPT:" .. giftRequestId .. "]"
+end
+
+-- GiftSentMarker confirms that the server accepted the mail carrying a gift.
+function Core.GiftSentMarker(giftRequestId)
+	return "[MGM_GIFT_SENT:" .. giftRequestId .. "]"
+end
+
+-- GiftAlreadyMailedMarker refuses to queue a gift this character has mailed.
+function Core.GiftAlreadyMailedMarker(giftRequestId)
+	return "[MGM_GIFT_ALREADY_MAILED:" .. giftRequestId .. "]"
+end
+
+-- GiftMissingMarker reports that the gift's item is no longer in the bags.
+function Core.GiftMissingMarker(giftRequestId)
+	return "[MGM_GIFT_MISSING:" .. giftRequestId .. "]"
 end
 
 Core.UPDATE_CHECK_MARKER = "[MGM_UPDATE_CHECK]"

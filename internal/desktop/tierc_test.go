@@ -365,6 +365,14 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 	if !regexp.MustCompile(`\[MGM_ITEMS:` + giftID + `:1/[2-9]\]`).Match(log) {
 		t.Errorf("the gift listing was not split; the test no longer covers reassembly")
 	}
+	// The completed gift was delivered: its item mailed once, confirmed by marker.
+	giftSent := regexp.MustCompile(`\[MGM_GIFT_SENT:` + giftID + `\]`)
+	for deadline := time.Now().Add(30 * time.Second); !giftSent.Match(log) && time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		log, _ = os.ReadFile(logPath)
+	}
+	if n := len(giftSent.FindAll(log, -1)); n != 1 {
+		t.Errorf("the gift was confirmed mailed %d times, want 1", n)
+	}
 	// One /who per spin cycle, across the restart.
 	perCycle := map[string]int{}
 	for _, m := range regexp.MustCompile(`\[MGM_WHO\]\{"schemaVersion":1,"spinCycleId":"([0-9a-f-]{36})"`).FindAllSubmatch(log, -1) {

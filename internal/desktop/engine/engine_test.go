@@ -248,6 +248,32 @@ func TestGiftLoop(t *testing.T) {
 	}
 }
 
+const gift2 = "99999999-0000-4000-8000-000000000002"
+
+// TestGiftCompletedIsQueuedForMail: once the winner confirms, the gift's item
+// goes to the addon's mail queue (by bag slot), once; [MGM_GIFT_SENT] marks it
+// delivered (and stops a replayed accept from queueing it again),
+// [MGM_GIFT_MISSING] is reported as a problem.
+func TestGiftCompletedIsQueuedForMail(t *testing.T) {
+	ebs := newFakeEBS()
+	item := ebsapi.GiftItem{Name: "Linen Cloth", ID: 2589, Count: 5, BagID: 1, SlotID: 7}
+	ebs.gifts = []ebsapi.GiftRequest{{ID: gift, CharacterName: "Arthas", State: "WaitingConfirmation", SelectedItem: &item}}
+	inj := &fakeInjector{}
+	h := newHarness(t, ebs, inj)
+	h.write("[MGM_GIFT_ACCEPT:" + gift + "]")
+	want := `/run MGM_QueueGift("` + gift + `","Arthas","1","7","2589")`
+	h.eventually("gift queued for mail", func() bool { return inj.countPrefix(want) == 1 })
+	h.write("[MGM_GIFT_ACCEPT:" + gift + "]")
+	h.write("[MGM_GIFT_SENT:" + gift + "]")
+	h.eventually("delivered", func() bool { return h.hasEvent("[MGM_GIFT_SENT]") })
+	h.settle()
+	if n := inj.countPrefix("/run MGM_QueueGift"); n != 1 {
+		t.Fatalf("queued %d times: %v", n, inj.typed())
+	}
+	h.write("[MGM_GIFT_MISSING:" + gift2 + "]")
+	h.eventually("missing item reported", func() bool { return h.hasEvent("no longer in the streamer's bags") })
+}
+
 func TestGiftWithoutItemsFails(t *testing.T) {
 	ebs := newFakeEBS()
 	ebs.gifts = []ebsapi.GiftRequest{{ID: gift, CharacterName: "Arthas", State: "SelectingItem"}}

@@ -42,6 +42,9 @@ type State struct {
 	// [MGM_ALREADY_MAILED]): Sync never types them again and Unlock refuses
 	// them, whatever the EBS says.
 	Mailed *statefile.Set `json:"mailedPayouts"`
+	// GiftsMailed are gift request ids the addon reported as mailed
+	// ([MGM_GIFT_SENT] or [MGM_GIFT_ALREADY_MAILED]).
+	GiftsMailed *statefile.Set `json:"mailedGifts"`
 	// Handled are the keys of markers acted on (or dropped as definitive failures).
 	Handled *statefile.Set `json:"handledMarkers"`
 	// Pending are markers read from the log whose work is not finished yet
@@ -59,6 +62,7 @@ func newState() *State {
 		GiftItemsRequested: statefile.NewSet(maxGiftReqs),
 		Handled:            statefile.NewSet(maxHandled),
 		Mailed:             statefile.NewSet(maxMailed),
+		GiftsMailed:        statefile.NewSet(maxMailed),
 	}
 }
 
@@ -88,6 +92,9 @@ func LoadState(dir string) (*State, bool, error) {
 	if s.Mailed == nil { // also a state file older than this field
 		s.Mailed = fresh.Mailed
 	}
+	if s.GiftsMailed == nil {
+		s.GiftsMailed = fresh.GiftsMailed
+	}
 	return s, ok, nil
 }
 
@@ -99,6 +106,8 @@ const (
 	kindMailed     = "already-mailed"
 	kindItems      = "items"
 	kindGiftAccept = "gift-accept"
+	kindGiftMailed = "gift-mailed"
+	kindGiftGone   = "gift-missing"
 	kindUpdate     = "update"
 )
 

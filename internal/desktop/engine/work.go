@@ -108,6 +108,10 @@ func (e *Engine) acceptLineLocked(l chatlog.Line, now time.Time) {
 				e.dirty = true
 			}
 		}
+		if (m.Kind == markers.GiftSent || m.Kind == markers.GiftAlreadyMailed) && !e.st.GiftsMailed.Has(m.ID) {
+			e.st.GiftsMailed.Add(m.ID)
+			e.dirty = true
+		}
 		w, err := workFor(m, l)
 		if err != nil {
 			e.log.Warn("ignored an unreadable marker", "error", err)
@@ -159,6 +163,12 @@ func workFor(m markers.Marker, l chatlog.Line) (*Work, error) {
 		return &Work{Kind: kindItems, ID: m.ID, Payload: m.Payload, Key: "items:" + m.ID}, nil
 	case markers.GiftAccept:
 		return &Work{Kind: kindGiftAccept, ID: m.ID, Key: "gift-accept:" + m.ID}, nil
+	case markers.GiftSent:
+		return &Work{Kind: kindGiftMailed, ID: m.ID, Key: "gift-sent:" + m.ID}, nil
+	case markers.GiftAlreadyMailed:
+		return &Work{Kind: kindGiftMailed, ID: m.ID, Key: "gift-already-mailed:" + m.ID}, nil
+	case markers.GiftMissing:
+		return &Work{Kind: kindGiftGone, ID: m.ID, Key: "gift-missing:" + m.ID}, nil
 	case markers.UpdateCheck:
 		// Every /mgm update deserves an answer: the key is this very line.
 		return &Work{Kind: kindUpdate, Key: "update:" + strconv.FormatInt(l.Start, 10) + ":" + l.Text}, nil
@@ -387,13 +397,22 @@ func (e *Engine) step(ctx context.Context, ebs EBS, w *Work) stepResult {
 		if err != nil && w.Attempts > 0 && ebsclient.ErrorCode(err) == mgm.CodeInvalidState {
 			// A retry refused as invalid_state: the earlier attempt whose answer
 			// was lost most likely completed the gift. Not worth an error.
+			// An earlier attempt whose answer was lost most likely completed
+			// the gift; the EBS no longer lists it, so its item is unknown here.
+			e.log.Warn("gift "+w.ID+" was confirmed by an earlier attempt whose answer was lost: make sure its item reaches the winner (queue it again from the addon or mail it by hand)", "gift", w.ID)
 			return stepResult{outDone, fmt.Sprintf("[MGM_GIFT_ACCEPT] gift %s was no longer waiting for confirmation (an earlier attempt got through)", w.ID)}
 		}
 		if err != nil {
 			return classify(err, "[MGM_GIFT_ACCEPT] confirm")
 		}
 		e.Refresh()
-		return stepResult{outDone, fmt.Sprintf("[MGM_GIFT_ACCEPT] gift %s confirmed (%s): %s", w.ID, g.CharacterName, g.State)}
+		return e.queueGiftMail(w, g, "[MGM_GIFT_ACCEPT] gift %s confirmed")
+	case kindGiftMailed:
+		e.Refresh()
+		return stepResult{outDone, fmt.Sprintf("[MGM_GIFT_SENT] gift %s delivered: the addon mailed the item", w.ID)}
+	case kindGiftGone:
+		e.log.Error("gift "+w.ID+": its item is no longer in the streamer's bags, so the addon cannot mail it; send a replacement by hand in WoW", "gift", w.ID)
+		return stepResult{outDone, "[MGM_GIFT_MISSING] gift " + w.ID + " reported"}
 	case kindUpdate:
 		v, err := ebs.Version(ctx)
 		msg := updateMessage(e.o.Version, v, err)
@@ -529,4 +548,23 @@ func (e *Engine) stepInject(w *Work) stepResult {
 		e.wakeTailLoop()
 	}, w.Line)
 	return stepResult{outWait, ""}
+}
+
+// queueGiftMail moves a confirmed gift on to its delivery: the addon's mail
+// queue gets its item (by bag slot), unless the addon already mailed it.
+func (e *Engine) queueGiftMail(w *Work, g ebsapi.GiftRequest, format string) stepResult {
+	msg := fmt.Sprintf(format, w.ID) + fmt.Sprintf(" (%s): %s", g.CharacterName, g.State)
+	e.mu.Lock()
+	mailed := e.st.GiftsMailed.Has(w.ID)
+	e.mu.Unlock()
+	if g.SelectedItem == nil || mailed {
+		return stepResult{outDone, msg}
+	}
+	it := g.SelectedItem
+	line, err := inject.QueueGift(w.ID, g.CharacterName, it.BagID, it.SlotID, it.ID)
+	if err != nil {
+		return stepResult{outDrop, err.Error()}
+	}
+	w.Stage, w.Line = stageInject, line
+	return stepResult{outNext, msg + "; queueing '" + it.Name + "' for mail in WoW"}
 }

@@ -69,6 +69,12 @@ func RequestGiftItems(giftRequestID string) (string, error) {
 	return Call("MGM_RequestGiftItems", giftRequestID)
 }
 
+// QueueGift puts a completed gift's item (found by bag slot, or by item id if
+// it moved) in the addon's mail queue for the winner.
+func QueueGift(giftRequestID, characterName string, bagID, slotID, itemID int) (string, error) {
+	return Call("MGM_QueueGift", giftRequestID, characterName, strconv.Itoa(bagID), strconv.Itoa(slotID), strconv.Itoa(itemID))
+}
+
 // RequestGiftConfirmation makes the addon whisper the gift recipient.
 func RequestGiftConfirmation(giftRequestID, characterName string) (string, error) {
 	return Call("MGM_RequestGiftConfirmation", giftRequestID, characterName)

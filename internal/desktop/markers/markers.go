@@ -19,19 +19,23 @@ import (
 type Kind int
 
 const (
-	Who           Kind = iota + 1 // [MGM_WHO]{json}
-	Accept                        // [MGM_ACCEPT:<payoutId>]
-	Confirm                       // [MGM_CONFIRM:<payoutId>]
-	Items                         // [MGM_ITEMS:<giftId>][json array]
-	ItemsPart                     // [MGM_ITEMS:<giftId>:<part>/<total>]part (see Assembler)
-	GiftAccept                    // [MGM_GIFT_ACCEPT:<giftId>]
-	UpdateCheck                   // [MGM_UPDATE_CHECK]
-	AlreadyMailed                 // [MGM_ALREADY_MAILED:<payoutId>]: ReceiveGold refused, the payout was mailed before
+	Who               Kind = iota + 1 // [MGM_WHO]{json}
+	Accept                            // [MGM_ACCEPT:<payoutId>]
+	Confirm                           // [MGM_CONFIRM:<payoutId>]
+	Items                             // [MGM_ITEMS:<giftId>][json array]
+	ItemsPart                         // [MGM_ITEMS:<giftId>:<part>/<total>]part (see Assembler)
+	GiftAccept                        // [MGM_GIFT_ACCEPT:<giftId>]
+	UpdateCheck                       // [MGM_UPDATE_CHECK]
+	AlreadyMailed                     // [MGM_ALREADY_MAILED:<payoutId>]: ReceiveGold refused, the payout was mailed before
+	GiftSent                          // [MGM_GIFT_SENT:<giftId>]: the server accepted the mail carrying the gift
+	GiftAlreadyMailed                 // [MGM_GIFT_ALREADY_MAILED:<giftId>]: MGM_QueueGift refused, the gift was mailed before
+	GiftMissing                       // [MGM_GIFT_MISSING:<giftId>]: the gift's item is no longer in the bags
 )
 
 var kindNames = map[Kind]string{Who: "MGM_WHO", Accept: "MGM_ACCEPT", Confirm: "MGM_CONFIRM", Items: "MGM_ITEMS",
 	ItemsPart: "MGM_ITEMS(part)", GiftAccept: "MGM_GIFT_ACCEPT", UpdateCheck: "MGM_UPDATE_CHECK",
-	AlreadyMailed: "MGM_ALREADY_MAILED"}
+	AlreadyMailed: "MGM_ALREADY_MAILED", GiftSent: "MGM_GIFT_SENT", GiftAlreadyMailed: "MGM_GIFT_ALREADY_MAILED",
+	GiftMissing: "MGM_GIFT_MISSING"}
 
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {
@@ -127,6 +131,12 @@ func parseAt(line string, start int) (Marker, bool) {
 		return idMarker(line, start, "[MGM_CONFIRM:", Confirm)
 	case strings.HasPrefix(rest, "[MGM_ALREADY_MAILED:"):
 		return idMarker(line, start, "[MGM_ALREADY_MAILED:", AlreadyMailed)
+	case strings.HasPrefix(rest, "[MGM_GIFT_SENT:"):
+		return idMarker(line, start, "[MGM_GIFT_SENT:", GiftSent)
+	case strings.HasPrefix(rest, "[MGM_GIFT_ALREADY_MAILED:"):
+		return idMarker(line, start, "[MGM_GIFT_ALREADY_MAILED:", GiftAlreadyMailed)
+	case strings.HasPrefix(rest, "[MGM_GIFT_MISSING:"):
+		return idMarker(line, start, "[MGM_GIFT_MISSING:", GiftMissing)
 	case strings.HasPrefix(rest, "[MGM_GIFT_ACCEPT:"):
 		return idMarker(line, start, "[MGM_GIFT_ACCEPT:", GiftAccept)
 	case strings.HasPrefix(rest, "[MGM_ITEMS:"):

@@ -1041,3 +1041,109 @@ func TestMailedPayoutNeverMailedTwice(t *testing.T) {
 		t.Fatalf("queue %q", got)
 	}
 }
+
+const (
+	gift2        = "3d0f3c2a-7b1e-4c8d-9f2a-5e6b7c8d9e0f"
+	giftSentText = "Подарок отправлен тебе на почту, проверяй ящик!"
+)
+
+// TestGiftMailFlow: a completed gift joins the mail queue; Prepare Mail
+// attaches the item from its bag slot, the send takes it out of the bags into
+// one mail to the winner, and [MGM_GIFT_SENT] confirms it. A replayed queue
+// line, before or after a relog, never mails it again.
+func TestGiftMailFlow(t *testing.T) {
+	t.Parallel()
+	items := []Item{
+		{Bag: 0, Slot: 1, ID: 36913, Name: "Saronite Bar", Count: 17, Quality: 2},
+		{Bag: 1, Slot: 5, ID: 33470, Name: "Frostweave Cloth", Count: 20, Quality: 1},
+	}
+	c := allOnline(newTestClient(t))
+	if err := c.SetBags(items, nil); err != nil {
+		t.Fatal(err)
+	}
+	line := fmt.Sprintf(`MGM_QueueGift(%q,"Norinn",1,5,33470)`, gift1)
+	run(t, c, line)
+	if got := queueSummary(c); len(got) != 0 {
+		t.Fatalf("gold queue %q", got)
+	}
+	c.OpenMailbox()
+	if f := c.Frame("MGMQueuePanelList"); !strings.Contains(f.Text, "Norinn") || !strings.Contains(f.Text, "Frostweave Cloth") {
+		t.Fatalf("panel list %q", f.Text)
+	}
+	click(t, c, "MGMQueuePrepareButton")
+	for name, want := range map[string]string{"SendMailNameEditBox": "Norinn", "SendMailSubjectEditBox": "Mimiron's Gold-o-Matic", "SendMailMoneyGold": "0"} {
+		if got := c.Frame(name).Text; got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if got := evalString(t, c, `local n = GetSendMailItem(1); return n or "none"`); got != "Frostweave Cloth" {
+		t.Fatalf("attachment 1 = %q", got)
+	}
+	click(t, c, "SendMailMailButton")
+	if len(markers(c)) != 0 {
+		t.Fatal("nothing may be reported before the server confirms the mail")
+	}
+	c.Advance(time.Second)
+	if got := markers(c); !slices.Equal(got, []string{"[MGM_GIFT_SENT:" + gift1 + "]"}) {
+		t.Fatalf("markers %q", got)
+	}
+	m := c.Mails()
+	if len(m) != 1 || m[0].To != "Norinn" || m[0].Copper != 0 || m[0].Result != "sent" || len(m[0].Items) != 1 || m[0].Items[0].ID != 33470 || m[0].Items[0].Count != 20 {
+		t.Fatalf("mails %+v", m)
+	}
+	if bags := c.Items(); len(bags) != 1 || bags[0].ID != 36913 {
+		t.Fatalf("the gift should have left the bags: %+v", bags)
+	}
+	if got := whisperTexts(c); !slices.Equal(got, []string{"Norinn: " + giftSentText}) {
+		t.Fatalf("whispers %q", got)
+	}
+
+	tryAgain := func(t *testing.T, c *Client) {
+		t.Helper()
+		before := len(markers(c))
+		run(t, c, line)
+		if got := markers(c)[before:]; !slices.Equal(got, []string{"[MGM_GIFT_ALREADY_MAILED:" + gift1 + "]"}) {
+			t.Fatalf("markers after the replayed line %q", got)
+		}
+		c.OpenMailbox()
+		_ = c.ClickButton("MGMQueuePrepareButton")
+		_ = c.ClickButton("SendMailMailButton")
+		c.Advance(time.Second)
+	}
+	tryAgain(t, c)
+	if m := c.Mails(); len(m) != 1 {
+		t.Fatalf("mails %+v: the gift was mailed twice", m)
+	}
+	if res := c.Type("/reload"); res.Error != "" {
+		t.Fatal(res.Error)
+	}
+	tryAgain(t, c)
+	sv := c.SavedVariables()
+	relogged := allOnline(newTestClient(t, func(cfg *Config) { cfg.SavedVariables = sv }))
+	tryAgain(t, relogged)
+	if m := relogged.Mails(); len(m) != 0 {
+		t.Fatalf("mails after relog %+v", m)
+	}
+}
+
+// TestGiftItemMoved: the item is found by id when it moved to another slot;
+// an item no longer in the bags is refused with [MGM_GIFT_MISSING].
+func TestGiftItemMoved(t *testing.T) {
+	t.Parallel()
+	c := allOnline(newTestClient(t))
+	if err := c.SetBags([]Item{{Bag: 2, Slot: 3, ID: 33470, Name: "Frostweave Cloth", Count: 20}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	run(t, c, fmt.Sprintf(`MGM_QueueGift(%q,"Norinn",1,5,33470)`, gift1))
+	run(t, c, fmt.Sprintf(`MGM_QueueGift(%q,"Arthas",0,1,99999)`, gift2))
+	if got := markers(c); !slices.Equal(got, []string{"[MGM_GIFT_MISSING:" + gift2 + "]"}) {
+		t.Fatalf("markers %q", got)
+	}
+	c.OpenMailbox()
+	click(t, c, "MGMQueuePrepareButton")
+	click(t, c, "SendMailMailButton")
+	c.Advance(time.Second)
+	if m := c.Mails(); len(m) != 1 || len(m[0].Items) != 1 || m[0].Items[0].ID != 33470 {
+		t.Fatalf("mails %+v", m)
+	}
+}

@@ -28,7 +28,7 @@ type api map[string]lua.LGFunction
 // apiAreas are the areas of the global API. Like the widget methods, only
 // functions that exist in 3.3.5a are provided (no C_Timer, no C_Container).
 var apiAreas = []func(*vm) api{
-	(*vm).timeAPI, (*vm).identityAPI, (*vm).chatAPI, (*vm).whoAPI, (*vm).mailAPI,
+	(*vm).timeAPI, (*vm).identityAPI, (*vm).chatAPI, (*vm).whoAPI, (*vm).mailAPI, (*vm).mailItemAPI,
 	(*vm).itemAPI, (*vm).securityAPI, (*vm).uiAPI,
 }
 
@@ -187,7 +187,7 @@ func (v *vm) itemAPI() api {
 			}
 			L.Push(lua.LString(itemTexture(it)))
 			L.Push(lua.LNumber(itemCount(it)))
-			L.Push(lua.LNil) // locked
+			L.Push(lua.LBool(c.locked(slotRef{it.Bag, it.Slot})))
 			L.Push(lua.LNumber(it.Quality))
 			L.Push(lua.LNil) // readable
 			return 5
@@ -442,7 +442,8 @@ func (c *Client) whoMatch(filter string) []Player {
 // sendMail is SendMail(recipient, subject, body); the server's answer
 // (MAIL_SEND_SUCCESS or MAIL_FAILED) arrives after Latency.
 func (c *Client) sendMail(recipient, subject, body string) {
-	m := Mail{To: strings.TrimSpace(recipient), Subject: subject, Body: body, Copper: c.sendMoney, COD: c.sendCOD, At: c.now, Result: "pending"}
+	m := Mail{To: strings.TrimSpace(recipient), Subject: subject, Body: body, Copper: c.sendMoney, COD: c.sendCOD, At: c.now, Result: "pending",
+		Items: c.attachedItems()}
 	c.sendMoney, c.sendCOD = 0, 0
 	failure := c.nextMailFailure
 	c.nextMailFailure = ""
@@ -452,10 +453,12 @@ func (c *Client) sendMail(recipient, subject, body string) {
 	case m.To == "":
 		failure = c.gs["ERR_MAIL_TO_NO_RECIPIENT"]
 	}
+	// Postage is charged per attached item, at least once.
+	postage := int64(mailPostage * max(1, len(m.Items)))
 	idx := len(c.mails)
 	c.mails = append(c.mails, m)
 	c.After(c.cfg.Latency, func() {
-		if failure == "" && m.Copper+mailPostage > c.money {
+		if failure == "" && m.Copper+postage > c.money {
 			failure = c.gs["ERR_NOT_ENOUGH_MONEY"]
 		}
 		if failure != "" {
@@ -464,7 +467,9 @@ func (c *Client) sendMail(recipient, subject, body string) {
 			c.vm.fire("MAIL_FAILED")
 			return
 		}
-		c.money -= m.Copper + mailPostage
+		c.money -= m.Copper + postage
+		c.removeItems(m.Items)
+		c.attachments = [attachmentsMax]*slotRef{}
 		c.mails[idx].Result = "sent"
 		c.vm.fire("MAIL_SEND_SUCCESS")
 	})

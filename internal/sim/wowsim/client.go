@@ -77,7 +77,8 @@ type Mail struct {
 	Copper  int64     `json:"copper"`
 	COD     int64     `json:"cod"`
 	At      time.Time `json:"at"`
-	Result  string    `json:"result"` // "pending", "sent" or "failed: <reason>"
+	Result  string    `json:"result"`          // "pending", "sent" or "failed: <reason>"
+	Items   []Item    `json:"items,omitempty"` // attached stacks, as they were in the bags
 }
 
 // LuaError is an error raised by Lua code, as the client's error frame would show it.
@@ -175,6 +176,8 @@ type Client struct {
 	sendCOD         int64
 	nextMailFailure string
 	mails           []Mail
+	cursor          *slotRef                 // the bag item on the cursor
+	attachments     [attachmentsMax]*slotRef // the Send Mail form's attachment slots
 	bagSizes        [5]int
 	items           []Item
 	whisperCounter  int
@@ -304,6 +307,7 @@ func (c *Client) Reload() error {
 	c.vm = nil
 	c.mailboxOpen = false
 	c.sendMoney, c.sendCOD = 0, 0
+	c.attachments, c.cursor = [attachmentsMax]*slotRef{}, nil
 	return c.boot()
 }
 
@@ -578,6 +582,7 @@ func (c *Client) closeMail() {
 	}
 	c.mailboxOpen = false
 	c.sendMoney, c.sendCOD = 0, 0
+	c.attachments = [attachmentsMax]*slotRef{} // attached items stay in the bags
 	c.vm.fire("MAIL_CLOSED")
 }
 

@@ -205,6 +205,11 @@ func (s *Server) autoMail() {
 		ready = ready || r.State == "READY"
 		processing = processing || r.State == "PROCESSING"
 	}
+	gifts := c.GiftQueueStates()
+	for _, st := range gifts {
+		ready = ready || st == "READY"
+		processing = processing || st == "PROCESSING"
+	}
 	act := func(f func()) {
 		f()
 		s.lastAuto = now
@@ -220,7 +225,7 @@ func (s *Server) autoMail() {
 		act(func() { _ = c.ClickButton("SendMailMailButton") })
 	case c.Frame("MGMQueuePrepareButton").Visible && c.Frame("MGMQueuePrepareButton").Enabled:
 		act(func() { _ = c.ClickButton("MGMQueuePrepareButton") })
-	case len(rows) == 0:
+	case len(rows)+len(gifts) == 0:
 		if s.idleSince.IsZero() {
 			s.idleSince = now
 		} else if now.Sub(s.idleSince) >= 2*time.Second {

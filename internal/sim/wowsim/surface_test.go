@@ -57,7 +57,10 @@ var (
 		"GetWhoInfo", "InCombatLockdown", "IsLoggedIn", "LoggingChat", "PlaySound", "PlaySoundFile", "ReloadUI",
 		"SendChatMessage", "SendMail", "SendWho", "SetSendMailCOD", "SetSendMailMoney", "SetWhoToUI",
 		"UnitAffectingCombat", "UnitName", "date", "difftime", "geterrorhandler", "hooksecurefunc", "issecure",
-		"securecall", "seterrorhandler", "time"}
+		"securecall", "seterrorhandler", "time",
+		// The cursor and the Send Mail attachments.
+		"ClearCursor", "ClickSendMailItemButton", "CursorHasItem", "GetSendMailItem", "GetSendMailItemLink",
+		"HasSendMailItem", "PickupContainerItem"}
 
 	// Globals later clients added.
 	laterGlobalAPI = []string{"C_Timer", "C_Container", "C_FriendList", "C_ChatInfo", "C_Item",
