@@ -44,7 +44,16 @@ local L = {
 	TOAST_GIFT_SENT = "Gift sent: %s",
 	UPDATE_1 = "checking for updates…",
 	UPDATE_2 = "the answer comes from the Desktop companion; if nothing appears, make sure it is running.",
-	HELP = "/mgm: show or hide the queue; /mgm update: check for updates; /mgm log: turn chat logging on.",
+	GIFT_NOT_ALLOWED = "the gift item (id %d) for %s may not be gifted (gift allow/deny lists): not queued.",
+	GIFT_ALLOWED = "item %d added to the gift allow-list: only allow-listed items may be gifted.",
+	GIFT_DENIED = "item %d added to the gift deny-list: it is never offered as a gift.",
+	GIFT_CLEARED = "gift allow-list and deny-list cleared: every mailable item may be gifted.",
+	GIFT_ALLOW_LIST = "gift allow-list: %s.",
+	GIFT_ALLOW_EMPTY = "gift allow-list: empty (every mailable item may be gifted unless denied).",
+	GIFT_DENY_LIST = "gift deny-list: %s.",
+	GIFT_DENY_EMPTY = "gift deny-list: empty.",
+	GIFT_USAGE = "/mgm gift allow <item link or id>; /mgm gift deny <item link or id>; /mgm gift clear; /mgm gift list.",
+	HELP = "/mgm: show or hide the queue; /mgm update: check for updates; /mgm log: turn chat logging on; /mgm gift: the items that may be gifted.",
 }
 
 local eventFrame = CreateFrame("Frame")
@@ -150,6 +159,12 @@ local function ensureDB()
 	while #db.giftsMailed > MAX_MAILED do
 		table.remove(db.giftsMailed, 1)
 	end
+	-- giftAllow / giftDeny: item ids the streamer set with /mgm gift (see isGiftable).
+	local function isItemId(v)
+		return type(v) == "number" and v > 0 and v == math.floor(v)
+	end
+	db.giftAllow = clean(db.giftAllow, isItemId)
+	db.giftDeny = clean(db.giftDeny, isItemId)
 	db.consents = clean(db.consents, fresh("payoutId"))
 	db.gifts = clean(db.gifts, fresh("giftRequestId"))
 	return db
@@ -176,6 +191,25 @@ local function rememberMailed(payoutId, listKey)
 	while #list > MAX_MAILED do
 		table.remove(list, 1)
 	end
+end
+
+local function contains(list, value)
+	for _, v in ipairs(list) do
+		if v == value then
+			return true
+		end
+	end
+	return false
+end
+
+-- isGiftable applies the streamer's lists: an item on the deny-list never
+-- is; with a non-empty allow-list only its items are.
+local function isGiftable(itemId)
+	local d = ensureDB()
+	if contains(d.giftDeny, itemId) then
+		return false
+	end
+	return #d.giftAllow == 0 or contains(d.giftAllow, itemId)
 end
 
 local function findIndex(list, key, value)
@@ -807,7 +841,7 @@ local function listBagItems()
 	for bag = 0, (NUM_BAG_SLOTS or 4) do
 		for slot = 1, (GetContainerNumSlots(bag) or 0) do
 			local link = GetContainerItemLink(bag, slot)
-			if link and isMailable(bag, slot) then
+			if link and isGiftable(Core.ItemIdFromLink(link)) and isMailable(bag, slot) then
 				local texture, count = GetContainerItemInfo(bag, slot)
 				local name, _, _, _, _, _, _, _, _, itemTexture = GetItemInfo(link)
 				objs[#objs + 1] = Core.ItemJson({
@@ -889,7 +923,8 @@ function MGM_RunWhoForSpin(spinCycleId, characterName)
 	startNextWho()
 end
 
--- MGM_RequestGiftItems(giftRequestId): list the mailable bag items.
+-- MGM_RequestGiftItems(giftRequestId): list the mailable bag items the
+-- streamer's gift lists allow.
 function MGM_RequestGiftItems(giftRequestId)
 	local id = argId(giftRequestId)
 	if not id then
@@ -916,7 +951,8 @@ end
 -- MGM_QueueGift(giftRequestId, characterName, bagId, slotId, itemId): a
 -- completed gift joins the mail queue (after the gold). A gift already
 -- mailed is refused with [MGM_GIFT_ALREADY_MAILED:<id>]; an item no longer
--- in the bags with [MGM_GIFT_MISSING:<id>]. A repeated call is ignored.
+-- in the bags with [MGM_GIFT_MISSING:<id>]; an item the streamer's gift lists
+-- forbid with [MGM_GIFT_NOT_ALLOWED:<id>]. A repeated call is ignored.
 function MGM_QueueGift(giftRequestId, characterName, bagId, slotId, itemId)
 	local id, name = argId(giftRequestId), argName(characterName)
 	local bag, slot, item = tonumber(bagId), tonumber(slotId), tonumber(itemId)
@@ -930,6 +966,12 @@ function MGM_QueueGift(giftRequestId, characterName, bagId, slotId, itemId)
 		return
 	end
 	if findIndex(d.giftQueue, "giftRequestId", id) then
+		return
+	end
+	-- Checked again here: the lists may have changed since the listing.
+	if not isGiftable(item) then
+		emit(Core.GiftNotAllowedMarker(id))
+		info(string.format(L.GIFT_NOT_ALLOWED, item, name))
 		return
 	end
 	local b, s = findGiftItem(bag, slot, item)
@@ -966,10 +1008,51 @@ local function turnLoggingOn(always)
 	end
 end
 
+local function idsText(list)
+	local parts = {}
+	for i, v in ipairs(list) do
+		parts[i] = tostring(v)
+	end
+	return table.concat(parts, ", ")
+end
+
+-- giftCommand handles "/mgm gift …" (arg: the text after "gift").
+local function giftCommand(arg)
+	local verb, rest = string.match(arg, "^(%S*)%s*(.-)$")
+	local d = ensureDB()
+	if verb == "allow" or verb == "deny" then
+		-- A shift-clicked item link or a bare item id.
+		local item = Core.ItemIdFromLink(rest)
+		if item == 0 and string.match(rest, "^%d+$") then
+			item = tonumber(rest)
+		end
+		if not item or item <= 0 then
+			info(L.GIFT_USAGE)
+			return
+		end
+		local list = verb == "allow" and d.giftAllow or d.giftDeny
+		if not contains(list, item) then
+			list[#list + 1] = item
+		end
+		info(string.format(verb == "allow" and L.GIFT_ALLOWED or L.GIFT_DENIED, item))
+	elseif verb == "clear" then
+		d.giftAllow, d.giftDeny = {}, {}
+		info(L.GIFT_CLEARED)
+	elseif verb == "list" then
+		info(#d.giftAllow > 0 and string.format(L.GIFT_ALLOW_LIST, idsText(d.giftAllow)) or L.GIFT_ALLOW_EMPTY)
+		info(#d.giftDeny > 0 and string.format(L.GIFT_DENY_LIST, idsText(d.giftDeny)) or L.GIFT_DENY_EMPTY)
+	else
+		info(L.GIFT_USAGE)
+	end
+end
+
 SLASH_MGM1 = "/mgm"
 SlashCmdList["MGM"] = function(msg)
 	local command = Core.FoldCase(Core.Trim(msg))
-	if command == "" or command == "queue" then
+	local giftArg = string.match(command, "^gift%s*(.*)$")
+	if giftArg then
+		giftCommand(giftArg)
+	elseif command == "" or command == "queue" then
 		togglePanel()
 	elseif command == "update" or command == "checkupdate" then
 		info(L.UPDATE_1)

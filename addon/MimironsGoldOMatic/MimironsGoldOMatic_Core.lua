@@ -188,6 +188,12 @@ function Core.GiftMissingMarker(giftRequestId)
 	return "[MGM_GIFT_MISSING:" .. giftRequestId .. "]"
 end
 
+-- GiftNotAllowedMarker refuses to queue a gift whose item the streamer's
+-- gift allow/deny lists forbid.
+function Core.GiftNotAllowedMarker(giftRequestId)
+	return "[MGM_GIFT_NOT_ALLOWED:" .. giftRequestId .. "]"
+end
+
 Core.UPDATE_CHECK_MARKER = "[MGM_UPDATE_CHECK]"
 
 ---------------------------------------------------------------------------

@@ -1147,3 +1147,144 @@ func TestGiftItemMoved(t *testing.T) {
 		t.Fatalf("mails %+v", m)
 	}
 }
+
+// giftListingIDs returns the item ids of a one-line [MGM_ITEMS] answer.
+func giftListingIDs(t *testing.T, c *Client) []int {
+	t.Helper()
+	before := len(markers(c))
+	run(t, c, fmt.Sprintf(`MGM_RequestGiftItems(%q)`, gift1))
+	ms := markers(c)[before:]
+	prefix := "[MGM_ITEMS:" + gift1 + "]"
+	if len(ms) != 1 || !strings.HasPrefix(ms[0], prefix) {
+		t.Fatalf("markers %q", ms)
+	}
+	var got []giftItem
+	if err := json.Unmarshal([]byte(ms[0][len(prefix):]), &got); err != nil {
+		t.Fatal(err)
+	}
+	ids := []int{}
+	for _, it := range got {
+		ids = append(ids, it.ID)
+	}
+	return ids
+}
+
+func slashLines(t *testing.T, c *Client, line string) []string {
+	t.Helper()
+	before := len(c.ChatLines())
+	if res := c.Type(line); res.Error != "" {
+		t.Fatalf("%s: %s", line, res.Error)
+	}
+	return c.ChatLines()[before:]
+}
+
+var giftListItems = []Item{
+	{Bag: 0, Slot: 1, ID: 36913, Name: "Saronite Bar", Count: 17, Quality: 2},
+	{Bag: 1, Slot: 5, ID: 33470, Name: "Frostweave Cloth", Count: 20, Quality: 1},
+	{Bag: 2, Slot: 3, ID: 40000, Name: "Клинок", Quality: 4},
+}
+
+// TestGiftAllowList: a non-empty allow-list limits the listing sent for a
+// gift request to its items; it survives a /reload and a relog.
+func TestGiftAllowList(t *testing.T) {
+	t.Parallel()
+	c := newTestClient(t)
+	if err := c.SetBags(giftListItems, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := giftListingIDs(t, c); !slices.Equal(got, []int{36913, 33470, 40000}) {
+		t.Fatalf("no lists: listing %v", got)
+	}
+	link := itemLink(giftListItems[1])
+	if lines := slashLines(t, c, "/mgm gift allow "+link); len(lines) != 1 || !strings.HasPrefix(lines[0], "MGM: ") || !strings.Contains(lines[0], "33470") {
+		t.Fatalf("/mgm gift allow <link> printed %q", lines)
+	}
+	slashLines(t, c, "/mgm gift allow 40000")
+	if got := giftListingIDs(t, c); !slices.Equal(got, []int{33470, 40000}) {
+		t.Fatalf("allow-list 33470,40000: listing %v", got)
+	}
+	lines := slashLines(t, c, "/mgm gift list")
+	if all := strings.Join(lines, "\n"); !strings.Contains(all, "33470") || !strings.Contains(all, "40000") || strings.Contains(all, "36913") {
+		t.Fatalf("/mgm gift list printed %q", lines)
+	}
+	if lines := slashLines(t, c, "/mgm gift allow nonsense"); len(lines) != 1 || !strings.Contains(lines[0], "/mgm gift allow") {
+		t.Fatalf("a bad argument should print the usage, got %q", lines)
+	}
+
+	if res := c.Type("/reload"); res.Error != "" {
+		t.Fatal(res.Error)
+	}
+	if got := giftListingIDs(t, c); !slices.Equal(got, []int{33470, 40000}) {
+		t.Fatalf("after /reload: listing %v", got)
+	}
+	relogged := newTestClient(t, func(cfg *Config) { cfg.SavedVariables = c.SavedVariables() })
+	if err := relogged.SetBags(giftListItems, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := giftListingIDs(t, relogged); !slices.Equal(got, []int{33470, 40000}) {
+		t.Fatalf("after relog: listing %v", got)
+	}
+	slashLines(t, relogged, "/mgm gift clear")
+	if got := giftListingIDs(t, relogged); !slices.Equal(got, []int{36913, 33470, 40000}) {
+		t.Fatalf("after clear: listing %v", got)
+	}
+}
+
+// TestGiftDenyListWins: an item on the deny-list is never listed, even when
+// it is on the allow-list too.
+func TestGiftDenyListWins(t *testing.T) {
+	t.Parallel()
+	c := newTestClient(t)
+	if err := c.SetBags(giftListItems, nil); err != nil {
+		t.Fatal(err)
+	}
+	slashLines(t, c, "/mgm gift deny 36913")
+	if got := giftListingIDs(t, c); !slices.Equal(got, []int{33470, 40000}) {
+		t.Fatalf("deny 36913: listing %v", got)
+	}
+	slashLines(t, c, "/mgm gift allow 36913")
+	slashLines(t, c, "/mgm gift allow "+itemLink(giftListItems[2]))
+	if got := giftListingIDs(t, c); !slices.Equal(got, []int{40000}) {
+		t.Fatalf("allow 36913,40000 deny 36913: listing %v", got)
+	}
+	if res := c.Type("/reload"); res.Error != "" {
+		t.Fatal(res.Error)
+	}
+	if got := giftListingIDs(t, c); !slices.Equal(got, []int{40000}) {
+		t.Fatalf("after /reload: listing %v", got)
+	}
+}
+
+// TestGiftQueueRefusesItemNotAllowed: MGM_QueueGift for an item the lists
+// forbid is refused with [MGM_GIFT_NOT_ALLOWED:<giftRequestId>] and not mailed.
+func TestGiftQueueRefusesItemNotAllowed(t *testing.T) {
+	t.Parallel()
+	c := allOnline(newTestClient(t))
+	if err := c.SetBags(giftListItems, nil); err != nil {
+		t.Fatal(err)
+	}
+	slashLines(t, c, "/mgm gift deny 33470")
+	slashLines(t, c, "/mgm gift allow 36913")
+	before := len(markers(c))
+	run(t, c, fmt.Sprintf(`MGM_QueueGift(%q,"Norinn",1,5,33470)`, gift1))
+	run(t, c, fmt.Sprintf(`MGM_QueueGift(%q,"Arthas",2,3,40000)`, gift2))
+	want := []string{"[MGM_GIFT_NOT_ALLOWED:" + gift1 + "]", "[MGM_GIFT_NOT_ALLOWED:" + gift2 + "]"}
+	if got := markers(c)[before:]; !slices.Equal(got, want) {
+		t.Fatalf("markers %q, want %q", got, want)
+	}
+	c.OpenMailbox()
+	_ = c.ClickButton("MGMQueuePrepareButton")
+	_ = c.ClickButton("SendMailMailButton")
+	c.Advance(time.Second)
+	if m := c.Mails(); len(m) != 0 {
+		t.Fatalf("mails %+v: a refused gift was mailed", m)
+	}
+	// An allowed item is still queued and mailed.
+	run(t, c, fmt.Sprintf(`MGM_QueueGift(%q,"Norinn",0,1,36913)`, payout3))
+	click(t, c, "MGMQueuePrepareButton")
+	click(t, c, "SendMailMailButton")
+	c.Advance(time.Second)
+	if m := c.Mails(); len(m) != 1 || len(m[0].Items) != 1 || m[0].Items[0].ID != 36913 {
+		t.Fatalf("mails %+v", m)
+	}
+}
