@@ -274,6 +274,22 @@ func TestGiftCompletedIsQueuedForMail(t *testing.T) {
 	h.eventually("missing item reported", func() bool { return h.hasEvent("no longer in the streamer's bags") })
 }
 
+// TestGiftNotAllowedReported: the addon refused to queue a gift whose item
+// the streamer's gift lists forbid; the streamer is told what to do.
+func TestGiftNotAllowedReported(t *testing.T) {
+	h := newHarness(t, newFakeEBS(), &fakeInjector{})
+	h.write("[MGM_GIFT_NOT_ALLOWED:" + gift2 + "]")
+	h.eventually("refused item reported", func() bool {
+		for _, e := range h.events.Newest(0) {
+			if strings.Contains(e.Message, gift2) && strings.Contains(e.Message, "allow-list") &&
+				strings.Contains(e.Message, "send a replacement") && strings.Contains(e.Message, "fail the request") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 func TestGiftWithoutItemsFails(t *testing.T) {
 	ebs := newFakeEBS()
 	ebs.gifts = []ebsapi.GiftRequest{{ID: gift, CharacterName: "Arthas", State: "SelectingItem"}}

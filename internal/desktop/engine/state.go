@@ -100,15 +100,16 @@ func LoadState(dir string) (*State, bool, error) {
 
 // Work kinds.
 const (
-	kindWho        = "who"
-	kindAccept     = "accept"
-	kindConfirm    = "confirm"
-	kindMailed     = "already-mailed"
-	kindItems      = "items"
-	kindGiftAccept = "gift-accept"
-	kindGiftMailed = "gift-mailed"
-	kindGiftGone   = "gift-missing"
-	kindUpdate     = "update"
+	kindWho         = "who"
+	kindAccept      = "accept"
+	kindConfirm     = "confirm"
+	kindMailed      = "already-mailed"
+	kindItems       = "items"
+	kindGiftAccept  = "gift-accept"
+	kindGiftMailed  = "gift-mailed"
+	kindGiftGone    = "gift-missing"
+	kindGiftRefused = "gift-not-allowed"
+	kindUpdate      = "update"
 )
 
 // Stages of multi-step work.

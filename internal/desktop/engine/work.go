@@ -169,6 +169,8 @@ func workFor(m markers.Marker, l chatlog.Line) (*Work, error) {
 		return &Work{Kind: kindGiftMailed, ID: m.ID, Key: "gift-already-mailed:" + m.ID}, nil
 	case markers.GiftMissing:
 		return &Work{Kind: kindGiftGone, ID: m.ID, Key: "gift-missing:" + m.ID}, nil
+	case markers.GiftNotAllowed:
+		return &Work{Kind: kindGiftRefused, ID: m.ID, Key: "gift-not-allowed:" + m.ID}, nil
 	case markers.UpdateCheck:
 		// Every /mgm update deserves an answer: the key is this very line.
 		return &Work{Kind: kindUpdate, Key: "update:" + strconv.FormatInt(l.Start, 10) + ":" + l.Text}, nil
@@ -413,6 +415,9 @@ func (e *Engine) step(ctx context.Context, ebs EBS, w *Work) stepResult {
 	case kindGiftGone:
 		e.log.Error("gift "+w.ID+": its item is no longer in the streamer's bags, so the addon cannot mail it; send a replacement by hand in WoW", "gift", w.ID)
 		return stepResult{outDone, "[MGM_GIFT_MISSING] gift " + w.ID + " reported"}
+	case kindGiftRefused:
+		e.log.Error("gift "+w.ID+": its item is not allowed by the addon's gift allow-list or deny-list (/mgm gift list in WoW), so the addon refused to mail it; send a replacement by hand in WoW or fail the request", "gift", w.ID)
+		return stepResult{outDone, "[MGM_GIFT_NOT_ALLOWED] gift " + w.ID + " reported"}
 	case kindUpdate:
 		v, err := ebs.Version(ctx)
 		msg := updateMessage(e.o.Version, v, err)

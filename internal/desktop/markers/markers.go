@@ -30,12 +30,13 @@ const (
 	GiftSent                          // [MGM_GIFT_SENT:<giftId>]: the server accepted the mail carrying the gift
 	GiftAlreadyMailed                 // [MGM_GIFT_ALREADY_MAILED:<giftId>]: MGM_QueueGift refused, the gift was mailed before
 	GiftMissing                       // [MGM_GIFT_MISSING:<giftId>]: the gift's item is no longer in the bags
+	GiftNotAllowed                    // [MGM_GIFT_NOT_ALLOWED:<giftId>]: MGM_QueueGift refused, the streamer's gift lists forbid the item
 )
 
 var kindNames = map[Kind]string{Who: "MGM_WHO", Accept: "MGM_ACCEPT", Confirm: "MGM_CONFIRM", Items: "MGM_ITEMS",
 	ItemsPart: "MGM_ITEMS(part)", GiftAccept: "MGM_GIFT_ACCEPT", UpdateCheck: "MGM_UPDATE_CHECK",
 	AlreadyMailed: "MGM_ALREADY_MAILED", GiftSent: "MGM_GIFT_SENT", GiftAlreadyMailed: "MGM_GIFT_ALREADY_MAILED",
-	GiftMissing: "MGM_GIFT_MISSING"}
+	GiftMissing: "MGM_GIFT_MISSING", GiftNotAllowed: "MGM_GIFT_NOT_ALLOWED"}
 
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {
@@ -137,6 +138,8 @@ func parseAt(line string, start int) (Marker, bool) {
 		return idMarker(line, start, "[MGM_GIFT_ALREADY_MAILED:", GiftAlreadyMailed)
 	case strings.HasPrefix(rest, "[MGM_GIFT_MISSING:"):
 		return idMarker(line, start, "[MGM_GIFT_MISSING:", GiftMissing)
+	case strings.HasPrefix(rest, "[MGM_GIFT_NOT_ALLOWED:"):
+		return idMarker(line, start, "[MGM_GIFT_NOT_ALLOWED:", GiftNotAllowed)
 	case strings.HasPrefix(rest, "[MGM_GIFT_ACCEPT:"):
 		return idMarker(line, start, "[MGM_GIFT_ACCEPT:", GiftAccept)
 	case strings.HasPrefix(rest, "[MGM_ITEMS:"):

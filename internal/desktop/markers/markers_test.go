@@ -32,6 +32,7 @@ func TestParse(t *testing.T) {
 		{"gift sent", "1/2 00:00:01.000  [MGM_GIFT_SENT:" + id1 + "]", []Marker{{Kind: GiftSent, ID: id1, Trusted: true}}},
 		{"gift already mailed", "[MGM_GIFT_ALREADY_MAILED:" + id1 + "]", []Marker{{Kind: GiftAlreadyMailed, ID: id1, Trusted: true}}},
 		{"gift missing", "[MGM_GIFT_MISSING:" + id1 + "]", []Marker{{Kind: GiftMissing, ID: id1, Trusted: true}}},
+		{"gift not allowed", "1/2 00:00:01.000  [MGM_GIFT_NOT_ALLOWED:" + strings.ToUpper(id1) + "]", []Marker{{Kind: GiftNotAllowed, ID: id1, Trusted: true}}},
 		{"items with brackets inside strings", "1/2 03:04:05.000  [MGM_ITEMS:" + id1 + "]" + items,
 			[]Marker{{Kind: Items, ID: id1, Payload: items, Trusted: true}}},
 		{"empty items", "[MGM_ITEMS:" + id1 + "][]", []Marker{{Kind: Items, ID: id1, Payload: "[]", Trusted: true}}},
