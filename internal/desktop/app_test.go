@@ -30,6 +30,8 @@ func fakeSim(t *testing.T, logPath string) (*httptest.Server, func() []string) {
 		switch r.URL.Path {
 		case "/api/mock/health":
 			json.NewEncoder(w).Encode(map[string]any{"ok": true, "logFilePath": logPath})
+		case "/api/mock/key":
+			w.Write([]byte(`{"ok":true,"chatBoxOpen":true}`))
 		case "/api/mock/add-message":
 			var b struct{ Content string }
 			json.NewDecoder(r.Body).Decode(&b)

@@ -183,9 +183,12 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 
 	// The WoW client simulator with the real addon, playing the other side.
 	// Thrall is not online.
+	// Posted keys are ignored while the chat box is closed, as the real
+	// client may do: every line must be preceded by the real Enter key.
 	logPath := filepath.Join(t.TempDir(), "Logs", "WoWChatLog.txt")
 	sim, err := wowsim.NewServer(wowsim.ServerConfig{
-		Client:  wowsim.Config{AddonDir: filepath.Join(root, "addon", "MimironsGoldOMatic"), PlayerName: "Streamer"},
+		Client: wowsim.Config{AddonDir: filepath.Join(root, "addon", "MimironsGoldOMatic"), PlayerName: "Streamer",
+			Keys: wowsim.KeysNeedOpenBox},
 		LogPath: logPath, Auto: true, AutoReplyDelay: 500 * time.Millisecond,
 		Roster: []wowsim.Player{{Name: "Voljin", Level: 80}, {Name: "Jaina", Level: 80}, {Name: "Arthas", Level: 80}},
 	})

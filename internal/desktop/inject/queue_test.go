@@ -173,8 +173,14 @@ func TestQueueStopFailsWaitingJobs(t *testing.T) {
 func TestSimulatorInjector(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
+	enters := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
+		case "/api/mock/key":
+			mu.Lock()
+			enters++
+			mu.Unlock()
+			w.Write([]byte(`{"ok":true,"chatBoxOpen":true}`))
 		case "/api/mock/health":
 			w.Write([]byte(`{"ok":true,"logFilePath":"/tmp/WoWChatLog.txt"}`))
 		case "/api/mock/add-message":
@@ -182,6 +188,10 @@ func TestSimulatorInjector(t *testing.T) {
 			json.NewDecoder(r.Body).Decode(&b)
 			if b.Content == "" {
 				http.Error(w, `{"error":"Content is required."}`, 400)
+				return
+			}
+			if b.Content == "/run closed()" {
+				w.Write([]byte(`{"content":"/run closed()","truncated":false,"dropped":"chat box closed"}`))
 				return
 			}
 			if b.Content == "/run error()" {
@@ -214,11 +224,17 @@ func TestSimulatorInjector(t *testing.T) {
 	if err := s.Inject(ctx, "/run error()"); err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("a Lua error is a failure: %v", err)
 	}
+	if err := s.Inject(ctx, "/run closed()"); err == nil || err.Error() != "WoW ignored the line: the chat box was closed" {
+		t.Fatalf("a dropped line is a failure: %v", err)
+	}
 	if err := s.Inject(ctx, ""); err == nil {
 		t.Fatal("400 accepted")
 	}
 	if len(got) != 1 || got[0] != `/run ReceiveGold("x")` {
 		t.Fatal(got)
+	}
+	if enters != 4 {
+		t.Fatalf("Enter pressed %d times for 4 lines", enters)
 	}
 	srv.Close()
 	if _, err := s.Target(ctx); err == nil {

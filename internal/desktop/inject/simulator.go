@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -71,10 +72,60 @@ func (s *Simulator) Target(ctx context.Context) (string, error) {
 	return "WoW simulator at " + s.base, nil
 }
 
-// Inject implements Injector.
+// Inject implements Injector. Like the Windows injector it presses the real
+// Enter key first: the client may ignore typed characters while its chat box
+// is closed (wowsim --keys need-open-box), and a line it ignored is an error
+// so that the queue retries or reports it instead of calling it typed.
 func (s *Simulator) Inject(ctx context.Context, line string) error {
-	body, _ := json.Marshal(map[string]string{"content": line})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/api/mock/add-message", bytes.NewReader(body))
+	var key struct {
+		Dropped string `json:"dropped"`
+	}
+	if err := s.post(ctx, "/api/mock/key", map[string]string{"key": "Enter"}, &key, "the Enter key"); err != nil {
+		return err
+	}
+	if key.Dropped != "" {
+		return droppedError(key.Dropped)
+	}
+	// The simulator tells what the real client would only show on screen: a
+	// line cut by the chat box, a Lua error, or keys it ignored.
+	var r struct {
+		Truncated bool   `json:"truncated"`
+		Error     string `json:"error"`
+		Dropped   string `json:"dropped"`
+	}
+	if err := s.post(ctx, "/api/mock/add-message", map[string]string{"content": line}, &r, "the line"); err != nil {
+		return err
+	}
+	switch {
+	case r.Dropped != "":
+		return droppedError(r.Dropped)
+	case r.Truncated:
+		return fmt.Errorf("WoW's chat box cut the line (over 255 characters): %s", snippet([]byte(line)))
+	case r.Error != "":
+		return fmt.Errorf("the line raised a Lua error in WoW: %s", r.Error)
+	}
+	return nil
+}
+
+// droppedError names why WoW ignored the keys (wowsim's TypeResult.Dropped).
+func droppedError(reason string) error {
+	switch reason {
+	case "chat box closed":
+		return errors.New("WoW ignored the line: the chat box was closed")
+	case "loading screen":
+		return errors.New("WoW ignored the line: a loading screen swallowed it")
+	}
+	return fmt.Errorf("WoW ignored the line: %s", reason)
+}
+
+// post sends body as JSON to path and decodes the answer into out; what
+// names the request in errors.
+func (s *Simulator) post(ctx context.Context, path string, body, out any, what string) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+path, bytes.NewReader(b))
 	if err != nil {
 		return err
 	}
@@ -84,24 +135,13 @@ func (s *Simulator) Inject(ctx context.Context, line string) error {
 		return fmt.Errorf("WoW simulator: %w", err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("WoW simulator refused the line: HTTP %d %s", resp.StatusCode, snippet(b))
+		return fmt.Errorf("WoW simulator refused %s: HTTP %d %s", what, resp.StatusCode, snippet(rb))
 	}
-	// The simulator tells what the real client would only show on screen: a
-	// line cut by the chat box, or a Lua error.
-	var r struct {
-		Truncated bool   `json:"truncated"`
-		Error     string `json:"error"`
-	}
-	if json.Unmarshal(b, &r) == nil {
-		switch {
-		case r.Truncated:
-			return fmt.Errorf("WoW's chat box cut the line (over 255 characters): %s", snippet([]byte(line)))
-		case r.Error != "":
-			return fmt.Errorf("the line raised a Lua error in WoW: %s", r.Error)
-		}
-	}
+	// An answer without the fields (an older simulator) means nothing was
+	// reported, as before.
+	_ = json.Unmarshal(rb, out)
 	return nil
 }
 

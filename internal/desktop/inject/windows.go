@@ -40,6 +40,10 @@ const (
 	vkReturn = 0x0D
 	vkEscape = 0x1B
 
+	// scanReturn is Enter's set-1 scan code, which WM_KEYDOWN/WM_KEYUP
+	// carry in bits 16-23 of lParam as the real keyboard's messages do.
+	scanReturn = 0x1C
+
 	inputKeyboard     = 1
 	keyeventfKeyUp    = 0x0002
 	keyeventfUnicode  = 0x0004
@@ -152,9 +156,60 @@ func postKey(hwnd windows.HWND, vk uintptr) {
 	postMessage(hwnd, wmKeyUp, vk)
 }
 
+// Why the chat box is opened with a real Enter before the characters: WoW
+// opens its chat edit box through key bindings, OPENCHAT
+// (ChatFrame_OpenChat("")) on Enter and OPENCHATSLASH (ChatFrame_OpenChat("/"))
+// on "/" (FrameXML Bindings.xml). Bindings fire on key presses (WM_KEYDOWN of
+// a virtual key); a posted WM_CHAR '/' is only text for an edit box that
+// already has the focus, so with the box closed the characters of the line
+// go nowhere and the final Enter merely opens an empty box. Pressing Enter
+// first runs OPENCHAT; the line is then typed into the open box and the
+// second Enter sends it. PostMessage and SendInput succeed either way, so
+// this cannot be detected here.
+const chatOpenWait = 150 * time.Millisecond
+
+// returnLParam is WM_KEYDOWN's or WM_KEYUP's lParam for Enter: repeat count
+// 1, the scan code, and for the release the previous-state and transition
+// bits.
+func returnLParam(up bool) uintptr {
+	l := uintptr(1) | scanReturn<<16
+	if up {
+		l |= 1<<30 | 1<<31
+	}
+	return l
+}
+
+// postReturn posts a whole Enter press (down, then up) to the window.
+func (w *Windows) postReturn(hwnd windows.HWND) error {
+	if r, _, _ := procPostMessageW.Call(uintptr(hwnd), wmKeyDown, vkReturn, returnLParam(false)); r == 0 {
+		return errors.New("PostMessage Enter failed (WoW may be blocking synthetic input)")
+	}
+	w.o.sleep(20 * time.Millisecond)
+	if r, _, _ := procPostMessageW.Call(uintptr(hwnd), wmKeyUp, vkReturn, returnLParam(true)); r == 0 {
+		return errors.New("PostMessage Enter failed (WoW may be blocking synthetic input)")
+	}
+	return nil
+}
+
+// sendReturn presses Enter through SendInput (to the foreground window).
+func sendReturn() error {
+	in := []input{
+		{typ: inputKeyboard, ki: keyboardInput{wVk: vkReturn, wScan: scanReturn}},
+		{typ: inputKeyboard, ki: keyboardInput{wVk: vkReturn, wScan: scanReturn, dwFlags: keyeventfKeyUp}},
+	}
+	if err := sendInputs(in); err != nil {
+		return fmt.Errorf("SendInput (Enter): %w", err)
+	}
+	return nil
+}
+
 func (w *Windows) postMessage(ctx context.Context, hwnd windows.HWND, line string) error {
 	bringToFront(hwnd)
 	w.o.sleep(60 * time.Millisecond)
+	if err := w.postReturn(hwnd); err != nil {
+		return fmt.Errorf("opening the chat box: %w", err)
+	}
+	w.o.sleep(chatOpenWait)
 	for _, u := range utf16.Encode([]rune(line)) {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -167,9 +222,9 @@ func (w *Windows) postMessage(ctx context.Context, hwnd windows.HWND, line strin
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	postMessage(hwnd, wmKeyDown, vkReturn)
-	w.o.sleep(20 * time.Millisecond)
-	postMessage(hwnd, wmKeyUp, vkReturn)
+	if err := w.postReturn(hwnd); err != nil {
+		return fmt.Errorf("sending the line: %w", err)
+	}
 	w.o.sleep(120 * time.Millisecond)
 	return nil
 }
@@ -188,6 +243,10 @@ func (w *Windows) sendInput(ctx context.Context, hwnd windows.HWND, line string)
 	if fg := windows.GetForegroundWindow(); fg != hwnd {
 		return errors.New("SendInput needs WoW in front, and Windows did not let the Desktop bring it there; click into WoW and retry")
 	}
+	if err := sendReturn(); err != nil {
+		return fmt.Errorf("opening the chat box: %w", err)
+	}
+	w.o.sleep(chatOpenWait)
 	for _, u := range utf16.Encode([]rune(line)) {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -204,12 +263,8 @@ func (w *Windows) sendInput(ctx context.Context, hwnd windows.HWND, line string)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	in := []input{
-		{typ: inputKeyboard, ki: keyboardInput{wVk: vkReturn}},
-		{typ: inputKeyboard, ki: keyboardInput{wVk: vkReturn, dwFlags: keyeventfKeyUp}},
-	}
-	if err := sendInputs(in); err != nil {
-		return fmt.Errorf("SendInput (Enter): %w", err)
+	if err := sendReturn(); err != nil {
+		return fmt.Errorf("sending the line: %w", err)
 	}
 	w.o.sleep(120 * time.Millisecond)
 	return nil
