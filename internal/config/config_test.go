@@ -344,17 +344,7 @@ func TestProduction(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			msg := mustFail(t, tt.env)
-			for _, w := range tt.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("error does not contain %q:\n%s", w, msg)
-				}
-			}
-			for _, s := range tt.secrets {
-				if strings.Contains(msg, s) {
-					t.Errorf("error leaks secret %q:\n%s", s, msg)
-				}
-			}
+			wantRefusal(t, mustFail(t, tt.env), tt.want, tt.secrets)
 		})
 	}
 }
@@ -625,6 +615,22 @@ func TestUsage(t *testing.T) {
 	for _, f := range []string{"--listen", "--data-dir", "--postgres", "--help"} {
 		if !strings.Contains(u, f) {
 			t.Errorf("Usage lacks %s", f)
+		}
+	}
+}
+
+// wantRefusal checks that a refusal names every problem in want and shows
+// none of the secrets.
+func wantRefusal(t *testing.T, msg string, want, secrets []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error does not contain %q:\n%s", w, msg)
+		}
+	}
+	for _, s := range secrets {
+		if strings.Contains(msg, s) {
+			t.Errorf("error leaks secret %q:\n%s", s, msg)
 		}
 	}
 }

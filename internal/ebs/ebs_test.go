@@ -88,8 +88,9 @@ func chatNotification(messageID, userID, login, text string, badges ...string) [
 	return body
 }
 
-func postSigned(t *testing.T, base, deliveryID string, body []byte) *http.Response {
-	t.Helper()
+// signedChat is a channel.chat.message notification as Twitch delivers it,
+// signed with the test secret.
+func signedChat(base, deliveryID string, body []byte) *http.Request {
 	ts := time.Now().UTC().Format(time.RFC3339Nano)
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/twitch/eventsub", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -98,7 +99,12 @@ func postSigned(t *testing.T, base, deliveryID string, body []byte) *http.Respon
 	req.Header.Set(eventsub.HeaderSignature, eventsub.Sign(eventSubSecret, deliveryID, ts, body))
 	req.Header.Set(eventsub.HeaderMessageType, eventsub.TypeNotification)
 	req.Header.Set(eventsub.HeaderSubscriptionType, "channel.chat.message")
-	resp, err := http.DefaultClient.Do(req)
+	return req
+}
+
+func postSigned(t *testing.T, base, deliveryID string, body []byte) *http.Response {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(signedChat(base, deliveryID, body))
 	if err != nil {
 		t.Fatal(err)
 	}

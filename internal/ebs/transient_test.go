@@ -1,7 +1,6 @@
 package ebs_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
 	"github.com/mimirons-goldomatic/mgm/internal/postgres/pgtest"
 )
 
@@ -122,15 +120,7 @@ func dbNameOf(t *testing.T, dsn string) string {
 }
 
 func postSignedStatus(base, deliveryID string, body []byte) (int, error) {
-	ts := time.Now().UTC().Format(time.RFC3339Nano)
-	req, _ := http.NewRequest(http.MethodPost, base+"/api/twitch/eventsub", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(eventsub.HeaderMessageID, deliveryID)
-	req.Header.Set(eventsub.HeaderTimestamp, ts)
-	req.Header.Set(eventsub.HeaderSignature, eventsub.Sign(eventSubSecret, deliveryID, ts, body))
-	req.Header.Set(eventsub.HeaderMessageType, eventsub.TypeNotification)
-	req.Header.Set(eventsub.HeaderSubscriptionType, "channel.chat.message")
-	return do(req)
+	return do(signedChat(base, deliveryID, body))
 }
 
 func getStatus(url, bearer string) (int, error) {

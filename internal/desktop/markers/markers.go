@@ -113,6 +113,11 @@ func isTimestampPrefix(s string) bool {
 
 func parseAt(line string, start int) (Marker, bool) {
 	rest := line[start:]
+	for _, m := range idMarkers {
+		if strings.HasPrefix(rest, m.prefix) {
+			return idMarker(line, start, m.prefix, m.kind)
+		}
+	}
 	switch {
 	case strings.HasPrefix(rest, "[MGM_WHO]"):
 		p := start + len("[MGM_WHO]")
@@ -126,22 +131,6 @@ func parseAt(line string, start int) (Marker, bool) {
 		return Marker{Kind: Who, Payload: line[p:end], Offset: start, End: end}, true
 	case strings.HasPrefix(rest, "[MGM_UPDATE_CHECK]"):
 		return Marker{Kind: UpdateCheck, Offset: start, End: start + len("[MGM_UPDATE_CHECK]")}, true
-	case strings.HasPrefix(rest, "[MGM_ACCEPT:"):
-		return idMarker(line, start, "[MGM_ACCEPT:", Accept)
-	case strings.HasPrefix(rest, "[MGM_CONFIRM:"):
-		return idMarker(line, start, "[MGM_CONFIRM:", Confirm)
-	case strings.HasPrefix(rest, "[MGM_ALREADY_MAILED:"):
-		return idMarker(line, start, "[MGM_ALREADY_MAILED:", AlreadyMailed)
-	case strings.HasPrefix(rest, "[MGM_GIFT_SENT:"):
-		return idMarker(line, start, "[MGM_GIFT_SENT:", GiftSent)
-	case strings.HasPrefix(rest, "[MGM_GIFT_ALREADY_MAILED:"):
-		return idMarker(line, start, "[MGM_GIFT_ALREADY_MAILED:", GiftAlreadyMailed)
-	case strings.HasPrefix(rest, "[MGM_GIFT_MISSING:"):
-		return idMarker(line, start, "[MGM_GIFT_MISSING:", GiftMissing)
-	case strings.HasPrefix(rest, "[MGM_GIFT_NOT_ALLOWED:"):
-		return idMarker(line, start, "[MGM_GIFT_NOT_ALLOWED:", GiftNotAllowed)
-	case strings.HasPrefix(rest, "[MGM_GIFT_ACCEPT:"):
-		return idMarker(line, start, "[MGM_GIFT_ACCEPT:", GiftAccept)
 	case strings.HasPrefix(rest, "[MGM_ITEMS:"):
 		p := start + len("[MGM_ITEMS:")
 		if len(line) < p+36 || !IsUUID(line[p:p+36]) {
@@ -178,6 +167,21 @@ func parseAt(line string, start int) (Marker, bool) {
 			Offset: start, End: len(line)}, true
 	}
 	return Marker{}, false
+}
+
+// idMarkers are the markers that carry one payout or gift request id.
+var idMarkers = [...]struct {
+	prefix string
+	kind   Kind
+}{
+	{"[MGM_ACCEPT:", Accept},
+	{"[MGM_CONFIRM:", Confirm},
+	{"[MGM_ALREADY_MAILED:", AlreadyMailed},
+	{"[MGM_GIFT_SENT:", GiftSent},
+	{"[MGM_GIFT_ALREADY_MAILED:", GiftAlreadyMailed},
+	{"[MGM_GIFT_MISSING:", GiftMissing},
+	{"[MGM_GIFT_NOT_ALLOWED:", GiftNotAllowed},
+	{"[MGM_GIFT_ACCEPT:", GiftAccept},
 }
 
 func idMarker(line string, start int, prefix string, k Kind) (Marker, bool) {
