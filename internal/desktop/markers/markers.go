@@ -31,12 +31,15 @@ const (
 	GiftAlreadyMailed                 // [MGM_GIFT_ALREADY_MAILED:<giftId>]: MGM_QueueGift refused, the gift was mailed before
 	GiftMissing                       // [MGM_GIFT_MISSING:<giftId>]: the gift's item is no longer in the bags
 	GiftNotAllowed                    // [MGM_GIFT_NOT_ALLOWED:<giftId>]: MGM_QueueGift refused, the streamer's gift lists forbid the item
+	Seq                               // [MGM_SEQ:<epoch>:<n>]: the bridge line's sequence key (docs/bridge.md); ID is "<epoch>:<n>"
+	Pong                              // [MGM_PONG:<nonce>:<character>]: answer to MGM_Ping; ID is the nonce, Payload the character
+	Ack                               // [MGM_ACK:<cmd>:<result>]: a command was received; ID is the command id, Payload the result
 )
 
 var kindNames = map[Kind]string{Who: "MGM_WHO", Accept: "MGM_ACCEPT", Confirm: "MGM_CONFIRM", Items: "MGM_ITEMS",
 	ItemsPart: "MGM_ITEMS(part)", GiftAccept: "MGM_GIFT_ACCEPT", UpdateCheck: "MGM_UPDATE_CHECK",
 	AlreadyMailed: "MGM_ALREADY_MAILED", GiftSent: "MGM_GIFT_SENT", GiftAlreadyMailed: "MGM_GIFT_ALREADY_MAILED",
-	GiftMissing: "MGM_GIFT_MISSING", GiftNotAllowed: "MGM_GIFT_NOT_ALLOWED"}
+	GiftMissing: "MGM_GIFT_MISSING", GiftNotAllowed: "MGM_GIFT_NOT_ALLOWED", Seq: "MGM_SEQ", Pong: "MGM_PONG", Ack: "MGM_ACK"}
 
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {
@@ -119,6 +122,12 @@ func parseAt(line string, start int) (Marker, bool) {
 		}
 	}
 	switch {
+	case strings.HasPrefix(rest, "[MGM_SEQ:"):
+		return pairMarker(line, start, "[MGM_SEQ:", Seq, isToken, isDecimal)
+	case strings.HasPrefix(rest, "[MGM_PONG:"):
+		return pairMarker(line, start, "[MGM_PONG:", Pong, isToken, isCharacter)
+	case strings.HasPrefix(rest, "[MGM_ACK:"):
+		return pairMarker(line, start, "[MGM_ACK:", Ack, isToken, isToken)
 	case strings.HasPrefix(rest, "[MGM_WHO]"):
 		p := start + len("[MGM_WHO]")
 		for p < len(line) && (line[p] == ' ' || line[p] == '\t') {
@@ -190,6 +199,64 @@ func idMarker(line string, start int, prefix string, k Kind) (Marker, bool) {
 		return Marker{}, false
 	}
 	return Marker{Kind: k, ID: strings.ToLower(line[p : p+36]), Offset: start, End: p + 37}, true
+}
+
+// pairMarker reads "<prefix><a>:<b>]": a and b must satisfy their checks.
+// Seq's ID is "a:b"; Pong's and Ack's ID is a, their Payload b.
+func pairMarker(line string, start int, prefix string, k Kind, okA, okB func(string) bool) (Marker, bool) {
+	p := start + len(prefix)
+	end := strings.IndexByte(line[p:], ']')
+	if end < 0 || end > 64 {
+		return Marker{}, false
+	}
+	a, b, found := strings.Cut(line[p:p+end], ":")
+	if !found || !okA(a) || !okB(b) {
+		return Marker{}, false
+	}
+	m := Marker{Kind: k, ID: a, Payload: b, Offset: start, End: p + end + 1}
+	if k == Seq {
+		m.ID, m.Payload = a+":"+b, ""
+	}
+	return m, true
+}
+
+// isToken is the bridge's identifier alphabet: 1–16 of [0-9a-z] (epochs,
+// nonces, command ids, ack results; see docs/bridge.md).
+func isToken(s string) bool {
+	if len(s) == 0 || len(s) > 16 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+func isDecimal(s string) bool {
+	if len(s) == 0 || len(s) > 10 || s[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isCharacter accepts a WoW character name: 2–12 letters (any script), no
+// spaces or punctuation.
+func isCharacter(s string) bool {
+	n := 0
+	for _, r := range s {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+		n++
+	}
+	return n >= 2 && n <= 12
 }
 
 // IsUUID reports whether s is a 36-character hyphenated UUID (any case).
@@ -326,4 +393,90 @@ func (a *Assembler) prune(max int) {
 		}
 		delete(a.Pending, oldest)
 	}
+}
+
+// whisperFormats are the chat frame's whisper prefixes (CHAT_WHISPER_GET and
+// CHAT_WHISPER_INFORM_GET of the 3.3.5a GlobalStrings) in the locales a
+// streamer is likely to play in, without their trailing ": ".
+var whisperFormats = []string{
+	"%s whispers", "To %s", // enUS/enGB
+	"%s шепчет", "Вы шепчете %s", // ruRU
+	"%s flüstert", "An %s", // deDE
+	"%s chuchote", "À %s", // frFR
+	"%s susurra", "Para %s", // esES/esMX
+}
+
+// A logged whisper may keep the client's player hyperlink:
+// |Hplayer:Name:…|h[Name]|h.
+var playerLinkPrefix, playerLinkMid = "|Hplayer:", "|h["
+
+// ParseRelayed reads a chat-log line that may be a bridge line whispered by
+// the player to their own character (the log-whisper route): the client logs
+// it as "<Name> whispers: <line>" or "To <Name>: <line>". When the sender is
+// self (case-insensitive) and the first marker is [MGM_SEQ…], the markers
+// chained to it are returned Trusted. Anyone else's whisper stays untrusted:
+// a viewer can whisper marker text, but not as the streamer's character.
+func ParseRelayed(line, self string) ([]Marker, bool) {
+	ms := Parse(line)
+	if self == "" || len(ms) == 0 || ms[0].Kind != Seq || ms[0].Trusted {
+		return ms, false
+	}
+	prefix := line[:ms[0].Offset]
+	// Drop the timestamp: everything up to the first letter or bracket.
+	i := strings.IndexFunc(prefix, func(r rune) bool { return unicode.IsLetter(r) || r == '[' || r == '|' })
+	if i < 0 {
+		return ms, false
+	}
+	if !isTimestampPrefix(prefix[:i]) {
+		return ms, false
+	}
+	who := strings.TrimSpace(prefix[i:])
+	who = strings.TrimSpace(strings.TrimSuffix(who, ":"))
+	if !whisperFrom(who, self) {
+		return ms, false
+	}
+	ms[0].Trusted = true
+	for k := 1; k < len(ms); k++ {
+		ms[k].Trusted = ms[k-1].Trusted && strings.TrimSpace(line[ms[k-1].End:ms[k].Offset]) == ""
+	}
+	return ms, true
+}
+
+// whisperFrom reports whether who (a whisper prefix without ": ") names self
+// in one of the known formats, the name bare, in brackets or as a link.
+func whisperFrom(who, self string) bool {
+	names := []string{self, "[" + self + "]"}
+	if strings.HasPrefix(who, playerLinkPrefix) || strings.Contains(who, playerLinkPrefix) {
+		// |Hplayer:Self:123|h[Self]|h → [Self]
+		s := who
+		for {
+			a := strings.Index(s, playerLinkPrefix)
+			if a < 0 {
+				break
+			}
+			b := strings.Index(s[a:], playerLinkMid)
+			if b < 0 {
+				return false
+			}
+			c := strings.Index(s[a+b:], "]|h")
+			if c < 0 {
+				return false
+			}
+			s = s[:a] + s[a+b+2:a+b+c+1] + s[a+b+c+3:]
+		}
+		who = s
+	}
+	for _, f := range whisperFormats {
+		before, after, _ := strings.Cut(f, "%s")
+		if !strings.HasPrefix(who, before) || !strings.HasSuffix(who, after) || len(who) < len(before)+len(after) {
+			continue
+		}
+		name := who[len(before) : len(who)-len(after)]
+		for _, n := range names {
+			if strings.EqualFold(name, n) {
+				return true
+			}
+		}
+	}
+	return false
 }
