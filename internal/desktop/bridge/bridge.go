@@ -412,6 +412,20 @@ func (b *Bridge) NewCommand(key string, now time.Time, build func(id string) (st
 	return c, nil
 }
 
+// NewTyping is NewCommand for a line the caller types itself right away
+// (Sync waits for its own keys): the command starts in Typing, first try.
+func (b *Bridge) NewTyping(key string, now time.Time, build func(id string) (string, error)) (*Command, error) {
+	if c := b.Find(key); c != nil && c.Live() {
+		return nil, fmt.Errorf("%s is already being typed", key)
+	}
+	c, err := b.NewCommand(key, now, build)
+	if err != nil {
+		return nil, err
+	}
+	c.State, c.Tries = Typing, 1
+	return c, nil
+}
+
 // prune forgets the oldest finished commands beyond the bound (live ones stay).
 func (b *Bridge) prune() {
 	for over := len(b.st.Commands) - maxCommands; over > 0; over-- {

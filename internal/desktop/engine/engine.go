@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/bridge"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/chatlog"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/statefile"
@@ -79,6 +80,19 @@ type Options struct {
 	Version string
 	// OnChange runs after anything the UI shows changed.
 	OnChange func()
+	// Bridge are the bridge protocol's timings (handshake, acks).
+	Bridge bridge.Options
+	// Screen reports the screen route's reader (nil: no screen route).
+	Screen func() ScreenState
+	// Idle is how long the keyboard has been idle (nil: unknown, only the
+	// strip's focus flag guards typing).
+	Idle func(ctx context.Context) (time.Duration, error)
+	// IdleFor is the keyboard quiet needed before an automatic line (default 3 s).
+	IdleFor time.Duration
+	// FocusFresh is how old the strip's focus flag may be to be trusted (default 1 s).
+	FocusFresh time.Duration
+	// GuardPoll is how often the typing guard looks again (default 250 ms).
+	GuardPoll time.Duration
 }
 
 // Config is what the settings decide; Configure applies a new one at runtime.
@@ -116,6 +130,9 @@ type Engine struct {
 	snap      Snapshot
 	problems  map[string]string // last reported problem per area, to log changes only
 	ebsHealth ebsHealth
+	br        *bridge.Bridge
+	// guardWaiting is why the typing guard holds lines back now ("" if not).
+	guardWaiting string
 }
 
 // New loads the state in o.DataDir (moving a corrupt file aside) and returns
@@ -143,6 +160,9 @@ func New(o Options) (*Engine, error) {
 	def(&o.GiveUpAfter, 24*time.Hour)
 	def(&o.SyncTimeout, 10*time.Minute)
 	def(&o.TargetInterval, time.Second)
+	def(&o.IdleFor, 3*time.Second)
+	def(&o.FocusFresh, time.Second)
+	def(&o.GuardPoll, 250*time.Millisecond)
 	if o.RouletteMax < o.RouletteMin {
 		o.RouletteMax = o.RouletteMin
 	}
@@ -166,6 +186,7 @@ func New(o Options) (*Engine, error) {
 		e.log.Info("resumed from the state file", "handledMarkers", st.Handled.Len(), "pending", len(st.Pending), "winnersWhispered", st.Notified.Len())
 	}
 	e.st = st
+	e.br = bridge.New(o.Bridge, o.Rand, st.Bridge)
 	e.tail = chatlog.New(st.ChatLog)
 	e.snap.Version = o.Version
 	e.snap.WoW.Injector = o.Queue.Injector().Name()
@@ -387,20 +408,21 @@ func (e *Engine) poll(ctx context.Context) {
 	if terr != nil {
 		return // nothing can be typed; the WoW problem is shown and logged once
 	}
+	e.mu.Lock()
 	if perr == nil {
 		for _, p := range payouts {
-			if p.Status != mgm.PayoutPending {
+			if p.Status != mgm.PayoutPending || e.st.Notified.Has(p.ID) || e.recentlyFailedLocked("notify:"+p.ID) {
 				continue
 			}
-			line, err := inject.NotifyWinnerWhisper(p.ID, p.CharacterName)
-			e.injectOnce(e.st.Notified, "notify:", p.ID, line, err,
-				"winner whisper typed (NotifyWinnerWhisper)", "payout", p.ID, "character", p.CharacterName)
+			e.commandLocked("notify:"+p.ID, func(cmd string) (string, error) {
+				return inject.NotifyWinnerWhisper(p.ID, p.CharacterName, cmd)
+			})
 		}
 	}
-	if cerr == nil && cand != nil {
-		line, err := inject.RunWhoForSpin(cand.SpinCycleID, cand.CharacterName)
-		e.injectOnce(e.st.WhoRuns, "who:", cand.SpinCycleID, line, err,
-			"/who requested for the candidate", "character", cand.CharacterName, "spinCycle", cand.SpinCycleID)
+	if cerr == nil && cand != nil && !e.st.WhoRuns.Has(cand.SpinCycleID) {
+		e.commandLocked("who:"+cand.SpinCycleID, func(cmd string) (string, error) {
+			return inject.RunWhoForSpin(cand.SpinCycleID, cand.CharacterName, cmd)
+		})
 	}
 	if giftsOK {
 		// The EBS serves one request at a time: the oldest in SelectingItem.
@@ -408,50 +430,26 @@ func (e *Engine) poll(ctx context.Context) {
 			if g.State != mgm.GiftSelectingItem {
 				continue
 			}
-			line, err := inject.RequestGiftItems(g.ID)
-			e.injectOnce(e.st.GiftItemsRequested, "gift-items:", g.ID, line, err,
-				"[MGM_GIFT] inventory requested", "gift", g.ID, "character", g.CharacterName)
+			if !e.st.GiftItemsRequested.Has(g.ID) {
+				e.commandLocked("gift-items:"+g.ID, func(cmd string) (string, error) {
+					return inject.RequestGiftItems(g.ID, cmd)
+				})
+			}
 			break
 		}
 	}
+	e.saveLocked()
+	e.mu.Unlock()
+	e.wakeTailLoop()
 }
 
-// injectOnce types line unless key is already in set (or being typed), and
-// remembers key on disk once the line was typed, logging okMsg with okAttrs.
-// A failure is retried at the next poll.
-func (e *Engine) injectOnce(set *statefile.Set, ns, key, line string, buildErr error, okMsg string, okAttrs ...any) {
-	e.mu.Lock()
-	if set.Has(key) || e.inflight[ns+key] {
-		e.mu.Unlock()
-		return
-	}
-	if buildErr != nil {
-		// Cannot be typed at all (an absurdly long name): remember it so it
-		// is reported once.
-		set.Add(key)
-		e.dirty = true
-		e.saveLocked()
-		e.log.Error("the line cannot be typed", "work", ns+key, "error", buildErr)
-		e.mu.Unlock()
-		return
-	}
-	e.inflight[ns+key] = true
-	e.mu.Unlock()
-	e.queue.Submit(func(r inject.Result) {
-		e.mu.Lock()
-		delete(e.inflight, ns+key)
-		if err := r.Err(); err != nil {
-			e.log.Warn("typing failed, will retry", "work", ns+key, "error", err)
-		} else {
-			set.Add(key)
-			e.dirty = true
-			e.saveLocked()
-			e.log.Info(okMsg, okAttrs...)
-		}
-		e.mu.Unlock()
-		e.changed()
-	}, line)
-	e.changed() // the queue grew
+// recentlyFailedLocked reports whether the last command for key ended
+// without doing its work (a whisper to an offline player) less than two
+// minutes ago: not typed again at every poll.
+func (e *Engine) recentlyFailedLocked(key string) bool {
+	c := e.br.Find(key)
+	return c != nil && !c.Live() && c.Result != "whispered" && c.Result != "ok" && c.Result != "dup" &&
+		e.o.Now().Sub(c.EndAt) < 2*time.Minute
 }
 
 func errText(err error) string {
@@ -530,6 +528,7 @@ type Snapshot struct {
 	Queue          int            `json:"queue"`
 	PendingMarkers []MarkerView   `json:"pendingMarkers"`
 	LastSync       *SyncReport    `json:"lastSync"`
+	Bridge         BridgeView     `json:"bridge"`
 }
 
 // SpinView is the current /who candidate.
@@ -606,6 +605,8 @@ func (e *Engine) Snapshot() Snapshot {
 		}
 		s.PendingMarkers = append(s.PendingMarkers, MarkerView{Key: w.Key, Stage: w.Stage, Attempts: w.Attempts, NextAt: w.NextAt, LastError: w.LastError})
 	}
+	s.Bridge.Commands = append([]CommandView(nil), s.Bridge.Commands...)
+	s.Bridge.Advice = append([]string(nil), s.Bridge.Advice...)
 	if s.LastSync != nil {
 		ls := *s.LastSync
 		s.LastSync = &ls

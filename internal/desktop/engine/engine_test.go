@@ -149,7 +149,7 @@ func TestWinnerWhisperedOnceRememberedAcrossRestart(t *testing.T) {
 	if n := inj.countPrefix("/run NotifyWinnerWhisper"); n != 2 {
 		t.Fatalf("%d whispers: %v", n, inj.typed())
 	}
-	if !strings.Contains(strings.Join(inj.typed(), "\n"), `NotifyWinnerWhisper("`+p2+`","Jai\"na")`) {
+	if !strings.Contains(strings.Join(inj.typed(), "\n"), `NotifyWinnerWhisper("`+p2+`","Jai\"na",`) {
 		t.Fatal(inj.typed())
 	}
 	snap := h.e.Snapshot()
@@ -230,7 +230,7 @@ func TestGiftLoop(t *testing.T) {
 		`{"name":"Hearthstone","id":6948,"count":1,"link":"l","texture":"t","bagId":0,"slotId":2}]`
 	// Split over two lines, as the addon does for long listings.
 	h.write("[MGM_ITEMS:"+gift+":1/2]"+items[:50], "[MGM_ITEMS:"+gift+":2/2]"+items[50:])
-	h.eventually("confirmation whisper", func() bool { return inj.countPrefix(`/run MGM_RequestGiftConfirmation("`+gift+`","Arthas")`) == 1 })
+	h.eventually("confirmation whisper", func() bool { return inj.countPrefix(`/run MGM_RequestGiftConfirmation("`+gift+`","Arthas",`) == 1 })
 	if !h.hasEvent("roulette spin") {
 		t.Fatal("no roulette")
 	}
@@ -261,7 +261,7 @@ func TestGiftCompletedIsQueuedForMail(t *testing.T) {
 	inj := &fakeInjector{}
 	h := newHarness(t, ebs, inj)
 	h.write("[MGM_GIFT_ACCEPT:" + gift + "]")
-	want := `/run MGM_QueueGift("` + gift + `","Arthas","1","7","2589")`
+	want := `/run MGM_QueueGift("` + gift + `","Arthas","1","7","2589",`
 	h.eventually("gift queued for mail", func() bool { return inj.countPrefix(want) == 1 })
 	h.write("[MGM_GIFT_ACCEPT:" + gift + "]")
 	h.write("[MGM_GIFT_SENT:" + gift + "]")
@@ -350,7 +350,7 @@ func TestSync(t *testing.T) {
 	if ebs.payout(p1).Status != "InProgress" || ebs.payout(p2).Status != "InProgress" {
 		t.Fatal("not InProgress")
 	}
-	want := `/run ReceiveGold("` + p1 + `:Thrall:10000000;` + p2 + `:Jaina:10000000;")`
+	want := `/run ReceiveGold("` + p1 + `:Thrall:10000000;` + p2 + `:Jaina:10000000;","`
 	if inj.countPrefix(want) != 1 {
 		t.Fatalf("typed %v", inj.typed())
 	}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -271,12 +272,48 @@ func (f *fakeEBS) Version(context.Context) (ebsapi.VersionInfo, error) {
 	return ebsapi.VersionInfo{Version: f.version}, nil
 }
 
-// fakeInjector records typed lines.
+// fakeInjector records typed lines. Unless silent, it also answers as the
+// addon's bridge does (docs/bridge.md), in the chat log: a pong for every
+// MGM_Ping and an acknowledgement for every command — the real addon's
+// answers are tested on the simulated client (wowsim) and in tier C.
 type fakeInjector struct {
 	mu        sync.Mutex
 	lines     []string
 	targetErr error
 	failLine  func(string) error
+	log       string // the chat log the answers go to
+	silent    bool
+	seq       int
+}
+
+var (
+	pingLine    = regexp.MustCompile(`^/run MGM_Ping\("([0-9a-z]+)","[a-z]*"\)$`)
+	commandLine = regexp.MustCompile(`^/run (\w+)\(.*"([0-9a-z]{8})"\)$`)
+)
+
+func (f *fakeInjector) answerLocked(l string) {
+	if f.silent || f.log == "" {
+		return
+	}
+	var answer string
+	if m := pingLine.FindStringSubmatch(l); m != nil {
+		answer = "[MGM_PONG:" + m[1] + ":Streamer]"
+	} else if m := commandLine.FindStringSubmatch(l); m != nil && m[1] != "MGM_Ack" {
+		result := "ok"
+		if m[1] == "NotifyWinnerWhisper" || m[1] == "MGM_RequestGiftConfirmation" {
+			result = "whispered"
+		}
+		answer = "[MGM_ACK:" + m[2] + ":" + result + "]"
+	} else {
+		return
+	}
+	f.seq++
+	file, err := os.OpenFile(f.log, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(file, "4/4 12:00:00.000  [MGM_SEQ:fake:%d]%s\r\n", f.seq, answer)
+	file.Close()
 }
 
 func (f *fakeInjector) Name() string { return "fake" }
@@ -294,13 +331,21 @@ func (f *fakeInjector) Inject(_ context.Context, l string) error {
 		}
 	}
 	f.lines = append(f.lines, l)
+	f.answerLocked(l)
 	return nil
 }
 
+// typed lists the lines typed, without the bridge's own (pings, acks).
 func (f *fakeInjector) typed() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]string(nil), f.lines...)
+	var out []string
+	for _, l := range f.lines {
+		if !strings.HasPrefix(l, "/run MGM_Ping(") && !strings.HasPrefix(l, "/run MGM_Ack(") {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func (f *fakeInjector) countPrefix(p string) int {
@@ -332,6 +377,9 @@ func newHarness(t *testing.T, ebs *fakeEBS, inj *fakeInjector) *harness {
 	h := &harness{t: t, dir: dir, log: filepath.Join(dir, "Logs", chatlog.FileName), ebs: ebs, inj: inj}
 	os.MkdirAll(filepath.Dir(h.log), 0o755)
 	os.WriteFile(h.log, []byte("1/1 00:00:00.000  history that must not be replayed [MGM_CONFIRM:99999999-9999-4999-8999-999999999999]\n"), 0o644)
+	inj.mu.Lock()
+	inj.log = h.log
+	inj.mu.Unlock()
 	h.start()
 	return h
 }
@@ -360,6 +408,12 @@ func (h *harness) start() {
 	h.t.Cleanup(h.stop)
 	// Lines written before the tail's first read are history, by design.
 	h.eventually("the tail's first read", func() bool { return e.Snapshot().ChatLog.Found })
+	h.inj.mu.Lock()
+	silent := h.inj.silent || h.inj.targetErr != nil
+	h.inj.mu.Unlock()
+	if !silent {
+		h.eventually("the bridge handshake", func() bool { return e.Snapshot().Bridge.State == "up" })
+	}
 }
 
 func (h *harness) stop() {

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/bridge"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/chatlog"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/markers"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/statefile"
@@ -52,6 +53,8 @@ type State struct {
 	Pending []*Work `json:"pendingMarkers"`
 	// ItemParts holds split [MGM_ITEMS] listings until all parts arrived.
 	ItemParts markers.Assembler `json:"itemParts"`
+	// Bridge holds the bridge lines acted on and the commands not finished.
+	Bridge *bridge.State `json:"bridge"`
 }
 
 func newState() *State {
@@ -63,6 +66,7 @@ func newState() *State {
 		Handled:            statefile.NewSet(maxHandled),
 		Mailed:             statefile.NewSet(maxMailed),
 		GiftsMailed:        statefile.NewSet(maxMailed),
+		Bridge:             bridge.NewState(),
 	}
 }
 
@@ -94,6 +98,9 @@ func LoadState(dir string) (*State, bool, error) {
 	}
 	if s.GiftsMailed == nil {
 		s.GiftsMailed = fresh.GiftsMailed
+	}
+	if s.Bridge == nil {
+		s.Bridge = fresh.Bridge
 	}
 	return s, ok, nil
 }
@@ -128,8 +135,11 @@ type Work struct {
 	Stage string           `json:"stage,omitempty"`
 	Item  *ebsapi.GiftItem `json:"item,omitempty"`
 	Items []string         `json:"items,omitempty"` // names shown by the roulette
-	// Line is the /run line of stageInject.
+	// Line is the /run line of stageInject, typed without acknowledgement;
+	// Fn and Args make an acknowledged command instead (the id is appended).
 	Line      string    `json:"line,omitempty"`
+	Fn        string    `json:"fn,omitempty"`
+	Args      []string  `json:"args,omitempty"`
 	Attempts  int       `json:"attempts,omitempty"`
 	NextAt    time.Time `json:"nextAt"`
 	LastError string    `json:"lastError,omitempty"`

@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/bridge"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
@@ -76,7 +78,14 @@ func (e *Engine) sync(ctx context.Context) SyncReport {
 	}
 	e.mu.Lock()
 	ebsURL := e.snap.EBS.URL
+	bridgeUp, bridgeProblem := e.br.Up(), e.bridgeProblemLocked()
 	e.mu.Unlock()
+	if !bridgeUp {
+		// Lines typed now might never be acknowledged: the payouts would sit
+		// InProgress with nobody knowing whether WoW has them.
+		r.Message = "The bridge to WoW is not answering, so nothing was changed: " + bridgeProblem
+		return r
+	}
 	ps, err := ebs.PendingPayouts(ctx, mgm.PayoutPending)
 	if err != nil {
 		r.Message = "Could not list the Pending payouts, so nothing was changed. " + ExplainEBS(ebsURL, err)
@@ -114,6 +123,20 @@ func (e *Engine) sync(ctx context.Context) SyncReport {
 		return r
 	}
 	r.Lines = len(chunks)
+	keys := make([]string, len(chunks))
+	e.mu.Lock()
+	for i, c := range chunks {
+		keys[i] = "sync:" + c.IDs[0]
+		if len(c.IDs) > 1 {
+			keys[i] += fmt.Sprintf("+%d", len(c.IDs)-1)
+		}
+		if old := e.br.Find(keys[i]); old != nil && old.Live() {
+			e.mu.Unlock()
+			r.Message = "nothing was changed: an earlier ReceiveGold line for " + joinIDs(c.IDs) + " still waits for WoW's acknowledgement"
+			return r
+		}
+	}
+	e.mu.Unlock()
 	for _, p := range ps {
 		if _, err := ebs.SetPayoutStatus(ctx, p.ID, mgm.PayoutInProgress); err != nil {
 			r.Unlockable = append([]string(nil), r.InProgress...)
@@ -128,10 +151,27 @@ func (e *Engine) sync(ctx context.Context) SyncReport {
 		r.InProgress = append(r.InProgress, p.ID)
 	}
 	lines := make([]string, len(chunks))
+	ids := make([]string, len(chunks))
+	e.mu.Lock()
 	for i, c := range chunks {
-		lines[i] = c.Line
+		cmd, err := e.br.NewTyping(keys[i], e.o.Now(), func(id string) (string, error) { return c.WithCommand(id), nil })
+		if err != nil { // checked above, under syncMu: cannot happen
+			cmd = &bridge.Command{Line: c.WithCommand(strings.Repeat("0", inject.CmdIDLen))}
+		}
+		lines[i], ids[i] = cmd.Line, cmd.ID
 	}
-	job := e.queue.Submit(nil, lines...)
+	e.dirty = true
+	e.saveLocked()
+	e.mu.Unlock()
+	job := e.queue.SubmitManual(func(res inject.Result) {
+		e.mu.Lock()
+		for i, id := range ids {
+			e.br.Typed(id, e.o.Now(), res.Errs[i])
+		}
+		e.dirty = true
+		e.mu.Unlock()
+		e.changed()
+	}, lines...)
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.o.SyncTimeout)
 	defer cancel()
 	res, werr := job.Wait(wctx)
@@ -155,7 +195,7 @@ func (e *Engine) sync(ctx context.Context) SyncReport {
 		return r
 	}
 	r.OK = true
-	r.Message = fmt.Sprintf("%d payout(s) InProgress, %d ReceiveGold line(s) typed into %s", len(r.InProgress), r.Injected, target) + r.leftAlone()
+	r.Message = fmt.Sprintf("%d payout(s) InProgress, %d ReceiveGold line(s) typed into %s; the addon's acknowledgement follows in the event log", len(r.InProgress), r.Injected, target) + r.leftAlone()
 	return r
 }
 

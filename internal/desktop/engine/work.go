@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mimirons-goldomatic/mgm/internal/desktop/chatlog"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/bridge"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/markers"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
@@ -57,7 +57,7 @@ func (e *Engine) tailTick(ctx context.Context) {
 		}
 		e.problemLocked("chat log", cl.Problem)
 		for _, l := range res.Lines {
-			e.acceptLineLocked(l, now)
+			e.acceptTextLocked(bridge.LogPrint, l.Text, l.Start, now)
 		}
 		if res.Pos.Path != "" && (e.st.ChatLog == nil || *e.st.ChatLog != res.Pos) {
 			p := res.Pos
@@ -76,6 +76,7 @@ func (e *Engine) tailTick(ctx context.Context) {
 		e.mu.Unlock()
 	}
 	e.processPending(ctx)
+	e.bridgeTick(ctx)
 }
 
 func tailProblem(path string, err error) string {
@@ -85,51 +86,51 @@ func tailProblem(path string, err error) string {
 	return err.Error()
 }
 
-// acceptLineLocked records the trusted markers of one line as pending work.
-func (e *Engine) acceptLineLocked(l chatlog.Line, now time.Time) {
-	for _, m := range markers.Parse(l.Text) {
-		if !m.Trusted {
-			e.log.Warn("ignored a marker that the addon did not print (someone typed it in chat?)", "marker", m.Kind, "line", clip(l.Text, 160))
-			continue
+// acceptMarkerLocked records one trusted marker as pending work. seq is the
+// bridge line's key ("" for a line without one); start is the chat-log
+// offset of the line (-1 from the strip).
+func (e *Engine) acceptMarkerLocked(m markers.Marker, text string, start int64, seq string, now time.Time) {
+	if m.Kind == markers.ItemsPart {
+		order := start
+		if order < 0 {
+			order = now.UnixNano()
 		}
-		if m.Kind == markers.ItemsPart {
-			payload, complete := e.st.ItemParts.Add(m, l.Start)
-			e.dirty = true
-			if !complete {
-				continue
-			}
-			m = markers.Marker{Kind: markers.Items, ID: m.ID, Payload: payload, Trusted: true}
-		}
-		if m.Kind == markers.Confirm || m.Kind == markers.AlreadyMailed {
-			// Remembered even for a repeated marker: a stale state file may
-			// have lost it, and this is what stops a second mail.
-			if !e.st.Mailed.Has(m.ID) {
-				e.st.Mailed.Add(m.ID)
-				e.dirty = true
-			}
-		}
-		if (m.Kind == markers.GiftSent || m.Kind == markers.GiftAlreadyMailed) && !e.st.GiftsMailed.Has(m.ID) {
-			e.st.GiftsMailed.Add(m.ID)
-			e.dirty = true
-		}
-		w, err := workFor(m, l)
-		if err != nil {
-			e.log.Warn("ignored an unreadable marker", "error", err)
-			continue
-		}
-		if e.st.Handled.Has(w.Key) || e.pendingLocked(w.Key) != nil {
-			e.log.Info("marker already handled; ignored the repeat", "work", w.Key)
-			continue
-		}
-		w.SeenAt, w.NextAt = now, now
-		e.st.Pending = append(e.st.Pending, w)
+		payload, complete := e.st.ItemParts.Add(m, order)
 		e.dirty = true
-		if len(e.st.Pending) > maxPending {
-			old := e.st.Pending[0]
-			e.st.Pending = e.st.Pending[1:]
-			e.st.Handled.Add(old.Key)
-			e.log.Error("too much unfinished marker work: dropped the oldest", "work", old.Key, "lastError", old.LastError)
+		if !complete {
+			return
 		}
+		m = markers.Marker{Kind: markers.Items, ID: m.ID, Payload: payload, Trusted: true}
+	}
+	if m.Kind == markers.Confirm || m.Kind == markers.AlreadyMailed {
+		// Remembered even for a repeated marker: a stale state file may
+		// have lost it, and this is what stops a second mail.
+		if !e.st.Mailed.Has(m.ID) {
+			e.st.Mailed.Add(m.ID)
+			e.dirty = true
+		}
+	}
+	if (m.Kind == markers.GiftSent || m.Kind == markers.GiftAlreadyMailed) && !e.st.GiftsMailed.Has(m.ID) {
+		e.st.GiftsMailed.Add(m.ID)
+		e.dirty = true
+	}
+	w, err := workFor(m, text, start, seq)
+	if err != nil {
+		e.log.Warn("ignored an unreadable marker", "error", err)
+		return
+	}
+	if e.st.Handled.Has(w.Key) || e.pendingLocked(w.Key) != nil {
+		e.log.Info("marker already handled; ignored the repeat", "work", w.Key)
+		return
+	}
+	w.SeenAt, w.NextAt = now, now
+	e.st.Pending = append(e.st.Pending, w)
+	e.dirty = true
+	if len(e.st.Pending) > maxPending {
+		old := e.st.Pending[0]
+		e.st.Pending = e.st.Pending[1:]
+		e.st.Handled.Add(old.Key)
+		e.log.Error("too much unfinished marker work: dropped the oldest", "work", old.Key, "lastError", old.LastError)
 	}
 }
 
@@ -143,7 +144,7 @@ func (e *Engine) pendingLocked(key string) *Work {
 }
 
 // workFor turns a marker into its work item, keyed so a repeat is recognised.
-func workFor(m markers.Marker, l chatlog.Line) (*Work, error) {
+func workFor(m markers.Marker, text string, start int64, seq string) (*Work, error) {
 	switch m.Kind {
 	case markers.Who:
 		r, err := parseWho(m.Payload)
@@ -173,7 +174,10 @@ func workFor(m markers.Marker, l chatlog.Line) (*Work, error) {
 		return &Work{Kind: kindGiftRefused, ID: m.ID, Key: "gift-not-allowed:" + m.ID}, nil
 	case markers.UpdateCheck:
 		// Every /mgm update deserves an answer: the key is this very line.
-		return &Work{Kind: kindUpdate, Key: "update:" + strconv.FormatInt(l.Start, 10) + ":" + l.Text}, nil
+		if seq != "" {
+			return &Work{Kind: kindUpdate, Key: "update:" + seq}, nil
+		}
+		return &Work{Kind: kindUpdate, Key: "update:" + strconv.FormatInt(start, 10) + ":" + text}, nil
 	}
 	return nil, fmt.Errorf("unexpected marker %s", m.Kind)
 }
@@ -518,17 +522,43 @@ func (e *Engine) stepItems(ctx context.Context, ebs EBS, w *Work) stepResult {
 			return stepResult{outDrop, "[MGM_ITEMS] select-item refused (the gift is no longer selecting an item): " + err.Error()}
 		}
 	}
-	line, berr := inject.RequestGiftConfirmation(w.ID, g.CharacterName)
-	if berr != nil {
+	if _, berr := inject.RequestGiftConfirmation(w.ID, g.CharacterName, strings.Repeat("x", inject.CmdIDLen)); berr != nil {
 		return stepResult{outDrop, berr.Error()}
 	}
-	w.Stage, w.Line = stageInject, line
+	w.Stage, w.Fn, w.Args = stageInject, "MGM_RequestGiftConfirmation", []string{w.ID, g.CharacterName}
 	e.Refresh()
 	return stepResult{outNext, fmt.Sprintf("[MGM_ITEMS] selected item '%s' for %s (%s)", w.Item.Name, w.ID, g.CharacterName)}
 }
 
+// stepCommand types the work's command and finishes once the addon
+// acknowledged it; a command that failed its last try is retried with the
+// work's backoff.
+func (e *Engine) stepCommand(w *Work) stepResult {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.br.Find(w.Key)
+	switch {
+	case c == nil || c.State == bridge.Failed && c.Tries > 0 && w.NextAt.After(c.EndAt):
+		if _, err := e.br.NewCommand(w.Key, e.o.Now(), func(id string) (string, error) {
+			return inject.Call(w.Fn, append(append([]string(nil), w.Args...), id)...)
+		}); err != nil {
+			return stepResult{outDrop, err.Error()}
+		}
+		e.dirty = true
+		return stepResult{outWait, ""}
+	case c.Live():
+		return stepResult{outWait, ""}
+	case c.State == bridge.Failed:
+		return stepResult{outRetry, "WoW did not acknowledge " + w.Fn + ": " + c.Result}
+	}
+	return stepResult{outDone, fmt.Sprintf("%s: %s acknowledged by the addon (%s)", w.Key, w.Fn, c.Result)}
+}
+
 // stepInject types the work's line once; the result arrives asynchronously.
 func (e *Engine) stepInject(w *Work) stepResult {
+	if w.Fn != "" {
+		return e.stepCommand(w)
+	}
 	e.mu.Lock()
 	if e.inflight[w.Key] {
 		e.mu.Unlock()
@@ -566,10 +596,10 @@ func (e *Engine) queueGiftMail(w *Work, g ebsapi.GiftRequest, format string) ste
 		return stepResult{outDone, msg}
 	}
 	it := g.SelectedItem
-	line, err := inject.QueueGift(w.ID, g.CharacterName, it.BagID, it.SlotID, it.ID)
-	if err != nil {
+	if _, err := inject.QueueGift(w.ID, g.CharacterName, it.BagID, it.SlotID, it.ID, strings.Repeat("x", inject.CmdIDLen)); err != nil {
 		return stepResult{outDrop, err.Error()}
 	}
-	w.Stage, w.Line = stageInject, line
+	w.Stage, w.Fn = stageInject, "MGM_QueueGift"
+	w.Args = []string{w.ID, g.CharacterName, strconv.Itoa(it.BagID), strconv.Itoa(it.SlotID), strconv.Itoa(it.ID)}
 	return stepResult{outNext, msg + "; queueing '" + it.Name + "' for mail in WoW"}
 }

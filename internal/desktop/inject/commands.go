@@ -54,30 +54,42 @@ func Call(fn string, args ...string) (string, error) {
 	return s, nil
 }
 
+// command is Call with the command id (docs/bridge.md) as the last
+// argument; an empty id leaves it out (a line the addon does not acknowledge).
+func command(cmd, fn string, args ...string) (string, error) {
+	if cmd != "" {
+		args = append(args, cmd)
+	}
+	return Call(fn, args...)
+}
+
+// CmdIDLen is the length of the Desktop's command ids; lines leave room for one.
+const CmdIDLen = 8
+
 // NotifyWinnerWhisper makes the addon whisper the winner the consent text.
-func NotifyWinnerWhisper(payoutID, characterName string) (string, error) {
-	return Call("NotifyWinnerWhisper", payoutID, characterName)
+func NotifyWinnerWhisper(payoutID, characterName, cmd string) (string, error) {
+	return command(cmd, "NotifyWinnerWhisper", payoutID, characterName)
 }
 
 // RunWhoForSpin makes the addon /who the candidate and print [MGM_WHO].
-func RunWhoForSpin(spinCycleID, characterName string) (string, error) {
-	return Call("MGM_RunWhoForSpin", spinCycleID, characterName)
+func RunWhoForSpin(spinCycleID, characterName, cmd string) (string, error) {
+	return command(cmd, "MGM_RunWhoForSpin", spinCycleID, characterName)
 }
 
 // RequestGiftItems makes the addon print [MGM_ITEMS:<id>] with the bags' items.
-func RequestGiftItems(giftRequestID string) (string, error) {
-	return Call("MGM_RequestGiftItems", giftRequestID)
+func RequestGiftItems(giftRequestID, cmd string) (string, error) {
+	return command(cmd, "MGM_RequestGiftItems", giftRequestID)
 }
 
 // QueueGift puts a completed gift's item (found by bag slot, or by item id if
 // it moved) in the addon's mail queue for the winner.
-func QueueGift(giftRequestID, characterName string, bagID, slotID, itemID int) (string, error) {
-	return Call("MGM_QueueGift", giftRequestID, characterName, strconv.Itoa(bagID), strconv.Itoa(slotID), strconv.Itoa(itemID))
+func QueueGift(giftRequestID, characterName string, bagID, slotID, itemID int, cmd string) (string, error) {
+	return command(cmd, "MGM_QueueGift", giftRequestID, characterName, strconv.Itoa(bagID), strconv.Itoa(slotID), strconv.Itoa(itemID))
 }
 
 // RequestGiftConfirmation makes the addon whisper the gift recipient.
-func RequestGiftConfirmation(giftRequestID, characterName string) (string, error) {
-	return Call("MGM_RequestGiftConfirmation", giftRequestID, characterName)
+func RequestGiftConfirmation(giftRequestID, characterName, cmd string) (string, error) {
+	return command(cmd, "MGM_RequestGiftConfirmation", giftRequestID, characterName)
 }
 
 // ChatMessage prints msg in the streamer's chat frame. A message too long for
@@ -119,8 +131,15 @@ func ReceiveGoldEntry(p Payout) (string, error) {
 
 // Chunk is one ReceiveGold line and the payouts it carries, in order.
 type Chunk struct {
+	// Line has no command id; WithCommand adds one (the budget leaves room).
 	Line string
+	Data string
 	IDs  []string
+}
+
+// WithCommand is the chunk's line carrying command id cmd (CmdIDLen characters).
+func (c Chunk) WithCommand(cmd string) string {
+	return receivePrefix + c.Data + `","` + cmd + receiveSuffix
 }
 
 // ReceiveGoldLines packs the payouts, in the given order, into as few
@@ -140,14 +159,14 @@ func ReceiveGoldLines(ps []Payout) ([]string, error) {
 
 // ReceiveGoldChunks is ReceiveGoldLines telling which payouts each line holds.
 func ReceiveGoldChunks(ps []Payout) ([]Chunk, error) {
-	budget := MaxLine - Len(receivePrefix) - Len(receiveSuffix)
+	budget := MaxLine - Len(receivePrefix) - Len(receiveSuffix) - len(`","`) - CmdIDLen
 	var chunks []Chunk
 	var cur strings.Builder
 	var ids []string
 	curLen := 0
 	flush := func() {
 		if curLen > 0 {
-			chunks = append(chunks, Chunk{Line: receivePrefix + cur.String() + receiveSuffix, IDs: ids})
+			chunks = append(chunks, Chunk{Line: receivePrefix + cur.String() + receiveSuffix, Data: cur.String(), IDs: ids})
 			cur.Reset()
 			ids = nil
 			curLen = 0

@@ -11,23 +11,23 @@ func TestLuaStringAndCalls(t *testing.T) {
 	if got := LuaString(`A"B\C` + "\n"); got != `A\"B\\C\n` {
 		t.Fatalf("escape: %s", got)
 	}
-	got, err := NotifyWinnerWhisper("11111111-1111-1111-1111-111111111111", `A"B\C`)
+	got, err := NotifyWinnerWhisper("11111111-1111-1111-1111-111111111111", `A"B\C`, "")
 	if err != nil || got != `/run NotifyWinnerWhisper("11111111-1111-1111-1111-111111111111","A\"B\\C")` {
 		t.Fatalf("%s %v", got, err)
 	}
-	got, _ = NotifyWinnerWhisper("22222222-2222-2222-2222-222222222222", "Thrall")
-	if got != `/run NotifyWinnerWhisper("22222222-2222-2222-2222-222222222222","Thrall")` {
+	got, _ = NotifyWinnerWhisper("22222222-2222-2222-2222-222222222222", "Thrall", "k3f9x0ab")
+	if got != `/run NotifyWinnerWhisper("22222222-2222-2222-2222-222222222222","Thrall","k3f9x0ab")` {
 		t.Fatal(got)
 	}
-	got, _ = RunWhoForSpin("33333333-3333-3333-3333-333333333333", "Иван")
+	got, _ = RunWhoForSpin("33333333-3333-3333-3333-333333333333", "Иван", "")
 	if got != `/run MGM_RunWhoForSpin("33333333-3333-3333-3333-333333333333","Иван")` {
 		t.Fatal(got)
 	}
-	got, _ = RequestGiftItems("44444444-4444-4444-4444-444444444444")
+	got, _ = RequestGiftItems("44444444-4444-4444-4444-444444444444", "")
 	if got != `/run MGM_RequestGiftItems("44444444-4444-4444-4444-444444444444")` {
 		t.Fatal(got)
 	}
-	got, _ = RequestGiftConfirmation("44444444-4444-4444-4444-444444444444", "Jaina")
+	got, _ = RequestGiftConfirmation("44444444-4444-4444-4444-444444444444", "Jaina", "")
 	if got != `/run MGM_RequestGiftConfirmation("44444444-4444-4444-4444-444444444444","Jaina")` {
 		t.Fatal(got)
 	}
@@ -97,28 +97,38 @@ func entryOf(i, n int, letter string) Payout {
 }
 
 func TestReceiveGoldBoundary254(t *testing.T) {
+	const cmd = "abcdefgh" // CmdIDLen characters
+	lines := func(ps []Payout) ([]string, error) {
+		cs, err := ReceiveGoldChunks(ps)
+		out := make([]string, len(cs))
+		for i, c := range cs {
+			out[i] = c.WithCommand(cmd)
+		}
+		return out, err
+	}
 	for _, letter := range []string{"a", "Ж"} {
-		// Entries totalling exactly 234 characters make a 254-character line.
-		ps := []Payout{entryOf(1, 78, letter), entryOf(2, 78, letter), entryOf(3, 78, letter)}
-		ls, err := ReceiveGoldLines(ps)
-		if err != nil || len(ls) != 1 || Len(ls[0]) != 254 {
-			t.Fatalf("%s: %d lines, len %d, %v", letter, len(ls), Len(ls[0]), err)
+		// Entries totalling exactly 223 characters make a 254-character line
+		// with the command id.
+		ps := []Payout{entryOf(1, 74, letter), entryOf(2, 74, letter), entryOf(3, 75, letter)}
+		ls, err := lines(ps)
+		if err != nil || len(ls) != 1 || Len(ls[0]) != 254 || !strings.HasSuffix(ls[0], `;","abcdefgh")`) {
+			t.Fatalf("%s: %d lines, %v: %v", letter, len(ls), err, ls)
 		}
 		if letter == "Ж" && len(ls[0]) <= 254 {
 			t.Fatal("the Cyrillic line should be longer than 254 bytes (characters are counted)")
 		}
 		// One character more would make 255: the last entry moves to a second line.
-		ps[2] = entryOf(3, 79, letter)
-		ls, err = ReceiveGoldLines(ps)
-		if err != nil || len(ls) != 2 || Len(ls[0]) != 176 || Len(ls[1]) != 99 {
-			t.Fatalf("%s: 255 → %d lines %v", letter, len(ls), err)
+		ps[2] = entryOf(3, 76, letter)
+		ls, err = lines(ps)
+		if err != nil || len(ls) != 2 || Len(ls[0]) != 179 || Len(ls[1]) != 107 {
+			t.Fatalf("%s: 255 → %d lines %v %d", letter, len(ls), err, Len(ls[0]))
 		}
-		// A single entry of 234 fits alone; 235 cannot fit anywhere.
-		if ls, err := ReceiveGoldLines([]Payout{entryOf(4, 234, letter)}); err != nil || Len(ls[0]) != 254 {
-			t.Fatalf("%s: alone 234: %v", letter, err)
+		// A single entry of 223 fits alone; 224 cannot fit anywhere.
+		if ls, err := lines([]Payout{entryOf(4, 223, letter)}); err != nil || Len(ls[0]) != 254 {
+			t.Fatalf("%s: alone 223: %v", letter, err)
 		}
-		ls, err = ReceiveGoldLines([]Payout{entryOf(5, 10+44, letter), entryOf(6, 235, letter)})
-		if !errors.Is(err, ErrTooLong) || ls != nil || !strings.Contains(err.Error(), id(6)) {
+		ls, err = lines([]Payout{entryOf(5, 10+44, letter), entryOf(6, 224, letter)})
+		if !errors.Is(err, ErrTooLong) || len(ls) != 0 || !strings.Contains(err.Error(), id(6)) {
 			t.Fatalf("%s: oversize entry: %v %v", letter, ls, err)
 		}
 	}

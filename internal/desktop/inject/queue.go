@@ -56,7 +56,8 @@ func (r Result) Err() error {
 
 // Job is a batch of lines typed back to back.
 type Job struct {
-	lines []string
+	manual bool
+	lines  []string
 	done  chan struct{}
 	res   Result
 	then  func(Result)
@@ -80,6 +81,7 @@ func (j *Job) Wait(ctx context.Context) (Result, error) {
 // two lines are never typed at the same time.
 type Queue struct {
 	inj      Injector
+	gate     Gate
 	observe  func(line string, err error)
 	mu       sync.Mutex
 	jobs     []*Job
@@ -94,13 +96,34 @@ func NewQueue(inj Injector, observe func(line string, err error)) *Queue {
 	return &Queue{inj: inj, observe: observe, wake: make(chan struct{}, 1)}
 }
 
+// Gate holds a job back until it may be typed: it returns once the streamer
+// is not typing in WoW (or an error the job fails with). manual is set for a
+// job the streamer asked for (Sync), which may not need the keyboard idle.
+type Gate func(ctx context.Context, manual bool) error
+
+// SetGate installs the typing guard; call it before Run.
+func (q *Queue) SetGate(g Gate) {
+	q.mu.Lock()
+	q.gate = g
+	q.mu.Unlock()
+}
+
+// SubmitManual is Submit for lines the streamer asked for (see Gate).
+func (q *Queue) SubmitManual(then func(Result), lines ...string) *Job {
+	return q.submit(true, then, lines)
+}
+
 // Injector is the queue's injector.
 func (q *Queue) Injector() Injector { return q.inj }
 
 // Submit queues lines as one job; then (optional) runs when the job finished,
 // on another goroutine than the caller's. It never blocks.
 func (q *Queue) Submit(then func(Result), lines ...string) *Job {
-	j := &Job{lines: lines, done: make(chan struct{}), then: then,
+	return q.submit(false, then, lines)
+}
+
+func (q *Queue) submit(manual bool, then func(Result), lines []string) *Job {
+	j := &Job{manual: manual, lines: lines, done: make(chan struct{}), then: then,
 		res: Result{Lines: lines, Errs: make([]error, len(lines))}}
 	q.mu.Lock()
 	if q.stopped {
@@ -139,6 +162,7 @@ func (q *Queue) Run(ctx context.Context) {
 	for {
 		q.mu.Lock()
 		var j *Job
+		gate := q.gate
 		if len(q.jobs) > 0 {
 			j = q.jobs[0]
 			q.jobs = q.jobs[1:]
@@ -155,10 +179,15 @@ func (q *Queue) Run(ctx context.Context) {
 			}
 		}
 		var failed error
+		if gate != nil {
+			failed = gate(ctx, j.manual)
+		}
 		for i, line := range j.lines {
 			switch {
 			case ctx.Err() != nil:
 				j.res.Errs[i] = ErrStopped
+			case failed != nil && i == 0:
+				j.res.Errs[i] = failed
 			case failed != nil:
 				j.res.Errs[i] = ErrSkipped
 			default:
