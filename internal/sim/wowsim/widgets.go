@@ -315,10 +315,10 @@ func (v *vm) regionMethods() methods {
 			L.Push(luaFlag(is))
 			return 1
 		},
-		"Show":      func(L *lua.LState, w *widget) int { v.show(w); return 0 },
-		"Hide":      func(L *lua.LState, w *widget) int { v.hide(w); return 0 },
-		"IsShown":   func(L *lua.LState, w *widget) int { L.Push(luaFlag(w.shown)); return 1 },
-		"IsVisible": func(L *lua.LState, w *widget) int { L.Push(luaFlag(w.visible())); return 1 },
+		"Show":           func(L *lua.LState, w *widget) int { v.show(w); return 0 },
+		"Hide":           func(L *lua.LState, w *widget) int { v.hide(w); return 0 },
+		"IsShown":        func(L *lua.LState, w *widget) int { L.Push(luaFlag(w.shown)); return 1 },
+		"IsVisible":      func(L *lua.LState, w *widget) int { L.Push(luaFlag(w.visible())); return 1 },
 		"SetPoint":       func(L *lua.LState, w *widget) int { v.setPoint(L, w); return 0 },
 		"ClearAllPoints": func(L *lua.LState, w *widget) int { w.points = nil; return 0 },
 		"SetAllPoints":   func(L *lua.LState, w *widget) int { v.setAllPoints(L, w); return 0 },
@@ -334,12 +334,12 @@ func (v *vm) regionMethods() methods {
 			}
 			return 1
 		},
-		"SetWidth":       func(L *lua.LState, w *widget) int { w.width = float64(L.CheckNumber(2)); return 0 },
-		"SetHeight":      func(L *lua.LState, w *widget) int { w.height = float64(L.CheckNumber(2)); return 0 },
-		"GetWidth":       func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.width)); return 1 },
-		"GetHeight":      func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.height)); return 1 },
-		"SetAlpha":       func(L *lua.LState, w *widget) int { w.alpha = float64(L.CheckNumber(2)); return 0 },
-		"GetAlpha":       func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.alpha)); return 1 },
+		"SetWidth":  func(L *lua.LState, w *widget) int { w.width = float64(L.CheckNumber(2)); return 0 },
+		"SetHeight": func(L *lua.LState, w *widget) int { w.height = float64(L.CheckNumber(2)); return 0 },
+		"GetWidth":  func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.width)); return 1 },
+		"GetHeight": func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.height)); return 1 },
+		"SetAlpha":  func(L *lua.LState, w *widget) int { w.alpha = float64(L.CheckNumber(2)); return 0 },
+		"GetAlpha":  func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.alpha)); return 1 },
 		"SetParent": func(L *lua.LState, w *widget) int {
 			w.parent = v.toWidget(L.Get(2))
 			return 0
@@ -402,8 +402,8 @@ func (v *vm) textureMethods() methods {
 
 func (v *vm) frameMethods() methods {
 	return merge(v.regionMethods(), v.scriptMethods(), v.eventMethods(), methods{
-		"SetID":          func(L *lua.LState, w *widget) int { w.id = L.CheckInt(2); return 0 },
-		"GetID":          func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.id)); return 1 },
+		"SetID": func(L *lua.LState, w *widget) int { w.id = L.CheckInt(2); return 0 },
+		"GetID": func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.id)); return 1 },
 		"SetFrameStrata": func(L *lua.LState, w *widget) int {
 			// The client ignores a strata name it does not know.
 			if s := strings.ToUpper(L.CheckString(2)); strataRank[s] > 0 {
@@ -427,7 +427,7 @@ func (v *vm) frameMethods() methods {
 		},
 		"GetScale":          func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.scale)); return 1 },
 		"GetEffectiveScale": func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.effectiveScale())); return 1 },
-		"SetBackdrop": noop, "SetBackdropColor": noop, "SetBackdropBorderColor": noop,
+		"SetBackdrop":       noop, "SetBackdropColor": noop, "SetBackdropBorderColor": noop,
 		"SetMovable": noop, "IsMovable": func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(1)); return 1 },
 		"EnableMouse": noop, "EnableMouseWheel": noop, "EnableKeyboard": noop, "RegisterForDrag": noop,
 		"StartMoving": noop, "StopMovingOrSizing": noop, "SetClampedToScreen": noop, "SetToplevel": noop,
