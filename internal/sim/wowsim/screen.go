@@ -490,7 +490,7 @@ func (v *vm) drawables(lo *layout) []drawable {
 		for i := range col {
 			col[i] *= w.vertex[i]
 		}
-		col[3] *= w.effectiveAlpha()
+		col[3] = min(1, col[3]*w.effectiveAlpha())
 		if col[3] <= 0 {
 			continue
 		}
