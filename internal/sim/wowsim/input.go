@@ -268,14 +268,16 @@ type TypingEpisode struct {
 var ErrStreamerBusy = errors.New("the streamer is already typing, or a loading screen is showing")
 
 // StreamerTyping reports whether a typing episode is under way.
-func (c *Client) StreamerTyping() bool { return c.desk.episode != nil }
+func (c *Client) StreamerTyping() bool {
+	return c.desk.episode != nil && c.episodeAlive(c.desk.episode)
+}
 
 // StreamerTypes starts a typing episode now: the streamer opens the chat box
 // (unless it is open), types ep.Text one character every ep.CharDelay, leaves
 // it for ep.Hold, then sends or clears it. The episode ends early once its
 // text left the box (sent by the injector, or the box closed).
 func (c *Client) StreamerTypes(ep TypingEpisode) error {
-	if c.desk.episode != nil || c.Loading() {
+	if c.StreamerTyping() || c.Loading() {
 		return ErrStreamerBusy
 	}
 	if ep.Text == "" {
