@@ -195,8 +195,8 @@ type Client struct {
 	items           []Item
 	whisperCounter  int
 	loadingUntil    time.Time
-	chatEvent       int // >0 while the chat frame shows a chat event
-	desk                // the window, the screen and the keyboard (input.go, screen.go)
+	chatEvent       int  // >0 while the chat frame shows a chat event
+	desk            desk // the window, the screen and the keyboard (input.go, screen.go)
 
 	// What happened, for tests and the state dump.
 	whispers  []Whisper

@@ -256,11 +256,11 @@ func (c *Client) PressEnter() EnterResult {
 // character, then a pause, then Rest and Enter when Send is set, otherwise
 // Escape (the text is cleared).
 type TypingEpisode struct {
-	Text      string        `json:"text"`
-	Rest      string        `json:"rest,omitempty"`
-	CharDelay time.Duration `json:"charDelay"`
-	Hold      time.Duration `json:"hold"`
-	Send      bool          `json:"send"`
+	Text      string
+	Rest      string
+	CharDelay time.Duration
+	Hold      time.Duration
+	Send      bool
 }
 
 // ErrStreamerBusy is StreamerTypes' answer while an episode runs or keys are
