@@ -138,6 +138,19 @@ type Config struct {
 	// Keys says whether a posted line needs the chat box opened first
 	// (default: it does not).
 	Keys KeyMode
+
+	// Resolution is the client's gxResolution, the size of the virtual
+	// screen in pixels (default "1280x720").
+	Resolution string
+	// UIScale is UIParent's scale, 0.64–1 (default 1).
+	UIScale float64
+	// Window is the WoW window's state at start (default: visible).
+	Window WindowState
+	// StreamerTyping makes the simulated streamer start typing a chat line
+	// now and then: on average once per this much client time (0: never).
+	StreamerTyping time.Duration
+	// StreamerSeed seeds the streamer's random choices.
+	StreamerSeed uint64
 }
 
 type task struct {
@@ -181,9 +194,9 @@ type Client struct {
 	bagSizes        [5]int
 	items           []Item
 	whisperCounter  int
-	chatBoxOpen     bool
 	loadingUntil    time.Time
-	chatEvent       int // >0 while the chat frame shows a chat event
+	chatEvent       int  // >0 while the chat frame shows a chat event
+	desk            desk // the window, the screen and the keyboard (input.go, screen.go)
 
 	// What happened, for tests and the state dump.
 	whispers  []Whisper
@@ -251,6 +264,9 @@ func New(cfg Config) (*Client, error) {
 		bagSizes:    [5]int{16, 16, 16, 16, 16},
 		saved:       cfg.SavedVariables,
 		loggingChat: cfg.LoggingChat,
+	}
+	if err := c.initDesk(); err != nil {
+		return nil, fmt.Errorf("wowsim: %w", err)
 	}
 	if err := c.boot(); err != nil {
 		return nil, err
@@ -684,20 +700,20 @@ const (
 // OpenChatBox is the real Enter key with the chat box closed: the box opens
 // for the next line. It reports false during a loading screen.
 func (c *Client) OpenChatBox() bool {
+	c.touchInput()
 	if c.Loading() {
 		return false
 	}
-	c.chatBoxOpen = true
+	if !c.ChatBoxOpen() {
+		c.openChat()
+	}
 	return true
 }
-
-// ChatBoxOpen reports whether the chat edit box is open.
-func (c *Client) ChatBoxOpen() bool { return c.chatBoxOpen }
 
 // StartLoadingScreen shows a loading screen for d: every key is swallowed
 // until it ends with PLAYER_ENTERING_WORLD, as a zone change does.
 func (c *Client) StartLoadingScreen(d time.Duration) {
-	c.chatBoxOpen = false
+	c.closeChat()
 	c.loadingUntil = c.now.Add(d)
 	c.After(d, func() { c.Fire("PLAYER_ENTERING_WORLD") })
 }
@@ -709,13 +725,14 @@ func (c *Client) Loading() bool { return c.now.Before(c.loadingUntil) }
 // to the window. With Config.Keys KeysNeedOpenBox they are dropped unless
 // OpenChatBox came first; a loading screen drops them in every mode.
 func (c *Client) Post(line string) TypeResult {
+	c.touchInput()
 	switch {
 	case c.Loading():
 		return TypeResult{Dropped: DroppedLoadingScreen}
-	case c.cfg.Keys == KeysNeedOpenBox && !c.chatBoxOpen:
+	case c.cfg.Keys == KeysNeedOpenBox && !c.ChatBoxOpen():
 		return TypeResult{Dropped: DroppedChatBoxClosed}
 	}
-	return c.Type(line)
+	return c.typeAndSend(line, true)
 }
 
 // MaxChatLetters is the chat edit box's letters="255" in 3.3.5 FrameXML.
@@ -728,10 +745,15 @@ const MaxChatLetters = 255
 // ChatEdit_ParseText: /run and /script, /reload (and /console reloadui), /who,
 // /chatlog, and any SlashCmdList entry; other text is said in /say.
 func (c *Client) Type(line string) TypeResult {
+	c.touchInput()
 	if c.Loading() {
 		return TypeResult{Dropped: DroppedLoadingScreen}
 	}
-	c.chatBoxOpen = false // Enter sends the line and closes the box
+	return c.typeAndSend(line, false)
+}
+
+// runChatLine is ChatEdit_ParseText: the chat box sent line.
+func (c *Client) runChatLine(line string) TypeResult {
 	res := TypeResult{}
 	if utf8.RuneCountInString(line) > MaxChatLetters {
 		line = truncateRunes(line, MaxChatLetters)

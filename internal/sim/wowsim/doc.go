@@ -24,6 +24,15 @@
 //   - string.lower/upper fold ASCII only, as the C library does for UTF-8 text,
 //     and string.match returns nil when nothing matches (gopher-lua returned
 //     nothing at all).
+//   - Frames have 3.3.5a geometry (SetPoint with the nine anchor points,
+//     SetAllPoints, SetScale and GetEffectiveScale, strata and levels), and
+//     textures set to a solid colour (SetTexture(r, g, b [, a])) are drawn on
+//     a virtual screen of Config.Resolution pixels, 768 UI units tall, which
+//     the Desktop captures like the real window (screen.go).
+//   - The chat edit box is ChatFrame1EditBox: it has the keyboard focus while
+//     open (GetCurrentKeyBoardFocus), holds what was typed, and Enter sends its
+//     whole text. A simulated streamer may be typing in it (input.go); the
+//     injector's keys reaching that text are recorded as trampling it.
 //   - /reload writes the SavedVariables as Lua source (like the WTF file), runs
 //     the addon files again in a fresh VM and restores the variables before
 //     ADDON_LOADED.

@@ -46,6 +46,11 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	prints := fs.String("prints", "logged", "whether addon prints reach the chat log: logged or not-logged")
 	flushToggle := fs.String("flush-toggle", "flushes", "what LoggingChat(false) then LoggingChat(true) does to the buffered log: flushes or noop")
 	keys := fs.String("keys", "open-box", "posted lines: open-box (run as typed) or need-open-box (dropped unless POST /key Enter came first)")
+	resolution := fs.String("resolution", DefaultResolution, "the client's screen size (gxResolution), for GET /api/mock/screen")
+	uiScale := fs.Float64("ui-scale", 1, "UIParent's scale, 0.64 to 1")
+	window := fs.String("window", "visible", "the WoW window: visible, covered (another window over the top-left 400x200 pixels) or minimised")
+	streamerTyping := fs.Duration("streamer-typing", 0, "the streamer starts typing a chat line on average once per this much time, e.g. 30s (0: never)")
+	streamerSeed := fs.Uint64("streamer-seed", 0, "seed for --streamer-typing's random choices (0: a new one each run)")
 
 	var rest []string
 	settings := map[string]string{}
@@ -107,6 +112,16 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err != nil {
 		return err
 	}
+	ws, err := ParseWindowState(*window)
+	if err != nil {
+		return err
+	}
+	if _, _, err := ParseResolution(*resolution); err != nil {
+		return err
+	}
+	if *streamerSeed == 0 {
+		*streamerSeed = uint64(time.Now().UnixNano())
+	}
 	var players []Player
 	for _, n := range strings.Split(*roster, ",") {
 		if n = strings.TrimSpace(n); n != "" {
@@ -124,6 +139,12 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 			Prints:      pm,
 			FlushToggle: ft,
 			Keys:        km,
+
+			Resolution:     *resolution,
+			UIScale:        *uiScale,
+			Window:         ws,
+			StreamerTyping: *streamerTyping,
+			StreamerSeed:   *streamerSeed,
 		},
 		LogPath:            *logPath,
 		ChatLog:            ChatLogOptions{Mode: lm, ChunkBytes: *chunkBytes, ChunkDelay: *chunkDelay},

@@ -139,3 +139,40 @@ func ParseKeyMode(s string) (KeyMode, error) {
 	}
 	return 0, fmt.Errorf("key mode %q: want open-box or need-open-box", s)
 }
+
+// WindowState is what the streamer's desktop does to the WoW window, which
+// decides whether a screen capture of the window can read the strip. Unlike
+// the modes above, the zero value is simply the usual case: visible.
+type WindowState int
+
+const (
+	// WindowVisible: the window is shown and nothing covers the strip.
+	WindowVisible WindowState = iota
+	// WindowCovered: another window covers the top-left 400×200 pixels; a
+	// capture of that region returns the other window's content.
+	WindowCovered
+	// WindowMinimised: the window is minimised; a capture fails.
+	WindowMinimised
+)
+
+func (m WindowState) String() string {
+	switch m {
+	case WindowVisible:
+		return "visible"
+	case WindowCovered:
+		return "covered"
+	case WindowMinimised:
+		return "minimised"
+	}
+	return fmt.Sprintf("WindowState(%d)", int(m))
+}
+
+// ParseWindowState reads "visible", "covered" or "minimised".
+func ParseWindowState(s string) (WindowState, error) {
+	for _, m := range []WindowState{WindowVisible, WindowCovered, WindowMinimised} {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("window state %q: want visible, covered or minimised", s)
+}

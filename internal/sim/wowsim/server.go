@@ -121,6 +121,7 @@ func (s *Server) newClient(saved string, world *Client) (*Client, error) {
 	}
 	if world != nil {
 		c.adoptWorld(world)
+		c.SetWindow(world.Window()) // the desktop around the game survives a reset
 	}
 	c.OnWhisperSent = s.onWhisperSent
 	c.OnSavedVariables = s.writeSavedVariables
@@ -258,6 +259,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/mock/reload", s.reload)
 	mux.HandleFunc("POST /api/mock/advance", s.advance)
 	mux.HandleFunc("GET /api/mock/state", s.state)
+	mux.HandleFunc("GET /api/mock/screen", s.screen)
+	mux.HandleFunc("GET /api/mock/input", s.input)
+	mux.HandleFunc("POST /api/mock/window", s.window)
+	mux.HandleFunc("POST /api/mock/streamer-typing", s.streamerTyping)
 	return mux
 }
 
@@ -365,7 +370,11 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) {
 	ran := s.locked(w, func(c *Client) {
 		switch {
 		case isRun:
+			trampled := len(c.TrampledStreamerText())
 			res := c.Post(strings.TrimSpace(req.Content))
+			if len(c.TrampledStreamerText()) > trampled {
+				resp["trampledStreamerText"] = true
+			}
 			if echo {
 				s.appendLog("[MGM_RUN_RECEIVED] " + req.Content)
 			}
@@ -393,8 +402,9 @@ func (s *Server) appendLog(text string) {
 	}
 }
 
-// key is the injector pressing a real key; only "Enter" (opening the chat
-// box, which Config.Keys KeysNeedOpenBox requires before add-message) is known.
+// key is the injector pressing a real key; only "Enter" is known: it opens a
+// closed chat box (which Config.Keys KeysNeedOpenBox requires before
+// add-message) and sends an open one's text.
 func (s *Server) key(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Key string `json:"key"`
@@ -408,8 +418,16 @@ func (s *Server) key(w http.ResponseWriter, r *http.Request) {
 	}
 	s.locked(w, func(c *Client) {
 		resp := map[string]any{"ok": true}
-		if !c.OpenChatBox() {
-			resp["dropped"] = DroppedLoadingScreen
+		trampled := len(c.TrampledStreamerText())
+		res := c.PressEnter()
+		if res.Dropped != "" {
+			resp["dropped"] = res.Dropped
+		}
+		if res.Sent != nil {
+			resp["sent"] = res.Sent.Line
+		}
+		if len(c.TrampledStreamerText()) > trampled {
+			resp["trampledStreamerText"] = true
 		}
 		resp["chatBoxOpen"] = c.ChatBoxOpen()
 		serve.JSON(w, http.StatusOK, resp)
@@ -683,30 +701,35 @@ func (s *Server) advance(w http.ResponseWriter, r *http.Request) {
 func (s *Server) state(w http.ResponseWriter, r *http.Request) {
 	s.locked(w, func(c *Client) {
 		serve.JSON(w, http.StatusOK, map[string]any{
-			"now":            c.Now(),
-			"auto":           s.cfg.Auto,
-			"loggingChat":    c.LoggingChat(),
-			"chatLogMode":    s.log.Mode().String(),
-			"chatLogPending": s.log.Pending(),
-			"prints":         c.cfg.Prints.String(),
-			"flushToggle":    c.cfg.FlushToggle.String(),
-			"keys":           c.cfg.Keys.String(),
-			"chatBoxOpen":    c.ChatBoxOpen(),
-			"loading":        c.Loading(),
-			"mailboxOpen":    c.MailboxOpen(),
-			"money":          c.Money(),
-			"roster":         currentRoster(c),
-			"queue":          append([]QueueRow{}, c.QueueRows()...),
-			"queuePanel":     c.Frame("MGMQueuePanel"),
-			"prepareButton":  c.Frame("MGMQueuePrepareButton"),
-			"sendButton":     c.Frame("SendMailMailButton"),
-			"whoQueries":     append([]string{}, c.WhoQueries()...),
-			"whispers":       append([]Whisper{}, c.Whispers()...),
-			"mails":          append([]Mail{}, c.Mails()...),
-			"errors":         append([]LuaError{}, c.Errors()...),
-			"blocked":        append([]string{}, c.Blocked()...),
-			"uiErrors":       append([]string{}, c.UIErrors()...),
-			"savedVariables": c.SavedVariables(),
+			"now":                  c.Now(),
+			"auto":                 s.cfg.Auto,
+			"loggingChat":          c.LoggingChat(),
+			"chatLogMode":          s.log.Mode().String(),
+			"chatLogPending":       s.log.Pending(),
+			"prints":               c.cfg.Prints.String(),
+			"flushToggle":          c.cfg.FlushToggle.String(),
+			"keys":                 c.cfg.Keys.String(),
+			"chatBoxOpen":          c.ChatBoxOpen(),
+			"chatBoxText":          c.chatText(),
+			"input":                currentInput(c),
+			"resolution":           c.cfg.Resolution,
+			"streamerTyping":       c.StreamerTyping(),
+			"trampledStreamerText": append([]string{}, c.TrampledStreamerText()...),
+			"loading":              c.Loading(),
+			"mailboxOpen":          c.MailboxOpen(),
+			"money":                c.Money(),
+			"roster":               currentRoster(c),
+			"queue":                append([]QueueRow{}, c.QueueRows()...),
+			"queuePanel":           c.Frame("MGMQueuePanel"),
+			"prepareButton":        c.Frame("MGMQueuePrepareButton"),
+			"sendButton":           c.Frame("SendMailMailButton"),
+			"whoQueries":           append([]string{}, c.WhoQueries()...),
+			"whispers":             append([]Whisper{}, c.Whispers()...),
+			"mails":                append([]Mail{}, c.Mails()...),
+			"errors":               append([]LuaError{}, c.Errors()...),
+			"blocked":              append([]string{}, c.Blocked()...),
+			"uiErrors":             append([]string{}, c.UIErrors()...),
+			"savedVariables":       c.SavedVariables(),
 		})
 	})
 }

@@ -14,16 +14,17 @@ import (
 // calls or gain one that only later clients have.
 
 var (
-	regionAPI = []string{"ClearAllPoints", "GetAlpha", "GetHeight", "GetName", "GetObjectType", "GetParent",
-		"GetWidth", "Hide", "IsObjectType", "IsShown", "IsVisible", "SetAllPoints", "SetAlpha", "SetHeight",
-		"SetParent", "SetPoint", "SetWidth", "Show"}
+	regionAPI = []string{"ClearAllPoints", "GetAlpha", "GetBottom", "GetCenter", "GetHeight", "GetLeft",
+		"GetName", "GetNumPoints", "GetObjectType", "GetParent", "GetPoint", "GetRight", "GetTop", "GetWidth",
+		"Hide", "IsObjectType", "IsShown", "IsVisible", "SetAllPoints", "SetAlpha", "SetHeight", "SetParent",
+		"SetPoint", "SetWidth", "Show"}
 	fontStringAPI = join(regionAPI, "GetStringWidth", "GetText", "SetDrawLayer", "SetFont", "SetFontObject",
 		"SetFormattedText", "SetJustifyH", "SetJustifyV", "SetNonSpaceWrap", "SetShadowColor", "SetShadowOffset",
 		"SetText", "SetTextColor", "SetVertexColor")
-	textureAPI = join(regionAPI, "GetTexture", "SetBlendMode", "SetDesaturated", "SetDrawLayer", "SetTexCoord",
-		"SetTexture", "SetVertexColor")
+	textureAPI = join(regionAPI, "GetDrawLayer", "GetTexture", "GetVertexColor", "SetBlendMode", "SetDesaturated",
+		"SetDrawLayer", "SetTexCoord", "SetTexture", "SetVertexColor")
 	frameAPI = join(regionAPI, "CreateFontString", "CreateTexture", "EnableKeyboard", "EnableMouse",
-		"EnableMouseWheel", "GetFrameLevel", "GetFrameStrata", "GetID", "GetScale", "GetScript", "HasScript",
+		"EnableMouseWheel", "GetEffectiveScale", "GetFrameLevel", "GetFrameStrata", "GetID", "GetScale", "GetScript", "HasScript",
 		"HookScript", "IsEventRegistered", "IsMovable", "Lower", "Raise", "RegisterEvent", "RegisterForDrag",
 		"SetBackdrop", "SetBackdropBorderColor", "SetBackdropColor", "SetClampedToScreen", "SetFrameLevel",
 		"SetFrameStrata", "SetHitRectInsets", "SetID", "SetMovable", "SetScale", "SetScript", "SetToplevel",
@@ -51,7 +52,8 @@ var (
 	laterWidgetAPI = []string{"SetShown", "SetEnabled", "SetSize", "GetSize", "SetColorTexture", "SetAtlas",
 		"SetIgnoreParentAlpha", "SetFixedFrameStrata", "SetObeyStepOnDrag"}
 
-	globalAPI = []string{"CloseMail", "CreateFrame", "GetBuildInfo", "GetContainerItemID",
+	globalAPI = []string{"CloseMail", "CreateFrame", "GetBuildInfo", "GetCVar", "GetCurrentKeyBoardFocus",
+		"GetScreenHeight", "GetScreenWidth", "GetContainerItemID",
 		"GetContainerItemInfo", "GetContainerItemLink", "GetContainerNumSlots", "GetItemInfo", "GetLocale",
 		"GetMoney", "GetNumWhoResults", "GetRealmName", "GetSendMailCOD", "GetSendMailMoney", "GetTime",
 		"GetWhoInfo", "InCombatLockdown", "IsLoggedIn", "LoggingChat", "PlaySound", "PlaySoundFile", "ReloadUI",
@@ -109,7 +111,7 @@ func TestWidgetAPISurface(t *testing.T) {
 func TestGlobalAPISurface(t *testing.T) {
 	c := newTestClient(t)
 	var got []string
-	for _, area := range apiAreas {
+	for _, area := range append(slices.Clone(apiAreas), deskAPIAreas...) {
 		for name := range area(c.vm) {
 			got = append(got, name)
 		}

@@ -26,6 +26,9 @@ type vm struct {
 	metas    map[string]*lua.LTable
 	chat     *widget
 	errFrame *widget
+	uiParent *widget
+	chatEdit *widget // ChatFrame1EditBox
+	focus    *widget // the edit box with the keyboard focus
 }
 
 func newVM(c *Client) (*vm, error) {
@@ -60,6 +63,11 @@ func newVM(c *Client) (*vm, error) {
 	v.installStringLib()
 	v.installWidgets()
 	v.installAPI()
+	for _, area := range deskAPIAreas {
+		for name, fn := range area(v) {
+			L.SetGlobal(name, L.NewFunction(fn))
+		}
+	}
 	for k, s := range c.gs {
 		L.SetGlobal(k, lua.LString(s))
 	}
@@ -67,12 +75,16 @@ func newVM(c *Client) (*vm, error) {
 	L.SetGlobal("SlashCmdList", L.NewTable())
 
 	// The frames every UI has, created the way the client's own code would.
-	v.newWidget("Frame", "UIParent", nil)
-	v.newWidget("Frame", "WorldFrame", nil)
-	v.newWidget("Frame", "Minimap", v.named["UIParent"])
-	v.chat = v.newWidget("ScrollingMessageFrame", "ChatFrame1", v.named["UIParent"])
-	v.errFrame = v.newWidget("MessageFrame", "UIErrorsFrame", v.named["UIParent"])
-	v.newWidget("EditBox", "ChatFrameEditBox", v.named["UIParent"]).maxLetters = MaxChatLetters
+	v.uiParent = v.newWidget("Frame", "UIParent", nil)
+	v.uiParent.fullscreen, v.uiParent.scale = true, c.cfg.UIScale
+	v.newWidget("Frame", "WorldFrame", nil).fullscreen = true
+	v.newWidget("Frame", "Minimap", v.uiParent)
+	v.chat = v.newWidget("ScrollingMessageFrame", "ChatFrame1", v.uiParent)
+	v.errFrame = v.newWidget("MessageFrame", "UIErrorsFrame", v.uiParent)
+	// 3.3.5 gave each chat frame its own edit box; it is hidden while closed.
+	v.chatEdit = v.newWidget("EditBox", "ChatFrame1EditBox", v.chat)
+	v.chatEdit.maxLetters, v.chatEdit.shown = MaxChatLetters, false
+	v.chat.tbl.RawSetString("editBox", v.chatEdit.tbl)
 	L.SetGlobal("DEFAULT_CHAT_FRAME", v.chat.tbl)
 
 	fn, err := L.Load(strings.NewReader(framexmlLua), "FrameXML")
@@ -200,7 +212,7 @@ func (v *vm) slashCommand(cmd, rest string) bool {
 	if handler.Type() != lua.LTFunction {
 		return false
 	}
-	v.run(handler, lua.LString(rest), v.named["ChatFrameEditBox"].tbl)
+	v.run(handler, lua.LString(rest), v.chatEdit.tbl)
 	return true
 }
 

@@ -27,8 +27,19 @@ type widget struct {
 	width, height           float64
 	id                      int
 	maxLetters              int
-	strata                  string
 	textString              *widget // a button's label (UIPanelButtonTemplate)
+
+	// Geometry and drawing, for the virtual screen (screen.go).
+	seq        int      // creation order, the last tie-break when drawing
+	points     []anchor // SetPoint anchors, at most one per point
+	scale      float64  // SetScale (frames); 1 otherwise
+	strata     string   // SetFrameStrata; "" follows the parent
+	level      int      // SetFrameLevel; -1 follows the parent
+	layer      string   // a texture's draw layer
+	fullscreen bool     // UIParent and WorldFrame cover the screen without anchors
+	solid      bool     // the texture is a solid colour (SetTexture(r, g, b [, a]))
+	color      [4]float64
+	vertex     [4]float64 // SetVertexColor, multiplied into the colour
 
 	// GameTooltip
 	owner    *widget
@@ -118,7 +129,11 @@ func (v *vm) newWidget(kind, name string, parent *widget) *widget {
 		alpha:   1,
 		scripts: map[string]*lua.LFunction{},
 		events:  map[string]bool{},
-		strata:  "MEDIUM",
+		seq:     len(v.widgets),
+		scale:   1,
+		level:   -1,
+		layer:   "ARTWORK",
+		vertex:  [4]float64{1, 1, 1, 1},
 	}
 	w.tbl = v.L.NewTable()
 	ud := v.L.NewUserData()
@@ -191,6 +206,7 @@ func (v *vm) hide(w *widget) {
 	}
 	if wasVisible {
 		v.visibilityChanged(w, "OnHide")
+		v.loseHiddenFocus()
 	}
 }
 
@@ -299,22 +315,31 @@ func (v *vm) regionMethods() methods {
 			L.Push(luaFlag(is))
 			return 1
 		},
-		"Show":      func(L *lua.LState, w *widget) int { v.show(w); return 0 },
-		"Hide":      func(L *lua.LState, w *widget) int { v.hide(w); return 0 },
-		"IsShown":   func(L *lua.LState, w *widget) int { L.Push(luaFlag(w.shown)); return 1 },
-		"IsVisible": func(L *lua.LState, w *widget) int { L.Push(luaFlag(w.visible())); return 1 },
-		"SetPoint": func(L *lua.LState, w *widget) int {
-			L.CheckString(2)
-			return 0
+		"Show":           func(L *lua.LState, w *widget) int { v.show(w); return 0 },
+		"Hide":           func(L *lua.LState, w *widget) int { v.hide(w); return 0 },
+		"IsShown":        func(L *lua.LState, w *widget) int { L.Push(luaFlag(w.shown)); return 1 },
+		"IsVisible":      func(L *lua.LState, w *widget) int { L.Push(luaFlag(w.visible())); return 1 },
+		"SetPoint":       func(L *lua.LState, w *widget) int { v.setPoint(L, w); return 0 },
+		"ClearAllPoints": func(L *lua.LState, w *widget) int { w.points = nil; return 0 },
+		"SetAllPoints":   func(L *lua.LState, w *widget) int { v.setAllPoints(L, w); return 0 },
+		"GetNumPoints":   func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(len(w.points))); return 1 },
+		"GetPoint":       func(L *lua.LState, w *widget) int { return v.getPoint(L, w) },
+		"GetLeft":        func(L *lua.LState, w *widget) int { return v.pushEdge(L, w, edgeLeft) },
+		"GetRight":       func(L *lua.LState, w *widget) int { return v.pushEdge(L, w, edgeRight) },
+		"GetTop":         func(L *lua.LState, w *widget) int { return v.pushEdge(L, w, edgeTop) },
+		"GetBottom":      func(L *lua.LState, w *widget) int { return v.pushEdge(L, w, edgeBottom) },
+		"GetCenter": func(L *lua.LState, w *widget) int {
+			if v.pushEdge(L, w, edgeCenterX) == 1 && L.Get(-1) != lua.LNil {
+				return 1 + v.pushEdge(L, w, edgeCenterY)
+			}
+			return 1
 		},
-		"ClearAllPoints": noop,
-		"SetAllPoints":   noop,
-		"SetWidth":       func(L *lua.LState, w *widget) int { w.width = float64(L.CheckNumber(2)); return 0 },
-		"SetHeight":      func(L *lua.LState, w *widget) int { w.height = float64(L.CheckNumber(2)); return 0 },
-		"GetWidth":       func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.width)); return 1 },
-		"GetHeight":      func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.height)); return 1 },
-		"SetAlpha":       func(L *lua.LState, w *widget) int { w.alpha = float64(L.CheckNumber(2)); return 0 },
-		"GetAlpha":       func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.alpha)); return 1 },
+		"SetWidth":  func(L *lua.LState, w *widget) int { w.width = float64(L.CheckNumber(2)); return 0 },
+		"SetHeight": func(L *lua.LState, w *widget) int { w.height = float64(L.CheckNumber(2)); return 0 },
+		"GetWidth":  func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.width)); return 1 },
+		"GetHeight": func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.height)); return 1 },
+		"SetAlpha":  func(L *lua.LState, w *widget) int { w.alpha = float64(L.CheckNumber(2)); return 0 },
+		"GetAlpha":  func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.alpha)); return 1 },
 		"SetParent": func(L *lua.LState, w *widget) int {
 			w.parent = v.toWidget(L.Get(2))
 			return 0
@@ -357,26 +382,56 @@ func (v *vm) fontStringMethods() methods {
 
 func (v *vm) textureMethods() methods {
 	return merge(v.regionMethods(), methods{
-		"SetTexture":  func(L *lua.LState, w *widget) int { w.text = L.OptString(2, ""); return 0 },
-		"GetTexture":  func(L *lua.LState, w *widget) int { L.Push(nilIfEmpty(w.text)); return 1 },
-		"SetTexCoord": noop, "SetVertexColor": noop, "SetBlendMode": noop, "SetDrawLayer": noop,
-		"SetDesaturated": noop,
+		"SetTexture": func(L *lua.LState, w *widget) int { setTexture(L, w); return 0 },
+		"GetTexture": func(L *lua.LState, w *widget) int { L.Push(nilIfEmpty(w.text)); return 1 },
+		"SetVertexColor": func(L *lua.LState, w *widget) int {
+			w.vertex = checkColor(L, 2)
+			return 0
+		},
+		"GetVertexColor": func(L *lua.LState, w *widget) int {
+			for _, x := range w.vertex {
+				L.Push(lua.LNumber(x))
+			}
+			return 4
+		},
+		"SetDrawLayer": func(L *lua.LState, w *widget) int { w.layer = checkLayer(L, 2, w.layer); return 0 },
+		"GetDrawLayer": func(L *lua.LState, w *widget) int { L.Push(lua.LString(w.layer)); return 1 },
+		"SetTexCoord":  noop, "SetBlendMode": noop, "SetDesaturated": noop,
 	})
 }
 
 func (v *vm) frameMethods() methods {
 	return merge(v.regionMethods(), v.scriptMethods(), v.eventMethods(), methods{
-		"SetID":          func(L *lua.LState, w *widget) int { w.id = L.CheckInt(2); return 0 },
-		"GetID":          func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.id)); return 1 },
-		"SetFrameStrata": func(L *lua.LState, w *widget) int { w.strata = L.CheckString(2); return 0 },
-		"GetFrameStrata": func(L *lua.LState, w *widget) int { L.Push(lua.LString(w.strata)); return 1 },
-		"SetFrameLevel":  noop, "GetFrameLevel": func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(1)); return 1 },
-		"SetBackdrop": noop, "SetBackdropColor": noop, "SetBackdropBorderColor": noop,
+		"SetID": func(L *lua.LState, w *widget) int { w.id = L.CheckInt(2); return 0 },
+		"GetID": func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.id)); return 1 },
+		"SetFrameStrata": func(L *lua.LState, w *widget) int {
+			// The client ignores a strata name it does not know.
+			if s := strings.ToUpper(L.CheckString(2)); strataRank[s] > 0 {
+				w.strata = s
+			}
+			return 0
+		},
+		"GetFrameStrata": func(L *lua.LState, w *widget) int { L.Push(lua.LString(w.frameStrata())); return 1 },
+		"SetFrameLevel": func(L *lua.LState, w *widget) int {
+			w.level = max(0, L.CheckInt(2))
+			return 0
+		},
+		"GetFrameLevel": func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.frameLevel())); return 1 },
+		"SetScale": func(L *lua.LState, w *widget) int {
+			sc := float64(L.CheckNumber(2))
+			if !(sc > 0) {
+				L.RaiseError("Frame:SetScale(): Scale must be > 0")
+			}
+			w.scale = sc
+			return 0
+		},
+		"GetScale":          func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.scale)); return 1 },
+		"GetEffectiveScale": func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.effectiveScale())); return 1 },
+		"SetBackdrop":       noop, "SetBackdropColor": noop, "SetBackdropBorderColor": noop,
 		"SetMovable": noop, "IsMovable": func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(1)); return 1 },
 		"EnableMouse": noop, "EnableMouseWheel": noop, "EnableKeyboard": noop, "RegisterForDrag": noop,
 		"StartMoving": noop, "StopMovingOrSizing": noop, "SetClampedToScreen": noop, "SetToplevel": noop,
-		"SetUserPlaced": noop, "SetScale": noop, "Raise": noop, "Lower": noop, "SetHitRectInsets": noop,
-		"GetScale": func(L *lua.LState, w *widget) int { L.Push(lua.LNumber(1)); return 1 },
+		"SetUserPlaced": noop, "Raise": noop, "Lower": noop, "SetHitRectInsets": noop,
 		"CreateFontString": func(L *lua.LState, w *widget) int {
 			fs := v.newWidget("FontString", L.OptString(2, ""), w)
 			L.Push(fs.tbl)
@@ -384,6 +439,7 @@ func (v *vm) frameMethods() methods {
 		},
 		"CreateTexture": func(L *lua.LState, w *widget) int {
 			tx := v.newWidget("Texture", L.OptString(2, ""), w)
+			tx.layer = checkLayer(L, 3, tx.layer)
 			L.Push(tx.tbl)
 			return 1
 		},
@@ -517,10 +573,9 @@ func (v *vm) editBoxMethods() methods {
 			v.setText(w, w.text+L.CheckString(2))
 			return 0
 		},
-		"SetAutoFocus": noop, "SetFocus": noop, "ClearFocus": noop, "SetNumeric": noop, "HighlightText": noop,
+		"SetAutoFocus": noop, "SetNumeric": noop, "HighlightText": noop,
 		"SetFontObject": noop, "SetTextInsets": noop, "SetJustifyH": noop, "SetMultiLine": noop,
-		"HasFocus": func(L *lua.LState, w *widget) int { L.Push(lua.LNil); return 1 },
-	})
+	}, v.focusMethods())
 }
 
 func (v *vm) messageFrameMethods() methods {
