@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"net"
@@ -26,6 +27,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/engine"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/eventlog"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/screen"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/settings"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/ui"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
@@ -80,6 +82,8 @@ type companion struct {
 	hub     *ui.Hub
 	inj     *switchInjector
 	native  inject.Injector // nil unless the Windows injector is in use
+	scr     *switchScreen   // the screen route's source, following the injector
+	reader  *screen.Reader
 	queue   *inject.Queue
 	eng     *engine.Engine
 	token   string       // the UI's session token
@@ -187,11 +191,24 @@ func build(o Options) (*companion, error) {
 			d.log.Info("typed into WoW", "line", clipLine(line))
 		}
 	})
+	d.reader = screen.NewReader(d.scr, screen.ReaderOptions{
+		OnLine: func(line string, at time.Time) { d.eng.AcceptScreenLine(line, at) },
+		OnChange: func(st screen.Status) {
+			if st.Found {
+				d.log.Info("screen route: reading the addon's strip", "source", st.Source)
+			} else {
+				d.log.Warn("screen route: the addon's strip cannot be read", "source", st.Source, "reason", st.Error)
+			}
+			d.hub.Notify()
+		},
+	})
 	var err error
-	d.eng, err = engine.New(engine.Options{DataDir: o.DataDir, Queue: d.queue, Log: d.log, Version: o.Version, OnChange: d.hub.Notify})
+	d.eng, err = engine.New(engine.Options{DataDir: o.DataDir, Queue: d.queue, Log: d.log, Version: o.Version, OnChange: d.hub.Notify,
+		Screen: d.screenState, Idle: d.keyboardIdle})
 	if err != nil {
 		return nil, err
 	}
+	d.queue.SetGate(d.eng.Gate)
 	if d.token, err = randomToken(); err != nil {
 		return nil, err
 	}
@@ -240,8 +257,9 @@ func (d *companion) serve(ctx context.Context, lock *instanceLock) error {
 		BaseContext:       func(net.Listener) context.Context { return ctx }, // ends event streams at shutdown
 	}
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); d.queue.Run(ctx) }()
+	go func() { defer wg.Done(); d.reader.Run(ctx) }()
 	go func() { defer wg.Done(); d.eng.Run(ctx) }()
 	serveErr := make(chan error, 1)
 	go func() {
@@ -326,6 +344,7 @@ func (d *companion) configuredLocked() bool { return d.s.BaseURL != "" && d.apiK
 // change later with the settings.
 func (d *companion) buildInjector() error {
 	d.inj = &switchInjector{}
+	d.scr = &switchScreen{}
 	useNative := d.o.Injector == InjectorWindows || (d.o.Injector == InjectorAuto && inject.NativeAvailable)
 	if useNative {
 		n, err := inject.NewNative(inject.NativeOptions{
@@ -337,6 +356,12 @@ func (d *companion) buildInjector() error {
 		}
 		d.native = n
 		d.inj.set(n)
+		src, err := screen.NewNative(func() string { d.mu.Lock(); defer d.mu.Unlock(); return d.s.WoWProcess })
+		if err != nil {
+			d.scr.set(nil, err.Error())
+		} else {
+			d.scr.set(src, "")
+		}
 		return nil
 	}
 	d.updateSimulator()
@@ -360,6 +385,7 @@ func (d *companion) updateSimulator() {
 			reason = fmt.Sprintf("typing into WoW needs Windows; on %s set the WoW simulator URL in Settings for a demo", runtime.GOOS)
 		}
 		d.inj.set(inject.Unavailable{Reason: reason})
+		d.scr.set(nil, reason)
 		return
 	}
 	if cur, ok := d.inj.get().(*inject.Simulator); ok && cur.Name() == "WoW simulator "+strings.TrimRight(u, "/") {
@@ -368,9 +394,34 @@ func (d *companion) updateSimulator() {
 	sim, err := inject.NewSimulator(u, nil)
 	if err != nil {
 		d.inj.set(inject.Unavailable{Reason: err.Error()})
+		d.scr.set(nil, err.Error())
 		return
 	}
 	d.inj.set(sim)
+	if src, err := screen.NewSimulator(u, nil); err != nil {
+		d.scr.set(nil, err.Error())
+	} else {
+		d.scr.set(src, "")
+	}
+}
+
+// screenState is the screen route's reader as the engine needs it.
+func (d *companion) screenState() engine.ScreenState {
+	st := d.reader.Status()
+	typing, known := st.Typing(time.Now(), time.Second)
+	return engine.ScreenState{Available: true, Found: st.Found, Problem: st.Error, Typing: typing, TypingKnown: known}
+}
+
+// keyboardIdle is how long the keyboard has been idle: Windows' own
+// counter, or the simulator's.
+func (d *companion) keyboardIdle(ctx context.Context) (time.Duration, error) {
+	if d.native != nil {
+		return inject.LastInputIdle()
+	}
+	if sim, ok := d.inj.get().(*inject.Simulator); ok {
+		return sim.Idle(ctx)
+	}
+	return 0, errors.New("no keyboard to watch")
 }
 
 // apply hands the current settings to the engine.
@@ -527,6 +578,42 @@ func (s *switchInjector) Target(ctx context.Context) (string, error) {
 }
 func (s *switchInjector) Inject(ctx context.Context, line string) error {
 	return s.get().Inject(ctx, line)
+}
+
+// switchScreen is the screen route's source; it follows the injector (the
+// simulator's URL may change with the settings).
+type switchScreen struct {
+	mu     sync.Mutex
+	cur    screen.Source
+	reason string // why there is none
+}
+
+func (s *switchScreen) set(src screen.Source, reason string) {
+	s.mu.Lock()
+	s.cur, s.reason = src, reason
+	s.mu.Unlock()
+}
+
+func (s *switchScreen) get() (screen.Source, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur, s.reason
+}
+
+func (s *switchScreen) Name() string {
+	if src, reason := s.get(); src != nil {
+		return src.Name()
+	} else {
+		return "no screen (" + reason + ")"
+	}
+}
+
+func (s *switchScreen) Capture(ctx context.Context) (image.Image, error) {
+	src, reason := s.get()
+	if src == nil {
+		return nil, errors.New(reason)
+	}
+	return src.Capture(ctx)
 }
 
 // openBrowser uses the platform's URL opener without waiting for it.

@@ -25,17 +25,10 @@ type ScreenState struct {
 	// Found is true while the strip is read; Problem says why not.
 	Found   bool
 	Problem string
-	// Flags is the strip's flags byte, seen at FlagsAt.
-	Flags   byte
-	FlagsAt time.Time
+	// Typing is the strip's focus flag (an edit box has the keyboard
+	// focus); TypingKnown is false when no fresh, live strip tells.
+	Typing, TypingKnown bool
 }
-
-// Strip flags (docs/bridge.md).
-const (
-	flagEditFocus = 1 << iota
-	flagMailbox
-	flagLogging
-)
 
 // AcceptScreenLine takes a bridge line the screen reader assembled from the strip.
 func (e *Engine) AcceptScreenLine(line string, at time.Time) {
@@ -477,7 +470,7 @@ func (e *Engine) Gate(ctx context.Context, manual bool) error {
 
 // guardReason is why a line must wait now, or "".
 func (e *Engine) guardReason(ctx context.Context, manual bool) string {
-	if s := e.screenState(); s.Available && s.Found && e.o.Now().Sub(s.FlagsAt) < e.o.FocusFresh && s.Flags&flagEditFocus != 0 {
+	if s := e.screenState(); s.Available && s.TypingKnown && s.Typing {
 		return "an edit box has the keyboard focus in WoW (the streamer is typing)"
 	}
 	if manual || e.o.Idle == nil {

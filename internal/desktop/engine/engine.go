@@ -89,8 +89,6 @@ type Options struct {
 	Idle func(ctx context.Context) (time.Duration, error)
 	// IdleFor is the keyboard quiet needed before an automatic line (default 3 s).
 	IdleFor time.Duration
-	// FocusFresh is how old the strip's focus flag may be to be trusted (default 1 s).
-	FocusFresh time.Duration
 	// GuardPoll is how often the typing guard looks again (default 250 ms).
 	GuardPoll time.Duration
 }
@@ -161,7 +159,6 @@ func New(o Options) (*Engine, error) {
 	def(&o.SyncTimeout, 10*time.Minute)
 	def(&o.TargetInterval, time.Second)
 	def(&o.IdleFor, 3*time.Second)
-	def(&o.FocusFresh, time.Second)
 	def(&o.GuardPoll, 250*time.Millisecond)
 	if o.RouletteMax < o.RouletteMin {
 		o.RouletteMax = o.RouletteMin

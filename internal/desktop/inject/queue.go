@@ -58,9 +58,9 @@ func (r Result) Err() error {
 type Job struct {
 	manual bool
 	lines  []string
-	done  chan struct{}
-	res   Result
-	then  func(Result)
+	done   chan struct{}
+	res    Result
+	then   func(Result)
 }
 
 // Done is closed when the job finished (successfully or not).

@@ -165,3 +165,33 @@ func (u Unavailable) Target(context.Context) (string, error) { return "", fmt.Er
 
 // Inject implements Injector.
 func (u Unavailable) Inject(context.Context, string) error { return fmt.Errorf("%s", u.Reason) }
+
+// Input is GET /api/mock/input: the simulated keyboard's idle time and the
+// focused edit box, as GetLastInputInfo and the addon's strip tell on Windows.
+type Input struct {
+	IdleMs int64  `json:"idleMs"`
+	Focus  string `json:"focus"`
+	Window string `json:"window"`
+}
+
+// Idle is how long the simulated keyboard has been idle.
+func (s *Simulator) Idle(ctx context.Context) (time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/api/mock/input", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("WoW simulator not reachable at %s: %w", s.base, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var in Input
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &in) != nil {
+		return 0, fmt.Errorf("WoW simulator input: HTTP %d %s", resp.StatusCode, snippet(body))
+	}
+	return time.Duration(in.IdleMs) * time.Millisecond, nil
+}
+
+// BaseURL is the simulator's address.
+func (s *Simulator) BaseURL() string { return s.base }
