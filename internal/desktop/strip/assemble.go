@@ -2,6 +2,7 @@ package strip
 
 import (
 	"bytes"
+	"slices"
 	"time"
 )
 
@@ -14,6 +15,9 @@ const DefaultForget = 5 * time.Second
 // maxLines bounds the Assembler's memory: the addon's outbox holds at most
 // 64 lines, so this many line ids cover it several times over.
 const maxLines = 256
+
+// maxPerID bounds the lines remembered under one line id.
+const maxPerID = 4
 
 // State is the addon's live state from the latest page.
 type State struct {
@@ -35,8 +39,11 @@ type State struct {
 type Assembler struct {
 	forget  time.Duration
 	pending map[uint16]*partial
-	done    map[uint16]*complete
-	state   State
+	// done holds the lines delivered, by line id: after a /reload the old
+	// epoch's unacknowledged lines share the carousel with the new epoch's,
+	// so one id may name two live lines at once.
+	done  map[uint16][]*complete
+	state State
 }
 
 type partial struct {
@@ -58,7 +65,7 @@ func NewAssembler(forget time.Duration) *Assembler {
 	if forget <= 0 {
 		forget = DefaultForget
 	}
-	return &Assembler{forget: forget, pending: map[uint16]*partial{}, done: map[uint16]*complete{}}
+	return &Assembler{forget: forget, pending: map[uint16]*partial{}, done: map[uint16][]*complete{}}
 }
 
 // State is the addon's live state from the latest page.
@@ -75,9 +82,11 @@ func (a *Assembler) Add(p Page, at time.Time) (string, bool) {
 	if !wellFormed(p) {
 		return "", false
 	}
-	if d := a.done[p.LineID]; d != nil && d.count == p.Count && bytes.Equal(pageOf(d.line, p.Index), p.Payload) {
-		d.seen = at
-		return "", false
+	for _, d := range a.done[p.LineID] {
+		if d.count == p.Count && bytes.Equal(pageOf(d.line, p.Index), p.Payload) {
+			d.seen = at
+			return "", false
+		}
 	}
 	pa := a.pending[p.LineID]
 	// A different page count or different bytes for a page already held
@@ -98,8 +107,11 @@ func (a *Assembler) Add(p Page, at time.Time) (string, bool) {
 	}
 	delete(a.pending, p.LineID)
 	line := string(bytes.Join(pa.pages, nil))
-	a.done[p.LineID] = &complete{line: line, count: pa.count, seen: at}
-	evictOldest(a.done, func(c *complete) time.Time { return c.seen })
+	a.done[p.LineID] = append(a.done[p.LineID], &complete{line: line, count: pa.count, seen: at})
+	if len(a.done[p.LineID]) > maxPerID {
+		a.done[p.LineID] = a.done[p.LineID][1:]
+	}
+	evictOldest(a.done, func(cs []*complete) time.Time { return cs[len(cs)-1].seen })
 	return line, true
 }
 
@@ -128,9 +140,12 @@ func (a *Assembler) expire(now time.Time) {
 			delete(a.pending, id)
 		}
 	}
-	for id, d := range a.done {
-		if now.Sub(d.seen) > a.forget {
+	for id, cs := range a.done {
+		cs = slices.DeleteFunc(cs, func(d *complete) bool { return now.Sub(d.seen) > a.forget })
+		if len(cs) == 0 {
 			delete(a.done, id)
+		} else {
+			a.done[id] = cs
 		}
 	}
 }
