@@ -112,7 +112,8 @@ func (w *Window) Capture(ctx context.Context) (image.Image, error) {
 	if memDC == 0 {
 		return nil, fmt.Errorf("capturing WoW's window (CreateCompatibleDC): %v", err)
 	}
-	defer procDeleteDC.Call(memDC)
+	// Cleanup cannot fail in a way the capture could act on.
+	defer func() { _, _, _ = procDeleteDC.Call(memDC) }()
 	// A top-down (negative height) 32-bit DIB: rows in reading order, each
 	// pixel B, G, R, unused; GDI clips whatever is drawn to its size.
 	bi := bitmapInfo{width: int32(width), height: -int32(height), planes: 1, bitCount: 32, compression: biRGB}
@@ -122,15 +123,15 @@ func (w *Window) Capture(ctx context.Context) (image.Image, error) {
 	if dib == 0 || bits == nil {
 		return nil, fmt.Errorf("capturing WoW's window (CreateDIBSection): %v", err)
 	}
-	defer procDeleteObject.Call(dib)
+	defer func() { _, _, _ = procDeleteObject.Call(dib) }()
 	old, _, _ := procSelectObject.Call(memDC, dib)
-	defer procSelectObject.Call(memDC, old)
+	defer func() { _, _, _ = procSelectObject.Call(memDC, old) }()
 	pix := unsafe.Slice((*byte)(bits), width*height*4)
 
 	if r, _, _ := procPrintWindow.Call(uintptr(hwnd), memDC, pwClientOnly|pwRenderFullContent); r != 0 {
 		// GDI may batch drawing: flush before reading the DIB's memory
 		// (CreateDIBSection remarks).
-		procGdiFlush.Call()
+		_, _, _ = procGdiFlush.Call()
 		if !black(pix) {
 			return toRGBA(pix, width, height), nil
 		}
@@ -142,11 +143,11 @@ func (w *Window) Capture(ctx context.Context) (image.Image, error) {
 		return nil, fmt.Errorf("capturing WoW's window (GetDC): %v", err)
 	}
 	r, _, err := procBitBlt.Call(memDC, 0, 0, uintptr(width), uintptr(height), wdc, 0, 0, srcCopy)
-	procReleaseDC.Call(uintptr(hwnd), wdc)
+	_, _, _ = procReleaseDC.Call(uintptr(hwnd), wdc)
 	if r == 0 {
 		return nil, fmt.Errorf("capturing WoW's window: PrintWindow drew nothing and BitBlt failed: %v", err)
 	}
-	procGdiFlush.Call()
+	_, _, _ = procGdiFlush.Call()
 	return toRGBA(pix, width, height), nil
 }
 
