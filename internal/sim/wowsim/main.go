@@ -46,6 +46,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	prints := fs.String("prints", "logged", "whether addon prints reach the chat log: logged or not-logged")
 	flushToggle := fs.String("flush-toggle", "flushes", "what LoggingChat(false) then LoggingChat(true) does to the buffered log: flushes or noop")
 	keys := fs.String("keys", "open-box", "posted lines: open-box (run as typed) or need-open-box (dropped unless POST /key Enter came first)")
+	selfWhisper := fs.String("self-whisper", "none", "whispers to the player's own character: none (the server answers nothing) or relayed (echoed and relayed back)")
+	selfWhisperDelay := fs.Duration("self-whisper-delay", 200*time.Millisecond, "with --self-whisper relayed: how long the relay takes")
 
 	var rest []string
 	settings := map[string]string{}
@@ -107,6 +109,10 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err != nil {
 		return err
 	}
+	sw, err := ParseSelfWhisperMode(*selfWhisper)
+	if err != nil {
+		return err
+	}
 	var players []Player
 	for _, n := range strings.Split(*roster, ",") {
 		if n = strings.TrimSpace(n); n != "" {
@@ -124,6 +130,9 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 			Prints:      pm,
 			FlushToggle: ft,
 			Keys:        km,
+
+			SelfWhisper:      sw,
+			SelfWhisperDelay: *selfWhisperDelay,
 		},
 		LogPath:            *logPath,
 		ChatLog:            ChatLogOptions{Mode: lm, ChunkBytes: *chunkBytes, ChunkDelay: *chunkDelay},
