@@ -1690,6 +1690,7 @@ local handlers = {
 			db = nil -- the saved table has just replaced any earlier one
 			ensureDB()
 			startEpoch()
+			updateStrip()
 		end
 	end,
 	PLAYER_LOGIN = function()
