@@ -51,6 +51,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	window := fs.String("window", "visible", "the WoW window: visible, covered (another window over the top-left 400x200 pixels) or minimised")
 	streamerTyping := fs.Duration("streamer-typing", 0, "the streamer starts typing a chat line on average once per this much time, e.g. 30s (0: never)")
 	streamerSeed := fs.Uint64("streamer-seed", 0, "seed for --streamer-typing's random choices (0: a new one each run)")
+	selfWhisper := fs.String("self-whisper", "none", "whispers to the player's own character: none (the server answers nothing) or relayed (echoed and relayed back)")
+	selfWhisperDelay := fs.Duration("self-whisper-delay", 200*time.Millisecond, "with --self-whisper relayed: how long the relay takes")
 
 	var rest []string
 	settings := map[string]string{}
@@ -122,6 +124,10 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	if *streamerSeed == 0 {
 		*streamerSeed = uint64(time.Now().UnixNano())
 	}
+	sw, err := ParseSelfWhisperMode(*selfWhisper)
+	if err != nil {
+		return err
+	}
 	var players []Player
 	for _, n := range strings.Split(*roster, ",") {
 		if n = strings.TrimSpace(n); n != "" {
@@ -140,11 +146,13 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 			FlushToggle: ft,
 			Keys:        km,
 
-			Resolution:     *resolution,
-			UIScale:        *uiScale,
-			Window:         ws,
-			StreamerTyping: *streamerTyping,
-			StreamerSeed:   *streamerSeed,
+			Resolution:       *resolution,
+			UIScale:          *uiScale,
+			Window:           ws,
+			StreamerTyping:   *streamerTyping,
+			StreamerSeed:     *streamerSeed,
+			SelfWhisper:      sw,
+			SelfWhisperDelay: *selfWhisperDelay,
 		},
 		LogPath:            *logPath,
 		ChatLog:            ChatLogOptions{Mode: lm, ChunkBytes: *chunkBytes, ChunkDelay: *chunkDelay},
