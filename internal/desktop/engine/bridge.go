@@ -380,6 +380,8 @@ func (e *Engine) bridgeProblemLocked() string {
 		return "WoW was not found: " + e.snap.WoW.Problem
 	case last != nil && last.TypeError != "":
 		return "the handshake could not be typed into WoW: " + last.TypeError
+	case last == nil:
+		return "the first handshake with the addon is still running (it takes a few seconds after WoW is found)"
 	}
 	var why []string
 	if s := e.screenState(); s.Available && !s.Found && s.Problem != "" {
