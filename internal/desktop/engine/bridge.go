@@ -446,13 +446,14 @@ var ErrGuardStopped = errors.New("not typed: the Desktop stopped while waiting f
 // streamer's half-typed text.
 func (e *Engine) Gate(ctx context.Context, manual bool) error {
 	for {
-		wait := e.guardReason(ctx, manual)
+		wait, kind := e.guardReason(ctx, manual)
 		e.mu.Lock()
 		changed := e.guardWaiting != wait
 		e.guardWaiting = wait
-		if changed && wait != "" {
+		if kind != e.guardKind && kind != "" {
 			e.log.Info("waiting before typing into WoW", "reason", wait)
 		}
+		e.guardKind = kind
 		e.mu.Unlock()
 		if changed {
 			e.changed()
@@ -470,20 +471,31 @@ func (e *Engine) Gate(ctx context.Context, manual bool) error {
 	}
 }
 
-// guardReason is why a line must wait now, or "".
-func (e *Engine) guardReason(ctx context.Context, manual bool) string {
+// guardReason is why a line must wait now ("" if it need not) and the kind
+// of reason, so that the event log tells when waiting starts, not every poll.
+func (e *Engine) guardReason(ctx context.Context, manual bool) (string, string) {
 	if s := e.screenState(); s.Available && s.TypingKnown && s.Typing {
-		return "an edit box has the keyboard focus in WoW (the streamer is typing)"
+		return "an edit box has the keyboard focus in WoW (the streamer is typing)", "focus"
 	}
 	if manual || e.o.Idle == nil {
-		return ""
+		return "", ""
 	}
 	idle, err := e.o.Idle(ctx)
 	if err != nil {
-		return "" // unknown: the strip's focus flag still guards
+		return "", "" // unknown: the strip's focus flag still guards
 	}
-	if idle < e.o.IdleFor {
-		return fmt.Sprintf("the keyboard was used %.1f s ago (waiting for %.0f s of quiet)", idle.Seconds(), e.o.IdleFor.Seconds())
+	if idle >= e.o.IdleFor {
+		return "", ""
 	}
-	return ""
+	// The Desktop's own keys count as input too (SendInput): input no later
+	// than them is not the streamer's.
+	lastInput := time.Now().Add(-idle)
+	if ours := e.queue.LastTyped(); !ours.IsZero() && !lastInput.After(ours.Add(ownKeysSlack)) {
+		return "", ""
+	}
+	return fmt.Sprintf("the keyboard was used %.1f s ago (waiting for %.0f s of quiet)", idle.Seconds(), e.o.IdleFor.Seconds()), "keyboard"
 }
+
+// ownKeysSlack absorbs the delay between the Desktop's last key and the
+// moment the system (or the simulator) records it.
+const ownKeysSlack = 300 * time.Millisecond
