@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -46,34 +45,13 @@ func requireTools(t *testing.T) {
 	t.Skip(msg)
 }
 
-// stripCells is one page of the strip (docs/bridge.md) as the RGB bytes of
-// its 66 cells: the locator, then 192 bytes with the Fletcher-16.
-//
-// TODO(lead): once internal/desktop/strip is on main, build this from
-// strip.Encode(strip.Page{…}) instead of encoding here.
-func stripCells(line string, flags byte, heartbeat, id uint16) []byte {
-	var b [192]byte
-	b[0], b[1] = 1, flags
-	b[2], b[3] = byte(heartbeat>>8), byte(heartbeat)
-	b[4], b[5] = byte(id>>8), byte(id)
-	b[6], b[7], b[8] = 0, 1, byte(len(line))
-	copy(b[9:189], line)
-	var s1, s2 int
-	for _, c := range b[:189] {
-		s1 = (s1 + int(c)) % 255
-		s2 = (s2 + s1) % 255
-	}
-	b[189], b[190] = byte(s2), byte(s1)
-	return append([]byte{0x4D, 0x47, 0x42, 0x21, 0x62, 0x72}, b[:]...)
-}
-
 // winPath is a Linux path as Wine's Windows programs see it (drive Z: is /).
 func winPath(p string) string { return "Z:" + strings.ReplaceAll(p, "/", `\`) }
 
 // TestWindowsCodeUnderWine builds the Windows side (the test window standing
 // in for WoW, the winside checks, and the bcryptprimitives.dll shim), starts
 // Xvfb and a fresh Wine prefix, runs the window and then the checks, which
-// use the Desktop's real injector, DPAPI store and window reading.
+// use the Desktop's real injector, DPAPI store and screen capture.
 func TestWindowsCodeUnderWine(t *testing.T) {
 	requireTools(t)
 	if testing.Short() {
@@ -113,7 +91,10 @@ func TestWindowsCodeUnderWine(t *testing.T) {
 	display := startXvfb(ctx, t, dir)
 	prefix := filepath.Join(dir, "prefix")
 	wineEnv := append(os.Environ(),
-		"WINEPREFIX="+prefix, "WINEARCH=win64", "WINEDEBUG=-all", "DISPLAY="+display,
+		"WINEPREFIX="+prefix, "WINEARCH=win64",
+		// Wine reads arguments and the environment in the Unix locale's
+		// charset: UTF-8, whatever the machine's locale.
+		"LC_ALL=C.UTF-8", "WINEDEBUG=-all", "DISPLAY="+display,
 		// No Mono or Gecko install prompts: nothing here needs them.
 		"WINEDLLOVERRIDES=mscoree,mshtml=")
 	t.Cleanup(func() {
@@ -144,13 +125,13 @@ func TestWindowsCodeUnderWine(t *testing.T) {
 	}
 
 	results := filepath.Join(dir, "results.txt")
-	cells := hex.EncodeToString(stripCells(`[MGM_SEQ:k3x9:7][MGM_PONG:n0nce:Ærlîn]`, 4, 513, 7))
+	stripLine := `[MGM_SEQ:k3x9:7][MGM_PONG:n0nce:Ærlîn]`
 	windowLog, err := os.Create(filepath.Join(dir, "window.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = windowLog.Close() }() // the window writes through its own copy
-	window := exec.CommandContext(ctx, "wine", filepath.Join(dir, "WoW.exe"), "-results", winPath(results), "-cells", cells)
+	window := exec.CommandContext(ctx, "wine", filepath.Join(dir, "WoW.exe"), "-results", winPath(results), "-line", stripLine)
 	window.Env, window.Dir = wineEnv, dir
 	window.Stdout, window.Stderr = windowLog, windowLog
 	if err := window.Start(); err != nil {
@@ -176,7 +157,7 @@ func TestWindowsCodeUnderWine(t *testing.T) {
 		}
 	})
 
-	checksEnv := append(wineEnv, "MGM_WINTEST_DIR="+winPath(dir), "MGM_WINTEST_RESULTS="+winPath(results), "MGM_WINTEST_CELLS="+cells)
+	checksEnv := append(wineEnv, "MGM_WINTEST_DIR="+winPath(dir), "MGM_WINTEST_RESULTS="+winPath(results), "MGM_WINTEST_LINE="+stripLine)
 	out, err := runWine(ctx, checksEnv, dir, "winside.log", "wine", filepath.Join(dir, "winside.test.exe"), "-test.v", "-test.timeout=3m")
 	t.Logf("Windows-side checks (after %v):\n%s", time.Since(started).Round(time.Millisecond), out)
 	if err != nil {

@@ -3,8 +3,8 @@
 // Command testwindow stands in for the WoW 3.3.5a client in the Wine test:
 // a top-level window of class GxWindowClassD3d titled "World of Warcraft"
 // (built as WoW.exe, the process the Desktop's injector looks for) whose
-// keyboard handling models WoW's chat box, and which paints a strip in the
-// top-left corner of its client area.
+// keyboard handling models WoW's chat box, and which paints the addon's strip
+// (docs/bridge.md) in the top-left corner of its client area.
 //
 // The chat box: Enter (WM_KEYDOWN VK_RETURN) opens it when closed; typed
 // characters (WM_CHAR) go into it only while it is open and are dropped
@@ -13,14 +13,14 @@
 // and closes it. Those are the behaviours of the real client the injector
 // depends on (see inject/windows.go).
 //
-// Usage: WoW.exe -results FILE [-cells HEX]
+// The strip shows one page of the bridge line given with -line, and its flag
+// bit 0 (an edit box has the keyboard focus) while the chat box is open, as
+// the addon's would.
 //
-// HEX is the strip's 66 cells as RGB bytes (396 hex digits); each cell is
-// painted 3×3 pixels from (0,0).
+// Usage: WoW.exe -results FILE -line LINE
 package main
 
 import (
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
@@ -29,6 +29,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/strip"
 )
 
 // The messages the Windows-side test sends to read the box's state: it
@@ -51,8 +53,6 @@ const (
 	wsVisible          = 0x10000000
 	cwUseDefault       = 0x80000000
 	swShow             = 5
-
-	cell = 3 // pixels per strip cell, as the addon draws it (docs/bridge.md)
 )
 
 var (
@@ -67,6 +67,7 @@ var (
 	procPostQuitMessage  = user32.NewProc("PostQuitMessage")
 	procShowWindow       = user32.NewProc("ShowWindow")
 	procUpdateWindow     = user32.NewProc("UpdateWindow")
+	procInvalidateRect   = user32.NewProc("InvalidateRect")
 	procBeginPaint       = user32.NewProc("BeginPaint")
 	procEndPaint         = user32.NewProc("EndPaint")
 	procFillRect         = user32.NewProc("FillRect")
@@ -114,9 +115,21 @@ type paintStruct struct {
 // thread that pumps messages, so it needs no lock.
 type chatWindow struct {
 	results string
-	cells   []byte // RGB per cell
+	page    strip.Page
 	open    bool
 	typed   []uint16
+}
+
+// setOpen opens or closes the chat box and repaints the strip, whose typing
+// flag follows the box.
+func (c *chatWindow) setOpen(hwnd uintptr, open bool) {
+	c.open, c.typed = open, nil
+	c.page.Flags &^= strip.FlagTyping
+	if open {
+		c.page.Flags |= strip.FlagTyping
+	}
+	c.page.Heartbeat++
+	_, _, _ = procInvalidateRect.Call(hwnd, 0, 0)
 }
 
 func (c *chatWindow) proc(hwnd, message, wparam, lparam uintptr) uintptr {
@@ -124,17 +137,13 @@ func (c *chatWindow) proc(hwnd, message, wparam, lparam uintptr) uintptr {
 	case wmKeyDown:
 		switch wparam {
 		case vkReturn:
-			if !c.open {
-				c.open = true
-				return 0
-			}
-			if len(c.typed) > 0 {
+			if c.open && len(c.typed) > 0 {
 				c.send(string(utf16.Decode(c.typed)))
 			}
-			c.open, c.typed = false, nil
+			c.setOpen(hwnd, !c.open)
 			return 0
 		case vkEscape:
-			c.open, c.typed = false, nil
+			c.setOpen(hwnd, false)
 			return 0
 		}
 	case wmChar:
@@ -181,11 +190,10 @@ func (c *chatWindow) send(line string) {
 func (c *chatWindow) paint(hwnd uintptr) {
 	var ps paintStruct
 	hdc, _, _ := procBeginPaint.Call(hwnd, uintptr(unsafe.Pointer(&ps)))
-	for i := 0; i+2 < len(c.cells); i += 3 {
-		colorref := uintptr(c.cells[i]) | uintptr(c.cells[i+1])<<8 | uintptr(c.cells[i+2])<<16
-		brush, _, _ := procCreateSolidBrush.Call(colorref)
-		x := int32(i / 3 * cell)
-		r := rect{left: x, top: 0, right: x + cell, bottom: cell}
+	for i, col := range strip.Encode(c.page) {
+		brush, _, _ := procCreateSolidBrush.Call(uintptr(col.R) | uintptr(col.G)<<8 | uintptr(col.B)<<16)
+		x := int32(i * strip.Cell)
+		r := rect{left: x, top: 0, right: x + strip.Cell, bottom: strip.Cell}
 		_, _, _ = procFillRect.Call(hdc, uintptr(unsafe.Pointer(&r)), brush)
 		_, _, _ = procDeleteObject.Call(brush)
 	}
@@ -194,26 +202,26 @@ func (c *chatWindow) paint(hwnd uintptr) {
 
 func main() {
 	results := flag.String("results", "", "file the sent chat lines are appended to")
-	cellsHex := flag.String("cells", "", "the strip's cells as RGB bytes in hex")
+	line := flag.String("line", "", "the bridge line the strip shows (its first page)")
 	flag.Parse()
-	if err := run(*results, *cellsHex); err != nil {
+	if err := run(*results, *line); err != nil {
 		fmt.Fprintln(os.Stderr, "testwindow:", err)
 		os.Exit(1)
 	}
 }
 
-func run(results, cellsHex string) error {
+func run(results, line string) error {
 	if results == "" {
 		return fmt.Errorf("-results is required")
-	}
-	cells, err := hex.DecodeString(cellsHex)
-	if err != nil {
-		return fmt.Errorf("-cells: %w", err)
 	}
 	// A window belongs to the thread that created it, and only that thread
 	// receives its messages.
 	runtime.LockOSThread()
-	c := &chatWindow{results: results, cells: cells}
+	page := strip.Page{Version: strip.Version, Flags: strip.FlagChatLog, Heartbeat: 1}
+	if pages := strip.Pages(line); len(pages) > 0 {
+		page.LineID, page.Count, page.Payload = 7, len(pages), pages[0]
+	}
+	c := &chatWindow{results: results, page: page}
 	class, _ := windows.UTF16PtrFromString("GxWindowClassD3d")
 	title, _ := windows.UTF16PtrFromString("World of Warcraft")
 	var inst windows.Handle

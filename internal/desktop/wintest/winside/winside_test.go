@@ -4,7 +4,6 @@ package winside
 
 import (
 	"context"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +15,9 @@ import (
 	"golang.org/x/sys/windows"
 
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/inject"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/screen"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/settings"
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/strip"
 )
 
 // The test window's state queries (testwindow/main.go).
@@ -29,19 +30,13 @@ const (
 	wmChar    = 0x0102
 	vkReturn  = 0x0D
 	vkEscape  = 0x1B
-
-	clrInvalid = 0xFFFFFFFF
 )
 
 var (
 	user32           = windows.NewLazySystemDLL("user32.dll")
-	gdi32            = windows.NewLazySystemDLL("gdi32.dll")
 	procFindWindowW  = user32.NewProc("FindWindowW")
 	procSendMessageW = user32.NewProc("SendMessageW")
 	procPostMessageW = user32.NewProc("PostMessageW")
-	procGetDC        = user32.NewProc("GetDC")
-	procReleaseDC    = user32.NewProc("ReleaseDC")
-	procGetPixel     = gdi32.NewProc("GetPixel")
 )
 
 // deadline bounds every wait for the window: generous, since a loaded CI
@@ -263,42 +258,51 @@ func TestDPAPISecret(t *testing.T) {
 	}
 }
 
-// TestStripPixels reads the strip the window paints back from the window's
-// device context, cell by cell.
-//
-// TODO(lead): when internal/desktop/screen's Windows capture lands, decode
-// the strip with it here (capture the WoW window, strip.Decode, compare the
-// Page with the one the Linux side encoded) instead of sampling with GetPixel.
-func TestStripPixels(t *testing.T) {
-	cells, err := hex.DecodeString(env(t, "MGM_WINTEST_CELLS"))
+// TestStrip reads the strip the window paints with the Desktop's real
+// screen capture and strip decoder, and follows its typing flag (the typing
+// guard's input) as the chat box opens and closes.
+func TestStrip(t *testing.T) {
+	line := env(t, "MGM_WINTEST_LINE")
+	hwnd := testWindow(t)
+	src, err := screen.NewNative(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hwnd := testWindow(t)
-	hdc, _, _ := procGetDC.Call(uintptr(hwnd))
-	if hdc == 0 {
-		t.Fatal("GetDC failed")
+	var last error
+	read := func() (strip.Page, bool) {
+		img, err := src.Capture(context.Background())
+		if err != nil {
+			last = err
+			return strip.Page{}, false
+		}
+		p, err := strip.Decode(img)
+		last = err
+		return p, err == nil
 	}
-	defer func() { _, _, _ = procReleaseDC.Call(uintptr(hwnd), hdc) }()
-	sample := func() (bad []int) {
-		for i := 0; i+2 < len(cells); i += 3 {
-			x, y := uintptr(i/3*3+1), uintptr(1)
-			c, _, _ := procGetPixel.Call(hdc, x, y)
-			want := uintptr(cells[i]) | uintptr(cells[i+1])<<8 | uintptr(cells[i+2])<<16
-			if c == clrInvalid || c != want {
-				bad = append(bad, i/3)
+	for _, step := range []struct {
+		name   string
+		key    uintptr
+		typing bool
+	}{
+		{name: "box closed"},
+		{name: "box opened", key: vkReturn, typing: true},
+		{name: "box closed again", key: vkEscape},
+	} {
+		if step.key != 0 {
+			post(t, hwnd, wmKeyDown, step.key)
+		}
+		var p strip.Page
+		for end := time.Now().Add(deadline); ; time.Sleep(100 * time.Millisecond) {
+			var ok bool
+			if p, ok = read(); ok && p.Typing() == step.typing {
+				break
+			}
+			if time.Now().After(end) {
+				t.Fatalf("%s: the strip does not read with typing=%v: last page %+v, last error: %v", step.name, step.typing, p, last)
 			}
 		}
-		return bad
-	}
-	// The window may not have painted yet.
-	for end := time.Now().Add(deadline); ; time.Sleep(50 * time.Millisecond) {
-		bad := sample()
-		if len(bad) == 0 {
-			return
-		}
-		if time.Now().After(end) {
-			t.Fatalf("strip cells %v do not show the colours the window was given", bad)
+		if string(p.Payload) != line || p.Count != 1 || p.Index != 0 || p.LineID != 7 || p.Flags&strip.FlagChatLog == 0 {
+			t.Fatalf("%s: strip page %+v, want line %q (id 7, page 0 of 1, chat log on)", step.name, p, line)
 		}
 	}
 }
