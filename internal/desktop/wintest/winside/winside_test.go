@@ -152,11 +152,12 @@ func TestInject(t *testing.T) {
 	}{
 		{name: "PostMessage, box closed", strategy: "PostMessage", lines: []string{ascii, wide}, want: []string{ascii, wide}},
 		{name: "SendInput, box closed", strategy: "SendInput", lines: []string{ascii, wide}, want: []string{ascii, wide}},
-		// Known limit (README, "Known limit"; the typing guard of
-		// docs/bridge.md is the fix): the injector's opening Enter closes a
-		// box that is already open, the characters are dropped, and the
-		// closing Enter opens the box again. WoW does the same. When the
-		// injector learns to cope with an open box, change want to the line.
+		// The injector alone with a box already open (WoW does the same):
+		// its opening Enter closes the box (sending what was typed), the
+		// characters are dropped, and the closing Enter opens the box
+		// again. The typing guard (docs/bridge.md) is what keeps the
+		// Desktop from typing then. When the injector learns to cope with
+		// an open box, change want to the line.
 		{
 			name: "PostMessage, box already open (known limit: line lost)", strategy: "PostMessage",
 			before: func(t *testing.T) {
