@@ -194,8 +194,14 @@ func (e *Engine) bridgeTick(ctx context.Context) {
 	if wowFound && e.br.HandshakeDue(now) {
 		nonce, pingLine = e.br.StartHandshake(now)
 	}
-	ack := e.br.AckLine(now)
-	due := e.br.Due()
+	var ack string
+	var due []*bridge.Command
+	if wowFound {
+		// While WoW is away (closed, minimised) nothing is typed: commands
+		// wait in the queue instead of using up their tries.
+		ack = e.br.AckLine(now)
+		due = e.br.Due()
+	}
 	if len(due) > 0 || ack != "" {
 		e.dirty = true
 	}
