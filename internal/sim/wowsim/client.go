@@ -776,6 +776,9 @@ func (c *Client) Loading() bool { return c.now.Before(c.loadingUntil) }
 // to the window. With Config.Keys KeysNeedOpenBox they are dropped unless
 // OpenChatBox came first; a loading screen drops them in every mode.
 func (c *Client) Post(line string) TypeResult {
+	if c.cfg.Keys == KeysIgnored {
+		return TypeResult{} // blocked before WoW: no trace, no input
+	}
 	c.touchInput()
 	switch {
 	case c.Loading():
