@@ -26,8 +26,10 @@ type ScreenState struct {
 	Found   bool
 	Problem string
 	// Typing is the strip's focus flag (an edit box has the keyboard
-	// focus); TypingKnown is false when no fresh, live strip tells.
+	// focus); TypingKnown is false when no fresh, live strip tells. SeenAt
+	// is when that strip was captured.
 	Typing, TypingKnown bool
+	SeenAt              time.Time
 }
 
 // AcceptScreenLine takes a bridge line the screen reader assembled from the strip.
@@ -480,27 +482,37 @@ func (e *Engine) Gate(ctx context.Context, manual bool) error {
 // guardReason is why a line must wait now ("" if it need not) and the kind
 // of reason, so that the event log tells when waiting starts, not every poll.
 func (e *Engine) guardReason(ctx context.Context, manual bool) (string, string) {
-	if s := e.screenState(); s.Available && s.TypingKnown && s.Typing {
+	scr := e.screenState()
+	if scr.Available && scr.TypingKnown && scr.Typing {
 		return "an edit box has the keyboard focus in WoW (the streamer is typing)", "focus"
 	}
-	if manual || e.o.Idle == nil {
+	if e.o.Idle == nil {
 		return "", ""
 	}
 	idle, err := e.o.Idle(ctx)
 	if err != nil {
 		return "", "" // unknown: the strip's focus flag still guards
 	}
-	if idle >= e.o.IdleFor {
+	lastInput := time.Now().Add(-idle)
+	if scr.Available && scr.TypingKnown && !scr.SeenAt.After(lastInput.Add(stripAfterInput)) {
+		// The latest strip predates the latest key: a box the streamer
+		// opened just now would not show yet.
+		return "checking whether the streamer is typing (waiting for a strip newer than the last key press)", "checking"
+	}
+	if manual || idle >= e.o.IdleFor {
 		return "", ""
 	}
 	// The Desktop's own keys count as input too (SendInput): input no later
 	// than them is not the streamer's.
-	lastInput := time.Now().Add(-idle)
 	if ours := e.queue.LastTyped(); !ours.IsZero() && !lastInput.After(ours.Add(ownKeysSlack)) {
 		return "", ""
 	}
 	return fmt.Sprintf("the keyboard was used %.1f s ago (waiting for %.0f s of quiet)", idle.Seconds(), e.o.IdleFor.Seconds()), "keyboard"
 }
+
+// stripAfterInput is how much newer than the last key press a strip must be
+// to show its consequence: the addon redraws on the next frame.
+const stripAfterInput = 100 * time.Millisecond
 
 // ownKeysSlack absorbs the delay between the Desktop's last key and the
 // moment the system (or the simulator) records it.
