@@ -56,7 +56,14 @@ func (e *Engine) acceptTextLocked(route bridge.Route, text string, start int64, 
 	}
 	if ms[0].Kind == markers.Seq && ms[0].Trusted {
 		if !e.br.Accept(route, ms[0].ID, now) {
-			return // already acted on, from this route or another
+			// Already acted on, from this route or another; a pong still
+			// tells that this route works too.
+			for _, m := range ms {
+				if m.Kind == markers.Pong && m.Trusted {
+					e.br.Pong(m.ID, m.Payload, route, now)
+				}
+			}
+			return
 		}
 		e.dirty = true
 	} else if ms[0].Trusted {

@@ -724,6 +724,7 @@ func (s *Server) state(w http.ResponseWriter, r *http.Request) {
 			"queuePanel":           c.Frame("MGMQueuePanel"),
 			"prepareButton":        c.Frame("MGMQueuePrepareButton"),
 			"sendButton":           c.Frame("SendMailMailButton"),
+			"chatFrame":            append([]string{}, c.ChatLines()...),
 			"whoQueries":           append([]string{}, c.WhoQueries()...),
 			"whispers":             append([]Whisper{}, c.Whispers()...),
 			"mails":                append([]Mail{}, c.Mails()...),
