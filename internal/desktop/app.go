@@ -409,7 +409,8 @@ func (d *companion) updateSimulator() {
 func (d *companion) screenState() engine.ScreenState {
 	st := d.reader.Status()
 	typing, known := st.Typing(time.Now(), time.Second)
-	return engine.ScreenState{Available: true, Found: st.Found, Problem: st.Error, Typing: typing, TypingKnown: known}
+	return engine.ScreenState{Available: true, Found: st.Found, Problem: st.Error, Typing: typing, TypingKnown: known,
+		Source: st.Source, Minimised: st.Minimised}
 }
 
 // keyboardIdle is how long the keyboard has been idle: Windows' own

@@ -25,6 +25,10 @@ type ScreenState struct {
 	// Found is true while the strip is read; Problem says why not.
 	Found   bool
 	Problem string
+	// Source says where the picture comes from; Minimised is true when
+	// the window is minimised (for the doctor's report).
+	Source    string
+	Minimised bool
 	// Typing is the strip's focus flag (an edit box has the keyboard
 	// focus); TypingKnown is false when no fresh, live strip tells.
 	Typing, TypingKnown bool
