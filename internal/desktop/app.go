@@ -212,7 +212,7 @@ func build(o Options) (*companion, error) {
 	if d.token, err = randomToken(); err != nil {
 		return nil, err
 	}
-	d.handler = ui.New(ui.Options{Backend: d.eng, Settings: d, Log: d.events, Hub: d.hub, Token: d.token})
+	d.handler = ui.New(ui.Options{Backend: d.eng, Settings: d, Log: d.events, Hub: d.hub, Token: d.token, Doctor: d.doctor})
 	return d, nil
 }
 

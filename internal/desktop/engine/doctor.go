@@ -201,6 +201,9 @@ func (e *Engine) Doctor(ctx context.Context) DoctorReport {
 	}
 	r.OK = h.Up()
 	r.Bridge.Summary = e.bridgeSummaryLocked(h, now)
+	if h == nil {
+		r.Bridge.Summary = "no handshake was made"
+	}
 	if !r.OK {
 		// bridgeProblemLocked speaks of the last finished handshake: the
 		// doctor's own unless the check was cut short.
@@ -395,6 +398,8 @@ func (r DoctorReport) Text() string {
 		check(true, "screen: the addon's strip is read (%s)", orDash(sc.Source))
 	case sc.Minimised:
 		check(false, "screen: WoW's window is minimised (%s)", orDash(sc.Source))
+	case sc.Problem != "" && strings.Contains(sc.Source, sc.Problem):
+		check(false, "screen: %s", orDash(sc.Source))
 	default:
 		check(false, "screen: strip not read: %s (%s)", orDash(sc.Problem), orDash(sc.Source))
 	}
@@ -445,6 +450,9 @@ func (r DoctorReport) advice() []string {
 	var adv []string
 	if r.Elevation.Blocked() {
 		adv = append(adv, "WoW runs as administrator and the Desktop does not: Windows drops the keys the Desktop types. Run both normally (or both as administrator).")
+	}
+	if !r.WoW.Found {
+		adv = append(adv, "Start WoW and log in (or, for a demo, the WoW simulator); if WoW runs, pick its window in Settings (WoW process).")
 	}
 	if !r.OK {
 		return append(adv, r.Bridge.Advice...)
