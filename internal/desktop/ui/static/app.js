@@ -82,7 +82,8 @@
     const problem = $("#bridge-problem");
     const advice = b.advice || [];
     if (state === "down" && (b.problem || advice.length)) {
-      problem.innerHTML = `<b>${esc(b.problem || "The addon does not answer.")}</b>` +
+      const text = b.problem || "The addon does not answer.";
+      problem.innerHTML = `<b>${esc(text.charAt(0).toUpperCase() + text.slice(1))}</b>` +
         (advice.length ? "<ul>" + advice.map((a) => `<li>${esc(a)}</li>`).join("") + "</ul>" : "");
       problem.classList.remove("hidden");
     } else {
