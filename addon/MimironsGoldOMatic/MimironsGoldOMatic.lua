@@ -21,7 +21,10 @@ local PANEL_MAX_ROWS = 12
 -- after 24 h at the EBS, so this covers far more than any replay window.
 local MAX_MAILED = 1000
 
-local L = {
+-- The streamer's own messages, one language at a time (/mgm lang en|ru).
+-- What the winner sees stays Russian (Core's texts).
+local STRINGS = {}
+STRINGS.en = {
 	PANEL_TITLE = "MGM Queue",
 	PREPARE_MAIL = "Prepare Mail",
 	OPEN_MAILBOX = "Open a mailbox to send queued gold.",
@@ -53,8 +56,55 @@ local L = {
 	GIFT_DENY_LIST = "gift deny-list: %s.",
 	GIFT_DENY_EMPTY = "gift deny-list: empty.",
 	GIFT_USAGE = "/mgm gift allow <item link or id>; /mgm gift deny <item link or id>; /mgm gift clear; /mgm gift list.",
-	HELP = "/mgm: show or hide the queue; /mgm update: check for updates; /mgm log: turn chat logging on; /mgm gift: the items that may be gifted.",
+	WHISPER_FAILED = "could not whisper %s: %s",
+	BAD_COMMAND_ID = "ignored a command from the Desktop companion with an unusable command id (%s).",
+	COMMAND_FAILED = "a command from the Desktop companion failed: %s",
+	STRIP_FAILED = "the screen strip stopped after an error: %s",
+	LANG_SET = "messages are now in English.",
+	LANG_USAGE = "/mgm lang en or /mgm lang ru: the language of these messages.",
+	HELP = "/mgm: show or hide the queue; /mgm update: check for updates; /mgm log: turn chat logging on; /mgm gift: the items that may be gifted; /mgm lang en|ru: the language of these messages.",
 }
+STRINGS.ru = {
+	PANEL_TITLE = "Очередь MGM",
+	PREPARE_MAIL = "Подготовить письмо",
+	OPEN_MAILBOX = "Откройте почтовый ящик, чтобы отправить золото из очереди.",
+	EMPTY = "(пусто)",
+	MORE = "… и ещё %d",
+	TOAST_SENT = "Письмо отправлено: %s",
+	LOGGING_ON = "запись чата включена (Logs\\WoWChatLog.txt): из неё Desktop-компаньон читает ответы аддона.",
+	LOGGING_ALREADY = "запись чата включена (Logs\\WoWChatLog.txt).",
+	QUEUED = "выплат добавлено в очередь: %d (ожидают: %d). Откройте почтовый ящик и нажмите «Подготовить письмо».",
+	MAIL_FAILED = "письмо для %s не отправлено; нажмите «Подготовить письмо», чтобы попробовать снова.",
+	MAIL_LOST = "сервер не ответил о письме для %s; проверьте отправленную почту, прежде чем готовить его снова.",
+	ALREADY_MAILED = "%s уже отправлено письмо (выплата %s): повторно в очередь не добавлено.",
+	MONEY_CHANGED = "письмо для %s несёт не подготовленную сумму, поэтому оно не засчитано как выплата.",
+	NO_MAIL_UI = "окно отправки почты недоступно.",
+	GIFT_QUEUED = "подарок %s для %s добавлен в очередь. Откройте почтовый ящик и нажмите «Подготовить письмо».",
+	GIFT_ALREADY_MAILED = "подарок для %s уже отправлен (подарок %s): повторно в очередь не добавлен.",
+	GIFT_MISSING = "предмета-подарка (id %d) для %s больше нет в сумках: подарок нельзя отправить.",
+	GIFT_NOT_ATTACHED = "не удалось вложить предмет-подарок для %s; нажмите «Подготовить письмо», чтобы попробовать снова.",
+	GIFT_CHANGED = "письмо для %s несёт не ровно подготовленный подарок, поэтому оно не засчитано как подарок.",
+	TOAST_GIFT_SENT = "Подарок отправлен: %s",
+	UPDATE_1 = "проверка обновлений…",
+	UPDATE_2 = "ответ придёт от Desktop-компаньона; если ничего не появилось, убедитесь, что он запущен.",
+	GIFT_NOT_ALLOWED = "предмет-подарок (id %d) для %s дарить нельзя (списки разрешённых/запрещённых подарков): не добавлен в очередь.",
+	GIFT_ALLOWED = "предмет %d добавлен в список разрешённых подарков: дарить можно только предметы из этого списка.",
+	GIFT_DENIED = "предмет %d добавлен в список запрещённых подарков: он никогда не предлагается в подарок.",
+	GIFT_CLEARED = "списки разрешённых и запрещённых подарков очищены: дарить можно любой предмет, который можно отправить почтой.",
+	GIFT_ALLOW_LIST = "разрешённые подарки: %s.",
+	GIFT_ALLOW_EMPTY = "разрешённые подарки: список пуст (дарить можно всё, что не запрещено).",
+	GIFT_DENY_LIST = "запрещённые подарки: %s.",
+	GIFT_DENY_EMPTY = "запрещённые подарки: список пуст.",
+	GIFT_USAGE = "/mgm gift allow <ссылка на предмет или id>; /mgm gift deny <ссылка на предмет или id>; /mgm gift clear; /mgm gift list.",
+	WHISPER_FAILED = "не удалось шепнуть %s: %s",
+	BAD_COMMAND_ID = "команда от Desktop-компаньона с негодным идентификатором команды (%s) пропущена.",
+	COMMAND_FAILED = "команда от Desktop-компаньона завершилась ошибкой: %s",
+	STRIP_FAILED = "экранная полоса остановлена после ошибки: %s",
+	LANG_SET = "сообщения теперь на русском.",
+	LANG_USAGE = "/mgm lang en или /mgm lang ru: язык этих сообщений.",
+	HELP = "/mgm: показать или скрыть очередь; /mgm update: проверить обновления; /mgm log: включить запись чата; /mgm gift: какие предметы можно дарить; /mgm lang en|ru: язык этих сообщений.",
+}
+local L = STRINGS.en
 
 local eventFrame = CreateFrame("Frame")
 local db -- MimironsGoldOMaticDB, once the client has loaded it
@@ -62,13 +112,8 @@ local db -- MimironsGoldOMaticDB, once the client has loaded it
 -- Runtime state that must not survive a /reload (the mail form does not either).
 local armed -- {payoutId, characterName, copper}: Prepare Mail pressed, not yet sent
 local sending -- the armed row after the SendMail hook saw it go out; awaiting the server
-local panel, prepareButton, listText, hintText, toast
+local panel, panelTitle, prepareButton, listText, hintText, toast
 local mailboxOpen = false
-
-local function emit(line)
-	-- Markers are printed exactly, with nothing else on the line.
-	DEFAULT_CHAT_FRAME:AddMessage(line)
-end
 
 local function info(msg)
 	DEFAULT_CHAT_FRAME:AddMessage("MGM: " .. msg)
@@ -79,7 +124,7 @@ end
 local function whisper(name, text)
 	local ok, err = pcall(SendChatMessage, text, "WHISPER", nil, name)
 	if not ok then
-		info("could not whisper " .. tostring(name) .. ": " .. tostring(err))
+		info(string.format(L.WHISPER_FAILED, tostring(name), tostring(err)))
 	end
 	return ok
 end
@@ -105,6 +150,29 @@ local function isValidGiftRow(row)
 		and row.itemId > 0
 		and type(row.bagId) == "number"
 		and type(row.slotId) == "number"
+end
+
+local COMMAND_RESULTS = {
+	ok = true,
+	bad = true,
+	refused = true,
+	whispered = true,
+	offline = true,
+	nowhisper = true,
+	pending = true,
+}
+
+local function isValidOutboxEntry(e)
+	return type(e) == "table"
+		and Core.IsEpoch(e.epoch)
+		and type(e.n) == "number"
+		and e.n >= 1
+		and type(e.line) == "string"
+		and e.line == Core.BridgeLine(e.epoch, e.n, string.sub(e.line, string.len(Core.BridgeLine(e.epoch, e.n, "")) + 1))
+end
+
+local function isValidCommand(rec)
+	return type(rec) == "table" and Core.IsToken(rec.id) and COMMAND_RESULTS[rec.result] == true
 end
 
 local function isValidPending(p, idKey)
@@ -167,6 +235,34 @@ local function ensureDB()
 	db.giftDeny = clean(db.giftDeny, isItemId)
 	db.consents = clean(db.consents, fresh("payoutId"))
 	db.gifts = clean(db.gifts, fresh("giftRequestId"))
+	-- outbox: unacknowledged bridge lines {epoch, n, line}, oldest first.
+	db.outbox = clean(db.outbox, isValidOutboxEntry)
+	while #db.outbox > Core.OUTBOX_MAX do
+		table.remove(db.outbox, 1)
+	end
+	-- commands: the last command ids {id, result}, oldest first. A whisper
+	-- still waiting for its echo when the UI reloaded never learns it.
+	db.commands = clean(db.commands, isValidCommand)
+	for _, rec in ipairs(db.commands) do
+		if rec.result == "pending" then
+			rec.result, rec.repeats = "nowhisper", nil
+		end
+	end
+	while #db.commands > Core.COMMANDS_MAX do
+		table.remove(db.commands, 1)
+	end
+	-- loads: counts loads, one component of the epoch.
+	if type(db.loads) ~= "number" or db.loads < 0 then
+		db.loads = 0
+	end
+	-- lang: the language of the streamer's messages; routes: MGM_Ping's letters.
+	if not STRINGS[db.lang] then
+		db.lang = "en"
+	end
+	L = STRINGS[db.lang]
+	if type(db.routes) ~= "string" or string.len(db.routes) > 16 then
+		db.routes = ""
+	end
 	return db
 end
 
@@ -258,6 +354,442 @@ local function argName(v)
 		return v
 	end
 	return nil
+end
+
+---------------------------------------------------------------------------
+-- The bridge (docs/bridge.md): bridge lines, the outbox and its routes
+---------------------------------------------------------------------------
+
+local SELF_WHISPER_GAP = 1 -- seconds between two whispers of bridge lines to self
+local NUDGE_GAP = 1 -- seconds between two chat-log nudges for ordinary lines
+local SELF_WHISPER_QUEUE_MAX = 64
+local WHISPER_ECHO_TIMEOUT = 10 -- seconds before a command's whisper is "nowhisper"
+
+local epoch -- this load's epoch (startEpoch)
+local seq = 0 -- the last <n> of this epoch
+local routeWhisper, routeNudge = false, false -- MGM_Ping's routes for ordinary lines
+local selfWhispers = {} -- bridge lines waiting for their whisper to self
+local lastSelfWhisper, lastNudge
+local nudgePending = false
+local stripDirty = true -- the outbox changed since the strip was drawn
+
+local function startEpoch()
+	local d = ensureDB()
+	d.loads = d.loads + 1
+	epoch = Core.NewEpoch(time(), GetTime(), d.loads)
+	seq = 0
+	routeWhisper, routeNudge = Core.ParseRoutes(d.routes)
+end
+
+local function playerName()
+	return (UnitName("player"))
+end
+
+-- whisperSelf sends a bridge line to the player's own character (the
+-- log-whisper route): the server may relay it back, and the client logs it.
+local function whisperSelf(line)
+	local me = playerName()
+	if not me or string.len(line) > Core.MAX_CHAT_MESSAGE then
+		return
+	end
+	lastSelfWhisper = GetTime()
+	pcall(SendChatMessage, line, "WHISPER", nil, me)
+end
+
+-- nudge switches chat logging off and on: some clients write their log
+-- buffer then. Only while logging is on (never turn it on behind the
+-- streamer's back here).
+local function nudge()
+	nudgePending = false
+	lastNudge = GetTime()
+	local ok, on = pcall(LoggingChat)
+	if ok and on then
+		pcall(LoggingChat, false)
+		pcall(LoggingChat, true)
+	end
+end
+
+-- emitLine makes marker a bridge line: kept in the outbox (shown by the
+-- strip) and printed exactly, with nothing else on the line.
+local function emitLine(marker)
+	local d = ensureDB()
+	if not epoch then
+		startEpoch()
+	end
+	seq = seq + 1
+	local line = Core.BridgeLine(epoch, seq, marker)
+	local box = d.outbox
+	box[#box + 1] = { epoch = epoch, n = seq, line = line }
+	while #box > Core.OUTBOX_MAX do
+		table.remove(box, 1)
+	end
+	stripDirty = true
+	DEFAULT_CHAT_FRAME:AddMessage(line)
+	return line, epoch, seq
+end
+
+-- emit sends an ordinary marker on the routes the last MGM_Ping chose.
+local function emit(marker)
+	local line, e, n = emitLine(marker)
+	if routeWhisper and string.len(line) <= Core.MAX_CHAT_MESSAGE then
+		selfWhispers[#selfWhispers + 1] = { epoch = e, n = n, line = line }
+		while #selfWhispers > SELF_WHISPER_QUEUE_MAX do
+			table.remove(selfWhispers, 1)
+		end
+	end
+	if routeNudge then
+		nudgePending = true
+	end
+end
+
+local function inOutbox(e, n)
+	for _, entry in ipairs(ensureDB().outbox) do
+		if entry.epoch == e and entry.n == n then
+			return true
+		end
+	end
+	return false
+end
+
+-- pumpRoutes runs every frame: one queued whisper to self a second (lines
+-- acknowledged meanwhile are skipped), then a pending nudge.
+local function pumpRoutes()
+	local now = GetTime()
+	if #selfWhispers > 0 and (not lastSelfWhisper or now - lastSelfWhisper >= SELF_WHISPER_GAP) then
+		local entry = table.remove(selfWhispers, 1)
+		while entry and not inOutbox(entry.epoch, entry.n) do
+			entry = table.remove(selfWhispers, 1)
+		end
+		if entry then
+			whisperSelf(entry.line)
+		end
+	end
+	if nudgePending and (not lastNudge or now - lastNudge >= NUDGE_GAP) then
+		nudge()
+	end
+end
+
+---------------------------------------------------------------------------
+-- Commands with ids: one [MGM_ACK:<cmd>:<result>] per call
+---------------------------------------------------------------------------
+
+-- Whispers sent for a command, waiting for the server's answer:
+-- {cmd, name, deadline}, oldest first.
+local echoWaits = {}
+
+local function findCommand(cmd)
+	for _, rec in ipairs(ensureDB().commands) do
+		if rec.id == cmd then
+			return rec
+		end
+	end
+	return nil
+end
+
+local function rememberCommand(cmd)
+	local list = ensureDB().commands
+	local rec = { id = cmd, result = "pending" }
+	list[#list + 1] = rec
+	while #list > Core.COMMANDS_MAX do
+		table.remove(list, 1)
+	end
+	return rec
+end
+
+-- finishCommand records a command's result and acknowledges it, once per
+-- call that asked (repeats that came while a whisper awaited its echo).
+local function finishCommand(cmd, result)
+	local rec = findCommand(cmd)
+	local answers = 1
+	if rec then
+		if rec.result ~= "pending" then
+			return
+		end
+		rec.result = result
+		answers = answers + (rec.repeats or 0)
+		rec.repeats = nil
+	end
+	for _ = 1, answers do
+		emit(Core.AckMarker(cmd, result))
+	end
+end
+
+local function forgetCommand(cmd)
+	local list = ensureDB().commands
+	for i = #list, 1, -1 do
+		if list[i].id == cmd then
+			table.remove(list, i)
+		end
+	end
+end
+
+-- runCommand runs an entry point's work for a call with command id cmd (nil:
+-- an older Desktop, no ack). work(cmd) returns the result; "pending" means a
+-- whisper awaits its echo (see awaitEcho). A repeated id is answered from
+-- memory without doing the work again. Nothing here raises.
+local function runCommand(cmd, work)
+	if cmd == nil then
+		local ok, err = pcall(work, nil)
+		if not ok then
+			info(string.format(L.COMMAND_FAILED, tostring(err)))
+		end
+		return
+	end
+	if not Core.IsToken(cmd) then
+		info(string.format(L.BAD_COMMAND_ID, tostring(cmd)))
+		return
+	end
+	local rec = findCommand(cmd)
+	if rec then
+		if rec.result == "pending" then
+			rec.repeats = (rec.repeats or 0) + 1
+		else
+			emit(Core.AckMarker(cmd, rec.result == "ok" and "dup" or rec.result))
+		end
+		return
+	end
+	-- Remembered before the work: the server's echo may arrive while the
+	-- whisper is being sent.
+	rememberCommand(cmd)
+	local ok, result = pcall(work, cmd)
+	if not ok then
+		-- No ack: the Desktop types the line again and reports the failure
+		-- after its last try.
+		forgetCommand(cmd)
+		info(string.format(L.COMMAND_FAILED, tostring(result)))
+		return
+	end
+	if result ~= "pending" then
+		finishCommand(cmd, result or "ok")
+	end
+end
+
+local function awaitEcho(cmd, name)
+	echoWaits[#echoWaits + 1] = { cmd = cmd, name = name, deadline = GetTime() + WHISPER_ECHO_TIMEOUT }
+end
+
+-- resolveEcho answers the oldest command whose whisper went to name.
+local function resolveEcho(name, result)
+	for i, w in ipairs(echoWaits) do
+		if Core.NamesEqual(w.name, name) then
+			table.remove(echoWaits, i)
+			finishCommand(w.cmd, result)
+			return true
+		end
+	end
+	return false
+end
+
+local function dropEcho(cmd)
+	for i = #echoWaits, 1, -1 do
+		if echoWaits[i].cmd == cmd then
+			table.remove(echoWaits, i)
+		end
+	end
+end
+
+local function checkEchoTimeouts()
+	local now = GetTime()
+	local i = 1
+	while i <= #echoWaits do
+		local w = echoWaits[i]
+		if now >= w.deadline then
+			table.remove(echoWaits, i)
+			finishCommand(w.cmd, "nowhisper")
+		else
+			i = i + 1
+		end
+	end
+end
+
+-- The server's "No player named '%s' is currently playing." for a whisper,
+-- matched through the client's own (localized) format string.
+local notFoundPattern, notFoundIndex = Core.FormatToPattern(ERR_CHAT_PLAYER_NOT_FOUND_S)
+
+local function onWhisperInform(_, target)
+	if type(target) == "string" then
+		resolveEcho(target, "whispered")
+	end
+end
+
+-- onWhisperSystemMessage reports whether text answered a command's whisper.
+local function onWhisperSystemMessage(text)
+	if not notFoundPattern or #echoWaits == 0 or type(text) ~= "string" then
+		return false
+	end
+	local caps = { string.match(text, notFoundPattern) }
+	local name = caps[notFoundIndex or 1]
+	return name ~= nil and resolveEcho(name, "offline")
+end
+
+-- sendForCommand whispers text to name for an entry point: with a command id
+-- the result is the server's answer ("pending" until it comes).
+local function sendForCommand(cmd, name, text)
+	if cmd then
+		awaitEcho(cmd, name)
+	end
+	if not whisper(name, text) then
+		if cmd then
+			dropEcho(cmd)
+		end
+		return false, "nowhisper"
+	end
+	return true, cmd and "pending" or "ok"
+end
+
+---------------------------------------------------------------------------
+-- The strip (screen route)
+---------------------------------------------------------------------------
+
+local STRIP_PAGE_TIME = 0.3 -- seconds each page is shown
+local STRIP_REFRESH = 1 -- the strip is redrawn at least this often (heartbeat)
+
+local strip -- MimironsGoldOMaticStrip; strip.bytes holds the page drawn last
+local stripCells = {}
+local stripUnit -- UI units per physical pixel the cells were laid out with
+local stripCursor -- {epoch, n, page} shown now, or nil
+local stripShownAt, stripDrawnAt
+local stripKey -- what was drawn last: content and flags
+local heartbeat = 0
+local stripBroken = false
+
+local function pixelUnit()
+	local _, height = string.match(GetCVar("gxResolution") or "", "^(%d+)x(%d+)$")
+	height = tonumber(height)
+	if not height or height <= 0 then
+		height = 768
+	end
+	local scale = strip:GetEffectiveScale()
+	if not scale or scale <= 0 then
+		scale = 1
+	end
+	return 768 / height / scale
+end
+
+local function layoutStrip()
+	local unit = pixelUnit()
+	if unit == stripUnit then
+		return
+	end
+	stripUnit = unit
+	local cell = 3 * unit
+	strip:SetWidth(Core.STRIP_CELLS * cell)
+	strip:SetHeight(cell)
+	for i = 0, Core.STRIP_CELLS - 1 do
+		local t = stripCells[i]
+		t:ClearAllPoints()
+		t:SetWidth(cell)
+		t:SetHeight(cell)
+		t:SetPoint("TOPLEFT", strip, "TOPLEFT", i * cell, 0)
+	end
+end
+
+local function createStrip()
+	-- Parentless, so hiding UIParent or its scale do not touch it.
+	strip = CreateFrame("Frame", "MimironsGoldOMaticStrip")
+	strip:SetFrameStrata("TOOLTIP")
+	strip:SetPoint("TOPLEFT", nil, "TOPLEFT", 0, 0)
+	for i = 0, Core.STRIP_CELLS - 1 do
+		stripCells[i] = strip:CreateTexture(nil, "OVERLAY")
+	end
+	for i, rgb in ipairs(Core.STRIP_LOCATOR) do
+		stripCells[i - 1]:SetTexture(rgb[1] / 255, rgb[2] / 255, rgb[3] / 255, 1)
+	end
+	strip:Show()
+end
+
+local function stripFlags()
+	local ok, on = pcall(LoggingChat)
+	return Core.StripFlags(GetCurrentKeyBoardFocus() ~= nil, mailboxOpen, ok and on)
+end
+
+-- stripNext picks the page to show: the next page of the line shown, the
+-- next line, or (after the last, or when the line shown was acknowledged)
+-- the oldest line's first page.
+local function stripNext(box)
+	local cur = stripCursor
+	if cur then
+		for i, entry in ipairs(box) do
+			if entry.epoch == cur.epoch and entry.n == cur.n then
+				if cur.page + 1 < #Core.SplitPages(entry.line) then
+					return { epoch = entry.epoch, n = entry.n, page = cur.page + 1 }
+				end
+				local nxt = box[i + 1]
+				if nxt then
+					return { epoch = nxt.epoch, n = nxt.n, page = 0 }
+				end
+				break
+			end
+		end
+	end
+	if box[1] then
+		return { epoch = box[1].epoch, n = box[1].n, page = 0 }
+	end
+	return nil
+end
+
+local function cursorEntry(box)
+	local cur = stripCursor
+	if not cur then
+		return nil
+	end
+	for _, entry in ipairs(box) do
+		if entry.epoch == cur.epoch and entry.n == cur.n then
+			return entry
+		end
+	end
+	return nil
+end
+
+local function drawStrip(now)
+	local box = ensureDB().outbox
+	local entry = cursorEntry(box)
+	if not entry or not stripShownAt or now - stripShownAt >= STRIP_PAGE_TIME then
+		local nxt = stripNext(box)
+		if not entry or not nxt or nxt.epoch ~= stripCursor.epoch or nxt.n ~= stripCursor.n or nxt.page ~= stripCursor.page then
+			stripShownAt = now
+		end
+		stripCursor = nxt
+		entry = cursorEntry(box)
+	end
+	local flags = stripFlags()
+	local lineId, page, count, payload = 0, 0, 0, ""
+	if entry then
+		local pages = Core.SplitPages(entry.line)
+		page, count = stripCursor.page, #pages
+		lineId, payload = entry.n, pages[page + 1] or ""
+	end
+	local key = flags .. ":" .. (entry and (entry.epoch .. ":" .. entry.n .. ":" .. page .. ":" .. #box) or "-")
+	if key == stripKey and not stripDirty and stripDrawnAt and now - stripDrawnAt < STRIP_REFRESH then
+		return
+	end
+	stripKey, stripDirty, stripDrawnAt = key, false, now
+	heartbeat = (heartbeat + 1) % 65536
+	layoutStrip()
+	local bytes = Core.StripPage(flags, heartbeat, lineId, page, count, payload)
+	for c = 2, Core.STRIP_CELLS - 1 do
+		local k = (c - 2) * 3
+		stripCells[c]:SetTexture(bytes[k + 1] / 255, bytes[k + 2] / 255, bytes[k + 3] / 255, 1)
+	end
+	strip.bytes = bytes
+end
+
+-- updateStrip runs every frame. An error stops the strip (reported once)
+-- rather than raising sixty times a second.
+local function updateStrip()
+	if stripBroken then
+		return
+	end
+	local ok, err = pcall(function()
+		if not strip then
+			createStrip()
+		end
+		drawStrip(GetTime())
+	end)
+	if not ok then
+		stripBroken = true
+		info(string.format(L.STRIP_FAILED, tostring(err)))
+	end
 end
 
 ---------------------------------------------------------------------------
@@ -436,12 +968,12 @@ local function createPanel()
 	end)
 	panel:Hide()
 
-	local title = panel:CreateFontString(nil, "OVERLAY", "GameFontNormalLarge")
-	title:SetPoint("TOP", panel, "TOP", 0, -12)
-	title:SetText(L.PANEL_TITLE)
+	panelTitle = panel:CreateFontString(nil, "OVERLAY", "GameFontNormalLarge")
+	panelTitle:SetPoint("TOP", panel, "TOP", 0, -12)
+	panelTitle:SetText(L.PANEL_TITLE)
 
 	hintText = panel:CreateFontString(nil, "OVERLAY", "GameFontHighlightSmall")
-	hintText:SetPoint("TOP", title, "BOTTOM", 0, -6)
+	hintText:SetPoint("TOP", panelTitle, "BOTTOM", 0, -6)
 	hintText:SetWidth(210)
 
 	listText = panel:CreateFontString("MGMQueuePanelList", "OVERLAY", "GameFontHighlight")
@@ -466,6 +998,8 @@ refreshPanel = function()
 		return
 	end
 	local d = ensureDB()
+	panelTitle:SetText(L.PANEL_TITLE)
+	prepareButton:SetText(L.PREPARE_MAIL)
 	local lines = {}
 	for i, row in ipairs(d.queue) do
 		if i > PANEL_MAX_ROWS then
@@ -863,136 +1397,207 @@ end
 -- Entry points (called by the Desktop through "/run …")
 ---------------------------------------------------------------------------
 
--- NotifyWinnerWhisper(payoutId, characterName): whisper the consent text and
--- wait for "!twgold" from that character. Several winners may wait at once.
-function NotifyWinnerWhisper(payoutId, characterName)
-	local id, name = argId(payoutId), argName(characterName)
-	if not id or not name then
-		return
-	end
-	if not whisper(name, Core.CONSENT_WHISPER) then
-		return
-	end
-	upsert(ensureDB().consents, "payoutId", { payoutId = id, characterName = name, since = time() })
-end
+-- Every entry point takes the Desktop's command id as an extra last argument
+-- and answers [MGM_ACK:<cmd>:<result>] (docs/bridge.md); without one it
+-- works as before, unacknowledged.
 
--- ReceiveGold("id:Name:copper;…"): queue payouts for mailing. Malformed
--- segments and payouts already queued are skipped; payouts already mailed
--- are refused with [MGM_ALREADY_MAILED:<id>] (a line replayed by the Desktop
--- after an Unlock, a restart or a lost marker must never pay twice).
-function ReceiveGold(data)
-	if type(data) ~= "string" or data == "" then
-		return
-	end
-	local d = ensureDB()
-	local added = 0
-	for _, row in ipairs(Core.ParseGoldData(data)) do
-		if isMailed(row.payoutId) then
-			emit(Core.AlreadyMailedMarker(row.payoutId))
-			info(string.format(L.ALREADY_MAILED, row.characterName, row.payoutId))
-		elseif not findIndex(d.queue, "payoutId", row.payoutId) then
-			d.queue[#d.queue + 1] = row
-			added = added + 1
+-- NotifyWinnerWhisper(payoutId, characterName, cmd): whisper the consent
+-- text and wait for "!twgold" from that character. Several winners may wait
+-- at once. Ack: whispered, offline or nowhisper, once the server answered.
+function NotifyWinnerWhisper(payoutId, characterName, cmd)
+	runCommand(cmd, function()
+		local id, name = argId(payoutId), argName(characterName)
+		if not id or not name then
+			return "bad"
 		end
-	end
-	if added > 0 then
-		info(string.format(L.QUEUED, added, #d.queue))
-		refreshPanel()
-	end
-end
-
--- MGM_RunWhoForSpin(spinCycleId, characterName): exact-name /who, answered
--- with one [MGM_WHO] line (online:false after WHO_TIMEOUT without an answer).
-function MGM_RunWhoForSpin(spinCycleId, characterName)
-	local cycle, name = argString(spinCycleId), argName(characterName)
-	if not cycle or not name then
-		return
-	end
-	local function same(r)
-		return r.spinCycleId == cycle and Core.NamesEqual(r.characterName, name)
-	end
-	if whoActive and same(whoActive) then
-		return
-	end
-	for _, r in ipairs(whoQueue) do
-		if same(r) then
-			return
+		local sent, result = sendForCommand(cmd, name, Core.CONSENT_WHISPER)
+		if sent then
+			upsert(ensureDB().consents, "payoutId", { payoutId = id, characterName = name, since = time() })
 		end
-	end
-	whoQueue[#whoQueue + 1] = { spinCycleId = cycle, characterName = name }
-	startNextWho()
+		return result
+	end)
 end
 
--- MGM_RequestGiftItems(giftRequestId): list the mailable bag items the
--- streamer's gift lists allow.
-function MGM_RequestGiftItems(giftRequestId)
-	local id = argId(giftRequestId)
-	if not id then
-		return
-	end
-	for _, line in ipairs(Core.BuildItemsLines(id, listBagItems())) do
-		emit(line)
-	end
+-- ReceiveGold("id:Name:copper;…", cmd): queue payouts for mailing.
+-- Malformed segments and payouts already queued are skipped; payouts already
+-- mailed are refused with [MGM_ALREADY_MAILED:<id>] (a line replayed by the
+-- Desktop after an Unlock, a restart or a lost marker must never pay twice).
+-- Ack: ok, refused when every entry was refused, bad when none was usable.
+function ReceiveGold(data, cmd)
+	runCommand(cmd, function()
+		if type(data) ~= "string" or data == "" then
+			return "bad"
+		end
+		local rows = Core.ParseGoldData(data)
+		if #rows == 0 then
+			return "bad"
+		end
+		local d = ensureDB()
+		local added, refused = 0, 0
+		for _, row in ipairs(rows) do
+			if isMailed(row.payoutId) then
+				emit(Core.AlreadyMailedMarker(row.payoutId))
+				info(string.format(L.ALREADY_MAILED, row.characterName, row.payoutId))
+				refused = refused + 1
+			elseif not findIndex(d.queue, "payoutId", row.payoutId) then
+				d.queue[#d.queue + 1] = row
+				added = added + 1
+			end
+		end
+		if added > 0 then
+			info(string.format(L.QUEUED, added, #d.queue))
+			refreshPanel()
+		end
+		return refused == #rows and "refused" or "ok"
+	end)
 end
 
--- MGM_RequestGiftConfirmation(giftRequestId, characterName): whisper the gift
--- text and wait for "!twgift" (independently of any gold consent).
-function MGM_RequestGiftConfirmation(giftRequestId, characterName)
-	local id, name = argId(giftRequestId), argName(characterName)
-	if not id or not name then
-		return
-	end
-	if not whisper(name, Core.GIFT_WHISPER) then
-		return
-	end
-	upsert(ensureDB().gifts, "giftRequestId", { giftRequestId = id, characterName = name, since = time() })
+-- MGM_RunWhoForSpin(spinCycleId, characterName, cmd): exact-name /who,
+-- answered with one [MGM_WHO] line (online:false after WHO_TIMEOUT without
+-- an answer). Ack: ok once the /who is queued.
+function MGM_RunWhoForSpin(spinCycleId, characterName, cmd)
+	runCommand(cmd, function()
+		local cycle, name = argString(spinCycleId), argName(characterName)
+		if not cycle or not name then
+			return "bad"
+		end
+		local function same(r)
+			return r.spinCycleId == cycle and Core.NamesEqual(r.characterName, name)
+		end
+		if whoActive and same(whoActive) then
+			return "ok"
+		end
+		for _, r in ipairs(whoQueue) do
+			if same(r) then
+				return "ok"
+			end
+		end
+		whoQueue[#whoQueue + 1] = { spinCycleId = cycle, characterName = name }
+		startNextWho()
+		return "ok"
+	end)
 end
 
--- MGM_QueueGift(giftRequestId, characterName, bagId, slotId, itemId): a
+-- MGM_RequestGiftItems(giftRequestId, cmd): list the mailable bag items the
+-- streamer's gift lists allow. Ack: ok after the [MGM_ITEMS…] lines.
+function MGM_RequestGiftItems(giftRequestId, cmd)
+	runCommand(cmd, function()
+		local id = argId(giftRequestId)
+		if not id then
+			return "bad"
+		end
+		for _, line in ipairs(Core.BuildItemsLines(id, listBagItems())) do
+			emit(line)
+		end
+		return "ok"
+	end)
+end
+
+-- MGM_RequestGiftConfirmation(giftRequestId, characterName, cmd): whisper
+-- the gift text and wait for "!twgift" (independently of any gold consent).
+-- Ack: like NotifyWinnerWhisper.
+function MGM_RequestGiftConfirmation(giftRequestId, characterName, cmd)
+	runCommand(cmd, function()
+		local id, name = argId(giftRequestId), argName(characterName)
+		if not id or not name then
+			return "bad"
+		end
+		local sent, result = sendForCommand(cmd, name, Core.GIFT_WHISPER)
+		if sent then
+			upsert(ensureDB().gifts, "giftRequestId", { giftRequestId = id, characterName = name, since = time() })
+		end
+		return result
+	end)
+end
+
+-- MGM_QueueGift(giftRequestId, characterName, bagId, slotId, itemId, cmd): a
 -- completed gift joins the mail queue (after the gold). A gift already
 -- mailed is refused with [MGM_GIFT_ALREADY_MAILED:<id>]; an item no longer
 -- in the bags with [MGM_GIFT_MISSING:<id>]; an item the streamer's gift lists
 -- forbid with [MGM_GIFT_NOT_ALLOWED:<id>]. A repeated call is ignored.
-function MGM_QueueGift(giftRequestId, characterName, bagId, slotId, itemId)
-	local id, name = argId(giftRequestId), argName(characterName)
-	local bag, slot, item = tonumber(bagId), tonumber(slotId), tonumber(itemId)
-	if not id or not name or not bag or not slot or not item or item <= 0 then
-		return
+-- Ack: ok, or refused after the refusal's marker.
+function MGM_QueueGift(giftRequestId, characterName, bagId, slotId, itemId, cmd)
+	runCommand(cmd, function()
+		local id, name = argId(giftRequestId), argName(characterName)
+		local bag, slot, item = tonumber(bagId), tonumber(slotId), tonumber(itemId)
+		if not id or not name or not bag or not slot or not item or item <= 0 then
+			return "bad"
+		end
+		local d = ensureDB()
+		if isMailed(id, "giftsMailed") then
+			emit(Core.GiftAlreadyMailedMarker(id))
+			info(string.format(L.GIFT_ALREADY_MAILED, name, id))
+			return "refused"
+		end
+		if findIndex(d.giftQueue, "giftRequestId", id) then
+			return "ok"
+		end
+		-- Checked again here: the lists may have changed since the listing.
+		if not isGiftable(item) then
+			emit(Core.GiftNotAllowedMarker(id))
+			info(string.format(L.GIFT_NOT_ALLOWED, item, name))
+			return "refused"
+		end
+		local b, s = findGiftItem(bag, slot, item)
+		if not b then
+			emit(Core.GiftMissingMarker(id))
+			info(string.format(L.GIFT_MISSING, item, name))
+			return "refused"
+		end
+		local link = GetContainerItemLink(b, s)
+		local itemName = string.match(link, "%[(.-)%]")
+		d.giftQueue[#d.giftQueue + 1] = {
+			giftRequestId = id,
+			characterName = name,
+			bagId = b,
+			slotId = s,
+			itemId = item,
+			itemName = itemName,
+			state = "READY",
+		}
+		info(string.format(L.GIFT_QUEUED, itemName or item, name))
+		refreshPanel()
+		return "ok"
+	end)
+end
+
+-- MGM_Ping(nonce, routes): answer [MGM_PONG:<nonce>:<character>] on every
+-- route: the outbox (strip and print), a whisper to self, then a chat-log
+-- nudge. routes chooses the extra routes of ordinary lines until the next
+-- ping: w (whisper each line to self), n (nudge the chat log after lines).
+function MGM_Ping(nonce, routes)
+	local ok, err = pcall(function()
+		if not Core.IsToken(nonce) then
+			return
+		end
+		local d = ensureDB()
+		d.routes = type(routes) == "string" and string.sub(routes, 1, 16) or ""
+		routeWhisper, routeNudge = Core.ParseRoutes(d.routes)
+		local line = emitLine(Core.PongMarker(nonce, playerName()))
+		whisperSelf(line)
+		nudge()
+	end)
+	if not ok then
+		info(string.format(L.COMMAND_FAILED, tostring(err)))
 	end
-	local d = ensureDB()
-	if isMailed(id, "giftsMailed") then
-		emit(Core.GiftAlreadyMailedMarker(id))
-		info(string.format(L.GIFT_ALREADY_MAILED, name, id))
-		return
+end
+
+-- MGM_Ack("<epoch>:<n>,…"): the Desktop read these bridge lines; they leave
+-- the outbox (and the strip). Unknown or malformed entries are ignored.
+function MGM_Ack(list)
+	local ok, err = pcall(function()
+		local acked = Core.ParseAckList(list)
+		local box = ensureDB().outbox
+		for i = #box, 1, -1 do
+			if acked[box[i].epoch .. ":" .. box[i].n] then
+				table.remove(box, i)
+				stripDirty = true
+			end
+		end
+	end)
+	if not ok then
+		info(string.format(L.COMMAND_FAILED, tostring(err)))
 	end
-	if findIndex(d.giftQueue, "giftRequestId", id) then
-		return
-	end
-	-- Checked again here: the lists may have changed since the listing.
-	if not isGiftable(item) then
-		emit(Core.GiftNotAllowedMarker(id))
-		info(string.format(L.GIFT_NOT_ALLOWED, item, name))
-		return
-	end
-	local b, s = findGiftItem(bag, slot, item)
-	if not b then
-		emit(Core.GiftMissingMarker(id))
-		info(string.format(L.GIFT_MISSING, item, name))
-		return
-	end
-	local link = GetContainerItemLink(b, s)
-	local itemName = string.match(link, "%[(.-)%]")
-	d.giftQueue[#d.giftQueue + 1] = {
-		giftRequestId = id,
-		characterName = name,
-		bagId = b,
-		slotId = s,
-		itemId = item,
-		itemName = itemName,
-		state = "READY",
-	}
-	info(string.format(L.GIFT_QUEUED, itemName or item, name))
-	refreshPanel()
 end
 
 ---------------------------------------------------------------------------
@@ -1060,6 +1665,16 @@ SlashCmdList["MGM"] = function(msg)
 		emit(Core.UPDATE_CHECK_MARKER)
 	elseif command == "log" then
 		turnLoggingOn(true)
+	elseif string.match(command, "^lang") then
+		local lang = string.match(command, "^lang%s+(%a+)$")
+		if lang and STRINGS[lang] then
+			ensureDB().lang = lang
+			L = STRINGS[lang]
+			refreshPanel()
+			info(L.LANG_SET)
+		else
+			info(L.LANG_USAGE)
+		end
 	else
 		info(L.HELP)
 	end
@@ -1074,13 +1689,20 @@ local handlers = {
 		if name == ADDON_NAME then
 			db = nil -- the saved table has just replaced any earlier one
 			ensureDB()
+			startEpoch()
+			updateStrip()
 		end
 	end,
 	PLAYER_LOGIN = function()
 		turnLoggingOn(false)
 	end,
 	CHAT_MSG_WHISPER = onWhisper,
-	CHAT_MSG_SYSTEM = onSystemMessage,
+	CHAT_MSG_WHISPER_INFORM = onWhisperInform,
+	CHAT_MSG_SYSTEM = function(text)
+		if not onWhisperSystemMessage(text) then
+			onSystemMessage(text)
+		end
+	end,
 	WHO_LIST_UPDATE = onWhoListUpdate,
 	MAIL_SHOW = onMailShow,
 	MAIL_CLOSED = onMailClosed,
@@ -1098,4 +1720,7 @@ end)
 eventFrame:SetScript("OnUpdate", function()
 	checkWhoTimeout()
 	checkSendGrace()
+	checkEchoTimeouts()
+	pumpRoutes()
+	updateStrip()
 end)

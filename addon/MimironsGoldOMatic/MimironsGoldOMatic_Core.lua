@@ -431,3 +431,163 @@ function Core.BuildItemsLines(giftRequestId, itemJsons, maxLen)
 	end
 	return lines
 end
+
+---------------------------------------------------------------------------
+-- The bridge (docs/bridge.md): bridge lines, acks, the strip's bytes
+---------------------------------------------------------------------------
+
+Core.OUTBOX_MAX = 64 -- unacknowledged bridge lines kept; the oldest go first
+Core.COMMANDS_MAX = 200 -- command ids remembered with their result
+Core.MAX_CHAT_MESSAGE = 255 -- bytes SendChatMessage accepts
+
+Core.STRIP_CELLS = 66
+Core.STRIP_BYTES = 192 -- three per data cell (cells 2…65)
+Core.STRIP_PAYLOAD = 180 -- bridge-line bytes per page
+Core.STRIP_VERSION = 1
+Core.STRIP_LOCATOR = { { 0x4D, 0x47, 0x42 }, { 0x21, 0x62, 0x72 } }
+
+-- Flags byte bits.
+Core.FLAG_FOCUS = 1
+Core.FLAG_MAILBOX = 2
+Core.FLAG_LOGGING = 4
+
+-- IsToken accepts a nonce or command id: 1–16 characters [0-9a-z], which can
+-- never break out of a [MGM_…] marker.
+function Core.IsToken(s)
+	return type(s) == "string" and string.len(s) <= 16 and string.find(s, "^[0-9a-z]+$") ~= nil
+end
+
+-- IsEpoch accepts an epoch: 1–12 characters [0-9a-z].
+function Core.IsEpoch(s)
+	return type(s) == "string" and string.len(s) <= 12 and string.find(s, "^[0-9a-z]+$") ~= nil
+end
+
+local BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+-- Base36 renders a non-negative integer in [0-9a-z]; with width, left-padded
+-- with zeros and cut to its last width digits.
+function Core.Base36(n, width)
+	n = math.floor(math.abs(tonumber(n) or 0))
+	local out = ""
+	repeat
+		local d = n % 36
+		out = string.sub(BASE36, d + 1, d + 1) .. out
+		n = math.floor(n / 36)
+	until n == 0
+	if width then
+		if string.len(out) < width then
+			out = string.rep("0", width - string.len(out)) .. out
+		elseif string.len(out) > width then
+			out = string.sub(out, -width)
+		end
+	end
+	return out
+end
+
+-- NewEpoch makes the 12-character epoch of one load from the wall clock
+-- (time()), the client's clock (GetTime(), milliseconds: two loads in the
+-- same second differ) and the saved load counter (two loads on the same
+-- frame differ; the clocks still differ after SavedVariables were lost).
+function Core.NewEpoch(unixTime, clock, loads)
+	local ms = math.floor((tonumber(clock) or 0) * 1000 + 0.5)
+	return Core.Base36((tonumber(unixTime) or 0) % 2176782336, 6) -- 36^6
+		.. Core.Base36(ms % 1679616, 4) -- 36^4
+		.. Core.Base36((tonumber(loads) or 0) % 1296, 2) -- 36^2
+end
+
+function Core.BridgeLine(epoch, n, marker)
+	return "[MGM_SEQ:" .. epoch .. ":" .. string.format("%d", n) .. "]" .. marker
+end
+
+function Core.AckMarker(cmd, result)
+	return "[MGM_ACK:" .. cmd .. ":" .. result .. "]"
+end
+
+function Core.PongMarker(nonce, character)
+	return "[MGM_PONG:" .. nonce .. ":" .. tostring(character) .. "]"
+end
+
+-- ParseAckList reads MGM_Ack's "<epoch>:<n>,<epoch>:<n>,…" into a set keyed
+-- "<epoch>:<n>"; malformed entries are skipped.
+function Core.ParseAckList(s)
+	local set = {}
+	if type(s) ~= "string" then
+		return set
+	end
+	for piece in string.gmatch(s, "[^,]+") do
+		local epoch, n = string.match(Core.Trim(piece), "^([0-9a-z]+):([0-9]+)$")
+		if epoch and Core.IsEpoch(epoch) and string.len(n) <= 15 then
+			set[epoch .. ":" .. string.format("%d", tonumber(n))] = true
+		end
+	end
+	return set
+end
+
+-- ParseRoutes reads MGM_Ping's route letters: w (whisper lines to self) and
+-- n (nudge the chat log); anything else is ignored.
+function Core.ParseRoutes(s)
+	if type(s) ~= "string" then
+		return false, false
+	end
+	return string.find(s, "w", 1, true) ~= nil, string.find(s, "n", 1, true) ~= nil
+end
+
+-- StripFlags builds the flags byte.
+function Core.StripFlags(focus, mailbox, logging)
+	return (focus and Core.FLAG_FOCUS or 0) + (mailbox and Core.FLAG_MAILBOX or 0) + (logging and Core.FLAG_LOGGING or 0)
+end
+
+-- Fletcher16 over the first count entries of the byte array b (1-based):
+-- mod-255 sums, returned as sum2 * 256 + sum1.
+function Core.Fletcher16(b, count)
+	local sum1, sum2 = 0, 0
+	for i = 1, count do
+		sum1 = (sum1 + b[i]) % 255
+		sum2 = (sum2 + sum1) % 255
+	end
+	return sum2 * 256 + sum1
+end
+
+-- SplitPages cuts a bridge line into STRIP_PAYLOAD-byte pages (at most 255,
+-- the page count is one byte); an empty line is one empty page.
+function Core.SplitPages(line)
+	local pages = {}
+	line = line or ""
+	local n = string.len(line)
+	local i = 1
+	repeat
+		pages[#pages + 1] = string.sub(line, i, i + Core.STRIP_PAYLOAD - 1)
+		i = i + Core.STRIP_PAYLOAD
+	until i > n or #pages == 255
+	return pages
+end
+
+-- StripPage returns the STRIP_BYTES bytes of one strip page as a 1-based
+-- array (entry i is byte i-1 of docs/bridge.md's layout). An empty outbox is
+-- lineId 0, page 0, count 0 and an empty payload.
+function Core.StripPage(flags, heartbeat, lineId, page, count, payload)
+	local b = {}
+	for i = 1, Core.STRIP_BYTES do
+		b[i] = 0
+	end
+	heartbeat = math.floor(tonumber(heartbeat) or 0) % 65536
+	lineId = math.floor(tonumber(lineId) or 0) % 65536
+	payload = payload or ""
+	local len = math.min(string.len(payload), Core.STRIP_PAYLOAD)
+	b[1] = Core.STRIP_VERSION
+	b[2] = (tonumber(flags) or 0) % 256
+	b[3] = math.floor(heartbeat / 256)
+	b[4] = heartbeat % 256
+	b[5] = math.floor(lineId / 256)
+	b[6] = lineId % 256
+	b[7] = (tonumber(page) or 0) % 256
+	b[8] = (tonumber(count) or 0) % 256
+	b[9] = len
+	for i = 1, len do
+		b[9 + i] = string.byte(payload, i)
+	end
+	local sum = Core.Fletcher16(b, 189)
+	b[190] = math.floor(sum / 256)
+	b[191] = sum % 256
+	return b
+end

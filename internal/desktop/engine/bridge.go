@@ -198,8 +198,14 @@ func (e *Engine) bridgeTick(ctx context.Context) {
 	if wowFound && e.br.HandshakeDue(now) {
 		nonce, pingLine = e.br.StartHandshake(now)
 	}
-	ack := e.br.AckLine(now)
-	due := e.br.Due()
+	var ack string
+	var due []*bridge.Command
+	if wowFound {
+		// While WoW is away (closed, minimised) nothing is typed: commands
+		// wait in the queue instead of using up their tries.
+		ack = e.br.AckLine(now)
+		due = e.br.Due()
+	}
 	if len(due) > 0 || ack != "" {
 		e.dirty = true
 	}
@@ -384,6 +390,8 @@ func (e *Engine) bridgeProblemLocked() string {
 		return "WoW was not found: " + e.snap.WoW.Problem
 	case last != nil && last.TypeError != "":
 		return "the handshake could not be typed into WoW: " + last.TypeError
+	case last == nil:
+		return "the first handshake with the addon is still running (it takes a few seconds after WoW is found)"
 	}
 	var why []string
 	if s := e.screenState(); s.Available && !s.Found && s.Problem != "" {
@@ -448,13 +456,14 @@ var ErrGuardStopped = errors.New("not typed: the Desktop stopped while waiting f
 // streamer's half-typed text.
 func (e *Engine) Gate(ctx context.Context, manual bool) error {
 	for {
-		wait := e.guardReason(ctx, manual)
+		wait, kind := e.guardReason(ctx, manual)
 		e.mu.Lock()
 		changed := e.guardWaiting != wait
 		e.guardWaiting = wait
-		if changed && wait != "" {
+		if kind != e.guardKind && kind != "" {
 			e.log.Info("waiting before typing into WoW", "reason", wait)
 		}
+		e.guardKind = kind
 		e.mu.Unlock()
 		if changed {
 			e.changed()
@@ -472,20 +481,31 @@ func (e *Engine) Gate(ctx context.Context, manual bool) error {
 	}
 }
 
-// guardReason is why a line must wait now, or "".
-func (e *Engine) guardReason(ctx context.Context, manual bool) string {
+// guardReason is why a line must wait now ("" if it need not) and the kind
+// of reason, so that the event log tells when waiting starts, not every poll.
+func (e *Engine) guardReason(ctx context.Context, manual bool) (string, string) {
 	if s := e.screenState(); s.Available && s.TypingKnown && s.Typing {
-		return "an edit box has the keyboard focus in WoW (the streamer is typing)"
+		return "an edit box has the keyboard focus in WoW (the streamer is typing)", "focus"
 	}
 	if manual || e.o.Idle == nil {
-		return ""
+		return "", ""
 	}
 	idle, err := e.o.Idle(ctx)
 	if err != nil {
-		return "" // unknown: the strip's focus flag still guards
+		return "", "" // unknown: the strip's focus flag still guards
 	}
-	if idle < e.o.IdleFor {
-		return fmt.Sprintf("the keyboard was used %.1f s ago (waiting for %.0f s of quiet)", idle.Seconds(), e.o.IdleFor.Seconds())
+	if idle >= e.o.IdleFor {
+		return "", ""
 	}
-	return ""
+	// The Desktop's own keys count as input too (SendInput): input no later
+	// than them is not the streamer's.
+	lastInput := time.Now().Add(-idle)
+	if ours := e.queue.LastTyped(); !ours.IsZero() && !lastInput.After(ours.Add(ownKeysSlack)) {
+		return "", ""
+	}
+	return fmt.Sprintf("the keyboard was used %.1f s ago (waiting for %.0f s of quiet)", idle.Seconds(), e.o.IdleFor.Seconds()), "keyboard"
 }
+
+// ownKeysSlack absorbs the delay between the Desktop's last key and the
+// moment the system (or the simulator) records it.
+const ownKeysSlack = 300 * time.Millisecond

@@ -129,8 +129,9 @@ type Engine struct {
 	problems  map[string]string // last reported problem per area, to log changes only
 	ebsHealth ebsHealth
 	br        *bridge.Bridge
-	// guardWaiting is why the typing guard holds lines back now ("" if not).
-	guardWaiting string
+	// guardWaiting is why the typing guard holds lines back now ("" if not);
+	// guardKind is its kind, logged when it changes.
+	guardWaiting, guardKind string
 }
 
 // New loads the state in o.DataDir (moving a corrupt file aside) and returns

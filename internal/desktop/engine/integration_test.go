@@ -62,7 +62,7 @@ func TestEngineAgainstRealEBS(t *testing.T) {
 			logPath := filepath.Join(dir, "Logs", chatlog.FileName)
 			os.MkdirAll(filepath.Dir(logPath), 0o755)
 			os.WriteFile(logPath, nil, 0o644)
-			inj := &fakeInjector{}
+			inj := &fakeInjector{log: logPath}
 			var events *eventlog.Log
 			var eng *Engine
 			var stop func()
@@ -107,9 +107,10 @@ func TestEngineAgainstRealEBS(t *testing.T) {
 			}
 			start()
 			eventually("first read", func() bool { return eng.Snapshot().ChatLog.Found })
+			eventually("the bridge handshake", func() bool { return eng.Snapshot().Bridge.State == "up" })
 
 			// The winner is whispered once.
-			eventually("whisper", func() bool { return inj.countPrefix(`/run NotifyWinnerWhisper("`+payoutID+`","Voljin")`) == 1 })
+			eventually("whisper", func() bool { return inj.countPrefix(`/run NotifyWinnerWhisper("`+payoutID+`","Voljin",`) == 1 })
 			// Consent, then Sync/Inject, then the mail.
 			write("[MGM_ACCEPT:" + payoutID + "]")
 			eventually("acceptance", func() bool { return payout().AcceptedAt != nil })
@@ -117,7 +118,7 @@ func TestEngineAgainstRealEBS(t *testing.T) {
 			if !r.OK || r.Injected != 1 || payout().Status != mgm.PayoutInProgress {
 				t.Fatalf("sync %+v", r)
 			}
-			if inj.countPrefix(`/run ReceiveGold("`+payoutID+`:Voljin:10000000;")`) != 1 {
+			if inj.countPrefix(`/run ReceiveGold("`+payoutID+`:Voljin:10000000;","`) != 1 {
 				t.Fatal(inj.typed())
 			}
 			write("[MGM_CONFIRM:" + payoutID + "]")
@@ -156,7 +157,7 @@ func TestEngineAgainstRealEBS(t *testing.T) {
 			eventually("inventory requested", func() bool {
 				for _, l := range inj.typed() {
 					if id, ok := strings.CutPrefix(l, `/run MGM_RequestGiftItems("`); ok {
-						giftID = strings.TrimSuffix(id, `")`)
+						giftID, _, _ = strings.Cut(id, `"`)
 						return true
 					}
 				}
@@ -164,7 +165,7 @@ func TestEngineAgainstRealEBS(t *testing.T) {
 			})
 			write(`[MGM_ITEMS:` + giftID + `][{"name":"Linen Cloth","id":2589,"count":5,"link":"|cffffffff|Hitem:2589:0:0:0:0:0:0:0|h[Linen Cloth]|h|r","texture":"Interface\\Icons\\INV_Fabric_Linen_01","bagId":0,"slotId":3}]`)
 			eventually("confirmation whisper", func() bool {
-				return inj.countPrefix(`/run MGM_RequestGiftConfirmation("`+giftID+`","Jaina")`) == 1
+				return inj.countPrefix(`/run MGM_RequestGiftConfirmation("`+giftID+`","Jaina",`) == 1
 			})
 			gs, _ := client.GiftRequests(ctx, "")
 			if len(gs) != 1 || gs[0].State != "WaitingConfirmation" || gs[0].SelectedItem == nil || gs[0].SelectedItem.ID != 2589 {

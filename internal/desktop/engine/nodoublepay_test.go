@@ -117,6 +117,7 @@ func TestMailedPayoutNeverMailedTwice(t *testing.T) {
 		}
 	})
 	eventually("the tail's first read", func() bool { return e.Snapshot().ChatLog.Found })
+	eventually("the bridge handshake", func() bool { return e.Snapshot().Bridge.State == "up" })
 	eventually("the state file", func() bool { _, err := os.Stat(statePath(dir)); return err == nil })
 	stale, err := os.ReadFile(statePath(dir))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Injector types lines into the game.
@@ -88,6 +89,15 @@ type Queue struct {
 	wake     chan struct{}
 	stopped  bool
 	inflight int // lines of the job being typed that are not typed yet
+	lastKeys time.Time
+}
+
+// LastTyped is when the queue last finished typing a line: keys the
+// Desktop sent itself, which Windows counts as input too (SendInput).
+func (q *Queue) LastTyped() time.Time {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.lastKeys
 }
 
 // NewQueue returns a queue typing through inj; observe (optional) sees every
@@ -192,6 +202,9 @@ func (q *Queue) Run(ctx context.Context) {
 				j.res.Errs[i] = ErrSkipped
 			default:
 				err := q.inj.Inject(ctx, line)
+				q.mu.Lock()
+				q.lastKeys = time.Now()
+				q.mu.Unlock()
 				j.res.Errs[i] = err
 				failed = err
 				if q.observe != nil {

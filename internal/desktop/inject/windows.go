@@ -24,7 +24,6 @@ var (
 	procPostMessageW     = user32.NewProc("PostMessageW")
 	procSendInput        = user32.NewProc("SendInput")
 	procSetForeground    = user32.NewProc("SetForegroundWindow")
-	procShowWindow       = user32.NewProc("ShowWindow")
 	procFindWindowExW    = user32.NewProc("FindWindowExW")
 	procGetWindowTextW   = user32.NewProc("GetWindowTextW")
 	procGetWindow        = user32.NewProc("GetWindow")
@@ -47,7 +46,6 @@ const (
 	inputKeyboard     = 1
 	keyeventfKeyUp    = 0x0002
 	keyeventfUnicode  = 0x0004
-	swRestore         = 9
 	gwOwner           = 4
 	asfwAny           = ^uintptr(0) // ASFW_ANY
 	maxWindowTitleLen = 256
@@ -106,9 +104,21 @@ func other(strategy string) string {
 
 // Target implements Injector.
 func (w *Windows) Target(context.Context) (string, error) {
-	_, desc, err := findWoW(w.o.process())
-	return desc, err
+	hwnd, desc, err := findWoW(w.o.process())
+	if err != nil {
+		return desc, err
+	}
+	if r, _, _ := procIsIconic.Call(uintptr(hwnd)); r != 0 {
+		return desc, ErrWoWMinimised
+	}
+	return desc, nil
 }
+
+// ErrWoWMinimised: lines wait while WoW is minimised. Restoring the window
+// for every line would pull it in front of the streamer's other windows
+// several times a minute; the streamer restores it once, and the screen
+// route needs it visible anyway.
+var ErrWoWMinimised = errors.New("WoW's window is minimised: restore it (it must stay visible, not minimised, for the Desktop to type and to read the addon's answers); lines wait until then")
 
 // Inject implements Injector.
 func (w *Windows) Inject(ctx context.Context, line string) error {
@@ -117,6 +127,9 @@ func (w *Windows) Inject(ctx context.Context, line string) error {
 	hwnd, _, err := findWoW(w.o.process())
 	if err != nil {
 		return err
+	}
+	if r, _, _ := procIsIconic.Call(uintptr(hwnd)); r != 0 {
+		return ErrWoWMinimised
 	}
 	primary, fallback := w.postMessage, w.sendInput
 	if strings.EqualFold(w.o.strategy(), "SendInput") {
@@ -137,11 +150,9 @@ func (w *Windows) Inject(ctx context.Context, line string) error {
 }
 
 // bringToFront is best effort: Windows may refuse the foreground to a
-// background process, and the keys are posted to the window either way.
+// background process, and the keys are posted to the window either way. A
+// minimised window is never restored here (see ErrWoWMinimised).
 func bringToFront(hwnd windows.HWND) {
-	if r, _, _ := procIsIconic.Call(uintptr(hwnd)); r != 0 {
-		_, _, _ = procShowWindow.Call(uintptr(hwnd), swRestore)
-	}
 	_, _, _ = procAllowSetForegrnd.Call(asfwAny)
 	_, _, _ = procSetForeground.Call(uintptr(hwnd))
 }

@@ -291,7 +291,7 @@ func TestMailFlow(t *testing.T) {
 		t.Fatal("nothing may be reported before the server confirms the mail")
 	}
 	c.Advance(time.Second)
-	lines := c.ChatLines()
+	lines := unseqLines(c)
 	ci := slices.Index(lines, "[MGM_CONFIRM:"+payout1+"]")
 	wi := slices.Index(lines, "To [Norinn]: "+mailSentText)
 	if ci < 0 || wi < 0 || wi < ci {
@@ -859,7 +859,7 @@ func TestSlashMGM(t *testing.T) {
 
 	before := len(c.ChatLines())
 	c.Type("/mgm update")
-	lines := c.ChatLines()[before:]
+	lines := unseqLines(c)[before:]
 	if len(lines) != 3 || lines[2] != "[MGM_UPDATE_CHECK]" || !strings.HasPrefix(lines[0], "MGM: ") || !strings.HasPrefix(lines[1], "MGM: ") {
 		t.Fatalf("/mgm update printed %q", lines)
 	}

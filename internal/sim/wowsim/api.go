@@ -347,9 +347,24 @@ func (c *Client) luaSendChatMessage(L *lua.LState) int {
 	return 0
 }
 
+// sendWhisper is the server's answer to a whisper: the echo
+// CHAT_MSG_WHISPER_INFORM (the chat frame shows and logs "To [Name]: text")
+// for an online player, ERR_CHAT_PLAYER_NOT_FOUND_S as a system message for
+// anyone else. A whisper to the player's own character follows
+// Config.SelfWhisper.
 func (c *Client) sendWhisper(target, msg string) {
 	w := Whisper{To: target, Text: msg, At: c.now}
 	c.whispers = append(c.whispers, w)
+	if strings.EqualFold(shortName(target), c.cfg.PlayerName) {
+		if c.cfg.SelfWhisper == SelfWhisperRelayed {
+			me := c.cfg.PlayerName
+			c.After(c.cfg.SelfWhisperDelay, func() {
+				c.vm.fire("CHAT_MSG_WHISPER_INFORM", lua.LString(msg), lua.LString(me))
+				c.vm.fire("CHAT_MSG_WHISPER", c.whisperArgs(me, msg)...)
+			})
+		}
+		return
+	}
 	if !c.isOnline(target) {
 		c.systemMessage(wowFormat(c.gs["ERR_CHAT_PLAYER_NOT_FOUND_S"], shortName(target)))
 		return

@@ -37,6 +37,41 @@ func ParseWhoRoute(s string) (WhoRoute, error) {
 	return "", fmt.Errorf("unknown who route %q (want auto, ui, chat or drop)", s)
 }
 
+// SelfWhisperMode is what the server does with a whisper the player sends to
+// their own character (the bridge's log-whisper route). Nobody has measured
+// it on the real server (issue 13), so the zero value is the pessimistic one.
+type SelfWhisperMode int
+
+const (
+	// SelfWhisperNone: the server answers nothing, neither the echo
+	// (CHAT_MSG_WHISPER_INFORM) nor the whisper itself; nothing is logged.
+	SelfWhisperNone SelfWhisperMode = iota
+	// SelfWhisperRelayed: after Config.SelfWhisperDelay the server echoes the
+	// whisper (CHAT_MSG_WHISPER_INFORM, "To [Name]: text") and relays it back
+	// (CHAT_MSG_WHISPER from the player, "[Name] whispers: text").
+	SelfWhisperRelayed
+)
+
+func (m SelfWhisperMode) String() string {
+	switch m {
+	case SelfWhisperNone:
+		return "none"
+	case SelfWhisperRelayed:
+		return "relayed"
+	}
+	return fmt.Sprintf("SelfWhisperMode(%d)", int(m))
+}
+
+// ParseSelfWhisperMode reads "none" or "relayed".
+func ParseSelfWhisperMode(s string) (SelfWhisperMode, error) {
+	for _, m := range []SelfWhisperMode{SelfWhisperNone, SelfWhisperRelayed} {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("self whisper mode %q: want none or relayed", s)
+}
+
 // Player is another character in the simulated world, as /who reports it.
 type Player struct {
 	Name  string `json:"name"`
@@ -151,6 +186,11 @@ type Config struct {
 	StreamerTyping time.Duration
 	// StreamerSeed seeds the streamer's random choices.
 	StreamerSeed uint64
+	// SelfWhisper says whether the server relays a whisper to the player's
+	// own character (default: it does not); SelfWhisperDelay is how long the
+	// relay takes on the client's clock (default: Latency).
+	SelfWhisper      SelfWhisperMode
+	SelfWhisperDelay time.Duration
 }
 
 type task struct {
@@ -244,6 +284,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Latency <= 0 {
 		cfg.Latency = 200 * time.Millisecond
+	}
+	if cfg.SelfWhisperDelay <= 0 {
+		cfg.SelfWhisperDelay = cfg.Latency
 	}
 	if cfg.Money == 0 {
 		cfg.Money = 50000 * 10000
@@ -568,13 +611,21 @@ func shortName(name string) string {
 	return name
 }
 
+// SelfWhisper is the server's handling of whispers to one's own character.
+func (c *Client) SelfWhisper() SelfWhisperMode { return c.cfg.SelfWhisper }
+
 // ReceiveWhisper is another player whispering the streamer: CHAT_MSG_WHISPER
 // with the sender as given ("Name" or "Name-Realm").
 func (c *Client) ReceiveWhisper(from, text string) {
+	c.Fire("CHAT_MSG_WHISPER", c.whisperArgs(from, text)...)
+}
+
+// whisperArgs are CHAT_MSG_WHISPER's arguments for a whisper from from.
+func (c *Client) whisperArgs(from, text string) []lua.LValue {
 	c.whisperCounter++
-	c.Fire("CHAT_MSG_WHISPER", lua.LString(text), lua.LString(from), lua.LString(""), lua.LString(""),
+	return []lua.LValue{lua.LString(text), lua.LString(from), lua.LString(""), lua.LString(""),
 		lua.LString(c.cfg.PlayerName), lua.LString(""), lua.LNumber(0), lua.LNumber(0), lua.LString(""),
-		lua.LNumber(0), lua.LNumber(c.whisperCounter), lua.LString(""))
+		lua.LNumber(0), lua.LNumber(c.whisperCounter), lua.LString("")}
 }
 
 // OpenMailbox is the streamer right-clicking a mailbox: MAIL_SHOW.
@@ -725,6 +776,9 @@ func (c *Client) Loading() bool { return c.now.Before(c.loadingUntil) }
 // to the window. With Config.Keys KeysNeedOpenBox they are dropped unless
 // OpenChatBox came first; a loading screen drops them in every mode.
 func (c *Client) Post(line string) TypeResult {
+	if c.cfg.Keys == KeysIgnored {
+		return TypeResult{} // blocked before WoW: no trace, no input
+	}
 	c.touchInput()
 	switch {
 	case c.Loading():

@@ -238,6 +238,9 @@ type EnterResult struct {
 // PressEnter is the injector pressing the real Enter key: it opens a closed
 // chat box and sends an open one's text (the streamer's, if they were typing).
 func (c *Client) PressEnter() EnterResult {
+	if c.cfg.Keys == KeysIgnored {
+		return EnterResult{} // blocked before WoW: no trace, no input
+	}
 	c.touchInput()
 	if c.Loading() {
 		return EnterResult{Dropped: DroppedLoadingScreen}

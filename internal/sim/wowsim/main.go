@@ -40,17 +40,19 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	player := fs.String("player", "Streamer", "the streamer's character name")
 	delayMs := fs.Int("command-delay-ms", 100, "delay before an add-message /run line runs (CommandProcessingDelayMs)")
 	latency := fs.Duration("latency", 200*time.Millisecond, "server round trip for /who and mail answers")
-	logMode := fs.String("chat-log-mode", "line", "when chat log lines reach the file: line (at once), chunked or exit (only when the simulator stops)")
+	logMode := fs.String("chat-log-mode", "exit", "when chat log lines reach the file: exit (only when the simulator stops, the pessimistic default), chunked or line (at once)")
 	chunkBytes := fs.Int("chat-log-chunk-bytes", 4096, "with --chat-log-mode chunked: bytes buffered before a write")
 	chunkDelay := fs.Duration("chat-log-chunk-delay", 0, "with --chat-log-mode chunked: also write once the oldest buffered line is this old (0: never)")
-	prints := fs.String("prints", "logged", "whether addon prints reach the chat log: logged or not-logged")
-	flushToggle := fs.String("flush-toggle", "flushes", "what LoggingChat(false) then LoggingChat(true) does to the buffered log: flushes or noop")
-	keys := fs.String("keys", "open-box", "posted lines: open-box (run as typed) or need-open-box (dropped unless POST /key Enter came first)")
+	prints := fs.String("prints", "not-logged", "whether addon prints reach the chat log: not-logged (default) or logged")
+	flushToggle := fs.String("flush-toggle", "noop", "what LoggingChat(false) then LoggingChat(true) does to the buffered log: noop (default) or flushes")
+	keys := fs.String("keys", "need-open-box", "posted lines: need-open-box (dropped unless POST /key Enter came first; default), open-box (run as typed) or ignored (every key dropped silently, as for an elevated WoW)")
 	resolution := fs.String("resolution", DefaultResolution, "the client's screen size (gxResolution), for GET /api/mock/screen")
 	uiScale := fs.Float64("ui-scale", 1, "UIParent's scale, 0.64 to 1")
 	window := fs.String("window", "visible", "the WoW window: visible, covered (another window over the top-left 400x200 pixels) or minimised")
 	streamerTyping := fs.Duration("streamer-typing", 0, "the streamer starts typing a chat line on average once per this much time, e.g. 30s (0: never)")
 	streamerSeed := fs.Uint64("streamer-seed", 0, "seed for --streamer-typing's random choices (0: a new one each run)")
+	selfWhisper := fs.String("self-whisper", "none", "whispers to the player's own character: none (the server answers nothing) or relayed (echoed and relayed back)")
+	selfWhisperDelay := fs.Duration("self-whisper-delay", 200*time.Millisecond, "with --self-whisper relayed: how long the relay takes")
 
 	var rest []string
 	settings := map[string]string{}
@@ -122,6 +124,10 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	if *streamerSeed == 0 {
 		*streamerSeed = uint64(time.Now().UnixNano())
 	}
+	sw, err := ParseSelfWhisperMode(*selfWhisper)
+	if err != nil {
+		return err
+	}
 	var players []Player
 	for _, n := range strings.Split(*roster, ",") {
 		if n = strings.TrimSpace(n); n != "" {
@@ -140,11 +146,13 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 			FlushToggle: ft,
 			Keys:        km,
 
-			Resolution:     *resolution,
-			UIScale:        *uiScale,
-			Window:         ws,
-			StreamerTyping: *streamerTyping,
-			StreamerSeed:   *streamerSeed,
+			Resolution:       *resolution,
+			UIScale:          *uiScale,
+			Window:           ws,
+			StreamerTyping:   *streamerTyping,
+			StreamerSeed:     *streamerSeed,
+			SelfWhisper:      sw,
+			SelfWhisperDelay: *selfWhisperDelay,
 		},
 		LogPath:            *logPath,
 		ChatLog:            ChatLogOptions{Mode: lm, ChunkBytes: *chunkBytes, ChunkDelay: *chunkDelay},

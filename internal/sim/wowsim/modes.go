@@ -4,21 +4,22 @@ import "fmt"
 
 // The modes below are behaviours the real 3.3.5a client may have and nobody
 // has measured (issue 13, "What is doubtful"). Each zero value is the
-// simulator's historical, convenient behaviour; the pessimistic ones let
-// tests prove the Desktop survives a client that is less helpful.
+// pessimistic one — the client at its least helpful — so a test that does
+// not choose proves the product works against it; a test that needs a
+// kinder client says so.
 
 // LogWriteMode is when chat-log lines reach WoWChatLog.txt.
 type LogWriteMode int
 
 const (
-	// LogLineByLine writes every line as it is logged.
-	LogLineByLine LogWriteMode = iota
+	// LogUntilExit writes nothing until the client exits (ChatLog.Close),
+	// as a current client was seen doing with a ~48 KB buffer.
+	LogUntilExit LogWriteMode = iota
 	// LogChunked buffers lines and writes them once ChunkBytes are pending or
 	// the oldest pending line is ChunkDelay old (on the client's clock).
 	LogChunked
-	// LogUntilExit writes nothing until the client exits (ChatLog.Close),
-	// as a current client was seen doing with a ~48 KB buffer.
-	LogUntilExit
+	// LogLineByLine writes every line as it is logged.
+	LogLineByLine
 )
 
 func (m LogWriteMode) String() string {
@@ -48,10 +49,10 @@ func ParseLogWriteMode(s string) (LogWriteMode, error) {
 type PrintMode int
 
 const (
-	// PrintsLogged logs everything the chat frame shows.
-	PrintsLogged PrintMode = iota
 	// PrintsNotLogged logs only chat events (system messages, whispers, /say).
-	PrintsNotLogged
+	PrintsNotLogged PrintMode = iota
+	// PrintsLogged logs everything the chat frame shows.
+	PrintsLogged
 )
 
 func (m PrintMode) String() string {
@@ -80,10 +81,10 @@ func ParsePrintMode(s string) (PrintMode, error) {
 type FlushToggleMode int
 
 const (
-	// ToggleFlushes writes the pending lines when logging is switched back on.
-	ToggleFlushes FlushToggleMode = iota
 	// ToggleNoop leaves the buffer alone.
-	ToggleNoop
+	ToggleNoop FlushToggleMode = iota
+	// ToggleFlushes writes the pending lines when logging is switched back on.
+	ToggleFlushes
 )
 
 func (m FlushToggleMode) String() string {
@@ -111,13 +112,17 @@ func ParseFlushToggleMode(s string) (FlushToggleMode, error) {
 type KeyMode int
 
 const (
-	// KeysOpenBox treats a posted line as typed into an open chat box and
-	// sent, whether or not the box was opened first.
-	KeysOpenBox KeyMode = iota
 	// KeysNeedOpenBox drops a posted line unless the chat box was opened
 	// first (Client.OpenChatBox, the real Enter key): a posted "/" does not
 	// trigger the key binding that opens it.
-	KeysNeedOpenBox
+	KeysNeedOpenBox KeyMode = iota
+	// KeysOpenBox treats a posted line as typed into an open chat box and
+	// sent, whether or not the box was opened first.
+	KeysOpenBox
+	// KeysIgnored drops every key without a trace, as Windows does for keys
+	// sent to a program running as administrator from one that is not: the
+	// injector cannot tell.
+	KeysIgnored
 )
 
 func (m KeyMode) String() string {
@@ -126,18 +131,20 @@ func (m KeyMode) String() string {
 		return "open-box"
 	case KeysNeedOpenBox:
 		return "need-open-box"
+	case KeysIgnored:
+		return "ignored"
 	}
 	return fmt.Sprintf("KeyMode(%d)", int(m))
 }
 
 // ParseKeyMode reads "open-box" or "need-open-box".
 func ParseKeyMode(s string) (KeyMode, error) {
-	for _, m := range []KeyMode{KeysOpenBox, KeysNeedOpenBox} {
+	for _, m := range []KeyMode{KeysOpenBox, KeysNeedOpenBox, KeysIgnored} {
 		if s == m.String() {
 			return m, nil
 		}
 	}
-	return 0, fmt.Errorf("key mode %q: want open-box or need-open-box", s)
+	return 0, fmt.Errorf("key mode %q: want open-box, need-open-box or ignored", s)
 }
 
 // WindowState is what the streamer's desktop does to the WoW window, which

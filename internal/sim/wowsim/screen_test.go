@@ -211,6 +211,8 @@ func TestScreenLayout(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c := newTestClient(t, func(cfg *Config) { cfg.Resolution = "1024x768" })
+			// The addon's own strip would cover the corner the cases draw in.
+			execLua(t, c, "MimironsGoldOMaticStrip:Hide()")
 			execLua(t, c, box+tt.lua)
 			img, err := c.Screen(image.Rect(0, 0, 1024, 768))
 			if err != nil {

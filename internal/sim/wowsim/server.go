@@ -709,6 +709,7 @@ func (s *Server) state(w http.ResponseWriter, r *http.Request) {
 			"prints":               c.cfg.Prints.String(),
 			"flushToggle":          c.cfg.FlushToggle.String(),
 			"keys":                 c.cfg.Keys.String(),
+			"selfWhisper":          c.cfg.SelfWhisper.String(),
 			"chatBoxOpen":          c.ChatBoxOpen(),
 			"chatBoxText":          c.chatText(),
 			"input":                currentInput(c),

@@ -60,7 +60,13 @@ func logMarkers(t *testing.T, path string) []string {
 		if !prefix.MatchString(line) {
 			t.Fatalf("log line without the client's timestamp prefix: %q", line)
 		}
-		out = append(out, logMarker.FindAllString(line, -1)...)
+		// A bridge line counts as its marker; the simulator's own lines
+		// ([MGM_RUN_RECEIVED], auto-confirm) have no sequence prefix.
+		text := prefix.ReplaceAllString(line, "")
+		if m := bridgeLine.FindStringSubmatch(text); m != nil {
+			text = m[3]
+		}
+		out = append(out, logMarker.FindAllString(text, -1)...)
 	}
 	return out
 }
