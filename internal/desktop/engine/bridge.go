@@ -58,7 +58,15 @@ func (e *Engine) acceptTextLocked(route bridge.Route, text string, start int64, 
 	}
 	if ms[0].Kind == markers.Seq && ms[0].Trusted {
 		if !e.br.Accept(route, ms[0].ID, now) {
-			return // already acted on, from this route or another
+			// Already acted on, from this route or another; but a pong
+			// still measures this route's round trip (the doctor, the
+			// dashboard's routes table).
+			for _, m := range ms[1:] {
+				if m.Trusted && m.Kind == markers.Pong {
+					e.br.Pong(m.ID, m.Payload, route, now)
+				}
+			}
+			return
 		}
 		e.dirty = true
 	} else if ms[0].Trusted {
