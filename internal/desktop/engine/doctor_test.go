@@ -98,11 +98,21 @@ func TestDoctorMeasuresTheRouteThatAnswers(t *testing.T) {
 func TestDoctorSilentAddon(t *testing.T) {
 	inj := &fakeInjector{silent: true}
 	h := newHarnessWith(t, newFakeEBS(), inj, quickBridge(ScreenState{Available: true, Source: "fake window", Problem: "the strip was not found"}, 10*time.Second))
+	// The start-up handshake is still waiting when the doctor is asked: the
+	// doctor lets it end, then makes its own.
+	h.eventually("the start-up handshake in flight", func() bool {
+		h.e.mu.Lock()
+		defer h.e.mu.Unlock()
+		return h.e.br.InFlight() != nil
+	})
 
 	r := h.e.Doctor(context.Background())
 
 	if r.OK || !r.Ping.Typed || r.ChatLog.Grew {
 		t.Fatalf("report %+v", r)
+	}
+	if inj.pings() != 2 {
+		t.Errorf("%d pings typed, want the start-up one and the doctor's", inj.pings())
 	}
 	for _, rt := range r.Routes {
 		if rt.Answered {
