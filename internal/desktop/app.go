@@ -409,7 +409,7 @@ func (d *companion) updateSimulator() {
 func (d *companion) screenState() engine.ScreenState {
 	st := d.reader.Status()
 	typing, known := st.Typing(time.Now(), time.Second)
-	return engine.ScreenState{Available: true, Found: st.Found, Problem: st.Error, Typing: typing, TypingKnown: known,
+	return engine.ScreenState{Available: true, Found: st.Found, Problem: st.Error, Typing: typing, TypingKnown: known, SeenAt: st.FlagsAt,
 		Source: st.Source, Minimised: st.Minimised}
 }
 

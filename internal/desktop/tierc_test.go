@@ -2,8 +2,10 @@ package desktop_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -47,11 +49,39 @@ func TestTierC(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	for _, store := range ebstest.Stores {
-		t.Run(string(store), func(t *testing.T) {
-			t.Parallel()
-			runTierC(t, store, root, bin)
-		})
+		for _, route := range []string{"screen", "chatlog"} {
+			t.Run(string(store)+"/"+route, func(t *testing.T) {
+				t.Parallel()
+				runTierC(t, store, route, root, bin)
+			})
+		}
 	}
+}
+
+// tierCClient is the simulated client of a tier C run. "screen": the
+// pessimistic default — the chat log reaches the disk only when WoW exits,
+// prints are not logged, keys need the chat box opened — so every answer
+// comes back through the addon's strip. "chatlog": the strip is covered by
+// another window, and the chat log is written line by line with prints
+// logged and whispers to self relayed, so every answer comes back through
+// the chat-log routes.
+func tierCClient(route string) (wowsim.Config, wowsim.ChatLogOptions) {
+	if route == "chatlog" {
+		return wowsim.Config{Window: wowsim.WindowCovered, Prints: wowsim.PrintsLogged, SelfWhisper: wowsim.SelfWhisperRelayed},
+			wowsim.ChatLogOptions{Mode: wowsim.LogLineByLine}
+	}
+	return wowsim.Config{}, wowsim.ChatLogOptions{}
+}
+
+// chatFrame is everything the simulated chat frame has shown, one line per
+// line: what the streamer saw, whether or not it reached the chat log.
+func chatFrame(t *testing.T, simURL string) []byte {
+	t.Helper()
+	var st struct {
+		ChatFrame []string `json:"chatFrame"`
+	}
+	testkit.Call(t, http.MethodGet, simURL+"/api/mock/state", nil, nil, &st)
+	return []byte(strings.Join(st.ChatFrame, "\n"))
 }
 
 const (
@@ -161,7 +191,7 @@ func postJSON(t *testing.T, url string, body any) {
 
 var allStatuses = []mgm.PayoutStatus{"Pending", "InProgress", "Sent", "Failed", "Cancelled", "Expired"}
 
-func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
+func runTierC(t *testing.T, store ebstest.Store, route, root, bin string) {
 	started := time.Now()
 	ctx := context.Background()
 
@@ -182,13 +212,14 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 	t.Cleanup(jwt.Close)
 
 	// The WoW client simulator with the real addon, playing the other side.
-	// Thrall is not online.
-	// Posted keys are ignored while the chat box is closed, as the real
-	// client may do: every line must be preceded by the real Enter key.
+	// Thrall is not online. Posted keys are ignored while the chat box is
+	// closed, as the real client may do: every line must be preceded by the
+	// real Enter key.
 	logPath := filepath.Join(t.TempDir(), "Logs", "WoWChatLog.txt")
+	client, logOpts := tierCClient(route)
+	client.AddonDir, client.PlayerName = filepath.Join(root, "addon", "MimironsGoldOMatic"), "Streamer"
 	sim, err := wowsim.NewServer(wowsim.ServerConfig{
-		Client: wowsim.Config{AddonDir: filepath.Join(root, "addon", "MimironsGoldOMatic"), PlayerName: "Streamer",
-			Keys: wowsim.KeysNeedOpenBox},
+		Client: client, ChatLog: logOpts,
 		LogPath: logPath, Auto: true, AutoReplyDelay: 500 * time.Millisecond,
 		Roster: []wowsim.Player{{Name: "Voljin", Level: 80}, {Name: "Jaina", Level: 80}, {Name: "Arthas", Level: 80}},
 	})
@@ -235,7 +266,7 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 			Subscriber: true, BroadcasterUserID: broadcaster})
 	}
 
-	client, err := ebsclient.New(ebs.URL, tierCKey)
+	ebsClient, err := ebsclient.New(ebs.URL, tierCKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,11 +277,10 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 	deadline := time.Now().Add(150 * time.Second)
 	for {
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logPath)
-			t.Fatalf("the loop did not finish: restarted=%v gift=%v offline=%v payouts=%+v\nchat log:\n%s",
-				restarted, giftDone, offlineSeen, seen, log)
+			t.Fatalf("the loop did not finish: restarted=%v gift=%v offline=%v payouts=%+v\nchat frame:\n%s",
+				restarted, giftDone, offlineSeen, seen, chatFrame(t, simSrv.URL))
 		}
-		ps, err := client.PendingPayouts(ctx, allStatuses...)
+		ps, err := ebsClient.PendingPayouts(ctx, allStatuses...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,7 +317,7 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 				sentAll = false
 			}
 		}
-		log, _ := os.ReadFile(logPath)
+		log := chatFrame(t, simSrv.URL)
 		offlineSeen = offlineSeen || regexp.MustCompile(`\[MGM_WHO\]\{[^}]*"characterName":"Thrall","online":false`).Match(log)
 		if m := regexp.MustCompile(`\[MGM_GIFT_ACCEPT:([0-9a-f-]{36})\]`).FindSubmatch(log); m != nil {
 			giftID = string(m[1])
@@ -308,7 +338,7 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 			continue
 		}
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			h, err := client.PayoutHistory(ctx, id)
+			h, err := ebsClient.PayoutHistory(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -322,15 +352,15 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 	}
 
 	// Nothing was done twice, nothing was lost.
-	log, _ := os.ReadFile(logPath)
+	log := chatFrame(t, simSrv.URL)
 	helixLines := helixRequests(t, helix.URL)
 	sent := 0
 	for id := range seen {
-		p, err := client.Payout(ctx, id)
+		p, err := ebsClient.Payout(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := client.PayoutHistory(ctx, id)
+		h, err := ebsClient.PayoutHistory(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -371,7 +401,7 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 	// The completed gift was delivered: its item mailed once, confirmed by marker.
 	giftSent := regexp.MustCompile(`\[MGM_GIFT_SENT:` + giftID + `\]`)
 	for deadline := time.Now().Add(30 * time.Second); !giftSent.Match(log) && time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
-		log, _ = os.ReadFile(logPath)
+		log = chatFrame(t, simSrv.URL)
 	}
 	if n := len(giftSent.FindAll(log, -1)); n != 1 {
 		t.Errorf("the gift was confirmed mailed %d times, want 1", n)
@@ -403,8 +433,37 @@ func runTierC(t *testing.T, store ebstest.Store, root, bin string) {
 	if len(status.PendingMarkers) != 0 {
 		t.Errorf("unfinished marker work: %v", status.PendingMarkers)
 	}
-	t.Logf("%s: %d payouts (%d Sent), %d cycles /who'd, gift %s completed, in %s",
-		store, len(seen), sent, len(perCycle), giftID, time.Since(started).Round(time.Second))
+	// The restarted Desktop's handshake answered by the routes this client
+	// allows, and only by them.
+	var bv struct {
+		Bridge struct {
+			State     string    `json:"state"`
+			LastCheck time.Time `json:"lastCheck"`
+			Routes    []struct {
+				Route    string `json:"route"`
+				Answered bool   `json:"answered"`
+			} `json:"routes"`
+		} `json:"bridge"`
+	}
+	for deadline := time.Now().Add(45 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		desk.api(t, "GET", "/api/status", nil, &bv)
+		if bv.Bridge.State == "up" && !bv.Bridge.LastCheck.IsZero() || time.Now().After(deadline) {
+			break
+		}
+	}
+	used := map[string]bool{}
+	for _, r := range bv.Bridge.Routes {
+		used[r.Route] = r.Answered
+	}
+	want := map[string]bool{"screen": route == "screen", "log-print": route == "chatlog", "log-whisper": route == "chatlog"}
+	if bv.Bridge.State != "up" || fmt.Sprint(used) != fmt.Sprint(want) {
+		t.Errorf("bridge %s, routes that answered the handshake %v, want %v", bv.Bridge.State, used, want)
+	}
+	if fileLog, _ := os.ReadFile(logPath); route == "screen" && len(bytes.TrimSpace(fileLog)) > 0 {
+		t.Errorf("the chat log was written while WoW ran (%d bytes): the test no longer proves the screen route", len(fileLog))
+	}
+	t.Logf("%s via %s: %d payouts (%d Sent), %d cycles /who'd, gift %s completed, in %s",
+		store, route, len(seen), sent, len(perCycle), giftID, time.Since(started).Round(time.Second))
 }
 
 // giftCompleted asks the EBS, as the gift's viewer, whether the request completed.

@@ -108,7 +108,6 @@ type Bridge struct {
 	arrivals map[Route]time.Time
 	toAck    map[string]bool // strip lines acted on, to acknowledge
 	ackAt    time.Time       // when the last MGM_Ack was handed out
-	routes   string          // the routes letters of the next ping
 }
 
 // New returns a Bridge over st (kept by the caller, saved with its state).

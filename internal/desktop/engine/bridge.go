@@ -30,9 +30,11 @@ type ScreenState struct {
 	Source    string `json:"source,omitempty"`
 	Minimised bool   `json:"minimised"`
 	// Typing is the strip's focus flag (an edit box has the keyboard
-	// focus); TypingKnown is false when no fresh, live strip tells.
-	Typing      bool `json:"typing"`
-	TypingKnown bool `json:"typingKnown"`
+	// focus); TypingKnown is false when no fresh, live strip tells. SeenAt
+	// is when that strip was captured.
+	Typing      bool      `json:"typing"`
+	TypingKnown bool      `json:"typingKnown"`
+	SeenAt      time.Time `json:"seenAt"`
 }
 
 // AcceptScreenLine takes a bridge line the screen reader assembled from the strip.
@@ -59,11 +61,10 @@ func (e *Engine) acceptTextLocked(route bridge.Route, text string, start int64, 
 	}
 	if ms[0].Kind == markers.Seq && ms[0].Trusted {
 		if !e.br.Accept(route, ms[0].ID, now) {
-			// Already acted on, from this route or another; but a pong
-			// still measures this route's round trip (the doctor, the
-			// dashboard's routes table).
-			for _, m := range ms[1:] {
-				if m.Trusted && m.Kind == markers.Pong {
+			// Already acted on, from this route or another; a pong still
+			// tells that this route works too.
+			for _, m := range ms {
+				if m.Kind == markers.Pong && m.Trusted {
 					e.br.Pong(m.ID, m.Payload, route, now)
 				}
 			}
@@ -493,27 +494,37 @@ func (e *Engine) Gate(ctx context.Context, manual bool) error {
 // guardReason is why a line must wait now ("" if it need not) and the kind
 // of reason, so that the event log tells when waiting starts, not every poll.
 func (e *Engine) guardReason(ctx context.Context, manual bool) (string, string) {
-	if s := e.screenState(); s.Available && s.TypingKnown && s.Typing {
+	scr := e.screenState()
+	if scr.Available && scr.TypingKnown && scr.Typing {
 		return "an edit box has the keyboard focus in WoW (the streamer is typing)", "focus"
 	}
-	if manual || e.o.Idle == nil {
+	if e.o.Idle == nil {
 		return "", ""
 	}
 	idle, err := e.o.Idle(ctx)
 	if err != nil {
 		return "", "" // unknown: the strip's focus flag still guards
 	}
-	if idle >= e.o.IdleFor {
+	lastInput := time.Now().Add(-idle)
+	if scr.Available && scr.TypingKnown && !scr.SeenAt.After(lastInput.Add(stripAfterInput)) {
+		// The latest strip predates the latest key: a box the streamer
+		// opened just now would not show yet.
+		return "checking whether the streamer is typing (waiting for a strip newer than the last key press)", "checking"
+	}
+	if manual || idle >= e.o.IdleFor {
 		return "", ""
 	}
 	// The Desktop's own keys count as input too (SendInput): input no later
 	// than them is not the streamer's.
-	lastInput := time.Now().Add(-idle)
 	if ours := e.queue.LastTyped(); !ours.IsZero() && !lastInput.After(ours.Add(ownKeysSlack)) {
 		return "", ""
 	}
 	return fmt.Sprintf("the keyboard was used %.1f s ago (waiting for %.0f s of quiet)", idle.Seconds(), e.o.IdleFor.Seconds()), "keyboard"
 }
+
+// stripAfterInput is how much newer than the last key press a strip must be
+// to show its consequence: the addon redraws on the next frame.
+const stripAfterInput = 100 * time.Millisecond
 
 // ownKeysSlack absorbs the delay between the Desktop's last key and the
 // moment the system (or the simulator) records it.

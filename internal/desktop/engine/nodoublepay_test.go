@@ -30,7 +30,11 @@ func TestMailedPayoutNeverMailedTwice(t *testing.T) {
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "Logs", "WoWChatLog.txt")
 	sim, err := wowsim.NewServer(wowsim.ServerConfig{
-		Client:  wowsim.Config{AddonDir: filepath.Join("..", "..", "..", "addon", "MimironsGoldOMatic"), PlayerName: "Streamer"},
+		// This test is about payments, not routes: the chat log is written
+		// line by line (the routes are tested in bridgesim_test.go).
+		Client: wowsim.Config{AddonDir: filepath.Join("..", "..", "..", "addon", "MimironsGoldOMatic"), PlayerName: "Streamer",
+			Prints: wowsim.PrintsLogged},
+		ChatLog: wowsim.ChatLogOptions{Mode: wowsim.LogLineByLine},
 		LogPath: logPath, Auto: true, AllOnline: true, Tick: 10 * time.Millisecond,
 	})
 	if err != nil {

@@ -313,19 +313,21 @@ func TestPing(t *testing.T) {
 		self   SelfWhisperMode
 		prints PrintMode
 		mode   LogWriteMode
+		flush  FlushToggleMode
 		inLog  []string // log lines (after the timestamp) carrying the pong
 	}{
-		{name: "printed, line by line", prints: PrintsLogged, inLog: []string{"%s"}},
-		{name: "prints not logged, no relay", prints: PrintsNotLogged},
-		{name: "prints not logged, relayed", self: SelfWhisperRelayed, prints: PrintsNotLogged,
+		{name: "printed, line by line", prints: PrintsLogged, mode: LogLineByLine, inLog: []string{"%s"}},
+		{name: "prints not logged, no relay", prints: PrintsNotLogged, mode: LogLineByLine},
+		{name: "prints not logged, relayed", self: SelfWhisperRelayed, prints: PrintsNotLogged, mode: LogLineByLine,
 			inLog: []string{"To [Streamer]: %s", "[Streamer] whispers: %s"}},
-		{name: "logged until exit, the nudge flushes", prints: PrintsLogged, mode: LogUntilExit, inLog: []string{"%s"}},
+		{name: "logged until exit, the nudge flushes", prints: PrintsLogged, mode: LogUntilExit, flush: ToggleFlushes, inLog: []string{"%s"}},
+		{name: "logged until exit, the nudge does nothing", self: SelfWhisperRelayed, prints: PrintsLogged, mode: LogUntilExit, flush: ToggleNoop},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			log := chatLogAt(t, ChatLogOptions{Mode: tt.mode})
 			c := newTestClient(t, func(cfg *Config) {
-				cfg.ChatLog, cfg.SelfWhisper, cfg.Prints = log, tt.self, tt.prints
+				cfg.ChatLog, cfg.SelfWhisper, cfg.Prints, cfg.FlushToggle = log, tt.self, tt.prints, tt.flush
 			})
 			run(t, c, `MGM_Ping("n0nce42","")`)
 			c.Advance(time.Second)
@@ -438,7 +440,7 @@ func TestRouteNudge(t *testing.T) {
 		t.Run("routes "+routes, func(t *testing.T) {
 			t.Parallel()
 			log := chatLogAt(t, ChatLogOptions{Mode: LogUntilExit})
-			c := newTestClient(t, func(cfg *Config) { cfg.ChatLog = log })
+			c := newTestClient(t, func(cfg *Config) { cfg.ChatLog, cfg.Prints, cfg.FlushToggle = log, PrintsLogged, ToggleFlushes })
 			execLua(t, c, `local orig = LoggingChat
 TestNudges = {}
 LoggingChat = function(...)

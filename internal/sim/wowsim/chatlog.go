@@ -24,7 +24,7 @@ type ChatLog struct {
 
 // ChatLogOptions sets when logged lines reach the file.
 type ChatLogOptions struct {
-	// Mode is line by line (default), chunked or until exit.
+	// Mode is until exit (default), chunked or line by line.
 	Mode LogWriteMode
 	// ChunkBytes is how much LogChunked buffers before writing (default
 	// 4096); ChunkDelay, when set, also writes once the oldest pending line
@@ -34,7 +34,8 @@ type ChatLogOptions struct {
 }
 
 // OpenChatLog makes sure the file and its folder exist (an existing file is
-// kept, as the client appends to it) and writes line by line.
+// kept, as the client appends to it) with the default options: nothing is
+// written until Close.
 func OpenChatLog(path string) (*ChatLog, error) {
 	return NewChatLog(path, ChatLogOptions{})
 }

@@ -165,13 +165,15 @@ type Config struct {
 	WhoThrottle time.Duration
 	// LoggingChat starts the client with chat logging already on.
 	LoggingChat bool
-	// Prints says whether addon prints reach the chat log (default: logged).
+	// Prints says whether addon prints reach the chat log (default: they do
+	// not).
 	Prints PrintMode
 	// FlushToggle says whether LoggingChat(false) then LoggingChat(true)
-	// writes the chat log's pending lines (default: it does).
+	// writes the chat log's pending lines (default: it does not).
 	FlushToggle FlushToggleMode
 	// Keys says whether a posted line needs the chat box opened first
-	// (default: it does not).
+	// (default: it does), or whether the injector's keys reach the client at
+	// all (KeysIgnored).
 	Keys KeyMode
 
 	// Resolution is the client's gxResolution, the size of the virtual
@@ -749,8 +751,12 @@ const (
 )
 
 // OpenChatBox is the real Enter key with the chat box closed: the box opens
-// for the next line. It reports false during a loading screen.
+// for the next line. It reports false during a loading screen, and with
+// KeysIgnored, where the key never reaches the client.
 func (c *Client) OpenChatBox() bool {
+	if c.cfg.Keys == KeysIgnored {
+		return false
+	}
 	c.touchInput()
 	if c.Loading() {
 		return false

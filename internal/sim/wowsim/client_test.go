@@ -280,12 +280,12 @@ return e.s .. "|" .. e.n .. "|" .. e.big .. "|" .. tostring(e.b) .. "|" .. e.lis
 func TestChatLogFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "Logs", "WoWChatLog.txt")
-	log, err := OpenChatLog(path)
+	log, err := NewChatLog(path, ChatLogOptions{Mode: LogLineByLine})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := newTestClient(t, func(cfg *Config) {
-		cfg.ChatLog = log
+		cfg.ChatLog, cfg.Prints = log, PrintsLogged
 		cfg.Start = time.Date(2026, 4, 3, 9, 5, 7, 123e6, time.UTC)
 	})
 	run(t, c, `DEFAULT_CHAT_FRAME:AddMessage("[MGM_UPDATE_CHECK]")`)

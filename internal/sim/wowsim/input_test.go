@@ -143,11 +143,13 @@ func TestStreamerTypingEpisode(t *testing.T) {
 		trampled []string
 		said     string // the /say line that went out, if any
 	}{
-		{name: "left alone, cleared"},
-		{name: "left alone, sent", send: true, said: "brb, getting coffee"},
-		{name: "injector line garbles it", trampled: []string{half}, said: half + "/run MGM_X = 1",
+		{name: "left alone, cleared", keys: KeysOpenBox},
+		{name: "left alone, sent", keys: KeysOpenBox, send: true, said: "brb, getting coffee"},
+		{name: "injector line garbles it", keys: KeysOpenBox, trampled: []string{half}, said: half + "/run MGM_X = 1",
 			injector: func(c *Client) { c.Post("/run MGM_X = 1") }},
-		{name: "injector Enter sends it", trampled: []string{half}, said: half,
+		{name: "need-open-box: injector line garbles it", keys: KeysNeedOpenBox, trampled: []string{half}, said: half + "/run MGM_X = 1",
+			injector: func(c *Client) { c.Post("/run MGM_X = 1") }},
+		{name: "injector Enter sends it", keys: KeysOpenBox, trampled: []string{half}, said: half,
 			injector: func(c *Client) { c.PressEnter() }},
 		{name: "need-open-box: Enter sends it, the line is dropped", keys: KeysNeedOpenBox, trampled: []string{half}, said: half,
 			injector: func(c *Client) {

@@ -137,7 +137,7 @@ func (m KeyMode) String() string {
 	return fmt.Sprintf("KeyMode(%d)", int(m))
 }
 
-// ParseKeyMode reads "open-box" or "need-open-box".
+// ParseKeyMode reads "open-box", "need-open-box" or "ignored".
 func ParseKeyMode(s string) (KeyMode, error) {
 	for _, m := range []KeyMode{KeysOpenBox, KeysNeedOpenBox, KeysIgnored} {
 		if s == m.String() {

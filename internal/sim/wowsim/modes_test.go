@@ -30,8 +30,12 @@ func TestChatLogWriteModes(t *testing.T) {
 		opts  ChatLogOptions
 		steps []step
 	}{
-		{"line by line", ChatLogOptions{}, []step{
+		{"line by line", ChatLogOptions{Mode: LogLineByLine}, []step{
 			{"append", 0, 1}, {"append", time.Second, 2}, {"close", 2 * time.Second, 2},
+		}},
+		// The zero options are the pessimistic client: nothing before exit.
+		{"zero options: until exit", ChatLogOptions{}, []step{
+			{"append", 0, 0}, {"tick", time.Hour, 0}, {"close", time.Hour, 1},
 		}},
 		{"chunked by size", ChatLogOptions{Mode: LogChunked, ChunkBytes: 3 * line}, []step{
 			{"append", 0, 0}, {"append", 0, 0}, {"tick", time.Hour, 0}, {"append", 0, 3}, {"append", 0, 3}, {"close", 0, 4},
@@ -113,7 +117,7 @@ func TestPrintModes(t *testing.T) {
 	}{{PrintsLogged, true}, {PrintsNotLogged, false}} {
 		t.Run(tt.mode.String(), func(t *testing.T) {
 			t.Parallel()
-			l, err := OpenChatLog(filepath.Join(t.TempDir(), "WoWChatLog.txt"))
+			l, err := NewChatLog(filepath.Join(t.TempDir(), "WoWChatLog.txt"), ChatLogOptions{Mode: LogLineByLine})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -286,7 +290,8 @@ func TestServerModes(t *testing.T) {
 	t.Parallel()
 	t.Run("chat log until exit", func(t *testing.T) {
 		t.Parallel()
-		s, base := newTestServer(t, ServerConfig{ChatLog: ChatLogOptions{Mode: LogUntilExit}, Client: Config{FlushToggle: ToggleNoop}})
+		s, base := newTestServer(t, ServerConfig{ChatLog: ChatLogOptions{Mode: LogUntilExit},
+			Client: Config{FlushToggle: ToggleNoop, Prints: PrintsLogged, Keys: KeysOpenBox}})
 		call(t, "POST", base+"/add-message", map[string]string{"content": "[MGM_WHO] {}"}, nil)
 		call(t, "POST", base+"/add-message", map[string]string{"content": `/run print("[MGM_TEST]")`}, nil)
 		call(t, "POST", base+"/add-message", map[string]string{"content": "/run LoggingChat(false) LoggingChat(true)"}, nil)
@@ -359,6 +364,8 @@ func TestServerModes(t *testing.T) {
 			t.Fatalf("add-message during the loading screen: %+v", res)
 		}
 		call(t, "POST", base+"/advance", map[string]int{"ms": 600_000}, nil)
+		// The default keys need the chat box opened, as the real client does.
+		call(t, "POST", base+"/key", map[string]string{"key": "Enter"}, nil)
 		res.Dropped = ""
 		call(t, "POST", base+"/add-message", map[string]string{"content": "/run MGM_T = 1"}, &res)
 		if res.Dropped != "" {
@@ -390,7 +397,7 @@ func TestModeStrings(t *testing.T) {
 			t.Errorf("%s: %v %v", s, m, err)
 		}
 	}
-	for _, s := range []string{"open-box", "need-open-box"} {
+	for _, s := range []string{"open-box", "need-open-box", "ignored"} {
 		if m, err := ParseKeyMode(s); err != nil || m.String() != s {
 			t.Errorf("%s: %v %v", s, m, err)
 		}
@@ -400,8 +407,8 @@ func TestModeStrings(t *testing.T) {
 	}
 }
 
-// TestMainModeFlags proves mgm-sim wow's flags set the modes and refuse
-// unknown values.
+// TestMainModeFlags proves mgm-sim wow's flags set the modes, default to
+// the pessimistic client and refuse unknown values.
 func TestMainModeFlags(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
@@ -412,16 +419,159 @@ func TestMainModeFlags(t *testing.T) {
 			t.Errorf("%q should fail", args)
 		}
 	}
-	logPath := filepath.Join(t.TempDir(), "Logs", "WoWChatLog.txt")
-	base := startMain(t, "--log", logPath, "--chat-log-mode", "exit", "--prints", "not-logged", "--flush-toggle", "noop", "--keys", "need-open-box")
-	var st struct {
+	type modes struct {
 		ChatLogMode string `json:"chatLogMode"`
 		Prints      string `json:"prints"`
 		FlushToggle string `json:"flushToggle"`
 		Keys        string `json:"keys"`
 	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want modes
+	}{
+		{"defaults", nil, modes{"exit", "not-logged", "noop", "need-open-box"}},
+		{"kind", []string{"--chat-log-mode", "line", "--prints", "logged", "--flush-toggle", "flushes", "--keys", "open-box"},
+			modes{"line", "logged", "flushes", "open-box"}},
+		{"chunked, keys ignored", []string{"--chat-log-mode", "chunked", "--keys", "ignored"},
+			modes{"chunked", "not-logged", "noop", "ignored"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			logPath := filepath.Join(t.TempDir(), "Logs", "WoWChatLog.txt")
+			base := startMain(t, append([]string{"--log", logPath}, tt.args...)...)
+			var st modes
+			call(t, "GET", base+"/state", nil, &st)
+			if st != tt.want {
+				t.Fatalf("state %+v, want %+v", st, tt.want)
+			}
+		})
+	}
+}
+
+// TestZeroConfigIsPessimistic: a Config or ServerConfig that chooses nothing
+// is the client at its least helpful, in every doubtful mode.
+func TestZeroConfigIsPessimistic(t *testing.T) {
+	t.Parallel()
+	var cfg Config
+	if cfg.Prints != PrintsNotLogged || cfg.FlushToggle != ToggleNoop || cfg.Keys != KeysNeedOpenBox || cfg.SelfWhisper != SelfWhisperNone {
+		t.Fatalf("zero Config: prints %v, flush toggle %v, keys %v, self whisper %v", cfg.Prints, cfg.FlushToggle, cfg.Keys, cfg.SelfWhisper)
+	}
+	if m := (ServerConfig{}).ChatLog.Mode; m != LogUntilExit {
+		t.Fatalf("zero ServerConfig's chat log mode %v", m)
+	}
+
+	// And it behaves so: run through the server with nothing chosen, a
+	// posted line is dropped until Enter, a print is not logged, a chat
+	// event is logged but not written before exit, the toggle writes nothing.
+	s, base := newTestServer(t, ServerConfig{})
+	var st struct {
+		ChatLogMode string `json:"chatLogMode"`
+		Prints      string `json:"prints"`
+		FlushToggle string `json:"flushToggle"`
+		Keys        string `json:"keys"`
+		SelfWhisper string `json:"selfWhisper"`
+	}
 	call(t, "GET", base+"/state", nil, &st)
-	if st.ChatLogMode != "exit" || st.Prints != "not-logged" || st.FlushToggle != "noop" || st.Keys != "need-open-box" {
+	if st.ChatLogMode != "exit" || st.Prints != "not-logged" || st.FlushToggle != "noop" || st.Keys != "need-open-box" || st.SelfWhisper != "none" {
 		t.Fatalf("state %+v", st)
 	}
+	var res map[string]any
+	call(t, "POST", base+"/add-message", map[string]string{"content": `/run print("zero-print")`}, &res)
+	if res["dropped"] != DroppedChatBoxClosed {
+		t.Fatalf("a line posted to a closed chat box: %v", res)
+	}
+	call(t, "POST", base+"/key", map[string]string{"key": "Enter"}, nil)
+	res = nil // a map decodes on top of the last answer
+	call(t, "POST", base+"/add-message", map[string]string{"content": `/run print("zero-print") LoggingChat(true)`}, &res)
+	if res["dropped"] != nil || res["error"] != nil {
+		t.Fatalf("a line after Enter: %v", res)
+	}
+	call(t, "POST", base+"/key", map[string]string{"key": "Enter"}, nil)
+	res = nil
+	call(t, "POST", base+"/add-message", map[string]string{"content": `/run SendChatMessage("zero-say", "SAY") LoggingChat(false) LoggingChat(true)`}, &res)
+	if res["dropped"] != nil || res["error"] != nil {
+		t.Fatalf("a line after Enter: %v", res)
+	}
+	s.mu.Lock()
+	c := s.c
+	shown := contains(c.ChatLines(), "zero-print") && contains(c.ChatLines(), "zero-say")
+	s.mu.Unlock()
+	if !shown {
+		t.Fatal("the lines after Enter did not run")
+	}
+	if log := readLog(t, s.LogPath()); log != "" {
+		t.Fatalf("the log was written while the client runs: %q", log)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.c = c // the cleanup checks its Lua errors
+	s.mu.Unlock()
+	log := readLog(t, s.LogPath())
+	if !strings.Contains(log, "zero-say") || strings.Contains(log, "zero-print") {
+		t.Fatalf("log after exit (want the /say line, not the print): %q", log)
+	}
+}
+
+// TestKeysIgnored: with KeysIgnored (an elevated WoW) every injector key is
+// dropped before the client sees it, and nothing tells the injector so.
+func TestKeysIgnored(t *testing.T) {
+	t.Parallel()
+	t.Run("client", func(t *testing.T) {
+		t.Parallel()
+		c := newTestClient(t, func(cfg *Config) { cfg.Keys = KeysIgnored })
+		c.Advance(2 * time.Second)
+		if c.OpenChatBox() || c.ChatBoxOpen() {
+			t.Fatal("Enter opened the chat box of an elevated WoW")
+		}
+		if res := c.PressEnter(); res != (EnterResult{}) || c.ChatBoxOpen() {
+			t.Fatalf("PressEnter: %+v, open %v", res, c.ChatBoxOpen())
+		}
+		if res := c.Post("/run MGM_T = 1"); res != (TypeResult{}) {
+			t.Fatalf("Post: %+v", res)
+		}
+		if got := evalString(t, c, "return tostring(MGM_T)"); got != "nil" {
+			t.Fatalf("an ignored line ran: MGM_T = %s", got)
+		}
+		if c.IdleTime() != 2*time.Second {
+			t.Fatalf("idle %v: an ignored key counted as keyboard input", c.IdleTime())
+		}
+		// The streamer's own keys still work.
+		if res := c.Type("/run MGM_T = 2"); res.Dropped != "" || res.Error != "" {
+			t.Fatalf("the streamer's line: %+v", res)
+		}
+		if got := evalString(t, c, "return tostring(MGM_T)"); got != "2" {
+			t.Fatalf("MGM_T = %s after the streamer's line", got)
+		}
+	})
+	t.Run("server", func(t *testing.T) {
+		t.Parallel()
+		s, base := newTestServer(t, ServerConfig{Client: Config{Keys: KeysIgnored}})
+		s.mu.Lock()
+		s.c.Advance(3 * time.Second) // Run's ticks add real time on top
+		s.mu.Unlock()
+		var res map[string]any
+		if code := call(t, "POST", base+"/key", map[string]string{"key": "Enter"}, &res); code != 200 ||
+			res["ok"] != true || res["dropped"] != nil || res["sent"] != nil || res["chatBoxOpen"] != false {
+			t.Fatalf("POST /key Enter: %d %v", code, res)
+		}
+		res = nil
+		if code := call(t, "POST", base+"/add-message", map[string]string{"content": "/run MGM_T = 1"}, &res); code != 200 ||
+			res["dropped"] != nil || res["error"] != nil || res["truncated"] != false {
+			t.Fatalf("POST /add-message: %d %v", code, res)
+		}
+		var in inputState
+		call(t, "GET", base+"/input", nil, &in)
+		if in.IdleMs < 3000 || in.Focus != "" {
+			t.Fatalf("input %+v: an ignored key counted as keyboard input", in)
+		}
+		s.mu.Lock()
+		ran := evalString(t, s.c, "return tostring(MGM_T)")
+		s.mu.Unlock()
+		if ran != "nil" {
+			t.Fatalf("an ignored line ran: MGM_T = %s", ran)
+		}
+	})
 }

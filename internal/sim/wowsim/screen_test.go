@@ -90,7 +90,6 @@ var (
 	red   = color.RGBA{255, 0, 0, 255}
 	green = color.RGBA{0, 255, 0, 255}
 	blue  = color.RGBA{0, 0, 255, 255}
-	black = color.RGBA{0, 0, 0, 255}
 	world = color.RGBA{}
 )
 

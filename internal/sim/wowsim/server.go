@@ -22,8 +22,8 @@ type ServerConfig struct {
 	Client Config
 	// LogPath is the WoWChatLog.txt to write.
 	LogPath string
-	// ChatLog sets when logged lines reach LogPath (default: line by line;
-	// with LogUntilExit they are written at Close).
+	// ChatLog sets when logged lines reach LogPath (default LogUntilExit:
+	// they are written at Close).
 	ChatLog ChatLogOptions
 	// SavedVariablesPath, when set, is read at start and written at /reload,
 	// reset and shutdown, like the client's WTF file.
@@ -724,6 +724,7 @@ func (s *Server) state(w http.ResponseWriter, r *http.Request) {
 			"queuePanel":           c.Frame("MGMQueuePanel"),
 			"prepareButton":        c.Frame("MGMQueuePrepareButton"),
 			"sendButton":           c.Frame("SendMailMailButton"),
+			"chatFrame":            append([]string{}, c.ChatLines()...),
 			"whoQueries":           append([]string{}, c.WhoQueries()...),
 			"whispers":             append([]Whisper{}, c.Whispers()...),
 			"mails":                append([]Mail{}, c.Mails()...),

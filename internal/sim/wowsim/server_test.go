@@ -102,7 +102,8 @@ func newTestServer(t *testing.T, cfg ServerConfig) (*Server, string) {
 // TestPredecessorMockContract replays the predecessor's WoWMock CI suite.
 func TestPredecessorMockContract(t *testing.T) {
 	t.Parallel()
-	s, base := newTestServer(t, ServerConfig{})
+	// The predecessor's mock wrote its log at once.
+	s, base := newTestServer(t, ServerConfig{ChatLog: ChatLogOptions{Mode: LogLineByLine}})
 	var health struct {
 		OK          bool   `json:"ok"`
 		LogFilePath string `json:"logFilePath"`
@@ -175,7 +176,9 @@ func TestPredecessorMockContract(t *testing.T) {
 
 func TestAddMessageRunsLuaAndEchoes(t *testing.T) {
 	t.Parallel()
-	s, base := newTestServer(t, ServerConfig{CommandDelay: 0})
+	// The predecessor's mock ran lines as posted and logged prints at once.
+	s, base := newTestServer(t, ServerConfig{CommandDelay: 0, ChatLog: ChatLogOptions{Mode: LogLineByLine},
+		Client: Config{Prints: PrintsLogged, Keys: KeysOpenBox}})
 	call(t, "POST", base+"/set-response", map[string]any{"echoRunCommandsToChatLog": true, "commandProcessingDelayMs": 0}, nil)
 	var res map[string]any
 	call(t, "POST", base+"/add-message", map[string]string{"content": `/run print("hello", 42)`}, &res)
@@ -199,7 +202,7 @@ func TestAddMessageRunsLuaAndEchoes(t *testing.T) {
 
 func TestSimulationRoutes(t *testing.T) {
 	t.Parallel()
-	_, base := newTestServer(t, ServerConfig{CommandDelay: 0})
+	_, base := newTestServer(t, ServerConfig{CommandDelay: 0, Client: Config{Keys: KeysOpenBox}})
 	var roster rosterState
 	if code := call(t, "POST", base+"/roster", map[string]any{"players": []Player{{Name: "Hero"}}, "whoRoute": "chat"}, &roster); code != 200 ||
 		len(roster.Players) != 1 || roster.WhoRoute != WhoRouteChat || roster.AllOnline {
@@ -319,11 +322,13 @@ func startMain(t *testing.T, args ...string) string {
 
 // TestScriptedSession is the issue's "done when": a session driven only
 // through the HTTP routes of a running "mgm-sim wow" leaves exactly the
-// ACCEPT and then the CONFIRM marker in the log, and both whispers.
+// ACCEPT and then the CONFIRM marker in the log, and both whispers. The
+// client is kind about its log (written at once, prints logged); keys need
+// the chat box opened, so each line follows an Enter, as the Desktop sends.
 func TestScriptedSession(t *testing.T) {
 	t.Parallel()
 	logPath := filepath.Join(t.TempDir(), "Logs", "WoWChatLog.txt")
-	base := startMain(t, "--log", logPath, "--roster", "Norinn")
+	base := startMain(t, "--log", logPath, "--roster", "Norinn", "--chat-log-mode", "line", "--prints", "logged")
 	const id = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 	post := func(path string, body any) {
 		t.Helper()
@@ -332,9 +337,17 @@ func TestScriptedSession(t *testing.T) {
 			t.Fatalf("POST %s: %d %v", path, code, e)
 		}
 	}
-	post("/add-message", map[string]string{"content": fmt.Sprintf(`/run NotifyWinnerWhisper("%s","Norinn")`, id)})
+	postLine := func(line string) {
+		t.Helper()
+		post("/key", map[string]string{"key": "Enter"})
+		var res map[string]any
+		if code := call(t, "POST", base+"/add-message", map[string]string{"content": line}, &res); code != 200 || res["dropped"] != nil || res["error"] != nil {
+			t.Fatalf("add-message %s: %d %v", line, code, res)
+		}
+	}
+	postLine(fmt.Sprintf(`/run NotifyWinnerWhisper("%s","Norinn")`, id))
 	post("/whisper", map[string]string{"from": "Norinn", "text": "!twgold"})
-	post("/add-message", map[string]string{"content": fmt.Sprintf(`/run ReceiveGold("%s:Norinn:10000000;")`, id)})
+	postLine(fmt.Sprintf(`/run ReceiveGold("%s:Norinn:10000000;")`, id))
 	post("/mailbox", map[string]bool{"open": true})
 	post("/mail/prepare", nil)
 	post("/mail/send", nil)
@@ -366,7 +379,8 @@ func TestScriptedSession(t *testing.T) {
 func TestAutoMode(t *testing.T) {
 	t.Parallel()
 	logPath := filepath.Join(t.TempDir(), "WoWChatLog.txt")
-	base := startMain(t, "--log", logPath, "--auto", "--auto-delay", "300ms", "--command-delay-ms", "0")
+	base := startMain(t, "--log", logPath, "--auto", "--auto-delay", "300ms", "--command-delay-ms", "0",
+		"--chat-log-mode", "line", "--prints", "logged", "--keys", "open-box")
 	const id = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
 	for _, line := range []string{
 		`/run MGM_RunWhoForSpin("11111111-1111-1111-1111-111111111111","Anyone")`,
@@ -409,7 +423,7 @@ func TestSavedVariablesFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	svPath := filepath.Join(dir, "MimironsGoldOMatic.lua")
-	args := []string{"--log", filepath.Join(dir, "WoWChatLog.txt"), "--saved-variables", svPath, "--command-delay-ms", "0"}
+	args := []string{"--log", filepath.Join(dir, "WoWChatLog.txt"), "--saved-variables", svPath, "--command-delay-ms", "0", "--keys", "open-box"}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var out testkit.Buffer
@@ -471,7 +485,7 @@ func TestMainSettings(t *testing.T) {
 	var buf testkit.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- Main(ctx, []string{"--listen", "127.0.0.1:0", "--addon", addonDir, "MockSettings:AutoConfirmAccepts=true"},
+		done <- Main(ctx, []string{"--listen", "127.0.0.1:0", "--addon", addonDir, "--chat-log-mode", "line", "MockSettings:AutoConfirmAccepts=true"},
 			func(k string) string { return env[k] }, &buf, &buf)
 	}()
 	waitFor(t, "start", func() bool { return listening.MatchString(buf.String()) })
