@@ -96,7 +96,7 @@ func busyServerWith(t *testing.T, wrap func(http.Handler) http.Handler, mutate f
 	snap.LastSync = &engine.SyncReport{OK: true, At: now.Add(-7 * time.Minute),
 		Message: "1 payout(s) InProgress, 1 ReceiveGold line(s) typed into WoW.exe pid 7412"}
 
-	snap.Bridge = engine.BridgeView{State: "up", Summary: "round trip 0.4 s via screen; chat log not written since 21:02",
+	snap.Bridge = engine.BridgeView{State: "up", Summary: "round trip 0.4 s via screen",
 		LastCheck: now.Add(-50 * time.Second),
 		Guard:     "the keyboard was used 1.2 s ago (waiting for 3 s of quiet)",
 		Commands: []engine.CommandView{
