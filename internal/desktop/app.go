@@ -212,7 +212,7 @@ func build(o Options) (*companion, error) {
 	if d.token, err = randomToken(); err != nil {
 		return nil, err
 	}
-	d.handler = ui.New(ui.Options{Backend: d.eng, Settings: d, Log: d.events, Hub: d.hub, Token: d.token})
+	d.handler = ui.New(ui.Options{Backend: d.eng, Settings: d, Log: d.events, Hub: d.hub, Token: d.token, Doctor: d.doctor})
 	return d, nil
 }
 
@@ -409,7 +409,8 @@ func (d *companion) updateSimulator() {
 func (d *companion) screenState() engine.ScreenState {
 	st := d.reader.Status()
 	typing, known := st.Typing(time.Now(), time.Second)
-	return engine.ScreenState{Available: true, Found: st.Found, Problem: st.Error, Typing: typing, TypingKnown: known, SeenAt: st.FlagsAt}
+	return engine.ScreenState{Available: true, Found: st.Found, Problem: st.Error, Typing: typing, TypingKnown: known, SeenAt: st.FlagsAt,
+		Source: st.Source, Minimised: st.Minimised}
 }
 
 // keyboardIdle is how long the keyboard has been idle: Windows' own

@@ -21,15 +21,20 @@ import (
 // the reader's status to it).
 type ScreenState struct {
 	// Available is false where no screen reader exists (nothing to show).
-	Available bool
+	Available bool `json:"available"`
 	// Found is true while the strip is read; Problem says why not.
-	Found   bool
-	Problem string
+	Found   bool   `json:"found"`
+	Problem string `json:"problem,omitempty"`
+	// Source says where the picture comes from; Minimised is true when
+	// the window is minimised (for the doctor's report).
+	Source    string `json:"source,omitempty"`
+	Minimised bool   `json:"minimised"`
 	// Typing is the strip's focus flag (an edit box has the keyboard
 	// focus); TypingKnown is false when no fresh, live strip tells. SeenAt
 	// is when that strip was captured.
-	Typing, TypingKnown bool
-	SeenAt              time.Time
+	Typing      bool      `json:"typing"`
+	TypingKnown bool      `json:"typingKnown"`
+	SeenAt      time.Time `json:"seenAt"`
 }
 
 // AcceptScreenLine takes a bridge line the screen reader assembled from the strip.

@@ -369,12 +369,20 @@ type harness struct {
 	e      *Engine
 	cancel context.CancelFunc
 	done   chan struct{}
+	// opts adjusts the engine's options (set before start).
+	opts func(*Options)
 }
 
 func newHarness(t *testing.T, ebs *fakeEBS, inj *fakeInjector) *harness {
 	t.Helper()
+	return newHarnessWith(t, ebs, inj, nil)
+}
+
+// newHarnessWith is newHarness with the engine's options adjusted by opts.
+func newHarnessWith(t *testing.T, ebs *fakeEBS, inj *fakeInjector, opts func(*Options)) *harness {
+	t.Helper()
 	dir := t.TempDir()
-	h := &harness{t: t, dir: dir, log: filepath.Join(dir, "Logs", chatlog.FileName), ebs: ebs, inj: inj}
+	h := &harness{t: t, dir: dir, log: filepath.Join(dir, "Logs", chatlog.FileName), ebs: ebs, inj: inj, opts: opts}
 	os.MkdirAll(filepath.Dir(h.log), 0o755)
 	os.WriteFile(h.log, []byte("1/1 00:00:00.000  history that must not be replayed [MGM_CONFIRM:99999999-9999-4999-8999-999999999999]\n"), 0o644)
 	inj.mu.Lock()
@@ -388,9 +396,13 @@ func (h *harness) start() {
 	h.t.Helper()
 	h.events = eventlog.New(1000, nil, nil, nil)
 	q := inject.NewQueue(h.inj, nil)
-	e, err := New(Options{DataDir: h.dir, Queue: q, Log: slog.New(h.events), Rand: rand.New(rand.NewPCG(1, 2)),
+	o := Options{DataDir: h.dir, Queue: q, Log: slog.New(h.events), Rand: rand.New(rand.NewPCG(1, 2)),
 		TailInterval: 10 * time.Millisecond, RouletteMin: 20 * time.Millisecond, RouletteMax: 40 * time.Millisecond,
-		RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond, Version: "1.0.0"})
+		RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond, Version: "1.0.0"}
+	if h.opts != nil {
+		h.opts(&o)
+	}
+	e, err := New(o)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/desktop/engine"
 )
 
 // probeJS runs after app.js has rendered: it scrolls each visible dashboard
@@ -30,9 +33,21 @@ const probeJS = `"use strict";
     res.push({ label: b.textContent.trim(), action: b.dataset.action || "", left: r.left, right: r.right,
       reachable: r.left >= 0 && r.right <= vw && !!hit && (hit === b || b.contains(hit)) });
   }
+  // The bridge card's text wraps: nothing in it may reach past the viewport.
+  const overflow = [];
+  for (const el of document.querySelectorAll("#bridge, #bridge *")) {
+    const r = el.getBoundingClientRect();
+    if ((r.width > 0 || r.height > 0) && (r.left < 0 || r.right > vw + 0.5)) overflow.push(el.tagName + (el.id ? "#" + el.id : "") + " " + el.textContent.trim().slice(0, 40));
+  }
+  const shown = (sel) => { const el = document.querySelector(sel); return !!el && el.getBoundingClientRect().height > 0; };
+  const bridge = { state: (document.querySelector("#bridge-state") || {}).textContent || "",
+    routes: document.querySelectorAll("#bridge-routes tbody tr").length,
+    commands: shown("#bridge-commands") ? document.querySelectorAll("#bridge-commands tbody tr").length : 0,
+    problem: shown("#bridge-problem"), advice: document.querySelectorAll("#bridge-problem li").length, guard: shown("#bridge-guard"),
+    aboveTheFold: !!document.querySelector("#bridge") && document.querySelector("#bridge").getBoundingClientRect().top + window.scrollY < 600, overflow };
   const pre = document.createElement("pre");
   pre.id = "probe";
-  pre.textContent = JSON.stringify({ viewport: vw, scrollWidth: document.documentElement.scrollWidth, controls: res });
+  pre.textContent = JSON.stringify({ viewport: vw, scrollWidth: document.documentElement.scrollWidth, controls: res, bridge });
   document.body.appendChild(pre);
 })();
 `
@@ -40,10 +55,36 @@ const probeJS = `"use strict";
 // TestEveryPayoutActionReachableAt800px loads the dashboard with a busy
 // evening's data in headless Chromium at 800×600 and checks that every
 // control, above all each payout's four actions, lies inside the viewport
-// and is the element a click at its centre would hit.
+// and is the element a click at its centre would hit; and that the bridge
+// card, up with commands waiting or down with its advice, fits the width.
 func TestEveryPayoutActionReachableAt800px(t *testing.T) {
 	chromium := findChromium(t)
-	srv := busyServer(t, func(h http.Handler) http.Handler {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*engine.Snapshot)
+		want   bridgeProbe
+	}{
+		{"bridge up", nil, bridgeProbe{State: "up", Routes: 3, Commands: 2, Guard: true}},
+		{"bridge down", bridgeDown, bridgeProbe{State: "down", Routes: 3, Commands: 2, Problem: true, Advice: 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { checkLayout800(t, chromium, tc.mutate, tc.want) })
+	}
+}
+
+// bridgeProbe is what the probe saw of the bridge card.
+type bridgeProbe struct {
+	State        string   `json:"state"`
+	Routes       int      `json:"routes"`
+	Commands     int      `json:"commands"`
+	Problem      bool     `json:"problem"`
+	Advice       int      `json:"advice"`
+	Guard        bool     `json:"guard"`
+	AboveTheFold bool     `json:"aboveTheFold"`
+	Overflow     []string `json:"overflow"`
+}
+
+func checkLayout800(t *testing.T, chromium string, mutate func(*engine.Snapshot), want bridgeProbe) {
+	srv := busyServerWith(t, func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch {
 			case r.URL.Path == "/probe.js":
@@ -61,7 +102,7 @@ func TestEveryPayoutActionReachableAt800px(t *testing.T) {
 				h.ServeHTTP(w, r)
 			}
 		})
-	})
+	}, mutate)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
@@ -83,6 +124,7 @@ func TestEveryPayoutActionReachableAt800px(t *testing.T) {
 			Left, Right   float64
 			Reachable     bool
 		} `json:"controls"`
+		Bridge bridgeProbe `json:"bridge"`
 	}
 	if err := json.Unmarshal([]byte(html.UnescapeString(string(m[1]))), &res); err != nil {
 		t.Fatal(err)
@@ -101,6 +143,17 @@ func TestEveryPayoutActionReachableAt800px(t *testing.T) {
 	}
 	if actions != 3*4 {
 		t.Errorf("%d payout actions found, want 12 (3 payouts × 4)", actions)
+	}
+	b := res.Bridge
+	if len(b.Overflow) > 0 {
+		t.Errorf("the bridge card reaches past %v px: %q", res.Viewport, b.Overflow)
+	}
+	if !b.AboveTheFold {
+		t.Error("the bridge card does not start within the first 600 px")
+	}
+	b.Overflow, b.AboveTheFold = nil, false
+	if fmt.Sprint(b) != fmt.Sprint(want) {
+		t.Errorf("bridge card %+v, want %+v", b, want)
 	}
 	if res.ScrollWidth > res.Viewport {
 		t.Errorf("the page scrolls sideways: %v px of content in %v px", res.ScrollWidth, res.Viewport)

@@ -48,6 +48,31 @@ func TestScreenshot(t *testing.T) {
 // routes around the UI's handler.
 func busyServer(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
+	return busyServerWith(t, wrap, nil)
+}
+
+// bridgeDown turns busyServer's bridge down: no route answers, with the
+// problem and the advice the dashboard shows then.
+func bridgeDown(s *engine.Snapshot) {
+	b := &s.Bridge
+	b.State, b.Summary = "down", "no answer from the addon; chat log not written since 21:02"
+	for i := range b.Routes {
+		b.Routes[i].Answered, b.Routes[i].RTTSeconds = false, 0
+	}
+	b.Problem = `the addon did not answer the handshake within 15s (screen: WoW's window is minimised, so the Desktop cannot read the addon's strip: restore the window; chat log: nothing from the addon arrived in C:\Games\WoW335\Logs\WoWChatLog.txt)`
+	b.Advice = []string{
+		"Restore WoW's window: it is minimised.",
+		"Make sure the MimironsGoldOMatic addon is enabled (type /mgm in WoW: the queue window opens).",
+		"Keep WoW's window visible (not minimised, the top-left corner not covered, the UI not hidden with Alt+Z): the Desktop reads the addon's answers from a small strip there.",
+		"Turn chat logging on in WoW (/mgm log) so the chat log can carry the answers too.",
+		"If WoW runs as administrator, run the Desktop as administrator too (or neither): Windows blocks keys sent to an elevated window.",
+	}
+	b.Guard = ""
+}
+
+// busyServerWith is busyServer with the snapshot adjusted by mutate.
+func busyServerWith(t *testing.T, wrap func(http.Handler) http.Handler, mutate func(*engine.Snapshot)) *httptest.Server {
+	t.Helper()
 	now := time.Now()
 	at := func(d time.Duration) string { return now.Add(-d).UTC().Format(time.RFC3339) }
 	var snap engine.Snapshot
@@ -70,6 +95,34 @@ func busyServer(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Se
 		Items: []string{"Frostweave Cloth", "Infinite Dust", "Saronite Ore", "Runecloth"}, Chosen: "Frostweave Cloth", Until: now.Add(-time.Second)}}
 	snap.LastSync = &engine.SyncReport{OK: true, At: now.Add(-7 * time.Minute),
 		Message: "1 payout(s) InProgress, 1 ReceiveGold line(s) typed into WoW.exe pid 7412"}
+
+	snap.Bridge = engine.BridgeView{State: "up", Summary: "round trip 0.4 s via screen",
+		LastCheck: now.Add(-50 * time.Second),
+		Guard:     "the keyboard was used 1.2 s ago (waiting for 3 s of quiet)",
+		Commands: []engine.CommandView{
+			{Key: "notify:c41a7e2b-5d6f-4a8c-9e0b-1f2a3b4c5d6e", State: "typed", Tries: 2, Result: "no acknowledgement from the addon within 20s (try 1 of 3)"},
+			{Key: "who:5f0c2a4e-8d1b-4c3e-9a7f-2b6d1e0c9a84", State: "queued", Tries: 0},
+		}}
+	for _, r := range []struct {
+		route    string
+		answered bool
+		rtt      float64
+		last     time.Duration
+	}{{"screen", true, 0.4, 3 * time.Second}, {"log-print", true, 4.8, 47 * time.Second}, {"log-whisper", false, 0, -1}} {
+		v := struct {
+			Route      string    `json:"route"`
+			Answered   bool      `json:"answered"`
+			RTTSeconds float64   `json:"rttSeconds"`
+			LastLine   time.Time `json:"lastLine"`
+		}{Route: r.route, Answered: r.answered, RTTSeconds: r.rtt}
+		if r.last >= 0 {
+			v.LastLine = now.Add(-r.last)
+		}
+		snap.Bridge.Routes = append(snap.Bridge.Routes, v)
+	}
+	if mutate != nil {
+		mutate(&snap)
+	}
 
 	clock := now.Add(-10 * time.Minute)
 	events := eventlog.New(100, func() time.Time { clock = clock.Add(17 * time.Second); return clock }, nil, nil)

@@ -114,6 +114,8 @@ type Options struct {
 	Log      *eventlog.Log
 	Hub      *Hub
 	Token    string
+	// Doctor runs the doctor (nil: POST /api/doctor answers 501).
+	Doctor func(ctx context.Context) engine.DoctorReport
 	// Heartbeat keeps event streams alive through idle periods (default 15 s).
 	Heartbeat time.Duration
 }
@@ -149,6 +151,7 @@ func New(o Options) *Server {
 	s.mux.HandleFunc("POST /api/refresh", s.handleRefresh)
 	s.mux.HandleFunc("POST /api/unlock", s.handleUnlock)
 	s.mux.HandleFunc("POST /api/payouts/{id}/{action}", s.handleAction)
+	s.mux.HandleFunc("POST /api/doctor", s.handleDoctor)
 	return s
 }
 
@@ -464,6 +467,29 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	serve.JSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// DoctorResult is POST /api/doctor's answer: OK when the bridge answered,
+// Text the report to paste into a bug report.
+type DoctorResult struct {
+	OK     bool                `json:"ok"`
+	Text   string              `json:"text"`
+	Report engine.DoctorReport `json:"report"`
+}
+
+// DoctorTimeout bounds a doctor run: its handshake, and the rest of one in
+// flight, with the ping's wait for the typing guard.
+const DoctorTimeout = 3 * time.Minute
+
+func (s *Server) handleDoctor(w http.ResponseWriter, r *http.Request) {
+	if s.o.Doctor == nil {
+		serve.JSON(w, http.StatusNotImplemented, errorBody{"no_doctor", "this Desktop has no doctor"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), DoctorTimeout)
+	defer cancel()
+	rep := s.o.Doctor(ctx)
+	serve.JSON(w, http.StatusOK, DoctorResult{OK: rep.OK, Text: rep.Text(), Report: rep})
 }
 
 // Hub fans change notifications out to the open event streams.

@@ -86,11 +86,18 @@ type fixture struct {
 	hub *Hub
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureWith(t, nil) }
+
+// newFixtureWith is newFixture with the server's options adjusted by opts.
+func newFixtureWith(t *testing.T, opts func(*Options)) *fixture {
 	hub := NewHub()
 	f := &fixture{be: &fakeBackend{}, st: &fakeSettings{v: SettingsView{FirstRun: true, SettingsFile: "/x/settings.json"}}, hub: hub}
 	f.log = eventlog.New(100, nil, nil, hub.Notify)
-	f.srv = httptest.NewServer(New(Options{Backend: f.be, Settings: f.st, Log: f.log, Hub: hub, Token: token}))
+	o := Options{Backend: f.be, Settings: f.st, Log: f.log, Hub: hub, Token: token}
+	if opts != nil {
+		opts(&o)
+	}
+	f.srv = httptest.NewServer(New(o))
 	t.Cleanup(f.srv.Close)
 	return f
 }

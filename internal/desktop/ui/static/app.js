@@ -61,6 +61,44 @@
     $("#version").textContent = s.version ? "v" + s.version : "";
   }
 
+  // ---- the bridge to the addon ----
+  const routeTitles = { "screen": "the strip in WoW's top-left corner", "log-print": "chat log (printed lines)", "log-whisper": "chat log (whispers to self)" };
+  function seen(iso) {
+    // Go's zero time: the route never brought a line.
+    return !iso || iso.startsWith("0001-") ? "never" : time(iso);
+  }
+  function renderBridge(s) {
+    const b = s.bridge || {};
+    const state = b.state === "up" || b.state === "down" ? b.state : "checking";
+    const pillEl = $("#bridge-state");
+    pillEl.className = "state " + state;
+    pillEl.textContent = state;
+    $("#bridge-check").textContent = b.lastCheck && !b.lastCheck.startsWith("0001-") ? "last check " + time(b.lastCheck) : "";
+    $("#bridge-summary").textContent = b.summary || "";
+    $("#bridge-routes tbody").innerHTML = (b.routes || []).map((r) => `<tr>
+      <td title="${esc(routeTitles[r.route] || "")}">${esc(r.route)}</td>
+      <td><span class="badge ${r.answered ? "yes" : "no"}">${r.answered ? "yes" : "no"}</span></td>
+      <td>${r.answered ? esc(r.rttSeconds.toFixed(1)) + " s" : "—"}</td><td>${esc(seen(r.lastLine))}</td></tr>`).join("");
+    const problem = $("#bridge-problem");
+    const advice = b.advice || [];
+    if (state === "down" && (b.problem || advice.length)) {
+      const text = b.problem || "The addon does not answer.";
+      problem.innerHTML = `<b>${esc(text.charAt(0).toUpperCase() + text.slice(1))}</b>` +
+        (advice.length ? "<ul>" + advice.map((a) => `<li>${esc(a)}</li>`).join("") + "</ul>" : "");
+      problem.classList.remove("hidden");
+    } else {
+      problem.classList.add("hidden");
+    }
+    const guard = $("#bridge-guard");
+    guard.textContent = b.guard ? "Typing guard: lines wait because " + b.guard + "." : "";
+    guard.classList.toggle("hidden", !b.guard);
+    const cmds = b.commands || [];
+    $("#bridge-commands tbody").innerHTML = cmds.map((c) => `<tr><td class="id">${esc(c.key)}</td>
+      <td><span class="badge ${c.state === "failed" ? "no" : "InProgress"}">${esc(c.state)}</span></td>
+      <td>${esc(c.tries)}</td><td>${esc(c.result || "")}</td></tr>`).join("");
+    $("#bridge-commands").classList.toggle("hidden", cmds.length === 0);
+  }
+
   // ---- payouts ----
   function renderPayouts(s) {
     const rows = (s.payouts || []).map((p) => {
@@ -187,6 +225,41 @@
     if (b) $("#settings-form").elements.wowProcess.value = b.dataset.pick;
   });
 
+  // ---- the doctor ----
+  $("#doctor-run").addEventListener("click", async () => {
+    const b = $("#doctor-run"), out = $("#doctor-out");
+    b.disabled = true; b.textContent = "Checking…";
+    out.className = "";
+    out.textContent = "Typing a handshake into WoW and waiting for the answers…";
+    $("#doctor-copy").classList.add("hidden");
+    try {
+      const r = await api("POST", "/api/doctor");
+      out.className = r.ok ? "ok" : "fail";
+      out.textContent = r.text;
+      $("#doctor-copy").classList.remove("hidden");
+    } catch (e) {
+      out.className = "fail";
+      out.textContent = "The doctor could not run: " + e.message;
+    }
+    b.disabled = false; b.textContent = "Run doctor";
+  });
+  $("#doctor-copy").addEventListener("click", async () => {
+    const b = $("#doctor-copy"), text = $("#doctor-out").textContent;
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (e) {
+      // Older browsers: select the report and copy the selection.
+      const range = document.createRange();
+      range.selectNodeContents($("#doctor-out"));
+      const sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      document.execCommand("copy");
+    }
+    b.textContent = "Copied";
+    setTimeout(() => { b.textContent = "Copy"; }, 1500);
+  });
+
   // ---- buttons ----
   $("#sync").addEventListener("click", async () => {
     const b = $("#sync");
@@ -213,6 +286,7 @@
   function render(u) {
     view = u;
     renderStatus(u.status);
+    renderBridge(u.status);
     renderPayouts(u.status);
     renderGifts(u.status);
     renderEvents(u.events);
