@@ -23,6 +23,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
+	"github.com/mimirons-goldomatic/mgm/internal/retry"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
 
@@ -131,23 +132,38 @@ func (q *Queue) EnqueueAnnouncement(ctx context.Context, tx *store.Tx, payoutID 
 func (q *Queue) Run(ctx context.Context, svc *app.Service) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &announceWorker{svc: svc, cfg: q.cfg})
-	c, err := river.NewClient(driver(q.db), &river.Config{
-		Logger:               q.cfg.Logger,
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
-		Workers:              workers,
-		JobTimeout:           q.cfg.AttemptTimeout,
-		RescueStuckJobsAfter: q.cfg.RescueAfter,
-		FetchPollInterval:    q.cfg.PollInterval,
-		FetchCooldown:        min(q.cfg.PollInterval, 100*time.Millisecond),
-	})
-	if err != nil {
-		return fmt.Errorf("job queue: %w", err)
-	}
-	if err := c.Start(ctx); err != nil {
+	// A queue that cannot start (the database unreachable at that moment)
+	// would leave every Sent payout without its reward line, silently: it
+	// is tried again with backoff until it starts or the EBS stops.
+	var c *river.Client[*sql.Tx]
+	for attempt := 1; ; attempt++ {
+		var err error
+		c, err = river.NewClient(driver(q.db), &river.Config{
+			Logger:               q.cfg.Logger,
+			Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+			Workers:              workers,
+			JobTimeout:           q.cfg.AttemptTimeout,
+			RescueStuckJobsAfter: q.cfg.RescueAfter,
+			FetchPollInterval:    q.cfg.PollInterval,
+			FetchCooldown:        min(q.cfg.PollInterval, 100*time.Millisecond),
+		})
+		if err != nil {
+			return fmt.Errorf("job queue: %w", err) // a configuration error: retrying cannot help
+		}
+		err = c.Start(ctx)
+		if err == nil {
+			break
+		}
 		if ctx.Err() != nil {
 			return nil // stopped while starting: nothing ran
 		}
-		return fmt.Errorf("start job queue: %w", err)
+		wait := min(time.Second<<min(attempt-1, 5), 30*time.Second)
+		if q.cfg.Logger != nil {
+			q.cfg.Logger.Error("the job queue could not start; reward lines wait until it does", "error", err, "attempt", attempt, "retryIn", wait)
+		}
+		if retry.Sleep(ctx, wait) != nil {
+			return nil
+		}
 	}
 	<-ctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
