@@ -39,6 +39,13 @@ func TestTerminatedConnectionsAreRetried(t *testing.T) {
 	var failures []string
 	record := func(what string, status int, err error) {
 		requests.Add(1)
+		if status == http.StatusInternalServerError {
+			// An outage is 503 (try again), never 500 (our bug).
+			mu.Lock()
+			failures = append(failures, fmt.Sprintf("%s: 500 (an outage must answer 503)", what))
+			mu.Unlock()
+			readFails.Add(1)
+		}
 		if err != nil || status >= 500 {
 			fiveXX.Add(1)
 			if what != "enroll" {

@@ -11,6 +11,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/serve"
+	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
 
 // statusByCode is the one place where error codes meet HTTP statuses.
@@ -60,7 +61,12 @@ func StatusOf(code mgm.Code) int {
 // sees only "internal".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var de *mgm.Error
-	if !errors.As(err, &de) {
+	if errors.Is(err, store.ErrUnavailable) && !errors.As(err, &de) {
+		// An outage, not our bug and not the client's: 503 says "try again".
+		s.log.WarnContext(r.Context(), "request failed: the database is unavailable", "request_id", requestID(r), "route", routeOf(r), "error", err)
+		de = mgm.Errorf(mgm.CodeUnavailable, "The database is unavailable right now; try again in a moment.")
+	}
+	if de == nil && !errors.As(err, &de) {
 		s.log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r), "route", routeOf(r), "error", err)
 		de = mgm.Errorf(mgm.CodeInternal, "Something went wrong on our side; the request id identifies it in our logs.")
 	}

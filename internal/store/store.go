@@ -107,10 +107,24 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	}
 	conn, cerr := db.freshConn(ctx)
 	if cerr != nil {
-		return errors.Join(err, cerr)
+		return fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(err, cerr))
 	}
 	defer func() { _ = conn.Close() }() // returns it to the pool
-	return db.inTx(ctx, conn, fn)
+	return db.unavailable(db.inTx(ctx, conn, fn))
+}
+
+// ErrUnavailable marks a database failure that outlived the retry: the
+// server is down, restarting or unreachable. Nothing the client did caused
+// it, and trying again later may work (HTTP 503, not 500).
+var ErrUnavailable = errors.New("the database is unavailable")
+
+// unavailable wraps a transient failure that the retry did not get over.
+func (db *DB) unavailable(err error) error {
+	var ce commitError
+	if err == nil || errors.As(err, &ce) || !db.d.Transient(err, false) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
 // commitError marks a failure of COMMIT itself.
@@ -170,10 +184,10 @@ func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
 	}
 	conn, cerr := db.freshConn(ctx)
 	if cerr != nil {
-		return errors.Join(err, cerr)
+		return fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(err, cerr))
 	}
 	defer func() { _ = conn.Close() }() // returns it to the pool
-	return fn(&Tx{tx: conn, d: db.d})
+	return db.unavailable(fn(&Tx{tx: conn, d: db.d}))
 }
 
 // querier is what a Tx runs its queries on: a transaction, or for Read the pool.
