@@ -340,8 +340,15 @@ func (c *Client) session(ctx context.Context) sessionEnd {
 				continue
 			}
 			if f.err != nil {
+				if f.c == next {
+					// The move failed before the new server welcomed us (4007 is
+					// an invalid reconnect URL): start afresh at the configured URL.
+					end := c.closed(f.err)
+					end.healthy, end.immediate = subscribed, true
+					return end
+				}
 				if f.c != cur {
-					continue // a replaced connection closing, or a pending one: the current one decides
+					continue // a replaced connection closing: the current one decides
 				}
 				end := c.closed(f.err)
 				end.healthy = subscribed
