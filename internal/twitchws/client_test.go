@@ -266,4 +266,3 @@ func TestLeaseOneHolderAndTakeover(t *testing.T) {
 		})
 	}
 }
-
