@@ -64,7 +64,13 @@ type Config struct {
 	HelixClientID          string
 	BroadcasterAccessToken string
 	BroadcasterUserID      string
-	Version                VersionInfo
+	// EventSubTransport is EventSubWebhook or EventSubWebSocket.
+	EventSubTransport    string
+	EventSubWebSocketURL string
+	// PublicURL is the https base Twitch reaches (no trailing slash); ""
+	// when not set.
+	PublicURL string
+	Version   VersionInfo
 	// MetricsToken, when set, is the Bearer token GET /metrics requires.
 	MetricsToken string
 	// MetricsListen, when set, is a host:port of its own that serves only

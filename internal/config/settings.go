@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,9 @@ const (
 	keyHelixClientID       = "Twitch__HelixClientId"
 	keyBroadcasterToken    = "Twitch__BroadcasterAccessToken"
 	keyBroadcasterUserID   = "Twitch__BroadcasterUserId"
+	keyEventSubTransport   = "Twitch__EventSubTransport"
+	keyEventSubWSURL       = "Twitch__EventSubWebSocketUrl"
+	keyPublicURL           = "Mgm__PublicUrl"
 	keyCurrentVersion      = "Version__CurrentVersion"
 	keyReleaseNotesURL     = "Version__ReleaseNotesUrl"
 	keyMinDesktopVersion   = "Version__MinimumDesktopVersion"
@@ -150,6 +154,16 @@ var settings = []setting{
 		DefaultNote: "in Development " + DevBroadcaster + ", for the gift queue only",
 		Help:        "the broadcaster this deployment serves: other channels' tokens, chat messages and gift streamerIds are refused"},
 		devSafe: true, value: value{parse: func(_ *loader, c *Config, v, _ string) { c.BroadcasterUserID = v }, fallback: devBroadcaster, show: showBroadcaster}},
+	{Option: option.Option{Key: keyEventSubTransport, Default: EventSubWebhook,
+		Help: "how chat reaches the EBS: " + EventSubWebhook + " (Twitch calls " + keyPublicURL + "/api/twitch/eventsub) or " +
+			EventSubWebSocket + " (the EBS connects out; no public address needed; one replica holds the connection)"},
+		devSafe: true, value: value{parse: parseEventSubTransport, show: func(c Config) string { return c.EventSubTransport }}},
+	{Option: option.Option{Key: keyEventSubWSURL, Default: DefaultEventSubWebSocketURL, Help: "EventSub WebSocket server (ws:// or wss://)"},
+		devSafe: true, value: value{parse: parseEventSubWSURL, show: func(c Config) string { return c.EventSubWebSocketURL }}},
+	{Option: option.Option{Key: keyPublicURL,
+		Help: "the https base address Twitch can reach; with " + keyEventSubTransport + "=" + EventSubWebhook +
+			" the EBS keeps the chat subscription pointed at <it>/api/twitch/eventsub"},
+		devSafe: true, value: value{parse: parsePublicURL, show: func(c Config) string { return c.PublicURL }}},
 	{Option: option.Option{Key: keyCurrentVersion, DefaultNote: "build version", Help: "served by GET /api/version"},
 		devSafe: true, value: text(func(c *Config) *string { return &c.Version.CurrentVersion })},
 	{Option: option.Option{Key: keyReleaseNotesURL, Help: "served by GET /api/version"},
@@ -465,4 +479,43 @@ func parseReleaseNotes(l *loader, c *Config, v, key string) {
 	} else {
 		c.Version.ReleaseNotesURL = v
 	}
+}
+
+// EventSub transports (Twitch__EventSubTransport).
+const (
+	EventSubWebhook   = "webhook"
+	EventSubWebSocket = "websocket"
+)
+
+// DefaultEventSubWebSocketURL is Twitch's EventSub WebSocket server.
+const DefaultEventSubWebSocketURL = "wss://eventsub.wss.twitch.tv/ws"
+
+func parseEventSubTransport(l *loader, c *Config, v, key string) {
+	switch t := strings.ToLower(strings.TrimSpace(v)); t {
+	case EventSubWebhook, EventSubWebSocket:
+		c.EventSubTransport = t
+	default:
+		l.problemf("%s must be %s or %s, got %q", key, EventSubWebhook, EventSubWebSocket, v)
+	}
+}
+
+func parseEventSubWSURL(l *loader, c *Config, v, key string) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		l.problemf("%s must be an absolute ws:// or wss:// URL, got %q", key, v)
+		return
+	}
+	c.EventSubWebSocketURL = v
+}
+
+func parsePublicURL(l *loader, c *Config, v, key string) {
+	if v == "" {
+		return
+	}
+	u, err := url.Parse(v)
+	if err != nil || !isHTTPURL(v) || u.RawQuery != "" || u.Fragment != "" {
+		l.problemf("%s must be the absolute https:// address Twitch reaches this EBS at (no query), got %q", key, v)
+		return
+	}
+	c.PublicURL = strings.TrimRight(v, "/")
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/serve"
 	"github.com/mimirons-goldomatic/mgm/internal/sqlite"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
+	"github.com/mimirons-goldomatic/mgm/internal/twitchsubs"
 )
 
 // APIKeyFile holds the generated development API key inside the data folder.
@@ -67,6 +68,12 @@ type Options struct {
 	Intn func(n int) int
 	// Ready, when set, is called with the listening address once requests are served.
 	Ready func(addr string)
+	// UserToken is the broadcaster's refreshing user token for the EventSub
+	// WebSocket subscription; nil = Twitch__BroadcasterAccessToken, static.
+	UserToken twitchsubs.TokenSource
+	// AppToken is the app access token the webhook subscription manager
+	// needs; nil = the manager does not run.
+	AppToken twitchsubs.TokenSource
 }
 
 // Run serves until ctx is cancelled, then shuts down gracefully.
@@ -149,6 +156,9 @@ type backend struct {
 	notes []string
 	// lock holds a SQLite data folder (nil with PostgreSQL).
 	lock *lockfile.Lock
+	// twitch runs beside the server: the EventSub WebSocket client or the
+	// webhook subscription manager (nil when neither is configured).
+	twitch func(context.Context)
 }
 
 func (b *backend) releaseLock() {
@@ -241,12 +251,17 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 			b.devPanelHint = "not built: cd extension && npm ci && npm run build"
 		}
 	}
+	ev := b.eventSub(o)
 	api := httpapi.New(httpapi.Deps{
 		Service: b.svc, Config: cfg, Logger: o.Logger, Now: o.Now, Version: o.Version, Subscribers: subs, Metrics: m,
-		DevPages: devPages,
-		Verifier: &auth.ViewerVerifier{Key: extKey, BroadcasterUserID: cfg.BroadcasterUserID, Audience: audience, Now: o.Now},
-		APIKeys:  auth.NewAPIKeys(cfg.APIKeys),
+		DevPages:    devPages,
+		Verifier:    &auth.ViewerVerifier{Key: extKey, BroadcasterUserID: cfg.BroadcasterUserID, Audience: audience, Now: o.Now},
+		APIKeys:     auth.NewAPIKeys(cfg.APIKeys),
+		Revocations: ev.revocations, ReadyDetail: ev.readyDetail,
 	})
+	if ev.start != nil {
+		b.twitch = func(ctx context.Context) { ev.start(ctx, api, m) }
+	}
 	b.handler, b.metricsHandler, b.metricsNote, b.listener = api.Handler(), api.MetricsHandler(), api.MetricsNote(), api.Listener
 	return b, nil
 }
@@ -301,6 +316,13 @@ func (b *backend) serve(ctx context.Context, ln net.Listener, o Options) error {
 			log.Error("job queue stopped", "error", err)
 		}
 	}()
+	if b.twitch != nil {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			b.twitch(bgCtx)
+		}()
+	}
 	defer func() {
 		stopBackground()
 		bg.Wait()

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -37,11 +38,9 @@ func (s *Server) handleEventSub(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	deliveryID := r.Header.Get(eventsub.HeaderMessageID)
-	ctx := r.Context()
 
-	switch env.MessageType {
-	case eventsub.TypeVerification:
-		if _, err := s.svc.RecordDelivery(ctx, deliveryID, env.MessageType); err != nil {
+	if env.MessageType == eventsub.TypeVerification {
+		if _, err := s.svc.RecordDelivery(r.Context(), deliveryID, env.MessageType); err != nil {
 			s.eventSubDone(w, r, env.MessageType, "error", err)
 			return
 		}
@@ -56,30 +55,68 @@ func (s *Server) handleEventSub(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, challenge)
 		return
+	}
+	outcome, err := s.ingest(r.Context(), deliveryID, env)
+	msgType := env.MessageType
+	if outcome == "ignored_type" && msgType == "" {
+		msgType = "unknown"
+	}
+	s.eventSubDone(w, r, msgType, outcome, err)
+}
 
+// RevocationHandler hears of each revocation once (the first delivery of its
+// message id), whichever transport brought it, so that the subscription can
+// be re-created when the reason allows.
+type RevocationHandler interface {
+	Revoked(ctx context.Context, sub eventsub.Subscription)
+}
+
+// IngestEventSub processes a notification or revocation that arrived over
+// another transport than the webhook (the EventSub WebSocket client): the
+// same use cases, the same dedupe by message id, the same metrics. An error
+// means the message was not processed (the database failed, or it is
+// malformed); the caller cannot ask Twitch to redeliver, so it may retry.
+func (s *Server) IngestEventSub(ctx context.Context, messageID string, env eventsub.Envelope) error {
+	outcome, err := s.ingest(ctx, messageID, env)
+	msgType := env.MessageType
+	if msgType == "" || msgType == eventsub.TypeVerification {
+		msgType = "unknown"
+	}
+	if err != nil && mgm.ErrorCode(err) == mgm.CodeInternal {
+		s.log.ErrorContext(ctx, "eventsub message failed", "message_id", messageID, "error", err)
+		outcome = "error"
+	}
+	s.metrics.EventSubMessage(msgType, outcome)
+	return err
+}
+
+// ingest is the one path every EventSub notification and revocation takes,
+// webhook or WebSocket: deduped by message id, enrolled once. It returns the
+// outcome to count and, for a message not processed, the error.
+func (s *Server) ingest(ctx context.Context, deliveryID string, env eventsub.Envelope) (string, error) {
+	switch env.MessageType {
 	case eventsub.TypeRevocation:
 		fresh, err := s.svc.RecordDelivery(ctx, deliveryID, env.MessageType)
 		if err != nil {
-			s.eventSubDone(w, r, env.MessageType, "error", err)
-			return
+			return "error", err
 		}
 		if fresh && env.Subscription != nil {
 			s.log.WarnContext(ctx, "Twitch revoked an EventSub subscription; enrollments from chat stop until it is recreated",
 				"subscription_type", env.Subscription.Type, "subscription_id", env.Subscription.ID, "reason", env.Subscription.Status)
+			if s.revocations != nil {
+				s.revocations.Revoked(ctx, *env.Subscription)
+			}
 		}
-		s.eventSubDone(w, r, env.MessageType, outcomeOf(fresh, "revoked"), nil)
-		return
+		return outcomeOf(fresh, "revoked"), nil
 
 	case eventsub.TypeNotification:
 		if env.Subscription == nil || env.Subscription.Type != "channel.chat.message" {
 			fresh, err := s.svc.RecordDelivery(ctx, deliveryID, env.MessageType)
-			s.eventSubDone(w, r, env.MessageType, outcomeOf(fresh, "ignored_type"), err)
-			return
+			return outcomeOf(fresh, "ignored_type"), err
 		}
 		msg, err := eventsub.ParseChatMessage(env.Event)
 		if err != nil {
-			s.eventSubDone(w, r, env.MessageType, "invalid_payload", err)
-			return
+			return "invalid_payload", err
 		}
 		display := msg.ChatterUserName
 		if display == "" {
@@ -97,11 +134,10 @@ func (s *Server) handleEventSub(w http.ResponseWriter, r *http.Request) {
 			s.metrics.Enrollment("chat", string(outcome))
 			s.log.DebugContext(ctx, "chat command", "outcome", outcome, "chatter_user_id", msg.ChatterUserID)
 		}
-		s.eventSubDone(w, r, env.MessageType, string(outcome), err)
-		return
+		return string(outcome), err
 
 	default:
-		s.eventSubDone(w, r, "unknown", "ignored_type", nil)
+		return "ignored_type", nil
 	}
 }
 

@@ -184,7 +184,12 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, mgm.Errorf(mgm.CodeUnavailable, "The database is not reachable or not migrated yet."))
 		return
 	}
-	body := map[string]string{"status": "ready", "store": s.svc.DB().Dialect()}
+	body := map[string]any{"status": "ready", "store": s.svc.DB().Dialect()}
+	if s.readyDetail != nil {
+		for k, v := range s.readyDetail() {
+			body[k] = v
+		}
+	}
 	if err != nil {
 		s.log.WarnContext(r.Context(), "database check failed; still ready within the grace period", "error", err)
 		body["warning"] = "The last database check failed; the pool is reconnecting."

@@ -45,6 +45,11 @@ type Deps struct {
 	Version     string
 	Metrics     *metrics.Metrics // nil: a fresh registry
 	DevPages    http.Handler     // mounted under /dev/ in Development only; nil: no dev pages (404)
+	// Revocations hears of each EventSub revocation once; nil: logged only.
+	Revocations RevocationHandler
+	// ReadyDetail, when set, adds the named states (the Twitch connection) to
+	// /readyz's answer; they inform, they never make the replica unready.
+	ReadyDetail func() map[string]any
 }
 
 // Server serves the EBS API.
@@ -61,6 +66,8 @@ type Server struct {
 	metrics     *metrics.Metrics
 	mux         *http.ServeMux
 	ready       readiness
+	revocations RevocationHandler
+	readyDetail func() map[string]any
 }
 
 // New builds the server and its routes.
@@ -68,6 +75,7 @@ func New(d Deps) *Server {
 	s := &Server{
 		svc: d.Service, cfg: d.Config, verifier: d.Verifier, apiKeys: d.APIKeys, subscribers: d.Subscribers,
 		log: d.Logger, now: d.Now, version: d.Version, metrics: d.Metrics, mux: http.NewServeMux(),
+		revocations: d.Revocations, readyDetail: d.ReadyDetail,
 	}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
