@@ -121,7 +121,13 @@ func runMain(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("%s: %w", command, err)
 	}
-	return listenAndServe(ctx, service, s.listen, h, writeTimeout, stdout)
+	err = listenAndServe(ctx, service, s.listen, h, writeTimeout, stdout)
+	// The Helix stand-in owns WebSocket sessions, which outlive a server
+	// shutdown unless closed.
+	if c, ok := h.(io.Closer); ok {
+		_ = c.Close()
+	}
+	return err
 }
 
 // writeJSON answers v as JSON that no client caches: tokens and fake Helix
