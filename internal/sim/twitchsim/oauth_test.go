@@ -37,9 +37,9 @@ type twitchEnv struct {
 }
 
 const (
-	testClient      = "testclientid"
-	testClientSecret      = "testclientsecret"
-	testBroadcaster = "1001"
+	testClient       = "testclientid"
+	testClientSecret = "testclientsecret"
+	testBroadcaster  = "1001"
 )
 
 var chatScopes = []string{"user:read:chat", "user:bot", "channel:bot", "user:write:chat", "channel:read:subscriptions"}
