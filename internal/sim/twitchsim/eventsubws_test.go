@@ -377,3 +377,38 @@ func TestEventSubSendChatReachesWebSocket(t *testing.T) {
 	}
 	wantChat(t, c.next(t), "!twgold")
 }
+
+func TestLinkedMainsShareTheHub(t *testing.T) {
+	esMain, helixMain := LinkedMains()
+	env := map[string]string{"MockTwitch__ClientId": testClient, "MockTwitch__ClientSecret": testClientSecret, "Twitch__BroadcasterUserId": testBroadcaster}
+	helixURL, stopHelix, helixDone := startMain(t, helixMain, env, HelixService)
+	esURL, stopES, esDone := startMain(t, esMain, env, EventSubService)
+	e := &twitchEnv{url: helixURL}
+	tok := e.login(t, testBroadcaster, chatScopes...).AccessToken
+	c := dialWS(t, e.wsURL(""))
+	e.subscribeWS(t, tok, c.welcome(t)["id"].(string))
+	if r := post(t, esURL+"/send-chat", `{"userId":"2002","login":"viewer","text":"!twgold"}`); r.status != 200 {
+		t.Fatalf("send-chat: %d %s", r.status, r.body)
+	}
+	wantChat(t, c.next(t), "!twgold")
+	stopES()
+	stopHelix()
+	waitExit(t, esDone)
+	waitExit(t, helixDone)
+}
+
+func TestHubSettingsRejectNonsense(t *testing.T) {
+	for _, args := range [][]string{
+		{"--MockTwitch:KeepaliveSeconds=soon"},
+		{"--MockTwitch:UserTokenTtlSeconds=-1"},
+		{"--MockTwitch:RefreshRotation=sometimes"},
+	} {
+		s, err := parseSettings(args, func(string) string { return "" }, helixKeys, DefaultHelixListen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := hubFromSettings(s, nil); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
