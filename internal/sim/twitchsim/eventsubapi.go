@@ -147,8 +147,23 @@ func (h *Hub) Auth() *Auth { return h.auth }
 
 // Close ends every WebSocket session and waits for background work.
 func (h *Hub) Close() {
+	// Under mu, so no track call can add to wg after Wait has begun.
+	h.mu.Lock()
 	h.cancel()
+	h.mu.Unlock()
 	h.wg.Wait()
+}
+
+// track counts one more piece of background work, unless the hub is
+// closing; done must be called when it ends.
+func (h *Hub) track() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ctx.Err() != nil {
+		return false
+	}
+	h.wg.Add(1)
+	return true
 }
 
 // Register adds the subscriptions API, the WebSocket endpoint and the test
@@ -166,9 +181,11 @@ func (h *Hub) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /sim/eventsub/ws/close", h.handleForceClose)
 }
 
-// go runs f in the background until the hub closes.
+// goBackground runs f in the background; Close waits for it.
 func (h *Hub) goBackground(f func(ctx context.Context)) {
-	h.wg.Add(1)
+	if !h.track() {
+		return
+	}
 	go func() {
 		defer h.wg.Done()
 		f(h.ctx)

@@ -181,7 +181,10 @@ func (h *Hub) handleWS(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h.wg.Add(1)
+	if !h.track() {
+		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
 	defer h.wg.Done()
 
 	// The welcome goes first; then the subscriptions move, so every later
