@@ -3,7 +3,8 @@
 //
 //	mgm-sim eventsub   Twitch EventSub sender/forwarder        (:9051)
 //	mgm-sim jwt        Twitch extension JWT issuer              (:9052)
-//	mgm-sim helix      Twitch Helix API                         (:9053)
+//	mgm-sim helix      Twitch Helix API, id.twitch.tv OAuth,
+//	                   EventSub subscriptions API and WebSocket (:9053)
 //	mgm-sim desktop    synthetic Desktop (payout sequence)     (:9054)
 //	mgm-sim wow        WoW 3.3.5a client simulator + addon      (:5001)
 //	mgm-sim all        eventsub, jwt, helix and desktop together
@@ -80,6 +81,10 @@ func runAll(ctx context.Context, args []string, getenv func(string) string, stdo
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmds := commands()
+	// One process: /send-chat of eventsub also reaches the EventSub
+	// subscriptions (webhook and WebSocket) created on helix.
+	eventSub, helix := twitchsim.LinkedMains()
+	cmds["eventsub"], cmds["helix"] = eventSub, helix
 	names := []string{"eventsub", "jwt", "helix", "desktop"}
 	errc := make(chan error, len(names))
 	for _, n := range names {

@@ -1,6 +1,9 @@
 // Package twitchsim holds the Twitch stand-ins of mgm-sim: an EventSub
 // sender/forwarder (NewEventSub, MainEventSub), an extension JWT issuer
-// (NewJWT, MainJWT) and a Helix API (NewHelix, MainHelix). Their routes and
+// (NewJWT, MainJWT) and a Helix API (NewHelix, MainHelix), which also serves
+// the id.twitch.tv OAuth stand-in (NewAuth, oauth.go) and the EventSub hub
+// (NewHub: the subscriptions API in eventsubapi.go and the EventSub
+// WebSocket server in eventsubws.go). Their routes and
 // JSON keep the contract of the predecessor's MockEventSubWebhook,
 // MockExtensionJwt and MockHelixApi, so tools written for those keep working,
 // while the payloads they produce are shaped like real Twitch's.
@@ -121,7 +124,13 @@ func runMain(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("%s: %w", command, err)
 	}
-	return listenAndServe(ctx, service, s.listen, h, writeTimeout, stdout)
+	err = listenAndServe(ctx, service, s.listen, h, writeTimeout, stdout)
+	// The Helix stand-in owns WebSocket sessions, which outlive a server
+	// shutdown unless closed.
+	if c, ok := h.(io.Closer); ok {
+		_ = c.Close()
+	}
+	return err
 }
 
 // writeJSON answers v as JSON that no client caches: tokens and fake Helix

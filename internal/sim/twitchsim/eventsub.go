@@ -84,6 +84,11 @@ type EventSubOptions struct {
 	BroadcasterUserID string
 	// Client delivers to the EBS; nil means a client with a 60 s timeout.
 	Client *http.Client
+	// Hub, when it returns non-nil, receives /send-chat too: its
+	// subscriptions (webhook or WebSocket) for the broadcaster get the
+	// message instead of the fixed webhook. A func, so that mgm-sim all can
+	// link it to the Helix stand-in built later.
+	Hub func() *Hub
 	// Now is the clock for timestamps; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -101,6 +106,7 @@ type EventSub struct {
 	now         func() time.Time
 	log         *slog.Logger
 	mux         *http.ServeMux
+	hub         func() *Hub
 
 	// One simulated subscription per stand-in, like one real
 	// channel.chat.message subscription: every message carries its id.
@@ -125,6 +131,7 @@ func NewEventSub(o EventSubOptions) *EventSub {
 		client:         client,
 		now:            nowFunc(o.Now),
 		log:            discardLogger(o.Logger),
+		hub:            o.Hub,
 		subscriptionID: uuid.NewString(),
 	}
 	e.subscriptionCreatedAt = e.now().UTC().Format(timestampLayout)
@@ -139,6 +146,13 @@ func NewEventSub(o EventSubOptions) *EventSub {
 }
 
 func (e *EventSub) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.mux.ServeHTTP(w, r) }
+
+func (e *EventSub) hubFor() *Hub {
+	if e.hub == nil {
+		return nil
+	}
+	return e.hub()
+}
 
 func (e *EventSub) callbackURL() string { return e.backend + EventSubPath }
 
@@ -349,6 +363,10 @@ type SendResult struct {
 	BackendStatus  int    `json:"backendStatus"`
 	BackendBody    string `json:"backendBody"`
 	Error          string `json:"error,omitempty"`
+	// Deliveries lists the subscriptions (webhook or WebSocket) a chat
+	// message went to when a Hub is attached and has any for the
+	// broadcaster; the fixed webhook is then not used.
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 }
 
 // ChatNotification builds the body of a channel.chat.message notification
@@ -359,6 +377,15 @@ func (e *EventSub) ChatNotification(req SendChatRequest, chatMessageID string) (
 	if broadcaster == "" {
 		broadcaster = e.broadcaster
 	}
+	return json.Marshal(esNotification{
+		Subscription: e.subscription("enabled", broadcaster),
+		Event:        chatEvent(req, broadcaster, chatMessageID),
+	})
+}
+
+// chatEvent is the event object of a channel.chat.message notification, the
+// same for the webhook and the WebSocket transport.
+func chatEvent(req SendChatRequest, broadcaster, chatMessageID string) esChatEvent {
 	display := req.DisplayName
 	if display == "" {
 		display = req.Login
@@ -381,26 +408,38 @@ func (e *EventSub) ChatNotification(req SendChatRequest, chatMessageID string) (
 	if req.Subscriber && !hasSub {
 		badges = append(badges, esBadge{SetID: "subscriber", ID: "0", Info: "1"})
 	}
-	n := esNotification{
-		Subscription: e.subscription("enabled", broadcaster),
-		Event: esChatEvent{
-			BroadcasterUserID:    broadcaster,
-			BroadcasterUserLogin: defaultBroadcasterLogin,
-			BroadcasterUserName:  defaultBroadcasterName,
-			ChatterUserID:        req.UserID,
-			ChatterUserLogin:     req.Login,
-			ChatterUserName:      display,
-			MessageID:            chatMessageID,
-			Message: esMessage{
-				Text:      req.Text,
-				Fragments: []esFragment{{Type: "text", Text: req.Text}},
-			},
-			Color:       color,
-			Badges:      badges,
-			MessageType: "text",
+	return esChatEvent{
+		BroadcasterUserID:    broadcaster,
+		BroadcasterUserLogin: defaultBroadcasterLogin,
+		BroadcasterUserName:  defaultBroadcasterName,
+		ChatterUserID:        req.UserID,
+		ChatterUserLogin:     req.Login,
+		ChatterUserName:      display,
+		MessageID:            chatMessageID,
+		Message: esMessage{
+			Text:      req.Text,
+			Fragments: []esFragment{{Type: "text", Text: req.Text}},
 		},
+		Color:       color,
+		Badges:      badges,
+		MessageType: "text",
 	}
-	return json.Marshal(n)
+}
+
+// validateChat trims req and returns what is missing, or "".
+func validateChat(req *SendChatRequest) string {
+	req.UserID = strings.TrimSpace(req.UserID)
+	req.Login = strings.TrimSpace(req.Login)
+	req.BroadcasterUserID = strings.TrimSpace(req.BroadcasterUserID)
+	switch {
+	case req.UserID == "":
+		return "userId is required."
+	case req.Login == "":
+		return "login is required."
+	case strings.TrimSpace(req.Text) == "":
+		return "text is required."
+	}
+	return ""
 }
 
 func (e *EventSub) handleSendChat(w http.ResponseWriter, r *http.Request) {
@@ -409,22 +448,32 @@ func (e *EventSub) handleSendChat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	req.UserID = strings.TrimSpace(req.UserID)
-	req.Login = strings.TrimSpace(req.Login)
-	switch {
-	case req.UserID == "":
-		writeError(w, http.StatusBadRequest, "userId is required.")
-		return
-	case req.Login == "":
-		writeError(w, http.StatusBadRequest, "login is required.")
-		return
-	case strings.TrimSpace(req.Text) == "":
-		writeError(w, http.StatusBadRequest, "text is required.")
+	if msg := validateChat(&req); msg != "" {
+		writeError(w, http.StatusBadRequest, msg)
 		return
 	}
 	chatID := strings.TrimSpace(req.MessageID)
 	if chatID == "" {
 		chatID = uuid.NewString()
+	}
+	if hub := e.hubFor(); hub != nil {
+		// Subscriptions created through the subscriptions API take over
+		// from the fixed webhook, as on Twitch, where only subscribers
+		// hear of a message.
+		broadcaster := req.BroadcasterUserID
+		if broadcaster == "" {
+			broadcaster = e.broadcaster
+		}
+		if ds := hub.SendChat(r.Context(), broadcaster, chatEvent(req, broadcaster, chatID)); len(ds) > 0 {
+			status := http.StatusOK
+			for _, d := range ds {
+				if d.Error != "" || (d.Method == "webhook" && (d.Status < 200 || d.Status > 299)) {
+					status = http.StatusBadGateway
+				}
+			}
+			writeJSON(w, status, SendResult{MessageID: chatID, Deliveries: ds})
+			return
+		}
 	}
 	body, err := e.ChatNotification(req, chatID)
 	if err != nil {

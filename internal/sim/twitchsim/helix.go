@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,14 @@ type HelixOptions struct {
 	// Subscribers (MockHelix__Subscribers) are the user ids that subscribe
 	// to the broadcaster; PUT /subscribers replaces them at runtime.
 	Subscribers []string
+	// Hub is the EventSub subscriptions API and WebSocket server (and, via
+	// Hub.Auth, the OAuth stand-in) served beside Helix; nil builds one with
+	// default options. Tokens the OAuth stand-in issued are checked on every
+	// Helix route: 401 once expired or revoked, whatever StrictAuth says.
+	Hub *Hub
+	// RequireIssuedTokens (MockHelix__RequireIssuedTokens) also rejects
+	// tokens the OAuth stand-in never issued.
+	RequireIssuedTokens bool
 	// Now stamps recorded requests; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -60,6 +69,9 @@ type RecordedRequest struct {
 // Subscriptions, plus controls to inspect requests and inject failures.
 type Helix struct {
 	strict bool
+	issued bool
+	hub    *Hub
+	auth   *Auth
 	now    func() time.Time
 	log    *slog.Logger
 	mux    *http.ServeMux
@@ -74,8 +86,17 @@ type Helix struct {
 
 // NewHelix builds the Helix stand-in.
 func NewHelix(o HelixOptions) *Helix {
-	h := &Helix{strict: o.StrictAuth, now: nowFunc(o.Now), log: discardLogger(o.Logger), subscribers: cleanList(o.Subscribers)}
+	hub := o.Hub
+	if hub == nil {
+		hub = NewHub(HubOptions{Now: o.Now, Logger: o.Logger})
+	}
+	h := &Helix{
+		strict: o.StrictAuth, issued: o.RequireIssuedTokens, hub: hub, auth: hub.Auth(),
+		now: nowFunc(o.Now), log: discardLogger(o.Logger), subscribers: cleanList(o.Subscribers),
+	}
 	mux := http.NewServeMux()
+	hub.Register(mux)
+	hub.Auth().Register(mux)
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { writeRaw(w, http.StatusOK, healthHelix) })
 	mux.HandleFunc("POST /helix/chat/messages", h.handleChatMessage)
 	mux.HandleFunc("GET /helix/subscriptions", h.handleSubscriptions)
@@ -91,6 +112,12 @@ func NewHelix(o HelixOptions) *Helix {
 
 func (h *Helix) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
+// Hub is the EventSub hub served beside Helix.
+func (h *Helix) Hub() *Hub { return h.hub }
+
+// Close ends the hub's WebSocket sessions and background deliveries.
+func (h *Helix) Close() error { h.hub.Close(); return nil }
+
 // helixError answers Twitch's error shape {"error","status","message"}.
 func helixError(w http.ResponseWriter, status int, message string) {
 	writeJSON(w, status, struct {
@@ -100,9 +127,26 @@ func helixError(w http.ResponseWriter, status int, message string) {
 	}{http.StatusText(status), status, message})
 }
 
-// authProblem is the 401 message of strict mode, or "" when the request is
-// authorised (or strict mode is off).
-func (h *Helix) authProblem(r *http.Request) string {
+// authProblem is the 401 message for the request, or "" when it is
+// authorised. A token the OAuth stand-in issued must be valid, belong to
+// the Client-Id and carry scope (Twitch answers a missing scope with 401
+// too); other tokens are checked only in strict mode.
+func (h *Helix) authProblem(r *http.Request, scope string) string {
+	if tok, ok := bearer(r, "Bearer"); ok {
+		info, known, valid := h.auth.Lookup(tok)
+		switch {
+		case known && !valid:
+			return "Invalid OAuth token"
+		case known && r.Header.Get("Client-Id") != "" && r.Header.Get("Client-Id") != info.ClientID:
+			return "Client ID and OAuth token do not match"
+		case known && !info.IsApp() && scope != "" && !slices.Contains(info.Scopes, scope):
+			return "Missing scope: " + scope
+		case !known && h.issued:
+			return "Invalid OAuth token"
+		}
+	} else if h.issued {
+		return "OAuth token is missing"
+	}
 	if !h.strict {
 		return ""
 	}
@@ -146,7 +190,7 @@ func (h *Helix) handleChatMessage(w http.ResponseWriter, r *http.Request) {
 		rec.Body = compact.Bytes()
 	}
 
-	authProblem := h.authProblem(r)
+	authProblem := h.authProblem(r, "user:write:chat")
 
 	h.mu.Lock()
 	status, message := http.StatusOK, ""
@@ -292,7 +336,7 @@ type helixSubscription struct {
 // required; user_id (repeatable) filters, and without it every configured
 // subscriber is listed. Every subscription is Tier 1 (one point).
 func (h *Helix) handleSubscriptions(w http.ResponseWriter, r *http.Request) {
-	if msg := h.authProblem(r); msg != "" {
+	if msg := h.authProblem(r, "channel:read:subscriptions"); msg != "" {
 		helixError(w, http.StatusUnauthorized, msg)
 		return
 	}
