@@ -20,9 +20,13 @@ import (
 var version = ""
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "twitch" {
+		os.Exit(twitch(os.Args[2:]))
+	}
 	cfg, err := config.Load(os.Getenv, os.Args[1:])
 	if errors.Is(err, config.ErrHelp) {
 		fmt.Print(config.Usage())
+		fmt.Print("\nSubcommands:\n  twitch login|status   connect the broadcaster's Twitch account; see mgm-ebs twitch --help\n")
 		return
 	}
 	if err != nil {
@@ -44,4 +48,29 @@ func logLevel(s string) slog.Level {
 		return slog.LevelInfo
 	}
 	return l
+}
+
+// twitch runs "mgm-ebs twitch login|status [settings]" and returns the exit code.
+func twitch(args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Print(ebs.TwitchUsage)
+		return 2
+	}
+	cfg, err := config.Load(os.Getenv, args[1:])
+	if errors.Is(err, config.ErrHelp) {
+		fmt.Print(ebs.TwitchUsage)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mgm-ebs: configuration is incomplete:\n%v\n", err)
+		return 2
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := ebs.Twitch(ctx, cfg, args[0], ebs.TwitchOptions{Out: os.Stdout, Logger: logger}); err != nil {
+		fmt.Fprintf(os.Stderr, "mgm-ebs twitch %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
 }

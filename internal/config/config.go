@@ -70,7 +70,14 @@ type Config struct {
 	// PublicURL is the https base Twitch reaches (no trailing slash); ""
 	// when not set.
 	PublicURL string
-	Version   VersionInfo
+	// ClientSecret is the Twitch application's secret (HelixClientID's).
+	ClientSecret string
+	// AuthBaseURL is Twitch's OAuth root without a trailing slash.
+	AuthBaseURL string
+	// TokenEncryptionKey (32 bytes) encrypts the stored Twitch sign-in; nil
+	// stores it as given.
+	TokenEncryptionKey []byte
+	Version            VersionInfo
 	// MetricsToken, when set, is the Bearer token GET /metrics requires.
 	MetricsToken string
 	// MetricsListen, when set, is a host:port of its own that serves only
@@ -161,6 +168,7 @@ const (
 	DefaultListen          = "127.0.0.1:8080"
 	DefaultDataDir         = "./mgm-data"
 	DefaultHelixAPIBaseURL = "https://api.twitch.tv"
+	DefaultAuthBaseURL     = "https://id.twitch.tv"
 	DefaultLogLevel        = "info"
 	DefaultSpinInterval    = 300 * time.Second
 	// DefaultJobAttemptTimeout is the job queue's own default (internal/jobs).

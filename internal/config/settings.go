@@ -44,6 +44,9 @@ const (
 	keyEventSubTransport   = "Twitch__EventSubTransport"
 	keyEventSubWSURL       = "Twitch__EventSubWebSocketUrl"
 	keyPublicURL           = "Mgm__PublicUrl"
+	keyClientSecret        = "Twitch__ClientSecret"
+	keyAuthBaseURL         = "Twitch__AuthBaseUrl"
+	keyTokenEncryptionKey  = "Twitch__TokenEncryptionKey"
 	keyCurrentVersion      = "Version__CurrentVersion"
 	keyReleaseNotesURL     = "Version__ReleaseNotesUrl"
 	keyMinDesktopVersion   = "Version__MinimumDesktopVersion"
@@ -164,6 +167,21 @@ var settings = []setting{
 		Help: "the https base address Twitch can reach; with " + keyEventSubTransport + "=" + EventSubWebhook +
 			" the EBS keeps the chat subscription pointed at <it>/api/twitch/eventsub"},
 		devSafe: true, value: value{parse: parsePublicURL, show: func(c Config) string { return c.PublicURL }}},
+	// The sign-in settings are devSafe: a streamer tries "mgm-ebs twitch
+	// login" locally first, and none of them guards the EBS's own endpoints.
+	{Option: option.Option{Key: keyClientSecret, Secret: true,
+		Help: "client secret of the Twitch application (" + keyHelixClientID + "): refreshing a confidential client's sign-in, app access tokens"},
+		devSafe: true, value: text(func(c *Config) *string { return &c.ClientSecret })},
+	{Option: option.Option{Key: keyAuthBaseURL, Default: DefaultAuthBaseURL, Help: "Twitch OAuth root, without /oauth2 (mgm-ebs twitch login, token refresh)"},
+		devSafe: true, value: value{parse: parseAuthBaseURL, show: func(c Config) string { return c.AuthBaseURL }}},
+	{Option: option.Option{Key: keyTokenEncryptionKey, Secret: true,
+		Help: "base64 of 32 random bytes: the stored Twitch sign-in is encrypted with it (AES-256-GCM); keep it, a sign-in stored with it cannot be read without it"},
+		devSafe: true, value: value{parse: parseTokenKey, redact: func(c Config) string {
+			if len(c.TokenEncryptionKey) == 0 {
+				return "not set (the Twitch sign-in is stored unencrypted)"
+			}
+			return "set (32 bytes)"
+		}}},
 	{Option: option.Option{Key: keyCurrentVersion, DefaultNote: "build version", Help: "served by GET /api/version"},
 		devSafe: true, value: text(func(c *Config) *string { return &c.Version.CurrentVersion })},
 	{Option: option.Option{Key: keyReleaseNotesURL, Help: "served by GET /api/version"},
@@ -518,4 +536,31 @@ func parsePublicURL(l *loader, c *Config, v, key string) {
 		return
 	}
 	c.PublicURL = strings.TrimRight(v, "/")
+}
+
+func parseAuthBaseURL(l *loader, c *Config, v, key string) {
+	v = strings.TrimRight(v, "/")
+	u, err := url.Parse(v)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		l.problemf("%s must be an absolute http(s) URL such as %s", key, DefaultAuthBaseURL)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		l.problemf("%s must be a plain root URL without credentials, query or fragment", key)
+	case strings.HasSuffix(strings.ToLower(u.Path), "/oauth2"):
+		l.problemf("%s must be the root without the trailing /oauth2 (it is appended to every call), e.g. %s", key, DefaultAuthBaseURL)
+	default:
+		c.AuthBaseURL = v
+	}
+}
+
+func parseTokenKey(l *loader, c *Config, v, key string) {
+	b, ok := decodeBase64(v)
+	switch {
+	case !ok:
+		l.problemf("%s is not valid base64 (generate one with: openssl rand -base64 32)", key)
+	case len(b) != 32:
+		l.problemf("%s must decode to 32 bytes, got %d (generate one with: openssl rand -base64 32)", key, len(b))
+	default:
+		c.TokenEncryptionKey = b
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -24,7 +25,6 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/auth"
 	"github.com/mimirons-goldomatic/mgm/internal/config"
 	"github.com/mimirons-goldomatic/mgm/internal/devpage"
-	"github.com/mimirons-goldomatic/mgm/internal/helix"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
 	"github.com/mimirons-goldomatic/mgm/internal/jobs"
 	"github.com/mimirons-goldomatic/mgm/internal/lockfile"
@@ -33,6 +33,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/serve"
 	"github.com/mimirons-goldomatic/mgm/internal/sqlite"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
+	"github.com/mimirons-goldomatic/mgm/internal/twitchauth"
 	"github.com/mimirons-goldomatic/mgm/internal/twitchsubs"
 )
 
@@ -159,6 +160,14 @@ type backend struct {
 	// twitch runs beside the server: the EventSub WebSocket client or the
 	// webhook subscription manager (nil when neither is configured).
 	twitch func(context.Context)
+	// twitchUser is the stored broadcaster sign-in, when Helix uses it
+	// (nil with Twitch__BroadcasterAccessToken or without a client id).
+	twitchUser *twitchauth.UserTokenSource
+	// userTokens is the broadcaster's token as Helix gets it (static or
+	// the stored sign-in; nil when neither can exist), and appTokens the
+	// app access token (nil without Twitch__ClientSecret): for EventSub.
+	userTokens twitchauth.TokenSource
+	appTokens  *twitchauth.AppTokenSource
 }
 
 func (b *backend) releaseLock() {
@@ -222,8 +231,11 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 		return nil, err
 	}
 	b.jobs = queue
-	hx := helix.New(cfg.HelixAPIBaseURL, cfg.HelixClientID, cfg.BroadcasterAccessToken, cfg.BroadcasterUserID)
 	m := metrics.New()
+	hx, err := b.helixClient(ctx, o, m)
+	if err != nil {
+		return nil, err
+	}
 	b.svc = app.New(b.db, app.Options{
 		Now: o.Now, Logger: o.Logger, Observer: m, BroadcasterID: cfg.BroadcasterUserID, DefaultStreamerID: cfg.DevBroadcasterUserID,
 		SpinInterval: cfg.SpinInterval, Announcer: hx, Jobs: queue, Intn: o.Intn,
@@ -234,7 +246,10 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 		return nil, fmt.Errorf("start the roulette clock: %w", err)
 	}
 	var subs httpapi.SubscriberChecker
-	if hx.Configured() {
+	if hx.Configured() || (b.twitchUser != nil && cfg.BroadcasterUserID != "") {
+		// With the stored sign-in the check is wired even while it is
+		// missing or refused: the viewer then hears "could not confirm"
+		// rather than "not a subscriber".
 		subs = hx
 	} else {
 		b.notes = append(b.notes, "Helix: not configured (Twitch__BroadcasterAccessToken / Twitch__BroadcasterUserId); calls skipped")
@@ -251,13 +266,29 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 			b.devPanelHint = "not built: cd extension && npm ci && npm run build"
 		}
 	}
+	// EventSub uses the same tokens as Helix: the stored sign-in (refreshed)
+	// or the static token, and the app access token when a secret is set.
+	if o.UserToken == nil && b.userTokens != nil {
+		o.UserToken = b.userTokens
+	}
+	if o.AppToken == nil && b.appTokens != nil {
+		o.AppToken = b.appTokens
+	}
 	ev := b.eventSub(o)
+	readyDetail := func() map[string]any {
+		d := map[string]any{}
+		if ev.readyDetail != nil {
+			maps.Copy(d, ev.readyDetail())
+		}
+		maps.Copy(d, b.twitchReadyDetail())
+		return d
+	}
 	api := httpapi.New(httpapi.Deps{
 		Service: b.svc, Config: cfg, Logger: o.Logger, Now: o.Now, Version: o.Version, Subscribers: subs, Metrics: m,
 		DevPages:    devPages,
 		Verifier:    &auth.ViewerVerifier{Key: extKey, BroadcasterUserID: cfg.BroadcasterUserID, Audience: audience, Now: o.Now},
 		APIKeys:     auth.NewAPIKeys(cfg.APIKeys),
-		Revocations: ev.revocations, ReadyDetail: ev.readyDetail,
+		Revocations: ev.revocations, ReadyDetail: readyDetail,
 	})
 	if ev.start != nil {
 		b.twitch = func(ctx context.Context) { ev.start(ctx, api, m) }
@@ -321,6 +352,13 @@ func (b *backend) serve(ctx context.Context, ln net.Listener, o Options) error {
 		go func() {
 			defer bg.Done()
 			b.twitch(bgCtx)
+		}()
+	}
+	if b.twitchUser != nil {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			b.twitchUser.Run(bgCtx, nil) // hourly validation, refresh ahead of expiry
 		}()
 	}
 	defer func() {

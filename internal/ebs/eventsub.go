@@ -39,7 +39,6 @@ func (b *backend) eventSub(o Options) eventSubWiring {
 				b.notes = append(b.notes, "EventSub:   WebSocket NOT started (sign in with mgm-ebs twitch login, or set Twitch__BroadcasterAccessToken)")
 				return eventSubWiring{}
 			}
-			// TODO(twitchauth): the refreshing user token replaces the static one.
 			userToken = twitchsubs.StaticToken(cfg.BroadcasterAccessToken)
 		}
 		if cfg.HelixClientID == "" || cfg.BroadcasterUserID == "" {
@@ -79,8 +78,7 @@ func (b *backend) eventSub(o Options) eventSubWiring {
 		b.notes = append(b.notes, "EventSub:   webhook; subscription not managed (set Mgm__PublicUrl, or Twitch__EventSubTransport=websocket)")
 		return eventSubWiring{}
 	case o.AppToken == nil:
-		// TODO(twitchauth): the app access token from Twitch__ClientSecret.
-		b.notes = append(b.notes, "EventSub:   webhook "+cfg.PublicURL+eventSubWebhookPath+"; subscription not managed (no app access token)")
+		b.notes = append(b.notes, "EventSub:   webhook "+cfg.PublicURL+eventSubWebhookPath+"; subscription not managed (no app access token: set Twitch__ClientSecret)")
 		return eventSubWiring{}
 	case cfg.HelixClientID == "" || cfg.BroadcasterUserID == "":
 		b.notes = append(b.notes, "EventSub:   webhook; subscription not managed (needs Twitch__HelixClientId and Twitch__BroadcasterUserId)")

@@ -16,11 +16,28 @@ import (
 
 // Client calls Helix with the broadcaster's token. The zero value is not usable; use New.
 type Client struct {
-	BaseURL       string // root without /helix, e.g. https://api.twitch.tv
-	ClientID      string
-	AccessToken   string
+	BaseURL     string // root without /helix, e.g. https://api.twitch.tv
+	ClientID    string
+	AccessToken string
+	// Tokens, when set, supplies the token instead of AccessToken
+	// (internal/twitchauth: the stored sign-in, refreshed as needed).
+	Tokens        TokenSource
 	BroadcasterID string
 	HTTP          *http.Client
+}
+
+// TokenSource hands out the broadcaster's access token; after Twitch answers
+// 401 for one, Invalidate(it) makes the next Token a fresh one.
+type TokenSource interface {
+	Token(ctx context.Context) (string, error)
+	Invalidate(token string)
+}
+
+// NewWithTokens builds a client whose token comes from tokens.
+func NewWithTokens(baseURL, clientID string, tokens TokenSource, broadcasterID string) *Client {
+	c := New(baseURL, clientID, "", broadcasterID)
+	c.Tokens = tokens
+	return c
 }
 
 // New builds a client with a bounded per-request timeout.
@@ -34,23 +51,71 @@ func New(baseURL, clientID, accessToken, broadcasterID string) *Client {
 // ErrNotConfigured means the broadcaster token or id is missing, so Helix cannot be called.
 var ErrNotConfigured = errors.New("helix: broadcaster access token or user id not configured")
 
-// Configured reports whether calls can be made.
-func (c *Client) Configured() bool { return c.AccessToken != "" && c.BroadcasterID != "" }
+// Configured reports whether calls can be made: a broadcaster id and a
+// token, or a token source that is connected (when it can tell; a source
+// whose sign-in Twitch refused is not, so the reward line is skipped and
+// recorded as it is without a token).
+func (c *Client) Configured() bool {
+	if c.BroadcasterID == "" {
+		return false
+	}
+	if c.Tokens == nil {
+		return c.AccessToken != ""
+	}
+	if cs, ok := c.Tokens.(interface{ Connected() bool }); ok {
+		return cs.Connected()
+	}
+	return true
+}
+
+func (c *Client) token(ctx context.Context) (string, error) {
+	if c.Tokens == nil {
+		return c.AccessToken, nil
+	}
+	tok, err := c.Tokens.Token(ctx)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrNotConfigured, err)
+	}
+	return tok, nil
+}
+
+// do sends the request newReq builds, with the broadcaster's token; after a
+// 401 it asks the token source for a fresh token and tries once more.
+func (c *Client) do(ctx context.Context, newReq func() (*http.Request, error)) (*http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		tok, err := c.token(ctx)
+		if err != nil {
+			return nil, err
+		}
+		req, err := newReq()
+		if err != nil {
+			return nil, err
+		}
+		c.authorize(req, tok)
+		resp, err := c.HTTP.Do(req)
+		if err != nil || resp.StatusCode != http.StatusUnauthorized || c.Tokens == nil || attempt > 0 {
+			return resp, err
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		_ = resp.Body.Close()
+		c.Tokens.Invalidate(tok)
+	}
+}
 
 // IsSubscriber asks Helix whether the user subscribes to the broadcaster
 // (GET /helix/subscriptions?broadcaster_id=&user_id=, scope channel:read:subscriptions):
 // a non-empty data array means yes.
 func (c *Client) IsSubscriber(ctx context.Context, userID string) (bool, error) {
-	if !c.Configured() {
+	if c.BroadcasterID == "" || (c.Tokens == nil && c.AccessToken == "") {
 		return false, ErrNotConfigured
 	}
 	q := url.Values{"broadcaster_id": {c.BroadcasterID}, "user_id": {userID}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.BaseURL+"/helix/subscriptions?"+q.Encode(), nil)
-	if err != nil {
+	resp, err := c.do(ctx, func() (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, c.BaseURL+"/helix/subscriptions?"+q.Encode(), nil)
+	})
+	if errors.Is(err, ErrNotConfigured) {
 		return false, err
 	}
-	c.authorize(req)
-	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return false, fmt.Errorf("helix subscriptions: %w", err)
 	}
@@ -68,8 +133,8 @@ func (c *Client) IsSubscriber(ctx context.Context, userID string) (bool, error) 
 	return len(body.Data) > 0, nil
 }
 
-func (c *Client) authorize(req *http.Request) {
-	req.Header.Set("Authorization", "Bearer "+c.AccessToken)
+func (c *Client) authorize(req *http.Request, token string) {
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Client-Id", c.ClientID)
 	req.Header.Set("Accept", "application/json")
 }
@@ -78,7 +143,7 @@ func (c *Client) authorize(req *http.Request) {
 // broadcaster (POST /helix/chat/messages). Any 2xx is success unless Twitch
 // says it dropped the message (is_sent: false, e.g. AutoMod).
 func (c *Client) SendChatMessage(ctx context.Context, message string) error {
-	if !c.Configured() {
+	if c.BroadcasterID == "" || (c.Tokens == nil && c.AccessToken == "") {
 		return ErrNotConfigured
 	}
 	body, err := json.Marshal(map[string]string{
@@ -87,13 +152,16 @@ func (c *Client) SendChatMessage(ctx context.Context, message string) error {
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+"/helix/chat/messages", bytes.NewReader(body))
-	if err != nil {
+	resp, err := c.do(ctx, func() (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+"/helix/chat/messages", bytes.NewReader(body))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		}
+		return req, err
+	})
+	if errors.Is(err, ErrNotConfigured) {
 		return err
 	}
-	c.authorize(req)
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return fmt.Errorf("helix chat message: %w", err)
 	}

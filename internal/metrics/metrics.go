@@ -30,6 +30,8 @@ type Metrics struct {
 	helixCalls        *prometheus.CounterVec
 	sweepRuns         *prometheus.CounterVec
 	sweepChanged      *prometheus.CounterVec
+	twitchState       *prometheus.GaugeVec
+	twitchRefreshes   *prometheus.CounterVec
 
 	// Backstops for labels whose values are ours rather than a client's.
 	routes, outcomes, states, classes, sweeps *capped
@@ -56,11 +58,14 @@ func New() *Metrics {
 		helixCalls:        counter("mgm_helix_calls_total", "Helix reward announcements by outcome (success, failure, skipped).", "outcome"),
 		sweepRuns:         counter("mgm_sweep_runs_total", "Periodic sweeps run.", "sweep"),
 		sweepChanged:      counter("mgm_sweep_changed_total", "Records changed by periodic sweeps.", "sweep"),
+		twitchState: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mgm_twitch_token_state",
+			Help: "1 for the broadcaster's Twitch sign-in's current state (static, not_connected, valid, invalid, unreadable)."}, []string{"state"}),
+		twitchRefreshes: counter("mgm_twitch_token_refreshes_total", "Broadcaster token refreshes by outcome (success, reused, invalid, failure).", "outcome"),
 
 		routes: newCapped(128), outcomes: newCapped(128), states: newCapped(32), classes: newCapped(16), sweeps: newCapped(16),
 	}
 	m.Registry.MustRegister(m.requests, m.latency, m.eventSub, m.enrollments, m.rateLimited, m.spinCycles,
-		m.payoutTransitions, m.giftTransitions, m.helixCalls, m.sweepRuns, m.sweepChanged,
+		m.payoutTransitions, m.giftTransitions, m.helixCalls, m.sweepRuns, m.sweepChanged, m.twitchState, m.twitchRefreshes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -112,6 +117,27 @@ func (m *Metrics) SweepRun(sweep string, changed int) {
 	sweep = m.sweeps.of(sweep)
 	m.sweepRuns.WithLabelValues(sweep).Inc()
 	m.sweepChanged.WithLabelValues(sweep).Add(float64(changed))
+}
+
+// twitchStates are the values of the sign-in's state (internal/twitchauth.States).
+var twitchStates = []string{"static", "not_connected", "valid", "invalid", "unreadable"}
+
+// TwitchTokenState implements twitchauth.Observer: the gauge is 1 for the
+// current state and 0 for the others, so an alert can watch one series.
+func (m *Metrics) TwitchTokenState(state string) {
+	state = oneOf(state, twitchStates...)
+	for _, s := range append(twitchStates, Other) {
+		v := 0.0
+		if s == state {
+			v = 1
+		}
+		m.twitchState.WithLabelValues(s).Set(v)
+	}
+}
+
+// TwitchTokenRefresh implements twitchauth.Observer.
+func (m *Metrics) TwitchTokenRefresh(outcome string) {
+	m.twitchRefreshes.WithLabelValues(oneOf(outcome, "success", "reused", "invalid", "failure")).Inc()
 }
 
 // Other is the label value that stands for every value outside a closed set.
