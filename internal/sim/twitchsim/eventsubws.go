@@ -228,7 +228,7 @@ func (s *wsSession) run(ctx context.Context) int {
 		}
 	}()
 	// The reader ends once the connection is closed.
-	defer func() { _ = s.conn.CloseNow(); _ = <-readErr }()
+	defer func() { _ = s.conn.CloseNow(); <-readErr }()
 
 	// Twitch's keepalive_timeout_seconds is the longest silence a client
 	// should see, so the keepalive comes a little before it.
