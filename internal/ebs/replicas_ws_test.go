@@ -165,6 +165,16 @@ func TestEventSubWebSocketReplicasOnPostgres(t *testing.T) {
 	if pool != enrolled {
 		t.Errorf("%d viewers in the pool, %d PoolEntered events", pool, enrolled)
 	}
+	// Each processed delivery is recorded with its enrollment in one
+	// transaction: as many as enrolled means none was handled twice, nor
+	// handled without enrolling.
+	var processed int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM eventsub_messages WHERE message_type = 'notification'`).Scan(&processed); err != nil {
+		t.Fatal(err)
+	}
+	if processed != enrolled {
+		t.Errorf("%d EventSub notifications processed for %d enrollments", processed, enrolled)
+	}
 	t.Logf("%d messages sent: %d enrolled, %d reached no session, %d handed to the killed holder and lost with it",
 		len(sent), enrolled, undelivered, lostInKill)
 
