@@ -67,6 +67,11 @@ type Config struct {
 	// EventSubTransport is EventSubWebhook or EventSubWebSocket.
 	EventSubTransport    string
 	EventSubWebSocketURL string
+	// EventSubLeaseTTL is how long the replica holding the EventSub
+	// WebSocket keeps its lease without renewing it, hence how soon another
+	// replica takes over from a dead one. It differs from
+	// DefaultEventSubLeaseTTL only in Development.
+	EventSubLeaseTTL time.Duration
 	// PublicURL is the https base Twitch reaches (no trailing slash); ""
 	// when not set.
 	PublicURL string
@@ -173,6 +178,9 @@ const (
 	DefaultSpinInterval    = 300 * time.Second
 	// DefaultJobAttemptTimeout is the job queue's own default (internal/jobs).
 	DefaultJobAttemptTimeout = 15 * time.Second
+	// DefaultEventSubLeaseTTL is the EventSub WebSocket client's own default
+	// (internal/twitchws).
+	DefaultEventSubLeaseTTL = 10 * time.Second
 
 	// MinAPIKeyLength is enforced in Production only, so that a newcomer's
 	// hand-typed development key still works.
@@ -183,6 +191,9 @@ const (
 
 	minJobSeconds = 1
 	maxJobSeconds = 300
+
+	minLeaseSeconds = 1
+	maxLeaseSeconds = 60
 )
 
 // devCorsOrigins are the local origins a developer's browser or Vite dev server
@@ -310,6 +321,10 @@ func (l *loader) production(c *Config) {
 	}
 	if c.JobRescueAfter != 0 {
 		l.problemf("%s may be set only in Development", keyJobRescueAfter)
+	}
+	if c.EventSubLeaseTTL != DefaultEventSubLeaseTTL {
+		l.problemf("%s may differ from %d only in Development (got %d)", keyEventSubLease,
+			int(DefaultEventSubLeaseTTL/time.Second), int(c.EventSubLeaseTTL/time.Second))
 	}
 	// The harness can fabricate payouts and the subscriber switch hands gold
 	// to anyone; flags left over from CI must not open either on a public

@@ -43,6 +43,7 @@ const (
 	keyBroadcasterUserID   = "Twitch__BroadcasterUserId"
 	keyEventSubTransport   = "Twitch__EventSubTransport"
 	keyEventSubWSURL       = "Twitch__EventSubWebSocketUrl"
+	keyEventSubLease       = "Mgm__EventSub__LeaseSeconds"
 	keyPublicURL           = "Mgm__PublicUrl"
 	keyClientSecret        = "Twitch__ClientSecret"
 	keyAuthBaseURL         = "Twitch__AuthBaseUrl"
@@ -163,6 +164,10 @@ var settings = []setting{
 		devSafe: true, value: value{parse: parseEventSubTransport, show: func(c Config) string { return c.EventSubTransport }}},
 	{Option: option.Option{Key: keyEventSubWSURL, Default: DefaultEventSubWebSocketURL, Help: "EventSub WebSocket server (ws:// or wss://)"},
 		devSafe: true, value: value{parse: parseEventSubWSURL, show: func(c Config) string { return c.EventSubWebSocketURL }}},
+	{Option: option.Option{Key: keyEventSubLease, Default: strconv.Itoa(int(DefaultEventSubLeaseTTL / time.Second)), DevOnly: true,
+		Help: fmt.Sprintf("seconds the replica holding the EventSub WebSocket keeps it without renewing; another replica takes over "+
+			"from a dead holder within about that and a third more, %d–%d", minLeaseSeconds, maxLeaseSeconds)},
+		devSafe: true, value: value{parse: parseEventSubLease, show: func(c Config) string { return strconv.Itoa(int(c.EventSubLeaseTTL / time.Second)) }}},
 	{Option: option.Option{Key: keyPublicURL,
 		Help: "the https base address Twitch can reach; with " + keyEventSubTransport + "=" + EventSubWebhook +
 			" the EBS keeps the chat subscription pointed at <it>/api/twitch/eventsub"},
@@ -414,6 +419,12 @@ func showJobRescueAfter(c Config) string {
 		return strconv.Itoa(int((c.JobAttemptTimeout+15*time.Second)/time.Second)) + " (attempt timeout + 15)"
 	}
 	return strconv.Itoa(int(c.JobRescueAfter / time.Second))
+}
+
+func parseEventSubLease(l *loader, c *Config, v, key string) {
+	if s, ok := l.intIn(key, v, minLeaseSeconds, maxLeaseSeconds); ok {
+		c.EventSubLeaseTTL = time.Duration(s) * time.Second
+	}
 }
 
 func parseCorsOrigins(l *loader, c *Config, v, key string) {

@@ -60,7 +60,7 @@ func (b *backend) eventSub(o Options) eventSubWiring {
 			start: func(ctx context.Context, api *httpapi.Server, m *metrics.Metrics) {
 				c := twitchws.New(twitchws.Config{
 					URL: cfg.EventSubWebSocketURL, Helix: helix(userToken), BroadcasterID: cfg.BroadcasterUserID,
-					Ingest: api, Lease: b.db, Logger: o.Logger, Now: o.Now,
+					Ingest: api, Lease: b.db, LeaseTTL: cfg.EventSubLeaseTTL, Logger: o.Logger, Now: o.Now,
 				})
 				if err := m.Registry.Register(c.Collector()); err != nil {
 					o.Logger.Warn("EventSub WebSocket metrics not registered", "error", err)
