@@ -228,7 +228,14 @@ func (s *wsSession) run(ctx context.Context) int {
 		}
 	}()
 	// The reader ends once the connection is closed.
-	defer func() { _ = s.conn.CloseNow(); <-readErr }()
+	defer func() {
+		_ = s.conn.CloseNow()
+		// The reader's error is the close just made (or the one that ended
+		// the session, already handled below).
+		if err := <-readErr; err != nil {
+			return
+		}
+	}()
 
 	// Twitch's keepalive_timeout_seconds is the longest silence a client
 	// should see, so the keepalive comes a little before it.
