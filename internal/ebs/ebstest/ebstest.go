@@ -42,14 +42,16 @@ func WithDraw(intn func(n int) int) Option { return func(o *ebs.Options) { o.Int
 // Start runs an EBS configured by env (environment-variable names as in the
 // README) on the given store, in Development unless env says otherwise, and
 // stops it when the test ends. On Postgres it gets a fresh database (the test
-// skips, or fails under MGM_REQUIRE_POSTGRES=1, without a server).
+// skips, or fails under MGM_REQUIRE_POSTGRES=1, without a server), unless env
+// names one: a test that prepares the database before the start (mgm-ebs
+// twitch login) passes the one it prepared.
 func Start(t testing.TB, store Store, env map[string]string, opts ...Option) *EBS {
 	t.Helper()
 	full := map[string]string{"Mgm__Environment": "Development", "Mgm__Listen": "127.0.0.1:0", "Mgm__DataDir": t.TempDir()}
 	for k, v := range env {
 		full[k] = v
 	}
-	if store == Postgres {
+	if store == Postgres && full["ConnectionStrings__PostgreSQL"] == "" {
 		full["ConnectionStrings__PostgreSQL"] = pgtest.NewDatabase(t)
 	}
 	cfg, err := config.Load(func(k string) string { return full[k] }, nil)
