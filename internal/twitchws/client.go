@@ -258,6 +258,10 @@ type frame struct {
 	dialed bool
 }
 
+// oldConnDrain is how long a connection replaced by session_reconnect is
+// still read before it is closed.
+const oldConnDrain = 2 * time.Second
+
 // session connects to the configured URL and runs until the connection is
 // lost; a session_reconnect moves it to the new URL without ending it.
 func (c *Client) session(ctx context.Context) sessionEnd {
@@ -387,6 +391,18 @@ func (c *Client) session(ctx context.Context) sessionEnd {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
+						// Messages Twitch queued on the old connection before
+						// the move may still be on their way: its reader keeps
+						// delivering them for a moment. Closing at once would
+						// drop them, as Close discards the data frames it reads
+						// while it waits for the close handshake.
+						t := time.NewTimer(oldConnDrain)
+						defer t.Stop()
+						select {
+						case <-t.C:
+						case <-sctx.Done():
+							return
+						}
 						_ = old.ws.Close(websocket.StatusNormalClosure, "reconnected")
 					}()
 					continue
