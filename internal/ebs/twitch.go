@@ -91,8 +91,8 @@ func newUserTokens(cfg config.Config, db *store.DB, cipher *twitchauth.Cipher, l
 }
 
 func twitchLogin(ctx context.Context, cfg config.Config, src *twitchauth.UserTokenSource, where string, encrypted bool, o TwitchOptions) error {
-	c := twitchauth.NewClient(cfg.AuthBaseURL, cfg.HelixClientID, cfg.ClientSecret)
-	dc, err := c.StartDevice(ctx, twitchauth.Scopes)
+	signIn := deviceSignIn(cfg, src)
+	dc, err := signIn.Start(ctx)
 	if err != nil {
 		return err
 	}
@@ -100,22 +100,10 @@ func twitchLogin(ctx context.Context, cfg config.Config, src *twitchauth.UserTok
 		dc.VerificationURI, dc.UserCode)
 	fmt.Fprintf(o.Out, "Scopes asked for: %s\nWaiting for approval (the code expires in %s)…\n",
 		strings.Join(twitchauth.Scopes, " "), dc.ExpiresIn.Round(time.Minute))
-	g, err := c.PollDevice(ctx, dc, twitchauth.Scopes, o.Sleep)
+	st, err := signIn.Finish(ctx, dc, o.Sleep)
 	if err != nil {
 		return err
 	}
-	v, err := c.Validate(ctx, g.AccessToken)
-	if err != nil {
-		return fmt.Errorf("Twitch gave a token it then did not accept: %w", err)
-	}
-	if id := cfg.BroadcasterUserID; id != "" && v.UserID != id {
-		return fmt.Errorf("signed in as %s (user id %s), but Twitch__BroadcasterUserId is %s: run mgm-ebs twitch login again "+
-			"and sign in as the broadcaster (log out of Twitch in the browser first)", v.Login, v.UserID, id)
-	}
-	if err := src.Save(ctx, g, v); err != nil {
-		return err
-	}
-	st := src.Status()
 	fmt.Fprintf(o.Out, "Connected as %s (user id %s); the token is valid until %s and is renewed automatically.\n",
 		st.Login, st.UserID, st.ExpiresAt.Local().Format(time.DateTime))
 	how := "unencrypted (set Twitch__TokenEncryptionKey to encrypt it, then run mgm-ebs twitch login again)"
@@ -130,6 +118,13 @@ func twitchLogin(ctx context.Context, cfg config.Config, src *twitchauth.UserTok
 		fmt.Fprintf(o.Out, "Attention: %s\n", p)
 	}
 	return nil
+}
+
+// deviceSignIn is the sign-in both mgm-ebs twitch login and the development
+// page run, into src.
+func deviceSignIn(cfg config.Config, src *twitchauth.UserTokenSource) twitchauth.DeviceSignIn {
+	return twitchauth.DeviceSignIn{Client: twitchauth.NewClient(cfg.AuthBaseURL, cfg.HelixClientID, cfg.ClientSecret),
+		Source: src, BroadcasterUserID: cfg.BroadcasterUserID}
 }
 
 func twitchStatus(ctx context.Context, cfg config.Config, src *twitchauth.UserTokenSource, o TwitchOptions) error {
