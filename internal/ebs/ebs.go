@@ -75,6 +75,9 @@ type Options struct {
 	// AppToken is the app access token the webhook subscription manager
 	// needs; nil = the manager does not run.
 	AppToken twitchsubs.TokenSource
+	// TwitchSleep waits between the polls of a sign-in started on the
+	// development page /dev/twitch; nil is the wall clock.
+	TwitchSleep twitchauth.Sleeper
 }
 
 // Run serves until ctx is cancelled, then shuts down gracefully.
@@ -168,6 +171,9 @@ type backend struct {
 	// app access token (nil without Twitch__ClientSecret): for EventSub.
 	userTokens twitchauth.TokenSource
 	appTokens  *twitchauth.AppTokenSource
+	// devTwitch is the development page's sign-in (nil in Production);
+	// serve stops a flow it left running.
+	devTwitch *devpage.TwitchLogin
 }
 
 func (b *backend) releaseLock() {
@@ -265,6 +271,8 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 		if dir := devpage.DirFromEnv(os.Getenv); !devpage.Built(dir) {
 			b.devPanelHint = "not built: cd extension && npm ci && npm run build"
 		}
+		b.devTwitch = devpage.NewTwitchLogin(b.devTwitchOptions(o))
+		devPages = devpage.WithTwitch(devPages, b.devTwitch)
 	}
 	// EventSub uses the same tokens as Helix: the stored sign-in (refreshed)
 	// or the static token, and the app access token when a secret is set.
@@ -364,6 +372,9 @@ func (b *backend) serve(ctx context.Context, ln net.Listener, o Options) error {
 	defer func() {
 		stopBackground()
 		bg.Wait()
+		if b.devTwitch != nil {
+			b.devTwitch.Close()
+		}
 	}()
 
 	if o.Ready != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/config"
+	"github.com/mimirons-goldomatic/mgm/internal/devpage"
 	"github.com/mimirons-goldomatic/mgm/internal/helix"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 	"github.com/mimirons-goldomatic/mgm/internal/twitchauth"
@@ -125,6 +126,23 @@ func twitchLogin(ctx context.Context, cfg config.Config, src *twitchauth.UserTok
 func deviceSignIn(cfg config.Config, src *twitchauth.UserTokenSource) twitchauth.DeviceSignIn {
 	return twitchauth.DeviceSignIn{Client: twitchauth.NewClient(cfg.AuthBaseURL, cfg.HelixClientID, cfg.ClientSecret),
 		Source: src, BroadcasterUserID: cfg.BroadcasterUserID}
+}
+
+// devTwitchOptions are /dev/twitch's: the stored sign-in Helix uses, or
+// why there is none to sign in to.
+func (b *backend) devTwitchOptions(o Options) devpage.TwitchOptions {
+	t := devpage.TwitchOptions{Sleep: o.TwitchSleep, Logger: o.Logger, Now: o.Now}
+	switch {
+	case b.twitchUser != nil:
+		t.SignIn = deviceSignIn(b.cfg, b.twitchUser)
+	case b.cfg.BroadcasterAccessToken != "":
+		t.Unavailable = "Twitch__BroadcasterAccessToken is set: the EBS uses that static token and ignores a stored sign-in. " +
+			"Remove it and restart the EBS to sign in here."
+	default:
+		t.Unavailable = "Twitch__HelixClientId is not set: register an application in the Twitch developer console " +
+			"(https://dev.twitch.tv/console/apps), set its client id and restart the EBS."
+	}
+	return t
 }
 
 func twitchStatus(ctx context.Context, cfg config.Config, src *twitchauth.UserTokenSource, o TwitchOptions) error {

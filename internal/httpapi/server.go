@@ -94,6 +94,7 @@ func New(d Deps) *Server {
 	s.routes()
 	if d.DevPages != nil && d.Config.Development() {
 		s.mux.Handle("GET /dev/", d.DevPages)
+		s.mux.Handle("POST /dev/", d.DevPages) // the pages check the origin of what they change
 	}
 	return s
 }
