@@ -216,7 +216,7 @@ func (s *Service) AnnounceReward(ctx context.Context, payoutID string, a Attempt
 		s.log.WarnContext(ctx, "reward line not announced: Helix not configured", "payout_id", payoutID)
 		s.obs.HelixCall("skipped")
 		return s.finishAnnouncement(rec, payoutID, a.Number,
-			errors.New("helix not configured (Twitch__BroadcasterAccessToken / Twitch__BroadcasterUserId)"))
+			errors.New("helix not configured or the Twitch sign-in is not usable (mgm-ebs twitch status tells why; or Twitch__BroadcasterAccessToken / Twitch__BroadcasterUserId)"))
 	}
 	sendErr := s.announcer.SendChatMessage(ctx, mgm.RewardLine(p.CharacterName))
 	if sendErr == nil {

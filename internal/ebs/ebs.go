@@ -258,7 +258,7 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 		// rather than "not a subscriber".
 		subs = hx
 	} else {
-		b.notes = append(b.notes, "Helix: not configured (Twitch__BroadcasterAccessToken / Twitch__BroadcasterUserId); calls skipped")
+		b.notes = append(b.notes, "Helix: not configured (sign in with mgm-ebs twitch login, or set Twitch__BroadcasterAccessToken; and Twitch__BroadcasterUserId); calls skipped")
 	}
 	audience := ""
 	if cfg.ValidateAudience {
