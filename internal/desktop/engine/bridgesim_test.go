@@ -220,9 +220,15 @@ func TestAutomaticLineWaitsForTheStreamersTyping(t *testing.T) {
 	ebs := newFakeEBS()
 	b := startSimBridge(t, wowsim.ServerConfig{}, ebs)
 	b.eventually("the bridge up", 10*time.Second, func() bool { return b.e.Snapshot().Bridge.State == "up" })
-	testkit.Call(b.t, http.MethodPost, b.url+"/api/mock/streamer-typing",
-		nil, map[string]any{"text": "brb, getting coff", "holdMs": 3000, "charMs": 20}, nil)
-	b.eventually("the streamer typing", 5*time.Second, func() bool { return b.state().ChatBoxText != "" })
+	// The simulator refuses to start an episode (409) while the chat box is
+	// open — the Desktop may be typing an acknowledgement at that moment.
+	b.eventually("the streamer typing", 10*time.Second, func() bool {
+		if !b.state().StreamerTyping {
+			testkit.Call(b.t, http.MethodPost, b.url+"/api/mock/streamer-typing",
+				nil, map[string]any{"text": "brb, getting coff", "holdMs": 3000, "charMs": 20}, nil)
+		}
+		return b.state().ChatBoxText != ""
+	})
 	ebs.addPayout(p1, "Thrall", "Pending")
 	b.e.Refresh()
 	b.eventually("the guard holding the line", 5*time.Second, func() bool {
