@@ -417,7 +417,7 @@ func (e *Engine) poll(ctx context.Context) {
 			})
 		}
 	}
-	if cerr == nil && cand != nil && !e.st.WhoRuns.Has(cand.SpinCycleID) {
+	if cerr == nil && cand != nil && !e.st.WhoRuns.Has(cand.SpinCycleID) && !e.recentlyFailedLocked("who:"+cand.SpinCycleID) {
 		e.commandLocked("who:"+cand.SpinCycleID, func(cmd string) (string, error) {
 			return inject.RunWhoForSpin(cand.SpinCycleID, cand.CharacterName, cmd)
 		})
@@ -428,7 +428,7 @@ func (e *Engine) poll(ctx context.Context) {
 			if g.State != mgm.GiftSelectingItem {
 				continue
 			}
-			if !e.st.GiftItemsRequested.Has(g.ID) {
+			if !e.st.GiftItemsRequested.Has(g.ID) && !e.recentlyFailedLocked("gift-items:"+g.ID) {
 				e.commandLocked("gift-items:"+g.ID, func(cmd string) (string, error) {
 					return inject.RequestGiftItems(g.ID, cmd)
 				})
@@ -441,12 +441,21 @@ func (e *Engine) poll(ctx context.Context) {
 	e.wakeTailLoop()
 }
 
-// recentlyFailedLocked reports whether the last command for key ended
-// without doing its work (a whisper to an offline player) less than two
-// minutes ago: not typed again at every poll.
+// recentlyFailedLocked reports whether key must not get a new command now:
+// one that failed its last try is started over by the bridge with the SAME
+// id once the addon answers again (a new id would defeat the addon's
+// "never twice" memory, so a whisper whose acknowledgement was lost would
+// be sent again); one the addon answered without doing the work (a whisper
+// to an offline player) is tried anew only two minutes later.
 func (e *Engine) recentlyFailedLocked(key string) bool {
 	c := e.br.Find(key)
-	return c != nil && !c.Live() && c.Result != "whispered" && c.Result != "ok" && c.Result != "dup" &&
+	if c == nil || c.Live() {
+		return false // none yet, or commandLocked keeps the live one
+	}
+	if c.State == bridge.Failed {
+		return true
+	}
+	return c.Result != "whispered" && c.Result != "ok" && c.Result != "dup" &&
 		e.o.Now().Sub(c.EndAt) < 2*time.Minute
 }
 

@@ -283,7 +283,10 @@ type fakeInjector struct {
 	failLine  func(string) error
 	log       string // the chat log the answers go to
 	silent    bool
-	seq       int
+	// dropAcks, while it returns true for a command line, leaves that line
+	// unacknowledged (the answer was lost).
+	dropAcks func(line string) bool
+	seq      int
 }
 
 var (
@@ -299,6 +302,9 @@ func (f *fakeInjector) answerLocked(l string) {
 	if m := pingLine.FindStringSubmatch(l); m != nil {
 		answer = "[MGM_PONG:" + m[1] + ":Streamer]"
 	} else if m := commandLine.FindStringSubmatch(l); m != nil && m[1] != "MGM_Ack" {
+		if f.dropAcks != nil && f.dropAcks(l) {
+			return
+		}
 		result := "ok"
 		if m[1] == "NotifyWinnerWhisper" || m[1] == "MGM_RequestGiftConfirmation" {
 			result = "whispered"

@@ -531,14 +531,14 @@ func (e *Engine) stepItems(ctx context.Context, ebs EBS, w *Work) stepResult {
 }
 
 // stepCommand types the work's command and finishes once the addon
-// acknowledged it; a command that failed its last try is retried with the
-// work's backoff.
+// acknowledged it; while a command that failed its last try waits for the
+// bridge to start it over, the work backs off.
 func (e *Engine) stepCommand(w *Work) stepResult {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c := e.br.Find(w.Key)
 	switch {
-	case c == nil || c.State == bridge.Failed && c.Tries > 0 && w.NextAt.After(c.EndAt):
+	case c == nil:
 		if _, err := e.br.NewCommand(w.Key, e.o.Now(), func(id string) (string, error) {
 			return inject.Call(w.Fn, append(append([]string(nil), w.Args...), id)...)
 		}); err != nil {
@@ -549,6 +549,8 @@ func (e *Engine) stepCommand(w *Work) stepResult {
 	case c.Live():
 		return stepResult{outWait, ""}
 	case c.State == bridge.Failed:
+		// The bridge types it again, with the same id, once the addon
+		// answers a handshake: the addon recognises a repeat by its id.
 		return stepResult{outRetry, "WoW did not acknowledge " + w.Fn + ": " + c.Result}
 	}
 	return stepResult{outDone, fmt.Sprintf("%s: %s acknowledged by the addon (%s)", w.Key, w.Fn, c.Result)}
