@@ -192,7 +192,7 @@ func whisperProblem(result string) string {
 
 // bridgeTick runs after every tail tick: handshakes, acknowledgements,
 // commands due, retries, and the dashboard's bridge view.
-func (e *Engine) bridgeTick(ctx context.Context) {
+func (e *Engine) bridgeTick() {
 	now := e.o.Now()
 	e.mu.Lock()
 	if h := e.br.Tick(now); h != nil {
@@ -249,7 +249,6 @@ func (e *Engine) bridgeTick(ctx context.Context) {
 	if pingLine != "" || len(due) > 0 {
 		e.changed()
 	}
-	_ = ctx
 }
 
 // handshakeDoneLocked logs a handshake's outcome when the bridge's state changed.

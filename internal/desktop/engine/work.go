@@ -76,7 +76,7 @@ func (e *Engine) tailTick(ctx context.Context) {
 		e.mu.Unlock()
 	}
 	e.processPending(ctx)
-	e.bridgeTick(ctx)
+	e.bridgeTick()
 }
 
 func tailProblem(path string, err error) string {
