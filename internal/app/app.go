@@ -36,7 +36,9 @@ type Service struct {
 	announcer     Announcer
 	jobs          Jobs
 
-	snapshot atomic.Pointer[RouletteSnapshot]
+	snapshot  atomic.Pointer[RouletteSnapshot]
+	refresher coalescer
+	ingest    ingestBatcher
 	// refreshes numbers Refresh calls in the order they start reading, so a
 	// slow older read never replaces a newer snapshot.
 	refreshes atomic.Uint64
@@ -73,6 +75,8 @@ func New(db *store.DB, o Options) *Service {
 		broadcasterID: o.BroadcasterID, schedule: mgm.Schedule{Interval: o.SpinInterval},
 		announcer: o.Announcer, jobs: o.Jobs}
 	s.defaultStreamer = o.DefaultStreamerID
+	s.refresher.run = s.refreshNow
+	s.ingest = ingestBatcher{s: s, maxBatch: maxIngestBatch, workers: ingestWorkers(db.Dialect())}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -75,6 +75,10 @@ func (s *Service) PruneDeliveries(ctx context.Context) (int64, error) {
 // HandleChatMessage applies a chat command exactly once per delivery: the
 // delivery id is recorded in the same transaction as the enrollment, so a
 // redelivery, even a concurrent one, finds it and does nothing.
+//
+// Enrollments and plain chat lines are committed in groups (see
+// ingestBatcher): a raid's worth of "!twgold" lines costs a few transactions,
+// not one each. The answer still comes only after the commit that holds it.
 func (s *Service) HandleChatMessage(ctx context.Context, m ChatMessage) (Outcome, error) {
 	if m.DeliveryID == "" {
 		m.DeliveryID = m.MessageID
@@ -85,50 +89,85 @@ func (s *Service) HandleChatMessage(ctx context.Context, m ChatMessage) (Outcome
 	if s.broadcasterID != "" && m.BroadcasterID != "" && m.BroadcasterID != s.broadcasterID {
 		return OutcomeWrongChannel, nil
 	}
-	cmd, arg, ok := mgm.ParseChatCommand(m.Text)
-	if m.Viewer.UserID == "" {
-		ok = false
+	c := parseChat(m)
+	var outcome Outcome
+	var err error
+	if c.ok && c.cmd == mgm.CommandTwGift {
+		outcome, err = s.handleChatAlone(ctx, c)
+	} else {
+		outcome, err = s.ingest.submit(ctx, c)
 	}
+	if err == nil && outcome == OutcomeEnrolled {
+		s.refreshAfterChange(ctx)
+	}
+	return outcome, err
+}
+
+// chatLine is a chat message with its command parsed.
+type chatLine struct {
+	m   ChatMessage
+	cmd mgm.ChatCommand
+	arg string
+	ok  bool // a command from a known viewer
+}
+
+func parseChat(m ChatMessage) chatLine {
+	cmd, arg, ok := mgm.ParseChatCommand(m.Text)
+	return chatLine{m: m, cmd: cmd, arg: arg, ok: ok && m.Viewer.UserID != ""}
+}
+
+// lockKeys are the keys handling the line locks; a group commit takes all of
+// its lines' keys at once, in the dialect's fixed order, so that groups
+// cannot deadlock with each other or with single transactions.
+func (c chatLine) lockKeys() []string {
+	if !c.ok || c.cmd != mgm.CommandTwGold {
+		return nil
+	}
+	return enrollmentKeys(c.m.Viewer.UserID, c.arg)
+}
+
+// handleInTx records the delivery and applies the command inside tx. Rules
+// that turn the command down are outcomes, not errors; an error means the
+// transaction (or the savepoint around this line) must be rolled back.
+func (s *Service) handleInTx(ctx context.Context, tx *store.Tx, c chatLine, now time.Time, giftMoves *[]giftMove) (Outcome, error) {
+	if c.m.DeliveryID != "" {
+		fresh, err := tx.MarkMessageProcessed(ctx, c.m.DeliveryID, "notification", now)
+		if err != nil {
+			return "", err
+		}
+		if !fresh {
+			return OutcomeDuplicate, nil
+		}
+	}
+	if !c.ok {
+		return OutcomeIgnored, nil
+	}
+	if c.cmd == mgm.CommandTwGift {
+		// !twgift: the gift request is created in this same transaction.
+		return s.chatGiftInTx(ctx, tx, c.m, c.arg, now, giftMoves)
+	}
+	_, err := s.enrollInTx(ctx, tx, enrollment{
+		viewer: c.m.Viewer, rawName: c.arg, isSubscriber: c.m.IsSubscriber, source: "chat", messageID: c.m.MessageID,
+	}, now)
+	if err == nil {
+		return OutcomeEnrolled, nil
+	}
+	if code := mgm.ErrorCode(err); code != mgm.CodeInternal {
+		// A rejection still consumes the delivery; nothing else is written.
+		return Rejected(code), nil
+	}
+	return "", err
+}
+
+// handleChatAlone handles one line in a transaction of its own.
+func (s *Service) handleChatAlone(ctx context.Context, c chatLine) (Outcome, error) {
 	var outcome Outcome
 	var giftMoves []giftMove
 	attempt := func(tx *store.Tx) error {
 		giftMoves = nil
-		now := s.clock()
-		if m.DeliveryID != "" {
-			fresh, err := tx.MarkMessageProcessed(ctx, m.DeliveryID, "notification", now)
-			if err != nil {
-				return err
-			}
-			if !fresh {
-				outcome = OutcomeDuplicate
-				return nil
-			}
-		}
-		if !ok {
-			outcome = OutcomeIgnored
-			return nil
-		}
-		switch cmd {
-		case mgm.CommandTwGold:
-			_, err := s.enrollInTx(ctx, tx, enrollment{
-				viewer: m.Viewer, rawName: arg, isSubscriber: m.IsSubscriber, source: "chat", messageID: m.MessageID,
-			}, now)
-			if err == nil {
-				outcome = OutcomeEnrolled
-				return nil
-			}
-			if code := mgm.ErrorCode(err); code != mgm.CodeInternal {
-				// A rejection still consumes the delivery; nothing else is written.
-				outcome = Rejected(code)
-				return nil
-			}
-			return err
-		default:
-			// !twgift: the gift request is created in this same transaction.
-			var err error
-			outcome, err = s.chatGiftInTx(ctx, tx, m, arg, now, &giftMoves)
-			return err
-		}
+		var err error
+		outcome, err = s.handleInTx(ctx, tx, c, s.clock(), &giftMoves)
+		return err
 	}
 	// A constraint can still refuse the write when a concurrent transaction
 	// got there first (translate turns that into a domain error). Run again:
@@ -140,7 +179,7 @@ func (s *Service) HandleChatMessage(ctx context.Context, m ChatMessage) (Outcome
 		}
 	}
 	if err != nil && mgm.ErrorCode(err) != mgm.CodeInternal {
-		if cmd == mgm.CommandTwGift {
+		if c.cmd == mgm.CommandTwGift {
 			return GiftRejected(mgm.ErrorCode(err)), nil
 		}
 		return Rejected(mgm.ErrorCode(err)), nil
@@ -149,8 +188,5 @@ func (s *Service) HandleChatMessage(ctx context.Context, m ChatMessage) (Outcome
 		return "", err
 	}
 	s.reportGiftMoves(giftMoves)
-	if outcome == OutcomeEnrolled {
-		s.refreshAfterChange(ctx)
-	}
 	return outcome, nil
 }

@@ -42,33 +42,21 @@ type enrollment struct {
 // enrollInTx decides and applies an enrollment inside tx. A rule rejection is
 // returned as a domain error and nothing is written.
 func (s *Service) enrollInTx(ctx context.Context, tx *store.Tx, e enrollment, now time.Time) (string, error) {
-	keys := []string{"viewer:" + e.viewer.UserID}
 	name, nameErr := mgm.ValidateCharacterName(e.rawName)
-	if nameErr == nil {
-		keys = append(keys, "name:"+mgm.NameKey(name))
-	}
 	// Serialise with other enrollments of this viewer and of this name, so the
 	// checks below still hold when the row is written.
-	if err := tx.Lock(ctx, keys...); err != nil {
+	if err := tx.Lock(ctx, enrollmentKeys(e.viewer.UserID, e.rawName)...); err != nil {
 		return "", err
 	}
-	var facts mgm.EnrollmentFacts
-	facts.IsSubscriber = e.isSubscriber
-	current, err := tx.PoolEntry(ctx, e.viewer.UserID)
-	switch {
-	case err == nil:
-		facts.CurrentName = current.CharacterName
-	case !errors.Is(err, store.ErrNotFound):
-		return "", err
-	}
-	if facts.HasActivePayout, facts.CommittedGold, err = tx.ViewerGold(ctx, e.viewer.UserID); err != nil {
-		return "", err
-	}
+	nameKey := ""
 	if nameErr == nil {
-		if facts.NameHolderID, err = tx.PoolNameHolder(ctx, mgm.NameKey(name)); err != nil {
-			return "", err
-		}
+		nameKey = mgm.NameKey(name)
 	}
+	facts, err := tx.EnrollmentFacts(ctx, e.viewer.UserID, nameKey)
+	if err != nil {
+		return "", err
+	}
+	facts.IsSubscriber = e.isSubscriber
 	name, action, err := mgm.DecideEnrollment(e.viewer.UserID, e.rawName, facts)
 	if err != nil {
 		return "", err
@@ -92,6 +80,16 @@ func (s *Service) enrollInTx(ctx context.Context, tx *store.Tx, e enrollment, no
 		evType, ev.PreviousName = EventPoolNameChanged, facts.CurrentName
 	}
 	return name, tx.AppendEvent(ctx, PoolStream(e.viewer.UserID), evType, ev, now)
+}
+
+// enrollmentKeys are the lock keys of an enrollment: the viewer, and the
+// character name when it is a valid one.
+func enrollmentKeys(twitchUserID, rawName string) []string {
+	keys := []string{"viewer:" + twitchUserID}
+	if name, err := mgm.ValidateCharacterName(rawName); err == nil {
+		keys = append(keys, "name:"+mgm.NameKey(name))
+	}
+	return keys
 }
 
 // ClaimResult is the answer to a panel enrollment.

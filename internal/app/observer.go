@@ -9,6 +9,8 @@ type Observer interface {
 	GiftTransition(from, to string)
 	HelixCall(outcome string)
 	SweepRun(sweep string, changed int)
+	// IngestGroup: a group commit of chat lines (see ingestBatcher) committed.
+	IngestGroup(lines int)
 }
 
 type nopObserver struct{}
@@ -18,3 +20,4 @@ func (nopObserver) PayoutTransition(string, string) {}
 func (nopObserver) GiftTransition(string, string)   {}
 func (nopObserver) HelixCall(string)                {}
 func (nopObserver) SweepRun(string, int)            {}
+func (nopObserver) IngestGroup(int)                 {}

@@ -90,24 +90,17 @@ func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error
 		if c.DrawnAt != nil || c.Decided() {
 			return nil // another replica drew first
 		}
-		members, err := tx.PoolMembers(ctx)
+		winner, ok, poolSize, eligibleCount, err := s.drawMember(ctx, tx)
 		if err != nil {
 			return err
 		}
-		eligible := make([]mgm.PoolEntry, 0, len(members))
-		for _, m := range members {
-			if mgm.Eligible(m.HasActivePayout, m.CommittedGold) {
-				eligible = append(eligible, m.PoolEntry)
-			}
-		}
-		winner, ok := mgm.Draw(eligible, s.intn)
 		if !ok {
 			if _, err := tx.DecideCycle(ctx, cycleID, mgm.OutcomeNoParticipants, "", now); err != nil {
 				return err
 			}
 			outcome = mgm.OutcomeNoParticipants
 			return tx.AppendEvent(ctx, CycleStream(cycleID), EventSpinCycleDecided,
-				map[string]any{"outcome": mgm.OutcomeNoParticipants, "poolSize": len(members)}, now)
+				map[string]any{"outcome": mgm.OutcomeNoParticipants, "poolSize": poolSize}, now)
 		}
 		cand := mgm.Candidate{TwitchUserID: winner.TwitchUserID, TwitchDisplayName: winner.TwitchDisplayName, CharacterName: winner.CharacterName}
 		if _, err := tx.SetCandidate(ctx, cycleID, cand, now); err != nil {
@@ -115,13 +108,69 @@ func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error
 		}
 		return tx.AppendEvent(ctx, CycleStream(cycleID), EventCandidateDrawn, map[string]any{
 			"twitchUserId": cand.TwitchUserID, "characterName": cand.CharacterName,
-			"eligibleCount": len(eligible), "poolSize": len(members),
+			"eligibleCount": eligibleCount, "poolSize": poolSize,
 		}, now)
 	})
 	if err == nil && outcome != "" {
 		s.obs.SpinCycleDecided(string(outcome))
 	}
 	return err
+}
+
+// drawTries bounds the random slots the draw tries before it reads the
+// whole pool instead.
+const drawTries = 32
+
+// drawMember picks a member uniformly among the eligible. It does not read
+// the pool: it picks random draw slots (store.Dialect.PoolSlot) and takes
+// the first that holds an eligible member. Every held slot is equally
+// likely on each try, so the winner is uniform among the eligible; a slot
+// that is free (its member left) or holds an ineligible member is tried
+// again. Only members with payouts can be ineligible, and they are few, so
+// the first try almost always succeeds; if drawTries all miss (a pool
+// thinned out far below its slot range), the whole pool is read and the
+// winner drawn from it, which is uniform as well. At 100,000 members this
+// is a few index lookups instead of reading 100,000 rows (issue 15).
+func (s *Service) drawMember(ctx context.Context, tx *store.Tx) (winner mgm.PoolEntry, ok bool, poolSize, eligibleCount int, err error) {
+	if poolSize, err = tx.PoolCount(ctx); err != nil || poolSize == 0 {
+		return mgm.PoolEntry{}, false, poolSize, 0, err
+	}
+	withPayouts, err := tx.PoolMembersWithPayouts(ctx)
+	if err != nil {
+		return mgm.PoolEntry{}, false, poolSize, 0, err
+	}
+	ineligible := map[string]bool{}
+	for _, m := range withPayouts {
+		if !mgm.Eligible(m.HasActivePayout, m.CommittedGold) {
+			ineligible[m.TwitchUserID] = true
+		}
+	}
+	if eligibleCount = poolSize - len(ineligible); eligibleCount <= 0 {
+		return mgm.PoolEntry{}, false, poolSize, 0, nil
+	}
+	lo, hi, found, err := tx.PoolSlots(ctx)
+	if err != nil || !found {
+		return mgm.PoolEntry{}, false, poolSize, 0, err
+	}
+	for range drawTries {
+		e, err := tx.PoolEntryAtSlot(ctx, lo+int64(s.intn(int(hi-lo+1))))
+		if errors.Is(err, store.ErrNotFound) || (err == nil && ineligible[e.TwitchUserID]) {
+			continue
+		}
+		return e, err == nil, poolSize, eligibleCount, err
+	}
+	members, err := tx.PoolMembers(ctx)
+	if err != nil {
+		return mgm.PoolEntry{}, false, poolSize, 0, err
+	}
+	eligible := make([]mgm.PoolEntry, 0, len(members))
+	for _, m := range members {
+		if mgm.Eligible(m.HasActivePayout, m.CommittedGold) {
+			eligible = append(eligible, m.PoolEntry)
+		}
+	}
+	winner, ok = mgm.Draw(eligible, s.intn)
+	return winner, ok, len(members), len(eligible), nil
 }
 
 // closeOverdue decides every cycle whose report window has closed without an
@@ -321,9 +370,15 @@ func (s *Service) Snapshot() *RouletteSnapshot {
 	return &RouletteSnapshot{}
 }
 
-// Refresh re-reads the snapshot. It runs after every local change and on
-// every tick, which also picks up other replicas' changes.
-func (s *Service) Refresh(ctx context.Context) error {
+// Refresh re-reads the snapshot and returns once a read that started after
+// the call has been taken. It runs after every local change and on every
+// tick, which also picks up other replicas' changes. Concurrent calls share
+// reads (see coalescer): a thousand enrollments in a second cost a handful
+// of refreshes, whatever the pool's size.
+func (s *Service) Refresh(ctx context.Context) error { return s.refresher.Do(ctx) }
+
+// refreshNow reads the snapshot; only the coalescer calls it.
+func (s *Service) refreshNow(ctx context.Context) error {
 	now := s.clock()
 	start := s.schedule.Start(now)
 	snap := &RouletteSnapshot{TakenAt: now, seq: s.refreshes.Add(1)}

@@ -993,6 +993,7 @@ type recorder struct {
 func (r *recorder) SpinCycleDecided(string)         {}
 func (r *recorder) PayoutTransition(string, string) {}
 func (r *recorder) HelixCall(string)                {}
+func (r *recorder) IngestGroup(int)                 {}
 func (r *recorder) GiftTransition(from, to string) {
 	r.mu.Lock()
 	r.moves = append(r.moves, from+">"+to)

@@ -32,6 +32,7 @@ type Metrics struct {
 	sweepChanged      *prometheus.CounterVec
 	twitchState       *prometheus.GaugeVec
 	twitchRefreshes   *prometheus.CounterVec
+	ingestGroups      prometheus.Histogram
 
 	// Backstops for labels whose values are ours rather than a client's.
 	routes, outcomes, states, classes, sweeps *capped
@@ -62,10 +63,14 @@ func New() *Metrics {
 			Help: "1 for the broadcaster's Twitch sign-in's current state (static, not_connected, valid, invalid, unreadable)."}, []string{"state"}),
 		twitchRefreshes: counter("mgm_twitch_token_refreshes_total", "Broadcaster token refreshes by outcome (success, reused, invalid, failure).", "outcome"),
 
+		ingestGroups: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "mgm_ingest_group_lines",
+			Help: "Chat lines committed per group commit; mostly 1 when quiet, larger under a burst.", Buckets: []float64{1, 2, 4, 8, 16, 32}}),
+
 		routes: newCapped(128), outcomes: newCapped(128), states: newCapped(32), classes: newCapped(16), sweeps: newCapped(16),
 	}
 	m.Registry.MustRegister(m.requests, m.latency, m.eventSub, m.enrollments, m.rateLimited, m.spinCycles,
 		m.payoutTransitions, m.giftTransitions, m.helixCalls, m.sweepRuns, m.sweepChanged, m.twitchState, m.twitchRefreshes,
+		m.ingestGroups,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -118,6 +123,9 @@ func (m *Metrics) SweepRun(sweep string, changed int) {
 	m.sweepRuns.WithLabelValues(sweep).Inc()
 	m.sweepChanged.WithLabelValues(sweep).Add(float64(changed))
 }
+
+// IngestGroup implements app.Observer.
+func (m *Metrics) IngestGroup(lines int) { m.ingestGroups.Observe(float64(lines)) }
 
 // twitchStates are the values of the sign-in's state (internal/twitchauth.States).
 var twitchStates = []string{"static", "not_connected", "valid", "invalid", "unreadable"}

@@ -81,6 +81,9 @@ func (dialect) Migrations() fs.FS {
 	return sub
 }
 
+// PoolSlot: an identity column (migration 0007).
+func (dialect) PoolSlot() string { return "draw_slot" }
+
 func (dialect) Time(t time.Time) any { return t.UTC().Truncate(time.Millisecond) }
 
 // Rebind turns '?' placeholders into PostgreSQL's $1, $2, …
@@ -101,14 +104,18 @@ func (dialect) Rebind(q string) string {
 }
 
 // LockKeys takes transaction-scoped advisory locks, in a fixed order so that
-// two transactions locking overlapping keys cannot deadlock.
+// two transactions locking overlapping keys cannot deadlock, in one round
+// trip however many keys a group commit brings. unnest WITH ORDINALITY
+// yields the array in order and the ORDER BY keeps it so: since PostgreSQL
+// 9.6 volatile target-list functions are evaluated after the sort.
 func (dialect) LockKeys(ctx context.Context, tx *sql.Tx, keys ...string) error {
-	sorted := append([]string(nil), keys...)
-	slices.Sort(sorted)
-	for _, k := range sorted {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, k); err != nil {
-			return fmt.Errorf("lock %s: %w", k, err)
-		}
+	if len(keys) == 0 {
+		return nil
+	}
+	sorted := slices.Compact(slices.Sorted(slices.Values(keys)))
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
+		FROM unnest($1::text[]) WITH ORDINALITY AS t(k, i) ORDER BY i`, sorted); err != nil {
+		return fmt.Errorf("lock %s: %w", strings.Join(sorted, ", "), err)
 	}
 	return nil
 }

@@ -23,6 +23,17 @@ func open(t *testing.T) *store.DB {
 
 func TestConformance(t *testing.T) { conformance.Run(t, open) }
 
+func BenchmarkStore(b *testing.B) {
+	conformance.Bench(b, func(tb testing.TB) *store.DB {
+		db, err := postgres.Open(context.Background(), pgtest.NewDatabase(tb))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { db.Close() })
+		return db
+	})
+}
+
 // Replicas start together and migrate one database: the migration lock makes
 // them take turns, and the schema ends up applied exactly once.
 func TestConcurrentMigrations(t *testing.T) {

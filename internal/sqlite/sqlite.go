@@ -70,6 +70,10 @@ func (dialect) Migrations() fs.FS                                  { sub, _ := f
 func (dialect) Time(t time.Time) any                               { return t.UTC().Format(store.TimeFormat) }
 func (dialect) LockKeys(context.Context, *sql.Tx, ...string) error { return nil }
 
+// PoolSlot: the rowid, which an insert takes as one more than the largest
+// and an upsert's update keeps (VACUUM may renumber it, which keeps it unique).
+func (dialect) PoolSlot() string { return "rowid" }
+
 // LockMigrations: BEGIN IMMEDIATE in each migration already excludes other
 // writers, and one SQLite file has one EBS process.
 func (dialect) LockMigrations(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }

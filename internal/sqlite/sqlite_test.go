@@ -39,3 +39,7 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 		t.Fatalf("events after reopen: %d %v", n, err)
 	}
 }
+
+func BenchmarkStore(b *testing.B) {
+	conformance.Bench(b, func(tb testing.TB) *store.DB { return sqlitetest.Open(tb) })
+}

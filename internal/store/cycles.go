@@ -115,22 +115,40 @@ type PoolMember struct {
 	CommittedGold   int64
 }
 
-// PoolMembers lists the pool in enrollment order with each member's payouts summed.
+// PoolMembers lists the pool in enrollment order with each member's payouts
+// summed. It reads the whole pool: the draw uses it only when random slots
+// keep missing (see app's draw).
 func (tx *Tx) PoolMembers(ctx context.Context) ([]PoolMember, error) {
 	rows, err := tx.query(ctx, `SELECT p.twitch_user_id, p.twitch_display_name, p.character_name, p.enrolled_at,
-			COUNT(CASE WHEN o.status IN ('Pending', 'InProgress') THEN 1 END),
-			COALESCE(SUM(CASE WHEN o.status IN ('Pending', 'InProgress', 'Sent') THEN o.gold_amount ELSE 0 END), 0)
-		FROM pool p LEFT JOIN payouts o ON o.twitch_user_id = p.twitch_user_id
-		GROUP BY p.twitch_user_id, p.twitch_display_name, p.character_name, p.enrolled_at
+			COALESCE(g.active, 0), COALESCE(g.committed, 0)
+		FROM pool p LEFT JOIN (`+payoutTotals+`) g ON g.twitch_user_id = p.twitch_user_id
 		ORDER BY p.enrolled_at, p.twitch_user_id`)
-	return collect(rows, err, func(row scanner) (PoolMember, error) {
-		var m PoolMember
-		var at Time
-		var active int
-		err := row.Scan(&m.TwitchUserID, &m.TwitchDisplayName, &m.CharacterName, &at, &active, &m.CommittedGold)
-		m.EnrolledAt, m.HasActivePayout = at.Time, active > 0
-		return m, err
-	})
+	return collect(rows, err, scanPoolMember)
+}
+
+// PoolMembersWithPayouts lists the members that have any payout, with their
+// payouts summed: the only members the rules may find ineligible. It reads
+// the payouts, which grow by at most one per cycle, not the pool.
+func (tx *Tx) PoolMembersWithPayouts(ctx context.Context) ([]PoolMember, error) {
+	rows, err := tx.query(ctx, `SELECT p.twitch_user_id, p.twitch_display_name, p.character_name, p.enrolled_at,
+			g.active, g.committed
+		FROM (`+payoutTotals+`) g JOIN pool p ON p.twitch_user_id = g.twitch_user_id`)
+	return collect(rows, err, scanPoolMember)
+}
+
+// payoutTotals sums each viewer's payouts as ViewerGold does.
+const payoutTotals = `SELECT twitch_user_id,
+			COUNT(CASE WHEN status IN ('Pending', 'InProgress') THEN 1 END) AS active,
+			COALESCE(SUM(CASE WHEN status IN ('Pending', 'InProgress', 'Sent') THEN gold_amount ELSE 0 END), 0) AS committed
+		FROM payouts GROUP BY twitch_user_id`
+
+func scanPoolMember(row scanner) (PoolMember, error) {
+	var m PoolMember
+	var at Time
+	var active int
+	err := row.Scan(&m.TwitchUserID, &m.TwitchDisplayName, &m.CharacterName, &at, &active, &m.CommittedGold)
+	m.EnrolledAt, m.HasActivePayout = at.Time, active > 0
+	return m, err
 }
 
 func affectedOne(res sql.Result, err error) (bool, error) {

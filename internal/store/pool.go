@@ -30,15 +30,24 @@ func (tx *Tx) PoolEntry(ctx context.Context, twitchUserID string) (mgm.PoolEntry
 	return e, err
 }
 
-// PoolNameHolder returns the Twitch user id holding a character name (by its
-// case-folded key), or "" when the name is free.
-func (tx *Tx) PoolNameHolder(ctx context.Context, nameKey string) (string, error) {
-	var id string
-	err := tx.queryRow(ctx, `SELECT twitch_user_id FROM pool WHERE name_key = ?`, nameKey).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return id, err
+// EnrollmentFacts reads what the enrollment rules need about a viewer and a
+// requested name (by its case-folded key; "" for a name that is not valid) in
+// one round trip: enrollments arrive in bursts, and on PostgreSQL each
+// statement of a group commit is a round trip the whole group waits for.
+// IsSubscriber is the caller's to fill in.
+func (tx *Tx) EnrollmentFacts(ctx context.Context, twitchUserID, nameKey string) (mgm.EnrollmentFacts, error) {
+	var f mgm.EnrollmentFacts
+	var current, holder sql.NullString
+	var active int
+	err := tx.queryRow(ctx, `SELECT
+			(SELECT character_name FROM pool WHERE twitch_user_id = ?),
+			(SELECT COUNT(CASE WHEN status IN ('Pending', 'InProgress') THEN 1 END) FROM payouts WHERE twitch_user_id = ?),
+			(SELECT COALESCE(SUM(CASE WHEN status IN ('Pending', 'InProgress', 'Sent') THEN gold_amount ELSE 0 END), 0)
+				FROM payouts WHERE twitch_user_id = ?),
+			(SELECT twitch_user_id FROM pool WHERE name_key = ?)`,
+		twitchUserID, twitchUserID, twitchUserID, nameKey).Scan(&current, &active, &f.CommittedGold, &holder)
+	f.CurrentName, f.HasActivePayout, f.NameHolderID = current.String, active > 0, holder.String
+	return f, err
 }
 
 // PutPoolEntry inserts the viewer's pool row or replaces their name. The
@@ -71,11 +80,36 @@ func (tx *Tx) PoolEntries(ctx context.Context) ([]mgm.PoolEntry, error) {
 	return collect(rows, err, scanPoolEntry)
 }
 
-// PoolCount counts pool members.
+// PoolCount counts pool members, from the count the pool's triggers keep
+// (migration 0007), so it costs the same at any pool size.
 func (tx *Tx) PoolCount(ctx context.Context) (int, error) {
 	var n int
-	err := tx.queryRow(ctx, `SELECT COUNT(*) FROM pool`).Scan(&n)
+	err := tx.queryRow(ctx, `SELECT COALESCE(SUM(members), 0) FROM pool_stats`).Scan(&n)
 	return n, err
+}
+
+// PoolSlots returns the lowest and highest draw slot in use (see
+// Dialect.PoolSlot); ok is false for an empty pool.
+func (tx *Tx) PoolSlots(ctx context.Context) (lo, hi int64, ok bool, err error) {
+	// Two statements: SQLite answers a lone MIN or MAX from the index's
+	// end, but scans the table for both in one query.
+	col := tx.d.PoolSlot()
+	var l, h sql.NullInt64
+	if err = tx.queryRow(ctx, `SELECT MIN(`+col+`) FROM pool`).Scan(&l); err != nil {
+		return 0, 0, false, err
+	}
+	err = tx.queryRow(ctx, `SELECT MAX(`+col+`) FROM pool`).Scan(&h)
+	return l.Int64, h.Int64, l.Valid && h.Valid, err
+}
+
+// PoolEntryAtSlot returns the member holding a draw slot, or ErrNotFound
+// when the slot is free (its member left).
+func (tx *Tx) PoolEntryAtSlot(ctx context.Context, slot int64) (mgm.PoolEntry, error) {
+	e, err := scanPoolEntry(tx.queryRow(ctx, `SELECT `+poolColumns+` FROM pool WHERE `+tx.d.PoolSlot()+` = ?`, slot))
+	if errors.Is(err, sql.ErrNoRows) {
+		return mgm.PoolEntry{}, ErrNotFound
+	}
+	return e, err
 }
 
 // MarkMessageProcessed records an EventSub message id. It reports false when

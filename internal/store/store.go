@@ -36,6 +36,10 @@ type Dialect interface {
 	// MigrateJobs brings the job queue's own tables (River's) up to date,
 	// after ours and while the migration lock is held.
 	MigrateJobs(ctx context.Context, db *sql.DB) error
+	// PoolSlot names the pool's integer column that the draw picks at
+	// random: unique, taken at a member's first enrollment and kept by a
+	// rename, nearly dense (rowid on SQLite, draw_slot on PostgreSQL).
+	PoolSlot() string
 	// Transient reports whether err is a failure that running the whole
 	// transaction again may not meet: a lost connection or a serialization
 	// failure. atCommit says err came from COMMIT, where a lost connection
@@ -201,6 +205,10 @@ type querier interface {
 type Tx struct {
 	tx querier
 	d  Dialect
+	// held are the keys this transaction has locked: locks last until it
+	// ends, so locking one again needs no statement (a group commit locks
+	// all its lines' keys first, and each line asks again).
+	held map[string]bool
 }
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
@@ -222,7 +230,32 @@ func (tx *Tx) Lock(ctx context.Context, keys ...string) error {
 	if !ok {
 		return errors.New("store: Lock outside a transaction")
 	}
-	return tx.d.LockKeys(ctx, sqlTx, keys...)
+	var fresh []string
+	for _, k := range keys {
+		if !tx.held[k] {
+			fresh = append(fresh, k)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	if err := tx.d.LockKeys(ctx, sqlTx, fresh...); err != nil {
+		return err
+	}
+	if tx.held == nil {
+		tx.held = map[string]bool{}
+	}
+	for _, k := range fresh {
+		tx.held[k] = true
+	}
+	return nil
+}
+
+// IsCommitFailure reports whether err came from COMMIT, after which whether
+// the transaction committed is unknown.
+func IsCommitFailure(err error) bool {
+	var ce commitError
+	return errors.As(err, &ce)
 }
 
 // SQLTx is the transaction underneath, for work that must commit or roll back

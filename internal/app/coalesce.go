@@ -1,0 +1,65 @@
+package app
+
+import (
+	"context"
+	"sync"
+)
+
+// coalescer runs a job at most once at a time, and lets every caller that
+// asks while a run is under way share the next run instead of starting its
+// own. A caller is answered by a run that started after it asked, so it sees
+// whatever it changed before asking; yet a burst of N callers costs two runs,
+// not N. The roulette snapshot refresh reads the whole pool's count, and one
+// run per enrollment made each enrollment's cost grow with the pool (issue 15).
+type coalescer struct {
+	run func(context.Context) error
+
+	mu      sync.Mutex
+	running bool
+	next    *flight // the run that starts when the current one ends; nil if nobody asked
+}
+
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+// Do asks for a run that starts after this call and waits for it, or for ctx
+// to end. The run itself is not cancelled when ctx ends: other callers share it.
+func (c *coalescer) Do(ctx context.Context) error {
+	c.mu.Lock()
+	if c.next == nil {
+		c.next = &flight{done: make(chan struct{})}
+	}
+	f := c.next
+	if !c.running {
+		c.running = true
+		go c.loop(context.WithoutCancel(ctx))
+	}
+	c.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// loop runs flights until nobody asked for another.
+func (c *coalescer) loop(ctx context.Context) {
+	for {
+		c.mu.Lock()
+		f := c.next
+		c.next = nil
+		if f == nil {
+			c.running = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		runCtx, cancel := context.WithTimeout(ctx, jobTimeout)
+		f.err = c.run(runCtx)
+		cancel()
+		close(f.done)
+	}
+}

@@ -1,0 +1,163 @@
+package conformance
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/mimirons-goldomatic/mgm/internal/app"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+)
+
+var ingestTests = []struct {
+	name string
+	fn   func(*testing.T, *env)
+}{
+	{"BurstGroupedWithExactOutcomes", testBurstGrouped},
+}
+
+// groupRecorder is an app.Observer that keeps the size of each group commit.
+type groupRecorder struct {
+	recorder
+	mu     sync.Mutex
+	groups []int
+}
+
+func (r *groupRecorder) IngestGroup(lines int) {
+	r.mu.Lock()
+	r.groups = append(r.groups, lines)
+	r.mu.Unlock()
+}
+
+// A raid-sized burst of chat lines of every kind at once: lines are
+// committed in groups, yet each gets exactly the outcome it would get alone,
+// and every acknowledged enrollment is in the pool with its one event.
+func testBurstGrouped(t *testing.T, e *env) {
+	rec := &groupRecorder{}
+	svc := app.New(e.db, app.Options{Now: e.clock.Now, Observer: rec, BroadcasterID: "b1", Jobs: e.jobs})
+
+	type line struct {
+		delivery, user, text string
+		subscriber           bool
+		want                 []app.Outcome // any of these; "contested" lines are checked below
+	}
+	var lines []line
+	enrolled := map[string]string{} // viewer -> name
+	for i := range 60 {
+		user, name := fmt.Sprintf("burst-%d", i), "Burst"+letters(i)
+		enrolled[user] = name
+		lines = append(lines, line{fmt.Sprintf("d-enroll-%d", i), user, "!twgold " + name, true, nil})
+		if i < 20 { // Twitch redelivering while the first delivery is in flight
+			lines = append(lines, line{fmt.Sprintf("d-enroll-%d", i), user, "!twgold " + name, true, nil})
+		}
+	}
+	for i := range 10 {
+		lines = append(lines, line{fmt.Sprintf("d-contest-%d", i), fmt.Sprintf("contest-%d", i), "!twgold Contested", true, nil})
+	}
+	for i := range 10 {
+		lines = append(lines, line{fmt.Sprintf("d-nosub-%d", i), fmt.Sprintf("nosub-%d", i), "!twgold Free" + letters(i), false,
+			[]app.Outcome{app.Rejected(mgm.CodeNotSubscriber)}})
+	}
+	for i := range 5 {
+		lines = append(lines, line{fmt.Sprintf("d-badname-%d", i), fmt.Sprintf("bad-%d", i), "!twgold x1", true,
+			[]app.Outcome{app.Rejected(mgm.CodeInvalidCharacterName)}})
+	}
+	for i := range 20 {
+		lines = append(lines, line{fmt.Sprintf("d-talk-%d", i), fmt.Sprintf("talker-%d", i), "gg wp", true,
+			[]app.Outcome{app.OutcomeIgnored}})
+	}
+
+	outcomes := make([]app.Outcome, len(lines))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, l := range lines {
+		wg.Go(func() {
+			<-start
+			out, err := svc.HandleChatMessage(e.ctx, app.ChatMessage{DeliveryID: l.delivery, MessageID: "m-" + l.delivery,
+				BroadcasterID: "b1", Viewer: sub(l.user, "D"+l.user), Text: l.text, IsSubscriber: l.subscriber})
+			if err != nil {
+				t.Errorf("line %d (%s): %v", i, l.delivery, err)
+			}
+			outcomes[i] = out
+		})
+	}
+	close(start)
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	byDelivery := map[string][]app.Outcome{}
+	contestWins := 0
+	for i, l := range lines {
+		byDelivery[l.delivery] = append(byDelivery[l.delivery], outcomes[i])
+		switch {
+		case l.want != nil:
+			if !slices.Contains(l.want, outcomes[i]) {
+				t.Errorf("%s: outcome %q, want %q", l.delivery, outcomes[i], l.want)
+			}
+		case l.text == "!twgold Contested":
+			switch outcomes[i] {
+			case app.OutcomeEnrolled:
+				contestWins++
+				enrolled[l.user] = "Contested"
+			case app.Rejected(mgm.CodeCharacterNameTakenInPool):
+			default:
+				t.Errorf("%s: outcome %q", l.delivery, outcomes[i])
+			}
+		}
+	}
+	if contestWins != 1 {
+		t.Errorf("%d viewers won the contested name; want 1", contestWins)
+	}
+	for i := range 60 {
+		got := byDelivery[fmt.Sprintf("d-enroll-%d", i)]
+		slices.Sort(got)
+		want := []app.Outcome{app.OutcomeEnrolled}
+		if i < 20 {
+			want = []app.Outcome{app.OutcomeDuplicate, app.OutcomeEnrolled}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("delivery d-enroll-%d: outcomes %q, want %q", i, got, want)
+		}
+	}
+
+	if n := e.poolCount(t); n != len(enrolled) {
+		t.Errorf("pool holds %d members, %d were acknowledged", n, len(enrolled))
+	}
+	for user, name := range enrolled {
+		if got, ok := e.member(t, user); !ok || got != name {
+			t.Errorf("%s: in pool %v as %q, want %q", user, ok, got, name)
+		}
+		if evs := e.events(t, app.PoolStream(user)); len(evs) != 1 || evs[0].Type != app.EventPoolEntered {
+			t.Errorf("%s: events %v, want one %s", user, evs, app.EventPoolEntered)
+		}
+	}
+	// Each caller returned after a snapshot read that began after its commit.
+	if got := svc.Snapshot().PoolCount; got != len(enrolled) {
+		t.Errorf("snapshot counts %d members, want %d", got, len(enrolled))
+	}
+	// Every delivery was recorded with its group: a redelivery of any is a duplicate.
+	for d := range byDelivery {
+		out, err := svc.HandleChatMessage(e.ctx, app.ChatMessage{DeliveryID: d, BroadcasterID: "b1",
+			Viewer: sub("late", "Late"), Text: "!twgold Latecomer", IsSubscriber: true})
+		if err != nil || out != app.OutcomeDuplicate {
+			t.Errorf("redelivery of %s: %q, %v; want duplicate", d, out, err)
+		}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	total := 0
+	for _, g := range rec.groups {
+		total += g
+	}
+	if total < len(lines) || slices.Max(rec.groups) < 2 {
+		t.Errorf("group commits %v: want every line committed in a group and some groups of several lines", rec.groups)
+	}
+}
+
+// letters spells i with capital-then-lowercase letters only, as names need.
+func letters(i int) string {
+	return string(rune('a'+i/26%26)) + string(rune('a'+i%26))
+}
