@@ -106,7 +106,7 @@ func Baseline(ctx context.Context, o BaselineOptions) (BaselineResult, error) {
 		return BaselineResult{}, fmt.Errorf("--store must be sqlite or postgres, not %q", o.Store)
 	}
 	defer cleanup()
-	defer db.Close()
+	defer func() { _ = db.Close() }() // the scratch table is dropped (or the file removed) either way
 	if _, err := db.ExecContext(ctx, create); err != nil {
 		return BaselineResult{}, fmt.Errorf("creating the scratch table: %w", err)
 	}
