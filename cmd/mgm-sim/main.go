@@ -8,6 +8,7 @@
 //	mgm-sim desktop    synthetic Desktop (payout sequence)     (:9054)
 //	mgm-sim wow        WoW 3.3.5a client simulator + addon      (:5001)
 //	mgm-sim all        eventsub, jwt, helix and desktop together
+//	mgm-sim load       enrollment load on an EBS, and the database baseline
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/mimirons-goldomatic/mgm/internal/sim/loadgen"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/synthdesktop"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/twitchsim"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/wowsim"
@@ -37,6 +39,7 @@ func commands() map[string]mainFunc {
 		"desktop":  synthdesktop.Main,
 		"wow":      wowsim.Main,
 		"all":      runAll,
+		"load":     loadgen.Main,
 	}
 }
 

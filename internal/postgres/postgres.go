@@ -33,6 +33,23 @@ var migrations embed.FS
 
 // Open connects with a pgx connection string (URL or keyword/value) and migrates.
 func Open(ctx context.Context, dsn string) (*store.DB, error) {
+	db, err := OpenDB(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	s, err := store.Open(ctx, db, dialect{})
+	if err != nil {
+		_ = db.Close() // the migration error is the one worth reporting
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenDB connects exactly as the store does — driver, timeouts, pool size —
+// and pings, but neither migrates nor wraps the database: a measurement of
+// PostgreSQL's own speed (mgm-sim load baseline) must meet the same client
+// the EBS's writes go through.
+func OpenDB(ctx context.Context, dsn string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx errors may quote the connection string; never echo a password.
@@ -51,12 +68,7 @@ func Open(ctx context.Context, dsn string) (*store.DB, error) {
 		_ = db.Close() // nothing was opened through it; the ping error says why
 		return nil, fmt.Errorf("connect to PostgreSQL at %s:%d: %w", cfg.Host, cfg.Port, redact(err))
 	}
-	s, err := store.Open(ctx, db, dialect{})
-	if err != nil {
-		_ = db.Close() // the migration error is the one worth reporting
-		return nil, err
-	}
-	return s, nil
+	return db, nil
 }
 
 // redact drops everything but the PostgreSQL error code and message.

@@ -37,6 +37,23 @@ const FileName = "mgm.db"
 // with SQLITE_BUSY half-way, and each transaction sees a stable database, which
 // is what makes check-then-write sequences safe on this engine.
 func Open(ctx context.Context, path string) (*store.DB, error) {
+	db, err := OpenDB(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := store.Open(ctx, db, dialect{})
+	if err != nil {
+		_ = db.Close() // the open error is the one worth reporting
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// OpenDB opens (creating if needed) the SQLite file at path exactly as the
+// store does — driver, pragmas, transaction mode and pool size — but neither
+// migrates nor wraps it: a measurement of SQLite's own speed (mgm-sim load
+// baseline) must meet the same settings the EBS's writes meet.
+func OpenDB(path string) (*sql.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
@@ -54,12 +71,7 @@ func Open(ctx context.Context, path string) (*store.DB, error) {
 	// overlap with a write under WAL.
 	db.SetMaxOpenConns(4)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s, err := store.Open(ctx, db, dialect{})
-	if err != nil {
-		_ = db.Close() // the open error is the one worth reporting
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return s, nil
+	return db, nil
 }
 
 type dialect struct{}

@@ -237,9 +237,17 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// sendSigned signs body like Twitch (fresh message id, RFC 3339 nanosecond
-// timestamp) and delivers it with all of Twitch's headers.
+// sendSigned signs body like Twitch and delivers it with all of Twitch's
+// headers.
 func (e *EventSub) sendSigned(ctx context.Context, messageType, subType string, body []byte) (string, backendResult, error) {
+	id, h := e.signedHeaders(messageType, subType, body)
+	res, err := e.deliver(ctx, h, body)
+	return id, res, err
+}
+
+// signedHeaders are Twitch's webhook headers for body: a fresh message id,
+// an RFC 3339 nanosecond timestamp and the HMAC signature over both and body.
+func (e *EventSub) signedHeaders(messageType, subType string, body []byte) (string, http.Header) {
 	id := uuid.NewString()
 	ts := e.now().UTC().Format(timestampLayout)
 	h := http.Header{}
@@ -250,8 +258,22 @@ func (e *EventSub) sendSigned(ctx context.Context, messageType, subType string, 
 	h.Set(eventsub.HeaderTimestamp, ts)
 	h.Set(eventsub.HeaderSubscriptionType, subType)
 	h.Set(HeaderSubscriptionVersion, chatMessageVersion)
-	res, err := e.deliver(ctx, h, body)
-	return id, res, err
+	return id, h
+}
+
+// SignedChatNotification is what /send-chat would POST to the EBS for req,
+// without sending it: the body of a channel.chat.message notification
+// (chatMessageID as event.message_id) and Twitch's headers, signed with the
+// stand-in's secret. Load generators post it themselves, over their own
+// connections.
+func (e *EventSub) SignedChatNotification(req SendChatRequest, chatMessageID string) ([]byte, http.Header, error) {
+	body, err := e.ChatNotification(req, chatMessageID)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, h := e.signedHeaders(eventsub.TypeNotification, chatMessageType, body)
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	return body, h, nil
 }
 
 // Twitch-shaped JSON. Field order follows Twitch's documentation examples.

@@ -140,9 +140,9 @@ func parseQueryBool(v string) (value, ok bool) {
 	}
 }
 
-// decodeExtensionSecret decodes Twitch__ExtensionSecret like the EBS does:
+// DecodeExtensionSecret decodes Twitch__ExtensionSecret like the EBS does:
 // standard or URL-safe base64, padded or not.
-func decodeExtensionSecret(s string) ([]byte, error) {
+func DecodeExtensionSecret(s string) ([]byte, error) {
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 		if b, err := enc.DecodeString(s); err == nil && len(b) > 0 {
 			return b, nil

@@ -140,7 +140,7 @@ func TestJWTChannelRoleExpiry(t *testing.T) {
 
 func TestJWTSecretAndAudience(t *testing.T) {
 	secret := []byte("0123456789abcdef0123456789abcdef")
-	key, err := decodeExtensionSecret(base64.StdEncoding.EncodeToString(secret))
+	key, err := DecodeExtensionSecret(base64.StdEncoding.EncodeToString(secret))
 	if err != nil || string(key) != string(secret) {
 		t.Fatalf("decode: %q %v", key, err)
 	}
@@ -159,7 +159,7 @@ func TestJWTSecretAndAudience(t *testing.T) {
 	if p := payload(t, tok); p["aud"] != "abc123client" {
 		t.Fatalf("aud = %v", p["aud"])
 	}
-	if _, err := decodeExtensionSecret("not base64 !!"); err == nil {
+	if _, err := DecodeExtensionSecret("not base64 !!"); err == nil {
 		t.Fatal("bad base64 accepted")
 	}
 }

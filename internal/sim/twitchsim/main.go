@@ -151,7 +151,7 @@ func MainJWT(ctx context.Context, args []string, getenv func(string) string, std
 		func(s settings, log *slog.Logger) (http.Handler, error) {
 			var key []byte
 			if v := s.get(KeyExtensionSecret); v != "" {
-				k, err := decodeExtensionSecret(v)
+				k, err := DecodeExtensionSecret(v)
 				if err != nil {
 					return nil, err
 				}
