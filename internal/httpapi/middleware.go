@@ -77,8 +77,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// observe is the outermost middleware: request id, panic recovery, one log
-// line and the request metrics for every request.
+// observe is the outermost middleware: request id, panic recovery, the
+// request log (requestlog.go: a line per request, or per minute for the
+// ordinary answers of hot viewer reads) and the request metrics.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -93,7 +94,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
+			panicked := false
 			if p := recover(); p != nil {
+				panicked = true
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
@@ -108,8 +111,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				status = http.StatusOK
 			}
 			s.metrics.ObserveRequest(routeOf(r), r.Method, status, elapsed)
-			s.log.InfoContext(ctx, "request", "method", r.Method, "route", routeOf(r), "status", status,
-				"duration_ms", float64(elapsed.Microseconds())/1000, "bytes", sw.bytes, "request_id", id)
+			s.requests.finished(ctx, r.Method, routeOf(r), status, elapsed, sw.bytes, id, panicked)
 		}()
 		if framingAmbiguous(r) {
 			// RFC 9112 § 6.3: such a request may be refused, and the
