@@ -50,7 +50,7 @@ func BenchmarkRouletteStateVsBare(b *testing.B) {
 
 	// Alternating rounds spread the machine's drift (other processes, the
 	// CPU's clock) evenly over both sides.
-	const rounds = 4
+	const rounds = 10
 	var bareRun, fullRun loadRun
 	b.ResetTimer()
 	for i := range rounds {

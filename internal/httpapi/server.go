@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -64,6 +65,7 @@ type Server struct {
 	version     string
 	limiter     *limiter
 	requests    *requestLog
+	stateCache  atomic.Pointer[stateBody]
 	metrics     *metrics.Metrics
 	mux         *http.ServeMux
 	ready       readiness
