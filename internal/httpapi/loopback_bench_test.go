@@ -33,7 +33,7 @@ const loopbackClients = 128
 // clients. The numbers that matter are the ratios: full/bare req/s (goal ≥
 // 0.5) and full/bare p99 (goal ≤ 1.5).
 //
-//	go test -run '^$' -bench RouletteStateVsBare -benchtime 200000x -count 3 ./internal/httpapi
+//	go test -run '^$' -bench RouletteStateVsBare -benchtime 100000x -count 3 ./internal/httpapi
 func BenchmarkRouletteStateVsBare(b *testing.B) {
 	full, path, hdr := fullLoopbackServer(b)
 	body := fetchOnce(b, full+path, hdr)
