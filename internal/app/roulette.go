@@ -448,7 +448,13 @@ type RouletteState struct {
 
 // State answers the viewers' roulette state at now.
 func (s *Service) State(now time.Time) RouletteState {
-	snap := s.Snapshot()
+	return s.StateAt(s.Snapshot(), now)
+}
+
+// StateAt is State from a snapshot the caller already holds: the answer is
+// a function of the snapshot and the time alone, so a caller may keep what
+// it made of them.
+func (s *Service) StateAt(snap *RouletteSnapshot, now time.Time) RouletteState {
 	var cur *mgm.SpinCycle
 	for _, c := range []*mgm.SpinCycle{snap.Current, snap.Next, snap.Previous} {
 		if c != nil && c.Start.Equal(s.schedule.Start(now)) {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -61,6 +63,81 @@ type ViewerVerifier struct {
 	Audience string
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+
+	// verified remembers tokens that passed, so a viewer's panel polling
+	// every few seconds with the same token costs a map lookup instead of a
+	// JSON parse and an HMAC (verifiedCache).
+	verified verifiedCache
+}
+
+// maxVerifiedTokens bounds the cache: a few thousand viewers' tokens, each a
+// few hundred bytes. When full it starts over.
+const maxVerifiedTokens = 8192
+
+// verifiedCache maps a token, byte for byte, to what verifying it found. Only
+// tokens that passed every check are stored, and a hit is re-checked against
+// the clock (exp, nbf) and the verifier's settings, so the cache can make a
+// token cheaper but never valid: any other string, even one differing in a
+// single byte of the signature, misses and is verified in full.
+type verifiedCache struct {
+	m sync.Map // string → *verifiedToken
+	n atomic.Int64
+}
+
+type verifiedToken struct {
+	claims      ViewerClaims
+	exp, nbf    time.Time // nbf zero when absent
+	key         string    // the settings it was verified under
+	broadcaster string
+	audience    string
+}
+
+func (v *ViewerVerifier) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+// cached returns the claims of a token verified earlier and still valid.
+func (v *ViewerVerifier) cached(token string) (ViewerClaims, bool) {
+	e, ok := v.verified.m.Load(token)
+	if !ok {
+		return ViewerClaims{}, false
+	}
+	t := e.(*verifiedToken)
+	if t.key != string(v.Key) || t.broadcaster != v.BroadcasterUserID || t.audience != v.Audience {
+		return ViewerClaims{}, false
+	}
+	// The same comparisons as jwt's validator, leeway included.
+	now := v.now()
+	if !now.Before(t.exp.Add(Leeway)) || (!t.nbf.IsZero() && now.Before(t.nbf.Add(-Leeway))) {
+		if v.verified.m.CompareAndDelete(token, e) {
+			v.verified.n.Add(-1)
+		}
+		return ViewerClaims{}, false
+	}
+	return t.claims, true
+}
+
+func (v *ViewerVerifier) remember(token string, c ViewerClaims, claims jwt.MapClaims) {
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return
+	}
+	t := &verifiedToken{claims: c, exp: exp.Time, key: string(v.Key), broadcaster: v.BroadcasterUserID, audience: v.Audience}
+	if nbf, err := claims.GetNotBefore(); err != nil {
+		return
+	} else if nbf != nil {
+		t.nbf = nbf.Time
+	}
+	if v.verified.n.Add(1) > maxVerifiedTokens {
+		v.verified.m.Clear()
+		v.verified.n.Store(1)
+	}
+	if _, loaded := v.verified.m.Swap(token, t); loaded {
+		v.verified.n.Add(-1)
+	}
 }
 
 func errInvalidToken() error {
@@ -74,6 +151,9 @@ func errInvalidToken() error {
 func (v *ViewerVerifier) Verify(token string) (ViewerClaims, error) {
 	if len(v.Key) == 0 || token == "" {
 		return ViewerClaims{}, errInvalidToken()
+	}
+	if c, ok := v.cached(token); ok {
+		return c, nil
 	}
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{"HS256"}),
@@ -132,6 +212,7 @@ func (v *ViewerVerifier) Verify(token string) (ViewerClaims, error) {
 	if v.BroadcasterUserID != "" && c.ChannelID != "" && c.ChannelID != v.BroadcasterUserID {
 		return ViewerClaims{}, mgm.Errorf(mgm.CodeWrongChannel, "token was issued for another channel")
 	}
+	v.remember(token, c, claims)
 	return c, nil
 }
 

@@ -311,3 +311,88 @@ func TestVerifyUnstorableClaims(t *testing.T) {
 		t.Errorf("raw invalid UTF-8: %+v, %v; want U+FFFD in place of the bad byte", c, err)
 	}
 }
+
+// TestVerifiedCacheNeverValidates: a token verified once is answered from the
+// cache, but the cache never accepts what a full verification would refuse —
+// an expired token, a token not valid yet, a different string, a token
+// verified under other settings.
+func TestVerifiedCacheNeverValidates(t *testing.T) {
+	now := testNow
+	v := &ViewerVerifier{Key: DevExtensionSecret(), BroadcasterUserID: "1000", Now: func() time.Time { return now }}
+	c := baseClaims()
+	c.Expires = testNow.Add(10 * time.Minute)
+	tok := SignViewerToken(DevExtensionSecret(), c)
+	got, err := v.Verify(tok)
+	if err != nil || got.UserID != "42" || got.DisplayName != "Thrall" {
+		t.Fatalf("Verify: %+v, %v", got, err)
+	}
+	if _, ok := v.cached(tok); !ok {
+		t.Fatal("a verified token is not cached")
+	}
+	if again, err := v.Verify(tok); err != nil || again != got {
+		t.Fatalf("Verify from the cache: %+v, %v; want %+v", again, err, got)
+	}
+
+	// One byte of the signature changed: not the cached string.
+	flipped := tok[:len(tok)-1] + "A"
+	if flipped == tok {
+		flipped = tok[:len(tok)-1] + "B"
+	}
+	if _, err := v.Verify(flipped); !mgm.IsCode(err, mgm.CodeUnauthorized) {
+		t.Errorf("a tampered signature: %v, want unauthorized", err)
+	}
+
+	// Other settings: verified again in full.
+	v.BroadcasterUserID = "2000"
+	if _, err := v.Verify(tok); !mgm.IsCode(err, mgm.CodeWrongChannel) {
+		t.Errorf("after the broadcaster changed: %v, want wrong_channel", err)
+	}
+	v.BroadcasterUserID = "1000"
+	v.Key = []byte("another-key-another-key-another!")
+	if _, err := v.Verify(tok); !mgm.IsCode(err, mgm.CodeUnauthorized) {
+		t.Errorf("under another key: %v, want unauthorized", err)
+	}
+	v.Key = DevExtensionSecret()
+
+	// Expiry is checked on every hit, with the same leeway.
+	now = c.Expires.Add(Leeway - time.Second)
+	if _, err := v.Verify(tok); err != nil {
+		t.Errorf("within the leeway: %v", err)
+	}
+	now = c.Expires.Add(Leeway)
+	if _, err := v.Verify(tok); !mgm.IsCode(err, mgm.CodeUnauthorized) {
+		t.Errorf("expired token from the cache: %v, want unauthorized", err)
+	}
+	if _, ok := v.cached(tok); ok {
+		t.Errorf("an expired token stays cached")
+	}
+
+	// nbf is checked on every hit too (a clock that went back).
+	now = testNow
+	nbf := rawToken(t, map[string]any{"alg": "HS256", "typ": "JWT"},
+		map[string]any{"user_id": "43", "exp": testNow.Add(time.Hour).Unix(), "nbf": testNow.Unix()}, DevExtensionSecret(), true)
+	if _, err := v.Verify(nbf); err != nil {
+		t.Fatalf("nbf now: %v", err)
+	}
+	now = testNow.Add(-Leeway - time.Second)
+	if _, err := v.Verify(nbf); !mgm.IsCode(err, mgm.CodeUnauthorized) {
+		t.Errorf("a token not valid yet from the cache: %v, want unauthorized", err)
+	}
+}
+
+// TestVerifiedCacheIsBounded: the cache starts over instead of growing.
+func TestVerifiedCacheIsBounded(t *testing.T) {
+	v := newVerifier()
+	for i := range maxVerifiedTokens + 10 {
+		c := baseClaims()
+		c.UserID = strconv.Itoa(i + 1)
+		if _, err := v.Verify(SignViewerToken(DevExtensionSecret(), c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	v.verified.m.Range(func(any, any) bool { n++; return true })
+	if n > maxVerifiedTokens || v.verified.n.Load() != int64(n) {
+		t.Errorf("%d tokens cached (count %d), at most %d", n, v.verified.n.Load(), maxVerifiedTokens)
+	}
+}

@@ -144,6 +144,8 @@ type backend struct {
 	svc     *app.Service
 	jobs    *jobs.Queue
 	handler http.Handler
+	// flushRequestLogs writes the last request summaries once serving stops.
+	flushRequestLogs func()
 	// metricsHandler serves the Mgm__MetricsListen listener; metricsNote says
 	// who may read /metrics, for the banner.
 	metricsHandler http.Handler
@@ -302,6 +304,7 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 		b.twitch = func(ctx context.Context) { ev.start(ctx, api, m) }
 	}
 	b.handler, b.metricsHandler, b.metricsNote, b.listener = api.Handler(), api.MetricsHandler(), api.MetricsNote(), api.Listener
+	b.flushRequestLogs = api.FlushRequestLogs
 	return b, nil
 }
 
@@ -382,7 +385,9 @@ func (b *backend) serve(ctx context.Context, ln net.Listener, o Options) error {
 	}
 	log.Info("serving", "addr", addr, "environment", b.cfg.Environment, "store", b.db.Dialect())
 	// In-flight requests get 10 s to finish once ctx ends.
-	if err := serve.Until(ctx, srv, b.listener(ln), 10*time.Second); err != nil {
+	err := serve.Until(ctx, srv, b.listener(ln), 10*time.Second)
+	b.flushRequestLogs()
+	if err != nil {
 		return err
 	}
 	log.Info("stopped")

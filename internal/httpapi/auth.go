@@ -13,6 +13,9 @@ import (
 
 // viewerOf returns the verified viewer of a request that passed s.viewer.
 func viewerOf(r *http.Request) auth.ViewerClaims {
+	if st := stateOf(r); st != nil && st.isViewer {
+		return st.viewer
+	}
 	c, _ := r.Context().Value(keyViewer).(auth.ViewerClaims)
 	return c
 }
@@ -48,6 +51,11 @@ func (s *Server) viewer(class string, needIdentity bool, h http.HandlerFunc) htt
 		}
 		if needIdentity && !claims.HasIdentity() {
 			s.writeError(w, r, mgm.Errorf(mgm.CodeIdentityNotShared, "Share your Twitch identity with the extension to see your status."))
+			return
+		}
+		if st := stateOf(r); st != nil {
+			st.viewer, st.isViewer = claims, true
+			h(w, r)
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), keyViewer, claims)))

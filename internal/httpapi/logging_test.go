@@ -81,12 +81,21 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			bearerHdr(good, "Content-Type", "application/json"))
 	}
 
+	// The next minute's first request writes the summaries of the viewer
+	// polls' ordinary answers, which must hold no secret either.
+	ts.clock.Advance(61 * time.Second)
+	ts.get(t, "/api/version", nil)
+
 	ts.srv.Close() // every handler has returned and logged
 	out := logs.String()
 
-	// The capture must be real: one line per request, debug lines included.
-	if n := strings.Count(out, `"msg":"request"`); n < 40 {
+	// The capture must be real: one line per request (the polls' ordinary
+	// answers summed up), debug lines included.
+	if n := strings.Count(out, `"msg":"request"`); n < 35 {
 		t.Fatalf("only %d request log lines captured; log:\n%s", n, out)
+	}
+	if !strings.Contains(out, `"msg":"requests"`) {
+		t.Errorf("no summary of the viewer polls captured")
 	}
 	if !strings.Contains(out, `"level":"DEBUG"`) {
 		t.Errorf("no debug line captured; is the debug chat log gone?")
@@ -178,5 +187,96 @@ func TestNewHTTPServerTimeouts(t *testing.T) {
 	}
 	if s.MaxHeaderBytes <= 0 || s.MaxHeaderBytes > 1<<20 {
 		t.Errorf("MaxHeaderBytes %d", s.MaxHeaderBytes)
+	}
+}
+
+// logLines parses a JSON log into its lines.
+func logLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}
+
+// TestHotReadsAreSummarised: the ordinary answers of the viewer polls are
+// counted into one "requests" line per route and minute; their refusals,
+// and every request of the other routes, keep a line each.
+func TestHotReadsAreSummarised(t *testing.T) {
+	t.Parallel()
+	var logs testkit.Buffer
+	ts := newTestServerWith(t, nil, func(d *httpapi.Deps) { d.Logger = debugLogger(&logs) })
+	good := ts.token("1001")
+	for range 5 {
+		if r := ts.get(t, "/api/roulette/state", bearerHdr(good)); r.status != http.StatusOK {
+			t.Fatalf("GET /api/roulette/state: %d %s", r.status, r.text())
+		}
+	}
+	ts.get(t, "/api/pool/me", bearerHdr(good))
+	ts.get(t, "/api/pool/me", bearerHdr(good))
+	ts.get(t, "/api/roulette/state", hdr("X-Request-Id", "refused-poll")) // 401: its own line
+	ts.get(t, "/api/payouts/pending", apiKeyHdr(testAPIKeyA).Clone())     // the Desktop: its own line
+	ts.do(t, http.MethodPost, "/api/payouts/claim", []byte(`{"characterName":"Norinn","enrollmentRequestId":"r1"}`),
+		bearerHdr(good, "Content-Type", "application/json", "X-Request-Id", "the-claim")) // a write: its own line
+
+	before := logs.String()
+	if strings.Contains(before, `"msg":"requests"`) {
+		t.Fatalf("a summary before the minute ended:\n%s", before)
+	}
+	ts.clock.Advance(61 * time.Second)
+	ts.get(t, "/api/version", nil) // the first request of the next minute writes the summaries
+	ts.srv.Close()
+
+	perRequest := map[string][]map[string]any{}
+	summaries := map[string]map[string]any{}
+	for _, m := range logLines(t, logs.String()) {
+		switch m["msg"] {
+		case "request":
+			route, _ := m["route"].(string)
+			perRequest[route] = append(perRequest[route], m)
+		case "requests":
+			route, _ := m["route"].(string)
+			if summaries[route] != nil {
+				t.Errorf("two summaries for %s", route)
+			}
+			summaries[route] = m
+		}
+	}
+	if got := perRequest["GET /api/roulette/state"]; len(got) != 1 || got[0]["status"] != float64(401) || got[0]["request_id"] != "refused-poll" {
+		t.Errorf("GET /api/roulette/state lines: want only the 401, got %v", got)
+	}
+	if got := perRequest["GET /api/pool/me"]; len(got) != 0 {
+		t.Errorf("GET /api/pool/me's ordinary answers have their own lines: %v", got)
+	}
+	for _, route := range []string{"GET /api/payouts/pending", "POST /api/payouts/claim", "GET /api/version"} {
+		if len(perRequest[route]) != 1 {
+			t.Errorf("%s: %d request lines, want 1", route, len(perRequest[route]))
+		}
+	}
+	for route, want := range map[string]float64{"GET /api/roulette/state": 5, "GET /api/pool/me": 2} {
+		sum := summaries[route]
+		if sum == nil {
+			t.Errorf("no summary for %s", route)
+			continue
+		}
+		if sum["count"] != want || sum["status_2xx"] != want {
+			t.Errorf("%s summary: count %v, 2xx %v, want %v: %v", route, sum["count"], sum["status_2xx"], want, sum)
+		}
+		for _, k := range []string{"duration_ms_p50", "duration_ms_p99", "duration_ms_max", "interval_s"} {
+			if _, ok := sum[k]; !ok {
+				t.Errorf("%s summary lacks %q: %v", route, k, sum)
+			}
+		}
+	}
+	if len(summaries) != 2 {
+		t.Errorf("summaries for %d routes, want 2: %v", len(summaries), summaries)
+	}
+	if t.Failed() {
+		t.Logf("log:\n%s", logs.String())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/auth"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
@@ -15,19 +16,36 @@ import (
 type ctxKey int
 
 const (
-	keyRequestID ctxKey = iota
-	keyRoute
-	keyViewer
+	keyRequest ctxKey = iota // *requestState
+	keyViewer                // auth.ViewerClaims, for handlers called without observe
 )
 
+// requestState is what the middleware learns about a request and the
+// handlers read back: one allocation and one context value per request,
+// however many layers fill it in.
+type requestState struct {
+	sw       statusWriter
+	id       string
+	route    string
+	viewer   auth.ViewerClaims
+	isViewer bool
+}
+
+func stateOf(r *http.Request) *requestState {
+	st, _ := r.Context().Value(keyRequest).(*requestState)
+	return st
+}
+
 func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(keyRequestID).(string)
-	return id
+	if st := stateOf(r); st != nil {
+		return st.id
+	}
+	return ""
 }
 
 func routeOf(r *http.Request) string {
-	if p, ok := r.Context().Value(keyRoute).(*string); ok && *p != "" {
-		return *p
+	if st := stateOf(r); st != nil && st.route != "" {
+		return st.route
 	}
 	return "unmatched"
 }
@@ -47,9 +65,11 @@ func validRequestID(id string) bool {
 }
 
 func newRequestID() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	var h [24]byte
+	hex.Encode(h[:], b[:])
+	return string(h[:])
 }
 
 // statusWriter remembers the status for logs and metrics.
@@ -77,8 +97,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// observe is the outermost middleware: request id, panic recovery, one log
-// line and the request metrics for every request.
+// observe is the outermost middleware: request id, panic recovery, the
+// request log (requestlog.go: a line per request, or per minute for the
+// ordinary answers of hot viewer reads) and the request metrics.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -87,13 +108,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		route := ""
-		ctx := context.WithValue(r.Context(), keyRequestID, id)
-		ctx = context.WithValue(ctx, keyRoute, &route)
+		st := &requestState{sw: statusWriter{ResponseWriter: w}, id: id}
+		ctx := context.WithValue(r.Context(), keyRequest, st)
 		r = r.WithContext(ctx)
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &st.sw
 		defer func() {
+			panicked := false
 			if p := recover(); p != nil {
+				panicked = true
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
@@ -108,8 +130,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				status = http.StatusOK
 			}
 			s.metrics.ObserveRequest(routeOf(r), r.Method, status, elapsed)
-			s.log.InfoContext(ctx, "request", "method", r.Method, "route", routeOf(r), "status", status,
-				"duration_ms", float64(elapsed.Microseconds())/1000, "bytes", sw.bytes, "request_id", id)
+			s.requests.finished(ctx, r.Method, routeOf(r), status, elapsed, sw.bytes, id, panicked)
 		}()
 		if framingAmbiguous(r) {
 			// RFC 9112 § 6.3: such a request may be refused, and the
@@ -165,8 +186,8 @@ func (s *Server) originAllowed(origin string) bool {
 }
 
 func setRoute(r *http.Request, route string) {
-	if p, ok := r.Context().Value(keyRoute).(*string); ok {
-		*p = route
+	if st := stateOf(r); st != nil {
+		st.route = route
 	}
 }
 

@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
@@ -75,8 +77,46 @@ func (s *Server) handleConfirmAcceptance(w http.ResponseWriter, r *http.Request)
 	serve.JSON(w, http.StatusOK, toPayoutDTO(p))
 }
 
+// stateBody is GET /api/roulette/state's answer, encoded, for one snapshot
+// and one millisecond (the precision of serverNow on the wire).
+type stateBody struct {
+	snap *app.RouletteSnapshot
+	ms   int64
+	body []byte
+}
+
+// handleRouletteState answers from the snapshot in memory. Viewers poll it
+// many times a millisecond at peak; within one millisecond and one snapshot
+// the answer is the same bytes, so they are encoded once.
 func (s *Server) handleRouletteState(w http.ResponseWriter, r *http.Request) {
-	st := s.svc.State(s.now())
+	snap := s.svc.Snapshot()
+	// The state is computed at the millisecond it shows as serverNow, so
+	// every request of that millisecond gets the same, consistent answer.
+	now := s.now().Truncate(time.Millisecond)
+	if c := s.stateCache.Load(); c != nil && c.snap == snap && c.ms == now.UnixMilli() {
+		writeJSONBytes(w, http.StatusOK, c.body)
+		return
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // as serve.JSON
+	if err := enc.Encode(s.rouletteStateBody(snap, now)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.stateCache.Store(&stateBody{snap: snap, ms: now.UnixMilli(), body: buf.Bytes()})
+	writeJSONBytes(w, http.StatusOK, buf.Bytes())
+}
+
+// writeJSONBytes is serve.JSON for a body already encoded by it.
+func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func (s *Server) rouletteStateBody(snap *app.RouletteSnapshot, now time.Time) ebsapi.RouletteState {
+	st := s.svc.StateAt(snap, now)
 	body := ebsapi.RouletteState{
 		NextSpinAt: ebsapi.At(st.NextSpinAt), ServerNow: ebsapi.At(st.ServerNow), SpinIntervalSeconds: st.IntervalSeconds,
 		PoolParticipantCount: st.PoolCount, SpinPhase: st.Phase,
@@ -96,7 +136,7 @@ func (s *Server) handleRouletteState(w http.ResponseWriter, r *http.Request) {
 		}
 		body.LastCycle = lc
 	}
-	serve.JSON(w, http.StatusOK, body)
+	return body
 }
 
 func (s *Server) handleCandidate(w http.ResponseWriter, r *http.Request) {

@@ -17,22 +17,38 @@ const (
 
 // limiter keeps one token bucket per (class, key): a minute's allowance as
 // the burst, refilled evenly. Idle buckets are full again, so they are dropped.
+//
+// Every request of every route passes here, so the buckets are spread over
+// shards by key: one mutex for all of them was the lock every viewer's poll
+// waited on.
 type limiter struct {
-	perMinute map[string]int
+	perMinute map[string]int // read-only after newLimiter
 	now       func() time.Time
-
-	mu        sync.Mutex
-	buckets   map[string]*bucket
-	lastSweep time.Time
+	shards    [limiterShards]limiterShard
 }
 
+const limiterShards = 64
+
+type limiterShard struct {
+	mu        sync.Mutex
+	buckets   map[bucketKey]*bucket
+	lastSweep time.Time
+	_         [64]byte // keeps neighbouring shards' mutexes off one cache line
+}
+
+type bucketKey struct{ class, key string }
+
 type bucket struct {
-	lim  *rate.Limiter
+	lim  *rate.Limiter // safe for concurrent use: taken outside the shard's lock
 	seen time.Time
 }
 
 func newLimiter(perMinute map[string]int, now func() time.Time) *limiter {
-	return &limiter{perMinute: perMinute, now: now, buckets: map[string]*bucket{}}
+	l := &limiter{perMinute: perMinute, now: now}
+	for i := range l.shards {
+		l.shards[i].buckets = map[bucketKey]*bucket{}
+	}
+	return l
 }
 
 // allow takes one token; when none is left it reports how long until one is.
@@ -42,16 +58,17 @@ func (l *limiter) allow(class, key string) (bool, time.Duration) {
 		return true, 0
 	}
 	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.sweep(now)
-	k := class + "\x00" + key
-	b, ok := l.buckets[k]
+	sh := &l.shards[shardOf(key)]
+	k := bucketKey{class, key}
+	sh.mu.Lock()
+	sh.sweep(now)
+	b, ok := sh.buckets[k]
 	if !ok {
 		b = &bucket{lim: rate.NewLimiter(rate.Limit(float64(n)/60), n)}
-		l.buckets[k] = b
+		sh.buckets[k] = b
 	}
 	b.seen = now
+	sh.mu.Unlock()
 	r := b.lim.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
@@ -60,15 +77,26 @@ func (l *limiter) allow(class, key string) (bool, time.Duration) {
 	return true, 0
 }
 
-// sweep drops buckets idle for longer than a full refill.
-func (l *limiter) sweep(now time.Time) {
-	if now.Sub(l.lastSweep) < time.Minute {
+// shardOf spreads keys over the shards (FNV-1a).
+func shardOf(key string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return int(h % limiterShards)
+}
+
+// sweep drops buckets idle for longer than a full refill. A request racing
+// the sweep at worst gets a fresh, full bucket, which is what an idle one is.
+func (sh *limiterShard) sweep(now time.Time) {
+	if now.Sub(sh.lastSweep) < time.Minute {
 		return
 	}
-	l.lastSweep = now
-	for k, b := range l.buckets {
+	sh.lastSweep = now
+	for k, b := range sh.buckets {
 		if now.Sub(b.seen) > 2*time.Minute {
-			delete(l.buckets, k)
+			delete(sh.buckets, k)
 		}
 	}
 }

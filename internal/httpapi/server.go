@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -63,6 +64,8 @@ type Server struct {
 	now         func() time.Time
 	version     string
 	limiter     *limiter
+	requests    *requestLog
+	stateCache  atomic.Pointer[stateBody]
 	metrics     *metrics.Metrics
 	mux         *http.ServeMux
 	ready       readiness
@@ -86,6 +89,7 @@ func New(d Deps) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.requests = newRequestLog(s.log, s.now)
 	rl := d.Config.RateLimits
 	s.limiter = newLimiter(map[string]int{
 		classViewerRead: rl.ViewerReads, classViewerWrite: rl.ViewerWrites,
@@ -129,6 +133,11 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /readyz", s.handleReadyz)
 	m.HandleFunc("GET /metrics", s.mainMetrics())
 }
+
+// FlushRequestLogs writes the request summaries of the hot viewer reads
+// counted so far, without waiting for the minute to end: call it once the
+// HTTP server has shut down, so the last minute is not lost.
+func (s *Server) FlushRequestLogs() { s.requests.flush() }
 
 // Handler returns the complete handler with all middleware.
 func (s *Server) Handler() http.Handler {
