@@ -76,6 +76,9 @@ func New(db *store.DB, o Options) *Service {
 		announcer: o.Announcer, jobs: o.Jobs}
 	s.defaultStreamer = o.DefaultStreamerID
 	s.refresher.run = s.refreshNow
+	// Refreshes may take a tenth of the time: under a burst of enrollments
+	// they would otherwise run back to back and cost a quarter of the CPU.
+	s.refresher.duty = 0.1
 	s.ingest = ingestBatcher{s: s, maxBatch: maxIngestBatch, workers: ingestWorkers(db.Dialect())}
 	if s.now == nil {
 		s.now = time.Now

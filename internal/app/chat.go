@@ -78,7 +78,8 @@ func (s *Service) PruneDeliveries(ctx context.Context) (int64, error) {
 //
 // Enrollments and plain chat lines are committed in groups (see
 // ingestBatcher): a raid's worth of "!twgold" lines costs a few transactions,
-// not one each. The answer still comes only after the commit that holds it.
+// not one each. The answer still comes only after the commit that holds it;
+// the roulette snapshot catches up right after (Refresh waits for it).
 func (s *Service) HandleChatMessage(ctx context.Context, m ChatMessage) (Outcome, error) {
 	if m.DeliveryID == "" {
 		m.DeliveryID = m.MessageID
@@ -98,7 +99,11 @@ func (s *Service) HandleChatMessage(ctx context.Context, m ChatMessage) (Outcome
 		outcome, err = s.ingest.submit(ctx, c)
 	}
 	if err == nil && outcome == OutcomeEnrolled {
-		s.refreshAfterChange(ctx)
+		// Not waited for: a chat line has nobody watching for its effect,
+		// and under a burst the refreshes are spaced out (coalescer.duty)
+		// while the webhooks must be answered. Viewers see the new member
+		// within a few milliseconds, at most maxPause plus one read later.
+		s.refresher.Kick(ctx)
 	}
 	return outcome, err
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // coalescer runs a job at most once at a time, and lets every caller that
@@ -13,6 +14,14 @@ import (
 // run per enrollment made each enrollment's cost grow with the pool (issue 15).
 type coalescer struct {
 	run func(context.Context) error
+	// duty, when above zero, is the largest share of time runs may take
+	// back to back: after a run that took d, the next waits until d/duty
+	// has passed since it started (at most maxPause). Under a steady stream
+	// of callers runs would otherwise follow each other without a break,
+	// each answering a handful; spaced out, each answers many more, at the
+	// price of a few milliseconds' wait. A caller that comes after a quiet
+	// spell is not held up.
+	duty float64
 
 	mu      sync.Mutex
 	running bool
@@ -45,9 +54,29 @@ func (c *coalescer) Do(ctx context.Context) error {
 	}
 }
 
+// maxPause bounds the wait duty imposes between runs.
+const maxPause = 100 * time.Millisecond
+
+// Kick asks for a run that starts after this call, without waiting for it.
+func (c *coalescer) Kick(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.next == nil {
+		c.next = &flight{done: make(chan struct{})}
+	}
+	if !c.running {
+		c.running = true
+		go c.loop(context.WithoutCancel(ctx))
+	}
+}
+
 // loop runs flights until nobody asked for another.
 func (c *coalescer) loop(ctx context.Context) {
+	var pause time.Duration
 	for {
+		if pause > 0 {
+			time.Sleep(pause) // callers arriving meanwhile join the next flight
+		}
 		c.mu.Lock()
 		f := c.next
 		c.next = nil
@@ -58,8 +87,13 @@ func (c *coalescer) loop(ctx context.Context) {
 		}
 		c.mu.Unlock()
 		runCtx, cancel := context.WithTimeout(ctx, jobTimeout)
+		start := time.Now()
 		f.err = c.run(runCtx)
+		took := time.Since(start)
 		cancel()
 		close(f.done)
+		if c.duty > 0 {
+			pause = min(time.Duration(float64(took)/c.duty)-took, maxPause)
+		}
 	}
 }

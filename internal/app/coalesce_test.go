@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestCoalescerSharesRuns: callers that ask while a run is under way share
@@ -92,7 +94,7 @@ func TestCoalescerCallerLeavesEarly(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- c.Do(ctx) }()
 	for runs.Load() == 0 {
-		// wait until the run has started
+		runtime.Gosched() // until the run has started
 	}
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
@@ -103,5 +105,57 @@ func TestCoalescerCallerLeavesEarly(t *testing.T) {
 	close(release)
 	if err := <-other; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCoalescerKickDoesNotWait: Kick returns at once and its run happens;
+// a Do after it is answered by a run that started after the Do.
+func TestCoalescerKickDoesNotWait(t *testing.T) {
+	release := make(chan struct{})
+	var runs atomic.Int64
+	c := coalescer{run: func(context.Context) error {
+		if runs.Add(1) == 1 {
+			<-release
+		}
+		return nil
+	}}
+	c.Kick(context.Background()) // would hang here if Kick waited
+	for runs.Load() == 0 {
+		runtime.Gosched()
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Do(context.Background()) }()
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := runs.Load(); n != 2 {
+		t.Fatalf("%d runs; want the kicked one and one for the Do that came during it", n)
+	}
+}
+
+// TestCoalescerDutySpacesRuns: with a duty share, callers arriving while a
+// pause is kept join the one run after it.
+func TestCoalescerDutySpacesRuns(t *testing.T) {
+	var runs atomic.Int64
+	c := coalescer{duty: 0.01, run: func(context.Context) error {
+		runs.Add(1)
+		time.Sleep(2 * time.Millisecond) // so the pause is about 200 ms, capped at maxPause
+		return nil
+	}}
+	if err := c.Do(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if err := c.Do(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := runs.Load(); n > 3 {
+		t.Fatalf("%d runs for 21 callers; want the callers to share runs", n)
 	}
 }

@@ -553,9 +553,9 @@ func testConcurrentSameName(t *testing.T, e *env) {
 	}
 }
 
-// Every enrollment refreshes the roulette snapshot before it returns; when
-// they overlap, a slow refresh that started earlier must not replace a newer
-// one, so once all have returned the snapshot counts every member.
+// Every enrollment asks for a roulette snapshot refresh; when they overlap,
+// a slow refresh that started earlier must not replace a newer one, so the
+// refresh that Refresh waits for counts every member.
 func testConcurrentSnapshot(t *testing.T, e *env) {
 	const n = 30
 	var wg sync.WaitGroup
@@ -570,6 +570,9 @@ func testConcurrentSnapshot(t *testing.T, e *env) {
 	}
 	close(start)
 	wg.Wait()
+	if err := e.svc.Refresh(e.ctx); err != nil {
+		t.Fatal(err)
+	}
 	if got := e.svc.Snapshot().PoolCount; got != n || e.poolCount(t) != n {
 		t.Fatalf("snapshot counts %d members, the pool holds %d; want %d", got, e.poolCount(t), n)
 	}

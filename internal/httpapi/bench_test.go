@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,27 +79,34 @@ func BenchmarkPoolMe(b *testing.B) {
 	})
 }
 
-// A signed chat enrollment: signature check, dedupe, one transaction.
+// A signed chat enrollment: signature check, dedupe, the group commit, from
+// many webhooks in flight at once as Twitch delivers a busy chat.
 func BenchmarkEventSubEnrollment(b *testing.B) {
 	h, _ := benchHandler(b)
+	var next atomic.Int64
+	b.SetParallelism(8)
 	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		id := fmt.Sprintf("bench-%d", i)
-		body := []byte(fmt.Sprintf(`{"subscription":{"type":"channel.chat.message"},"event":{"message_id":%q,"broadcaster_user_id":"b1",`+
-			`"chatter_user_id":"u%d","chatter_user_login":"u","chatter_user_name":"U","message":{"text":"!twgold Name%s"},"badges":[{"set_id":"subscriber"}]}}`,
-			id, i, benchName(i)))
-		ts := time.Now().UTC().Format(time.RFC3339Nano)
-		req := httptest.NewRequest(http.MethodPost, "/api/twitch/eventsub", bytes.NewReader(body))
-		req.Header.Set(eventsub.HeaderMessageID, id)
-		req.Header.Set(eventsub.HeaderTimestamp, ts)
-		req.Header.Set(eventsub.HeaderSignature, eventsub.Sign(testEventSubSecret, id, ts, body))
-		req.Header.Set(eventsub.HeaderMessageType, eventsub.TypeNotification)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := int(next.Add(1))
+			id := fmt.Sprintf("bench-%d", i)
+			body := []byte(fmt.Sprintf(`{"subscription":{"type":"channel.chat.message"},"event":{"message_id":%q,"broadcaster_user_id":"b1",`+
+				`"chatter_user_id":"u%d","chatter_user_login":"u","chatter_user_name":"U","message":{"text":"!twgold Name%s"},"badges":[{"set_id":"subscriber"}]}}`,
+				id, i, benchName(i)))
+			ts := time.Now().UTC().Format(time.RFC3339Nano)
+			req := httptest.NewRequest(http.MethodPost, "/api/twitch/eventsub", bytes.NewReader(body))
+			req.Header.Set(eventsub.HeaderMessageID, id)
+			req.Header.Set(eventsub.HeaderTimestamp, ts)
+			req.Header.Set(eventsub.HeaderSignature, eventsub.Sign(testEventSubSecret, id, ts, body))
+			req.Header.Set(eventsub.HeaderMessageType, eventsub.TypeNotification)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
 		}
-	}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "enrollments/s")
 }
 
 // benchName spells i in base 26 so every enrollment has a fresh valid name.

@@ -204,9 +204,9 @@ func logLines(t *testing.T, out string) []map[string]any {
 	return lines
 }
 
-// TestHotReadsAreSummarised: the ordinary answers of the viewer polls are
-// counted into one "requests" line per route and minute; their refusals,
-// and every request of the other routes, keep a line each.
+// TestHotReadsAreSummarised: the ordinary answers of the viewer polls and
+// of the EventSub webhook are counted into one "requests" line per route and
+// minute; their refusals, and every request of the other routes, keep a line each.
 func TestHotReadsAreSummarised(t *testing.T) {
 	t.Parallel()
 	var logs testkit.Buffer
@@ -220,6 +220,10 @@ func TestHotReadsAreSummarised(t *testing.T) {
 	ts.get(t, "/api/pool/me", bearerHdr(good))
 	ts.get(t, "/api/pool/me", bearerHdr(good))
 	ts.get(t, "/api/roulette/state", hdr("X-Request-Id", "refused-poll")) // 401: its own line
+	chat := chatEvent{chatterID: "2001", text: "!twgold Summed"}.body()
+	ts.deliver(t, "log-sum-1", eventsub.TypeNotification, chat)
+	ts.deliver(t, "log-sum-2", eventsub.TypeNotification, chatEvent{chatterID: "2002", text: "gg"}.body())
+	ts.postEventSub(t, chat, signedHeaders("wrong-secret", "log-sum-3", twitchTimestamp(ts.clock.Now()), eventsub.TypeNotification, chat)) // 401: its own line
 	ts.get(t, "/api/payouts/pending", apiKeyHdr(testAPIKeyA).Clone())     // the Desktop: its own line
 	ts.do(t, http.MethodPost, "/api/payouts/claim", []byte(`{"characterName":"Norinn","enrollmentRequestId":"r1"}`),
 		bearerHdr(good, "Content-Type", "application/json", "X-Request-Id", "the-claim")) // a write: its own line
@@ -258,7 +262,10 @@ func TestHotReadsAreSummarised(t *testing.T) {
 			t.Errorf("%s: %d request lines, want 1", route, len(perRequest[route]))
 		}
 	}
-	for route, want := range map[string]float64{"GET /api/roulette/state": 5, "GET /api/pool/me": 2} {
+	if got := perRequest["POST /api/twitch/eventsub"]; len(got) != 1 || got[0]["status"] != float64(401) {
+		t.Errorf("POST /api/twitch/eventsub lines: want only the refused signature, got %v", got)
+	}
+	for route, want := range map[string]float64{"GET /api/roulette/state": 5, "GET /api/pool/me": 2, "POST /api/twitch/eventsub": 2} {
 		sum := summaries[route]
 		if sum == nil {
 			t.Errorf("no summary for %s", route)
@@ -273,8 +280,8 @@ func TestHotReadsAreSummarised(t *testing.T) {
 			}
 		}
 	}
-	if len(summaries) != 2 {
-		t.Errorf("summaries for %d routes, want 2: %v", len(summaries), summaries)
+	if len(summaries) != 3 {
+		t.Errorf("summaries for %d routes, want 3: %v", len(summaries), summaries)
 	}
 	if t.Failed() {
 		t.Logf("log:\n%s", logs.String())

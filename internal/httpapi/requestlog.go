@@ -9,20 +9,24 @@ import (
 )
 
 // Request log policy. Every viewer's panel polls a few routes every few
-// seconds; one JSON line per poll would make the log (and the write to
-// stderr) the largest cost of those requests and bury everything else. So
-// the hot viewer reads below are summed up in one "requests" line per route
-// per summary interval, while anything worth a look about them — a status
-// of 400 or more, a request slower than slowRequest, a panic — still gets
-// its own "request" line. Every other route (writes, the Desktop's and
-// Twitch's routes, admin and anonymous ones) logs every request.
+// seconds, and Twitch delivers every line of the channel's chat to the
+// EventSub webhook; one JSON line per request would make the log (and the
+// write to stderr) the largest cost of those requests and bury everything
+// else. So the hot routes below are summed up in one "requests" line per
+// route per summary interval, while anything worth a look about them — a
+// status of 400 or more, a request slower than slowRequest, a panic — still
+// gets its own "request" line. (What each EventSub delivery did is counted in
+// mgm_eventsub_messages_total, and every enrollment is an audit event.)
+// Every other route (writes, the Desktop's routes, admin and anonymous ones)
+// logs every request.
 const (
 	requestSummaryEvery = time.Minute
 	slowRequest         = 500 * time.Millisecond
 )
 
-// hotReadRoutes are the mux patterns whose ordinary answers are summarised.
-var hotReadRoutes = []string{
+// hotRoutes are the mux patterns whose ordinary answers are summarised.
+var hotRoutes = []string{
+	"POST /api/twitch/eventsub",
 	"GET /api/roulette/state",
 	"GET /api/pool/me",
 	"GET /api/payouts/my-last",
@@ -55,7 +59,7 @@ type requestLog struct {
 
 func newRequestLog(log *slog.Logger, now func() time.Time) *requestLog {
 	l := &requestLog{log: log, now: now, routes: map[string]*routeSummary{}}
-	for _, r := range hotReadRoutes {
+	for _, r := range hotRoutes {
 		l.routes[r] = &routeSummary{route: r}
 	}
 	l.nextFlush.Store(now().Add(requestSummaryEvery).UnixNano())
@@ -63,7 +67,7 @@ func newRequestLog(log *slog.Logger, now func() time.Time) *requestLog {
 }
 
 // finished logs one request: on its own line, or counted into its route's
-// summary when it is an ordinary answer on a hot read route. panicked
+// summary when it is an ordinary answer on a hot route. panicked
 // requests are always logged on their own.
 func (l *requestLog) finished(ctx context.Context, method, route string, status int, elapsed time.Duration, bytes int, id string, panicked bool) {
 	l.maybeFlush()
@@ -107,7 +111,7 @@ func (l *requestLog) maybeFlush() {
 
 // flush writes the summary lines of the requests counted so far.
 func (l *requestLog) flush() {
-	for _, r := range hotReadRoutes {
+	for _, r := range hotRoutes {
 		l.routes[r].flush(l.log)
 	}
 }

@@ -86,6 +86,10 @@ func (dialect) LockKeys(context.Context, *sql.Tx, ...string) error { return nil 
 // and an upsert's update keeps (VACUUM may renumber it, which keeps it unique).
 func (dialect) PoolSlot() string { return "rowid" }
 
+// PrepareStatements: the driver parses every query it is given anew; the
+// store keeps them prepared (store.StatementPreparer).
+func (dialect) PrepareStatements() bool { return true }
+
 // LockMigrations: BEGIN IMMEDIATE in each migration already excludes other
 // writers, and one SQLite file has one EBS process.
 func (dialect) LockMigrations(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
 	"time"
 )
 
@@ -52,11 +53,25 @@ type Dialect interface {
 type DB struct {
 	sql *sql.DB
 	d   Dialect
+	// stmts, when the dialect asks for it, keeps every query prepared (see
+	// StatementPreparer); nil otherwise.
+	stmts *stmtCache
+}
+
+// StatementPreparer is implemented by dialects whose driver parses every
+// query it is given anew: the store then prepares each query once per
+// connection and reuses it. SQLite's parser was a fifth of an enrollment's
+// CPU (pgx caches prepared statements itself).
+type StatementPreparer interface {
+	PrepareStatements() bool
 }
 
 // Open wraps an open database handle and applies pending migrations.
 func Open(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
 	s := &DB{sql: db, d: d}
+	if p, ok := d.(StatementPreparer); ok && p.PrepareStatements() {
+		s.stmts = &stmtCache{db: db, m: map[string]*sql.Stmt{}}
+	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -70,7 +85,10 @@ func (db *DB) Dialect() string { return db.d.Name() }
 func (db *DB) SQL() *sql.DB { return db.sql }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.stmts.close()
+	return db.sql.Close()
+}
 
 // Ready reports whether the database answers and the schema is current. One
 // dropped connection is not unreadiness: the check reads through Read, which
@@ -144,7 +162,7 @@ func (db *DB) inTx(ctx context.Context, on interface {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, d: db.d}
+	tx := &Tx{tx: sqlTx, d: db.d, stmts: db.stmts}
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		return err
@@ -182,7 +200,7 @@ func (db *DB) freshConn(ctx context.Context) (*sql.Conn, error) {
 // queue behind the single writer. Like InTx it runs fn once more after a
 // transient failure, on a connection that answers; reading twice is safe.
 func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
-	err := fn(&Tx{tx: db.sql, d: db.d})
+	err := fn(&Tx{tx: db.sql, d: db.d, stmts: db.stmts})
 	if err == nil || ctx.Err() != nil || !db.d.Transient(err, false) {
 		return err
 	}
@@ -203,8 +221,9 @@ type querier interface {
 
 // Tx is one open transaction (or, from Read, a series of standalone queries).
 type Tx struct {
-	tx querier
-	d  Dialect
+	tx    querier
+	d     Dialect
+	stmts *stmtCache
 	// held are the keys this transaction has locked: locks last until it
 	// ends, so locking one again needs no statement (a group commit locks
 	// all its lines' keys first, and each line asks again).
@@ -212,15 +231,109 @@ type Tx struct {
 }
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(ctx, tx.d.Rebind(q), args...)
+	return tx.on(ctx, q).ExecContext(ctx, tx.d.Rebind(q), args...)
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(ctx, tx.d.Rebind(q), args...)
+	return tx.on(ctx, q).QueryContext(ctx, tx.d.Rebind(q), args...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(ctx, tx.d.Rebind(q), args...)
+	return tx.on(ctx, q).QueryRowContext(ctx, tx.d.Rebind(q), args...)
+}
+
+// on is what runs q: its prepared statement when the store keeps them
+// (bound to the transaction, which reuses the statement already prepared on
+// the transaction's connection), else the transaction or pool itself.
+func (tx *Tx) on(ctx context.Context, q string) querier {
+	st := tx.stmts.get(q)
+	if st == nil {
+		return tx.tx
+	}
+	switch t := tx.tx.(type) {
+	case *sql.Tx:
+		return preparedQuerier{t.StmtContext(ctx, st)}
+	case *sql.DB:
+		return preparedQuerier{st}
+	}
+	return tx.tx // a single connection (Read's retry): not worth a statement
+}
+
+// preparedQuerier runs a prepared statement; the query text it is handed is
+// the statement's own.
+type preparedQuerier struct{ st *sql.Stmt }
+
+func (p preparedQuerier) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return p.st.ExecContext(ctx, args...)
+}
+
+func (p preparedQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return p.st.QueryContext(ctx, args...)
+}
+
+func (p preparedQuerier) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return p.st.QueryRowContext(ctx, args...)
+}
+
+// stmtCache holds one prepared statement per query text. The queries are
+// the store's own constants, so it stays small; maxCachedStatements bounds
+// it anyway, beyond which queries simply run unprepared.
+type stmtCache struct {
+	db     *sql.DB
+	mu     sync.Mutex
+	m      map[string]*sql.Stmt // nil value: being prepared, or failed to
+	closed bool
+}
+
+const maxCachedStatements = 256
+
+// get returns q's prepared statement, or nil when there is none yet (the
+// caller then runs q unprepared). A missing one is prepared in the
+// background: preparing takes a connection of the pool, and a caller that
+// holds one for its transaction must not wait for another (on SQLite the
+// others may be queued behind that very transaction's write lock).
+func (c *stmtCache) get(q string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, seen := c.m[q]
+	if !seen && !c.closed && len(c.m) < maxCachedStatements {
+		c.m[q] = nil
+		go c.prepare(q)
+	}
+	return st
+}
+
+func (c *stmtCache) prepare(q string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := c.db.PrepareContext(ctx, q)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		return // stays nil: the query runs unprepared, and meets its error there if it has one
+	}
+	if c.closed {
+		_ = st.Close()
+		return
+	}
+	c.m[q] = st
+}
+
+func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for _, st := range c.m {
+		if st != nil {
+			_ = st.Close() // closing the pool next releases everything anyway
+		}
+	}
 }
 
 // Lock serialises this transaction with any other that locks one of the same
