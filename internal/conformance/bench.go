@@ -106,39 +106,80 @@ func benchRefresh(b *testing.B, open BenchOpener, size int) {
 // from at, many rows per statement: the rules are not the point here.
 func FillPool(tb testing.TB, db *store.DB, n int, at time.Time) {
 	tb.Helper()
+	bulkInsert(tb, db, "pool", []string{"twitch_user_id", "twitch_display_name", "character_name", "name_key", "enrolled_at"}, n,
+		func(i int) []any {
+			name := "Pool" + spell(i)
+			return []any{fmt.Sprintf("pool-%d", i), "P", name, mgm.NameKey(name), dbTime(db, at.Add(time.Duration(i)*time.Millisecond))}
+		})
+	analyze(tb, db)
+}
+
+// FillHistory adds what n enrollments leave besides their pool rows: an
+// audit event, a remembered EventSub delivery and a panel request id each,
+// so that plans are judged on tables of a live channel's size.
+func FillHistory(tb testing.TB, db *store.DB, n int, at time.Time) {
+	tb.Helper()
+	bulkInsert(tb, db, "events", []string{"stream_id", "version", "type", "data", "at"}, n, func(i int) []any {
+		return []any{app.PoolStream(fmt.Sprintf("pool-%d", i)), 1, app.EventPoolEntered, "{}", dbTime(db, at)}
+	})
+	bulkInsert(tb, db, "eventsub_messages", []string{"message_id", "message_type", "processed_at"}, n, func(i int) []any {
+		return []any{fmt.Sprintf("history-%d", i), "notification", dbTime(db, at.Add(time.Duration(i)*time.Millisecond))}
+	})
+	bulkInsert(tb, db, "enrollment_requests", []string{"enrollment_request_id", "twitch_user_id", "character_name", "created_at"}, n,
+		func(i int) []any {
+			return []any{fmt.Sprintf("history-claim-%d", i), fmt.Sprintf("pool-%d", i), "Pool" + spell(i), dbTime(db, at)}
+		})
+	analyze(tb, db)
+}
+
+func dbTime(db *store.DB, t time.Time) any {
+	if db.Dialect() == "postgres" {
+		return t.UTC()
+	}
+	return t.UTC().Format(store.TimeFormat)
+}
+
+// bulkInsert writes n rows, 500 to a statement.
+func bulkInsert(tb testing.TB, db *store.DB, table string, cols []string, n int, row func(int) []any) {
+	tb.Helper()
 	const perStatement = 500
-	ctx := context.Background()
 	for from := 0; from < n; from += perStatement {
-		rows := min(perStatement, n-from)
 		var q strings.Builder
-		q.WriteString(`INSERT INTO pool (twitch_user_id, twitch_display_name, character_name, name_key, enrolled_at) VALUES `)
-		args := make([]any, 0, rows*5)
-		for i := from; i < from+rows; i++ {
+		fmt.Fprintf(&q, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ", "))
+		var args []any
+		for i := from; i < min(from+perStatement, n); i++ {
 			if i > from {
 				q.WriteString(", ")
 			}
-			k := len(args)
-			if db.Dialect() == "postgres" {
-				fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5)
-			} else {
-				q.WriteString("(?, ?, ?, ?, ?)")
+			q.WriteString("(")
+			for c := range cols {
+				if c > 0 {
+					q.WriteString(", ")
+				}
+				if db.Dialect() == "postgres" {
+					fmt.Fprintf(&q, "$%d", len(args)+c+1)
+				} else {
+					q.WriteString("?")
+				}
 			}
-			name := "Pool" + spell(i)
-			var when any = at.Add(time.Duration(i) * time.Millisecond).UTC()
-			if db.Dialect() != "postgres" {
-				when = when.(time.Time).Format(store.TimeFormat)
-			}
-			args = append(args, fmt.Sprintf("pool-%d", i), "P", name, mgm.NameKey(name), when)
+			q.WriteString(")")
+			args = append(args, row(i)...)
 		}
-		if _, err := db.SQL().ExecContext(ctx, q.String(), args...); err != nil {
-			tb.Fatalf("fill pool: %v", err)
+		if _, err := db.SQL().ExecContext(context.Background(), q.String(), args...); err != nil {
+			tb.Fatalf("fill %s: %v", table, err)
 		}
 	}
+}
+
+// analyze refreshes the planner's statistics, as autovacuum or the
+// operator's ANALYZE would have by the time a pool is this big.
+func analyze(tb testing.TB, db *store.DB) {
+	tb.Helper()
+	q := `ANALYZE`
 	if db.Dialect() == "postgres" {
-		if _, err := db.SQL().ExecContext(ctx, `VACUUM ANALYZE pool`); err != nil {
-			tb.Fatal(err)
-		}
-	} else if _, err := db.SQL().ExecContext(ctx, `ANALYZE`); err != nil {
+		q = `VACUUM ANALYZE`
+	}
+	if _, err := db.SQL().ExecContext(context.Background(), q); err != nil {
 		tb.Fatal(err)
 	}
 }

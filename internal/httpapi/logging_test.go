@@ -224,7 +224,7 @@ func TestHotReadsAreSummarised(t *testing.T) {
 	ts.deliver(t, "log-sum-1", eventsub.TypeNotification, chat)
 	ts.deliver(t, "log-sum-2", eventsub.TypeNotification, chatEvent{chatterID: "2002", text: "gg"}.body())
 	ts.postEventSub(t, chat, signedHeaders("wrong-secret", "log-sum-3", twitchTimestamp(ts.clock.Now()), eventsub.TypeNotification, chat)) // 401: its own line
-	ts.get(t, "/api/payouts/pending", apiKeyHdr(testAPIKeyA).Clone())     // the Desktop: its own line
+	ts.get(t, "/api/payouts/pending", apiKeyHdr(testAPIKeyA).Clone())                                                                      // the Desktop: its own line
 	ts.do(t, http.MethodPost, "/api/payouts/claim", []byte(`{"characterName":"Norinn","enrollmentRequestId":"r1"}`),
 		bearerHdr(good, "Content-Type", "application/json", "X-Request-Id", "the-claim")) // a write: its own line
 

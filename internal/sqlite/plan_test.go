@@ -2,43 +2,89 @@ package sqlite_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/mimirons-goldomatic/mgm/internal/conformance"
 )
 
-// TestPoolOrderUsesIndex: the roulette reads the pool in enrollment order on
-// every refresh; with the index that read is a walk of LIMIT rows, without it
-// a sort of the whole pool (issue 15).
-func TestPoolOrderUsesIndex(t *testing.T) {
+// growing matches a plan line that reads a table growing with the pool in
+// full (SQLite's "SCAN t", with or without a covering index) or sorts rows
+// in a temporary b-tree.
+var growing = regexp.MustCompile(`^SCAN (pool|events|eventsub_messages|enrollment_requests)\b|TEMP B-TREE`)
+
+// walksIndex is an in-order walk of an index, which a LIMIT stops early.
+var walksIndex = regexp.MustCompile(`^SCAN \w+ USING (COVERING )?INDEX `)
+
+// reads reports a plan line that reads a growing table in full: a scan,
+// unless it walks an index in order and the statement stops at a LIMIT.
+func reads(s conformance.Statement, line string) bool {
+	if walksIndex.MatchString(line) && strings.Contains(strings.ToUpper(s.SQL), " LIMIT ") {
+		return false
+	}
+	return growing.MatchString(line)
+}
+
+// TestHotPathPlans: every statement of the enrollment, state and draw
+// paths, run at 100,000 members, uses an index (issue 15).
+func TestHotPathPlans(t *testing.T) {
 	db := open(t)
-	ctx := context.Background()
-	if _, err := db.SQL().ExecContext(ctx, `WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 2000)
-		INSERT INTO pool (twitch_user_id, twitch_display_name, character_name, name_key, enrolled_at)
-		SELECT 'u' || n, 'U' || n, 'Name' || n, 'name' || n, '2026-11-29T20:00:00.' || printf('%06d', n) || 'Z' FROM g`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.SQL().ExecContext(ctx, `ANALYZE`); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := db.SQL().QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT character_name FROM pool ORDER BY enrolled_at, twitch_user_id LIMIT 100`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
+	stmts := conformance.HotStatements(t, db, conformance.PlanPoolSize)
+	conformance.CheckPlans(t, stmts, func(s conformance.Statement) ([]string, error) {
+		if !hasPlan(s.SQL) {
+			return nil, nil
 		}
-		plan = append(plan, detail)
+		rows, err := db.SQL().QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+s.SQL, s.Args...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				return nil, err
+			}
+			plan = append(plan, detail)
+		}
+		if plan == nil {
+			plan = []string{} // a statement without a table to read
+		}
+		return plan, rows.Err()
+	}, reads)
+}
+
+func hasPlan(q string) bool {
+	q = strings.ToUpper(strings.TrimSpace(q))
+	for _, verb := range []string{"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"} {
+		if strings.HasPrefix(q, verb) {
+			return true
+		}
 	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+	return false
+}
+
+// TestGrowingPatternCatchesFullScans: the check above would see a full read.
+func TestGrowingPatternCatchesFullScans(t *testing.T) {
+	limited := conformance.Statement{SQL: "SELECT character_name FROM pool ORDER BY enrolled_at LIMIT ?"}
+	if reads(limited, "SCAN pool USING INDEX pool_enrolled_order") {
+		t.Error("an index walk stopped by LIMIT counted as a full read")
 	}
-	text := strings.Join(plan, "; ")
-	if !strings.Contains(text, "pool_enrolled_order") || strings.Contains(text, "TEMP B-TREE") {
-		t.Fatalf("the ordered pool read does not walk the index: %s", text)
+	if !reads(conformance.Statement{SQL: "SELECT COUNT(*) FROM pool"}, "SCAN pool USING COVERING INDEX pool_name_key") {
+		t.Error("a count over an index not counted as a full read")
+	}
+	for line, want := range map[string]bool{
+		"SCAN pool": true,
+		"SCAN pool USING COVERING INDEX pool_name_key":                      true,
+		"USE TEMP B-TREE FOR ORDER BY":                                      true,
+		"SEARCH pool USING INDEX pool_enrolled_order":                       false,
+		"SCAN pool_stats":                                                   false,
+		"SEARCH events USING INDEX sqlite_autoindex_events_1 (stream_id=?)": false,
+	} {
+		if got := growing.MatchString(line); got != want {
+			t.Errorf("%q: %v, want %v", line, got, want)
+		}
 	}
 }

@@ -56,7 +56,14 @@ type DB struct {
 	// stmts, when the dialect asks for it, keeps every query prepared (see
 	// StatementPreparer); nil otherwise.
 	stmts *stmtCache
+	// trace, when set, sees every statement (TraceStatements).
+	trace func(query string, args []any)
 }
+
+// TraceStatements has fn called with every statement the store runs, as
+// sent to the database, and its arguments: the plan tests EXPLAIN what the
+// hot paths really run. Set it before the store is used, from one goroutine.
+func (db *DB) TraceStatements(fn func(query string, args []any)) { db.trace = fn }
 
 // StatementPreparer is implemented by dialects whose driver parses every
 // query it is given anew: the store then prepares each query once per
@@ -162,7 +169,7 @@ func (db *DB) inTx(ctx context.Context, on interface {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, d: db.d, stmts: db.stmts}
+	tx := &Tx{tx: sqlTx, d: db.d, stmts: db.stmts, trace: db.trace}
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		return err
@@ -200,7 +207,7 @@ func (db *DB) freshConn(ctx context.Context) (*sql.Conn, error) {
 // queue behind the single writer. Like InTx it runs fn once more after a
 // transient failure, on a connection that answers; reading twice is safe.
 func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
-	err := fn(&Tx{tx: db.sql, d: db.d, stmts: db.stmts})
+	err := fn(&Tx{tx: db.sql, d: db.d, stmts: db.stmts, trace: db.trace})
 	if err == nil || ctx.Err() != nil || !db.d.Transient(err, false) {
 		return err
 	}
@@ -209,7 +216,7 @@ func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
 		return fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(err, cerr))
 	}
 	defer func() { _ = conn.Close() }() // returns it to the pool
-	return db.unavailable(fn(&Tx{tx: conn, d: db.d}))
+	return db.unavailable(fn(&Tx{tx: conn, d: db.d, trace: db.trace}))
 }
 
 // querier is what a Tx runs its queries on: a transaction, or for Read the pool.
@@ -224,6 +231,7 @@ type Tx struct {
 	tx    querier
 	d     Dialect
 	stmts *stmtCache
+	trace func(query string, args []any)
 	// held are the keys this transaction has locked: locks last until it
 	// ends, so locking one again needs no statement (a group commit locks
 	// all its lines' keys first, and each line asks again).
@@ -231,21 +239,27 @@ type Tx struct {
 }
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return tx.on(ctx, q).ExecContext(ctx, tx.d.Rebind(q), args...)
+	q = tx.d.Rebind(q)
+	return tx.on(ctx, q, args).ExecContext(ctx, q, args...)
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return tx.on(ctx, q).QueryContext(ctx, tx.d.Rebind(q), args...)
+	q = tx.d.Rebind(q)
+	return tx.on(ctx, q, args).QueryContext(ctx, q, args...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return tx.on(ctx, q).QueryRowContext(ctx, tx.d.Rebind(q), args...)
+	q = tx.d.Rebind(q)
+	return tx.on(ctx, q, args).QueryRowContext(ctx, q, args...)
 }
 
 // on is what runs q: its prepared statement when the store keeps them
 // (bound to the transaction, which reuses the statement already prepared on
 // the transaction's connection), else the transaction or pool itself.
-func (tx *Tx) on(ctx context.Context, q string) querier {
+func (tx *Tx) on(ctx context.Context, q string, args []any) querier {
+	if tx.trace != nil {
+		tx.trace(q, args)
+	}
 	st := tx.stmts.get(q)
 	if st == nil {
 		return tx.tx

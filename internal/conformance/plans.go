@@ -1,0 +1,114 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/app"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/store"
+)
+
+// Statement is one statement as the store sent it, with its arguments.
+type Statement struct {
+	SQL  string
+	Args []any
+}
+
+// PlanPoolSize is the pool the plan tests judge queries at (issue 15: every
+// query of the enrollment and state paths, at 100k rows).
+const PlanPoolSize = 100_000
+
+// HotStatements fills db with a pool of n members and their history, then
+// runs the paths that must not slow down as the pool grows — chat
+// enrollments of every outcome, a panel enrollment, the viewer's reads, the
+// roulette snapshot and state, and the draw — and returns every distinct
+// statement they ran, for the backend's test to EXPLAIN.
+func HotStatements(t *testing.T, db *store.DB, n int) []Statement {
+	t.Helper()
+	FillPool(t, db, n, T0.Add(-time.Hour))
+	FillHistory(t, db, n, T0.Add(-time.Hour))
+
+	var stmts []Statement
+	seen := map[string]bool{}
+	db.TraceStatements(func(q string, args []any) {
+		if !seen[q] {
+			seen[q] = true
+			stmts = append(stmts, Statement{SQL: q, Args: append([]any(nil), args...)})
+		}
+	})
+	defer db.TraceStatements(nil)
+
+	clock := NewClock(T0.Add(time.Second))
+	svc := app.New(db, app.Options{Now: clock.Now, BroadcasterID: "b1", Intn: func(k int) int { return k / 2 }})
+	ctx := context.Background()
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	must("tick", svc.Tick(ctx))
+	chat := func(delivery, user, text string, sub bool, want app.Outcome) {
+		t.Helper()
+		out, err := svc.HandleChatMessage(ctx, app.ChatMessage{DeliveryID: delivery, BroadcasterID: "b1",
+			Viewer: mgm.Viewer{UserID: user, DisplayName: user}, Text: text, IsSubscriber: sub})
+		must("chat "+text, err)
+		if out != want {
+			t.Fatalf("chat %q: %q, want %q", text, out, want)
+		}
+	}
+	chat("plan-1", "plan-viewer", "!twgold Planner", true, app.OutcomeEnrolled)
+	chat("plan-1", "plan-viewer", "!twgold Planner", true, app.OutcomeDuplicate)
+	chat("plan-2", "plan-viewer", "!twgold Replanner", true, app.OutcomeEnrolled) // a rename
+	chat("plan-3", "plan-other", "!twgold Poola", true, app.Rejected(mgm.CodeCharacterNameTakenInPool))
+	chat("plan-4", "plan-free", "!twgold Freebie", false, app.Rejected(mgm.CodeNotSubscriber))
+	chat("plan-5", "plan-talker", "gg", true, app.OutcomeIgnored)
+	_, err := svc.Claim(ctx, mgm.Viewer{UserID: "plan-panel", DisplayName: "P"}, "Panelist", "plan-claim-1",
+		func(context.Context, string) (bool, error) { return true, nil })
+	must("claim", err)
+	_, _, err = svc.PoolMembership(ctx, "plan-panel")
+	must("pool/me", err)
+	must("refresh", svc.Refresh(ctx))
+	if st := svc.State(clock.Now()); st.PoolCount != n+2 {
+		t.Fatalf("state counts %d members, want %d", st.PoolCount, n+2)
+	}
+	clock.Advance(240 * time.Second) // the draw
+	must("draw", svc.Tick(ctx))
+	if c := svc.Snapshot().Current; c == nil || c.Candidate == nil {
+		t.Fatal("no candidate drawn")
+	}
+	return stmts
+}
+
+// CheckPlans EXPLAINs every statement with explain and fails the test for
+// each plan line bad reports (a full scan or a sort of a table that grows
+// with the pool), naming the statement and its plan.
+func CheckPlans(t *testing.T, stmts []Statement, explain func(Statement) ([]string, error), bad func(s Statement, line string) bool) {
+	t.Helper()
+	checked := 0
+	for _, s := range stmts {
+		plan, err := explain(s)
+		if err != nil {
+			t.Errorf("EXPLAIN %s: %v", s.SQL, err)
+			continue
+		}
+		if plan == nil {
+			continue // not a statement with a plan (BEGIN, COMMIT, ...)
+		}
+		checked++
+		for _, line := range plan {
+			if bad(s, line) {
+				t.Errorf("statement reads a table that grows with the pool in full:\n%s\nplan:\n%s", s.SQL, strings.Join(plan, "\n"))
+				break
+			}
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("only %d statements checked; the trace missed the hot paths", checked)
+	}
+	t.Log(fmt.Sprintf("%d statements checked at %d pool members", checked, PlanPoolSize))
+}
