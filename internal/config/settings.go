@@ -137,7 +137,7 @@ var settings = []setting{
 	{Option: option.Option{Key: keyMetricsPublic, Default: "false",
 		Help: "Production: serve GET /metrics on the main listener to anyone; without it or a token it is not served there (Development always serves it)"},
 		devSafe: true, value: boolean(func(c *Config) *bool { return &c.MetricsPublic })},
-	{Option: option.Option{Key: keyLogLevel, Default: DefaultLogLevel, Help: "debug, info, warn or error (JSON logs on stderr, one line per request)"},
+	{Option: option.Option{Key: keyLogLevel, Default: DefaultLogLevel, Help: "debug, info, warn or error (JSON logs on stderr: a line per request, but a line per minute for the ordinary answers of the viewer polls and the EventSub webhook; see Performance)"},
 		devSafe: true, value: value{parse: parseLogLevel, show: func(c Config) string { return c.LogLevel }}},
 	{Option: option.Option{Key: keyExtSecret, Secret: true, Help: "base64 extension secret (JWT HMAC key); required in Production"},
 		value: value{parse: parseExtSecret, redact: redactExtSecret}},
