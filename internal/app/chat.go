@@ -144,6 +144,11 @@ func (s *Service) handleInTx(ctx context.Context, tx *store.Tx, c chatLine, now 
 			return OutcomeDuplicate, nil
 		}
 	}
+	return s.applyInTx(ctx, tx, c, now, giftMoves)
+}
+
+// applyInTx applies a line whose delivery was just recorded as new.
+func (s *Service) applyInTx(ctx context.Context, tx *store.Tx, c chatLine, now time.Time, giftMoves *[]giftMove) (Outcome, error) {
 	if !c.ok {
 		return OutcomeIgnored, nil
 	}

@@ -121,10 +121,29 @@ func (b *ingestBatcher) write(ctx context.Context, group []*pendingLine) {
 			return err
 		}
 		now := b.s.clock()
+		// Every line's delivery id in one statement: a round trip per line
+		// less, which on PostgreSQL is a quarter of a line's cost.
+		var ids []string
 		for _, p := range group {
+			if p.line.m.DeliveryID != "" {
+				ids = append(ids, p.line.m.DeliveryID)
+			}
+		}
+		fresh, err := tx.MarkMessagesProcessed(ctx, ids, "notification", now)
+		if err != nil {
+			return err
+		}
+		for _, p := range group {
+			if id := p.line.m.DeliveryID; id != "" {
+				if !fresh[id] {
+					p.outcome = OutcomeDuplicate
+					continue
+				}
+				delete(fresh, id) // a second line with this id is a redelivery
+			}
 			var err error
 			var noGifts []giftMove // gift commands are never grouped
-			if p.outcome, err = b.s.handleInTx(ctx, tx, p.line, now, &noGifts); err != nil {
+			if p.outcome, err = b.s.applyInTx(ctx, tx, p.line, now, &noGifts); err != nil {
 				return err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
@@ -122,6 +123,34 @@ func (tx *Tx) MarkMessageProcessed(ctx context.Context, messageID, messageType s
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// MarkMessagesProcessed records many EventSub message ids in one statement
+// (a group commit's) and returns those that were new. An id given twice is
+// new at most once.
+func (tx *Tx) MarkMessagesProcessed(ctx context.Context, messageIDs []string, messageType string, at time.Time) (map[string]bool, error) {
+	fresh := map[string]bool{}
+	if len(messageIDs) == 0 {
+		return fresh, nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO eventsub_messages (message_id, message_type, processed_at) VALUES `)
+	args := make([]any, 0, 3*len(messageIDs))
+	when := tx.d.Time(at)
+	for i, id := range messageIDs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?)")
+		args = append(args, id, messageType, when)
+	}
+	q.WriteString(` ON CONFLICT (message_id) DO NOTHING RETURNING message_id`)
+	rows, err := tx.query(ctx, q.String(), args...)
+	ids, err := collect(rows, err, scanString)
+	for _, id := range ids {
+		fresh[id] = true
+	}
+	return fresh, err
 }
 
 // PruneMessages forgets EventSub message ids processed before the cutoff.
