@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +109,5 @@ func CheckPlans(t *testing.T, stmts []Statement, explain func(Statement) ([]stri
 	if checked < 10 {
 		t.Fatalf("only %d statements checked; the trace missed the hot paths", checked)
 	}
-	t.Log(fmt.Sprintf("%d statements checked at %d pool members", checked, PlanPoolSize))
+	t.Logf("%d statements checked at %d pool members", checked, PlanPoolSize)
 }
