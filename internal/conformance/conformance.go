@@ -239,6 +239,11 @@ func (e *env) chat(t *testing.T, delivery, userID, text string, subscriber bool)
 	if err != nil {
 		t.Fatalf("chat %q: %v", text, err)
 	}
+	// A chat line does not wait for the roulette snapshot; the tests read
+	// state right after, so they wait for the refresh the line asked for.
+	if err := e.svc.Refresh(e.ctx); err != nil {
+		t.Fatalf("refresh after chat %q: %v", text, err)
+	}
 	return out
 }
 

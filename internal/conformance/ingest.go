@@ -5,9 +5,11 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
 
 var ingestTests = []struct {
@@ -15,6 +17,7 @@ var ingestTests = []struct {
 	fn   func(*testing.T, *env)
 }{
 	{"BurstGroupedWithExactOutcomes", testBurstGrouped},
+	{"PoolCountKeptByTriggers", testPoolCountTriggers},
 }
 
 // groupRecorder is an app.Observer that keeps the size of each group commit.
@@ -134,9 +137,11 @@ func testBurstGrouped(t *testing.T, e *env) {
 			t.Errorf("%s: events %v, want one %s", user, evs, app.EventPoolEntered)
 		}
 	}
-	// The snapshot (its count kept by the pool's triggers) catches up.
-	if err := svc.Refresh(e.ctx); err != nil {
-		t.Fatal(err)
+	// The snapshot (its count kept by the pool's triggers) catches up by
+	// itself: the enrollments asked for a refresh without waiting for it.
+	deadline := time.Now().Add(10 * time.Second)
+	for svc.Snapshot().PoolCount != len(enrolled) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
 	}
 	if got := svc.Snapshot().PoolCount; got != len(enrolled) {
 		t.Errorf("snapshot counts %d members, want %d", got, len(enrolled))
@@ -163,4 +168,37 @@ func testBurstGrouped(t *testing.T, e *env) {
 // letters spells i with capital-then-lowercase letters only, as names need.
 func letters(i int) string {
 	return string(rune('a'+i/26%26)) + string(rune('a'+i%26))
+}
+
+// The pool's size comes from pool_stats, kept by triggers: enrollments,
+// renames (an upsert that updates), leaving and a bulk insert all keep it
+// equal to COUNT(*).
+func testPoolCountTriggers(t *testing.T, e *env) {
+	check := func(when string, want int) {
+		t.Helper()
+		var actual int
+		if err := e.db.SQL().QueryRowContext(e.ctx, `SELECT COUNT(*) FROM pool`).Scan(&actual); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.poolCount(t); got != want || actual != want {
+			t.Fatalf("%s: kept count %d, COUNT(*) %d, want %d", when, got, actual, want)
+		}
+	}
+	check("empty", 0)
+	e.chat(t, "c-1", "u1", "!twgold Alpha", true)
+	e.chat(t, "c-2", "u2", "!twgold Beta", true)
+	check("two enrolled", 2)
+	e.chat(t, "c-3", "u1", "!twgold Gamma", true) // a rename updates the row
+	check("after a rename", 2)
+	e.chat(t, "c-4", "u2", "!twgold Beta", true) // the same name again: unchanged
+	check("after a repeat", 2)
+	if err := e.db.InTx(e.ctx, func(tx *store.Tx) error {
+		_, err := tx.DeletePoolEntry(e.ctx, "u2")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check("after one left", 1)
+	FillPool(t, e.db, 500, T0)
+	check("after a bulk insert", 501)
 }

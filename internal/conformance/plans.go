@@ -63,7 +63,7 @@ func HotStatements(t *testing.T, db *store.DB, n int) []Statement {
 	chat("plan-1", "plan-viewer", "!twgold Planner", true, app.OutcomeEnrolled)
 	chat("plan-1", "plan-viewer", "!twgold Planner", true, app.OutcomeDuplicate)
 	chat("plan-2", "plan-viewer", "!twgold Replanner", true, app.OutcomeEnrolled) // a rename
-	chat("plan-3", "plan-other", "!twgold Poola", true, app.Rejected(mgm.CodeCharacterNameTakenInPool))
+	chat("plan-3", "plan-other", "!twgold Replanner", true, app.Rejected(mgm.CodeCharacterNameTakenInPool))
 	chat("plan-4", "plan-free", "!twgold Freebie", false, app.Rejected(mgm.CodeNotSubscriber))
 	chat("plan-5", "plan-talker", "gg", true, app.OutcomeIgnored)
 	_, err := svc.Claim(ctx, mgm.Viewer{UserID: "plan-panel", DisplayName: "P"}, "Panelist", "plan-claim-1",

@@ -144,8 +144,18 @@ func testSignedChatEnrolls(t *testing.T, env map[string]string) {
 	if _, body := get(t, r.base+"/api/pool/me", viewerToken("v-7")); body != `{"isEnrolled":false,"characterName":null}` {
 		t.Fatalf("non-subscriber enrolled: %s", body)
 	}
-	if _, body := get(t, r.base+"/api/roulette/state", viewerToken("v-7")); !strings.Contains(body, `"poolParticipantCount":1`) {
-		t.Fatalf("roulette state: %s", body)
+	// The roulette state catches up right after the enrollment (chat lines
+	// do not wait for the snapshot refresh).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := get(t, r.base+"/api/roulette/state", viewerToken("v-7"))
+		if strings.Contains(body, `"poolParticipantCount":1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("roulette state: %s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -38,6 +38,7 @@ func reads(s conformance.Statement, node string) bool {
 // TestHotPathPlans: every statement of the enrollment, state and draw
 // paths, run at 100,000 members, uses an index (issue 15).
 func TestHotPathPlans(t *testing.T) {
+	t.Parallel() // most of it is filling 100,000 rows: let the rest of the package run meanwhile
 	db := open(t)
 	stmts := conformance.HotStatements(t, db, conformance.PlanPoolSize)
 	conformance.CheckPlans(t, stmts, func(s conformance.Statement) ([]string, error) {
