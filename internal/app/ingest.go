@@ -50,12 +50,12 @@ type pendingLine struct {
 const maxIngestBatch = 32
 
 // ingestWorkers is the number of groups written at once on each store. On
-// PostgreSQL other groups fill the round trips and the commit flush of the
-// first (BenchmarkStore/Enroll on a 2-core server: 1 → 1,140/s,
-// 2 → 1,425/s, 3 → 1,570/s; 4 gained nothing more in an earlier run).
+// PostgreSQL a second group fills the round trips and the commit flush of
+// the first; on a 2-core server more were within the noise of the
+// measurement (BenchmarkStore/Enroll, scripts/perf).
 func ingestWorkers(dialect string) int {
 	if dialect == "postgres" {
-		return 3
+		return 2
 	}
 	return 1
 }
