@@ -15,12 +15,12 @@ import (
 type coalescer struct {
 	run func(context.Context) error
 	// duty, when above zero, is the largest share of time runs may take
-	// back to back: after a run that took d, the next waits until d/duty
-	// has passed since it started (at most maxPause). Under a steady stream
-	// of callers runs would otherwise follow each other without a break,
-	// each answering a handful; spaced out, each answers many more, at the
-	// price of a few milliseconds' wait. A caller that comes after a quiet
-	// spell is not held up.
+	// back to back: when callers asked during a run that took d, the next
+	// run waits until d/duty has passed since that one started (at most
+	// maxPause). Under a steady stream of callers runs would otherwise
+	// follow each other without a break, each answering a handful; spaced
+	// out, each answers many more, at the price of a few milliseconds' wait.
+	// A caller that comes after a quiet spell is not held up.
 	duty float64
 
 	mu      sync.Mutex
@@ -72,11 +72,7 @@ func (c *coalescer) Kick(ctx context.Context) {
 
 // loop runs flights until nobody asked for another.
 func (c *coalescer) loop(ctx context.Context) {
-	var pause time.Duration
 	for {
-		if pause > 0 {
-			time.Sleep(pause) // callers arriving meanwhile join the next flight
-		}
 		c.mu.Lock()
 		f := c.next
 		c.next = nil
@@ -92,8 +88,14 @@ func (c *coalescer) loop(ctx context.Context) {
 		took := time.Since(start)
 		cancel()
 		close(f.done)
-		if c.duty > 0 {
-			pause = min(time.Duration(float64(took)/c.duty)-took, maxPause)
+		// Somebody asked during the run: demand is steady, so keep to the
+		// duty share and let more callers join the next run. Nobody asked:
+		// the loop ends, and the next caller is served at once.
+		c.mu.Lock()
+		waiting := c.next != nil
+		c.mu.Unlock()
+		if waiting && c.duty > 0 {
+			time.Sleep(min(time.Duration(float64(took)/c.duty)-took, maxPause))
 		}
 	}
 }
