@@ -111,3 +111,15 @@ func CheckPlans(t *testing.T, stmts []Statement, explain func(Statement) ([]stri
 	}
 	t.Logf("%d statements checked at %d pool members", checked, PlanPoolSize)
 }
+
+// HasPlan reports whether a statement is one EXPLAIN describes (a query or
+// a write), as opposed to BEGIN, COMMIT and the like.
+func HasPlan(q string) bool {
+	q = strings.ToUpper(strings.TrimSpace(q))
+	for _, verb := range []string{"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"} {
+		if strings.HasPrefix(q, verb) {
+			return true
+		}
+	}
+	return false
+}

@@ -42,7 +42,7 @@ func TestHotPathPlans(t *testing.T) {
 	db := open(t)
 	stmts := conformance.HotStatements(t, db, conformance.PlanPoolSize)
 	conformance.CheckPlans(t, stmts, func(s conformance.Statement) ([]string, error) {
-		if !hasPlan(s.SQL) {
+		if !conformance.HasPlan(s.SQL) {
 			return nil, nil
 		}
 		rows, err := db.SQL().QueryContext(context.Background(), `EXPLAIN `+s.SQL, s.Args...)
@@ -65,16 +65,6 @@ func TestHotPathPlans(t *testing.T) {
 		}
 		return nodes, rows.Err()
 	}, reads)
-}
-
-func hasPlan(q string) bool {
-	q = strings.ToUpper(strings.TrimSpace(q))
-	for _, verb := range []string{"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"} {
-		if strings.HasPrefix(q, verb) {
-			return true
-		}
-	}
-	return false
 }
 
 // TestPlanCheckCatchesFullReads: the check above would see a full read.

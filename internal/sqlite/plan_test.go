@@ -33,7 +33,7 @@ func TestHotPathPlans(t *testing.T) {
 	db := open(t)
 	stmts := conformance.HotStatements(t, db, conformance.PlanPoolSize)
 	conformance.CheckPlans(t, stmts, func(s conformance.Statement) ([]string, error) {
-		if !hasPlan(s.SQL) {
+		if !conformance.HasPlan(s.SQL) {
 			return nil, nil
 		}
 		rows, err := db.SQL().QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+s.SQL, s.Args...)
@@ -55,16 +55,6 @@ func TestHotPathPlans(t *testing.T) {
 		}
 		return plan, rows.Err()
 	}, reads)
-}
-
-func hasPlan(q string) bool {
-	q = strings.ToUpper(strings.TrimSpace(q))
-	for _, verb := range []string{"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"} {
-		if strings.HasPrefix(q, verb) {
-			return true
-		}
-	}
-	return false
 }
 
 // TestGrowingPatternCatchesFullScans: the check above would see a full read.
