@@ -56,22 +56,35 @@ func (s *Service) enrollInTx(ctx context.Context, tx *store.Tx, e enrollment, no
 	if err != nil {
 		return "", err
 	}
-	facts.IsSubscriber = e.isSubscriber
-	name, action, err := mgm.DecideEnrollment(e.viewer.UserID, e.rawName, facts)
-	if err != nil {
+	name, w, err := decideEnrollment(e, facts, now)
+	if err != nil || w == nil {
+		return name, err
+	}
+	if err := tx.PutPoolEntry(ctx, w.entry); err != nil {
 		return "", err
 	}
-	if action == mgm.EnrollUnchanged {
-		return name, nil
+	return name, tx.AppendEvent(ctx, w.event.StreamID, w.event.Type, w.event.Data, now)
+}
+
+// enrollmentWrite is what an accepted enrollment writes: the viewer's pool
+// row and its event.
+type enrollmentWrite struct {
+	entry mgm.PoolEntry
+	event store.NewEvent
+}
+
+// decideEnrollment applies the rules to the facts read under the
+// enrollment's locks. It returns the name and, unless the viewer is already
+// in under that name, the writes; a rejection is a domain error.
+func decideEnrollment(e enrollment, facts mgm.EnrollmentFacts, now time.Time) (string, *enrollmentWrite, error) {
+	facts.IsSubscriber = e.isSubscriber
+	name, action, err := mgm.DecideEnrollment(e.viewer.UserID, e.rawName, facts)
+	if err != nil || action == mgm.EnrollUnchanged {
+		return name, nil, err
 	}
 	display := e.viewer.DisplayName
 	if display == "" {
 		display = e.viewer.UserID
-	}
-	if err := tx.PutPoolEntry(ctx, mgm.PoolEntry{
-		TwitchUserID: e.viewer.UserID, TwitchDisplayName: display, CharacterName: name, EnrolledAt: now,
-	}); err != nil {
-		return "", err
 	}
 	ev := poolEventData{TwitchUserID: e.viewer.UserID, TwitchDisplayName: display, CharacterName: name,
 		Source: e.source, MessageID: e.messageID, EnrollmentID: e.enrollmentID}
@@ -79,7 +92,10 @@ func (s *Service) enrollInTx(ctx context.Context, tx *store.Tx, e enrollment, no
 	if action == mgm.EnrollRename {
 		evType, ev.PreviousName = EventPoolNameChanged, facts.CurrentName
 	}
-	return name, tx.AppendEvent(ctx, PoolStream(e.viewer.UserID), evType, ev, now)
+	return name, &enrollmentWrite{
+		entry: mgm.PoolEntry{TwitchUserID: e.viewer.UserID, TwitchDisplayName: display, CharacterName: name, EnrolledAt: now},
+		event: store.NewEvent{StreamID: PoolStream(e.viewer.UserID), Type: evType, Data: ev, At: now},
+	}, nil
 }
 
 // enrollmentKeys are the lock keys of an enrollment: the viewer, and the

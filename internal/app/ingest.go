@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"sync"
+	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
 
@@ -133,6 +135,7 @@ func (b *ingestBatcher) write(ctx context.Context, group []*pendingLine) {
 		if err != nil {
 			return err
 		}
+		var lines []*pendingLine
 		for _, p := range group {
 			if id := p.line.m.DeliveryID; id != "" {
 				if !fresh[id] {
@@ -141,6 +144,12 @@ func (b *ingestBatcher) write(ctx context.Context, group []*pendingLine) {
 				}
 				delete(fresh, id) // a second line with this id is a redelivery
 			}
+			lines = append(lines, p)
+		}
+		if batchable(lines) {
+			return b.s.applyBatch(ctx, tx, lines, now)
+		}
+		for _, p := range lines {
 			var err error
 			var noGifts []giftMove // gift commands are never grouped
 			if p.outcome, err = b.s.applyInTx(ctx, tx, p.line, now, &noGifts); err != nil {
@@ -161,4 +170,82 @@ func (b *ingestBatcher) write(ctx context.Context, group []*pendingLine) {
 			p.alone = true
 		}
 	}
+}
+
+// batchable reports whether lines can be decided together from one read of
+// their facts, with their writes made in one statement each (applyBatch):
+// they are enrollments or plain chat, and no two of them share a lock key,
+// so none reads what another writes — but for one case, which still orders
+// them: a line wanting the name another line renames away from reads it as
+// taken, as it would have had it come first. Otherwise the lines run one
+// after the other, each seeing the ones before.
+func batchable(lines []*pendingLine) bool {
+	seen := map[string]bool{}
+	for _, p := range lines {
+		if p.line.ok && p.line.cmd != mgm.CommandTwGold {
+			return false
+		}
+		for _, k := range p.line.lockKeys() {
+			if seen[k] {
+				return false
+			}
+			seen[k] = true
+		}
+	}
+	return true
+}
+
+// applyBatch applies batchable lines, recorded as new deliveries, in a few
+// statements whatever their number: one read of every enrollment's facts,
+// then one write of the pool rows and one of the events. Each line's outcome
+// is the one applyInTx would give it.
+func (s *Service) applyBatch(ctx context.Context, tx *store.Tx, lines []*pendingLine, now time.Time) error {
+	type pending struct {
+		p *pendingLine
+		e enrollment
+	}
+	var asks []pending
+	var queries []store.FactsQuery
+	for _, p := range lines {
+		c := p.line
+		if !c.ok {
+			p.outcome = OutcomeIgnored
+			continue
+		}
+		e := enrollment{viewer: c.m.Viewer, rawName: c.arg, isSubscriber: c.m.IsSubscriber, source: "chat", messageID: c.m.MessageID}
+		name, nameErr := mgm.ValidateCharacterName(c.arg)
+		if !c.m.IsSubscriber || nameErr != nil {
+			// The rules' first two checks need no facts.
+			_, _, err := decideEnrollment(e, mgm.EnrollmentFacts{}, now)
+			p.outcome = Rejected(mgm.ErrorCode(err))
+			continue
+		}
+		asks = append(asks, pending{p, e})
+		queries = append(queries, store.FactsQuery{TwitchUserID: c.m.Viewer.UserID, NameKey: mgm.NameKey(name)})
+	}
+	facts, err := tx.EnrollmentFactsMany(ctx, queries)
+	if err != nil {
+		return err
+	}
+	var entries []mgm.PoolEntry
+	var events []store.NewEvent
+	for _, a := range asks {
+		_, w, err := decideEnrollment(a.e, facts[a.e.viewer.UserID], now)
+		switch code := mgm.ErrorCode(err); {
+		case err == nil:
+			a.p.outcome = OutcomeEnrolled
+			if w != nil {
+				entries = append(entries, w.entry)
+				events = append(events, w.event)
+			}
+		case code != mgm.CodeInternal:
+			a.p.outcome = Rejected(code)
+		default:
+			return err
+		}
+	}
+	if err := tx.PutPoolEntries(ctx, entries); err != nil {
+		return err
+	}
+	return tx.AppendEvents(ctx, events)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -32,6 +33,45 @@ func (tx *Tx) AppendEvent(ctx context.Context, streamID, eventType string, data 
 		streamID, streamID, eventType, string(b), tx.d.Time(at))
 	if err != nil {
 		return fmt.Errorf("append %s event: %w", eventType, err)
+	}
+	return nil
+}
+
+// NewEvent is one event for AppendEvents.
+type NewEvent struct {
+	StreamID string
+	Type     string
+	Data     any
+	At       time.Time
+}
+
+// AppendEvents appends events to distinct streams in one statement (a group
+// commit's events; one stream twice would get one version twice, which the
+// unique (stream, version) key refuses).
+func (tx *Tx) AppendEvents(ctx context.Context, evs []NewEvent) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	args := make([]any, 0, 5*len(evs))
+	q.WriteString(`INSERT INTO events (stream_id, version, type, data, at) VALUES `)
+	for i, e := range evs {
+		data := e.Data
+		if data == nil {
+			data = struct{}{}
+		}
+		b, err := json.Marshal(data)
+		if err != nil {
+			return fmt.Errorf("encode %s event: %w", e.Type, err)
+		}
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(`(?, (SELECT COALESCE(MAX(version), 0) + 1 FROM events WHERE stream_id = ?), ?, ?, ?)`)
+		args = append(args, e.StreamID, e.StreamID, e.Type, string(b), tx.d.Time(e.At))
+	}
+	if _, err := tx.exec(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("append %d events: %w", len(evs), err)
 	}
 	return nil
 }

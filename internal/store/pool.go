@@ -51,6 +51,82 @@ func (tx *Tx) EnrollmentFacts(ctx context.Context, twitchUserID, nameKey string)
 	return f, err
 }
 
+// FactsQuery names one enrollment whose facts EnrollmentFactsMany reads.
+type FactsQuery struct {
+	TwitchUserID string
+	NameKey      string // "" when the requested name is not a valid one
+}
+
+// EnrollmentFactsMany reads the facts of several enrollments in one
+// statement, keyed by viewer: a group commit's round trips then do not grow
+// with the group. The viewers must be distinct.
+func (tx *Tx) EnrollmentFactsMany(ctx context.Context, qs []FactsQuery) (map[string]mgm.EnrollmentFacts, error) {
+	out := make(map[string]mgm.EnrollmentFacts, len(qs))
+	if len(qs) == 0 {
+		return out, nil
+	}
+	var q strings.Builder
+	args := make([]any, 0, 2*len(qs))
+	q.WriteString(`WITH q (uid, nk) AS (VALUES `)
+	for i, f := range qs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?)")
+		args = append(args, f.TwitchUserID, f.NameKey)
+	}
+	// The same subqueries as EnrollmentFacts, per row of q.
+	q.WriteString(`) SELECT q.uid,
+			(SELECT character_name FROM pool WHERE twitch_user_id = q.uid),
+			(SELECT COUNT(CASE WHEN status IN ('Pending', 'InProgress') THEN 1 END) FROM payouts WHERE twitch_user_id = q.uid),
+			(SELECT COALESCE(SUM(CASE WHEN status IN ('Pending', 'InProgress', 'Sent') THEN gold_amount ELSE 0 END), 0)
+				FROM payouts WHERE twitch_user_id = q.uid),
+			(SELECT twitch_user_id FROM pool WHERE name_key = q.nk)
+		FROM q`)
+	rows, err := tx.query(ctx, q.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uid string
+		var f mgm.EnrollmentFacts
+		var current, holder sql.NullString
+		var active int
+		if err := rows.Scan(&uid, &current, &active, &f.CommittedGold, &holder); err != nil {
+			return nil, err
+		}
+		f.CurrentName, f.HasActivePayout, f.NameHolderID = current.String, active > 0, holder.String
+		out[uid] = f
+	}
+	return out, rows.Err()
+}
+
+// PutPoolEntries is PutPoolEntry for several distinct viewers holding
+// distinct names, in one statement.
+func (tx *Tx) PutPoolEntries(ctx context.Context, es []mgm.PoolEntry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	args := make([]any, 0, 5*len(es))
+	q.WriteString(`INSERT INTO pool (twitch_user_id, twitch_display_name, character_name, name_key, enrolled_at) VALUES `)
+	for i, e := range es {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?)")
+		args = append(args, e.TwitchUserID, e.TwitchDisplayName, e.CharacterName, mgm.NameKey(e.CharacterName), tx.d.Time(e.EnrolledAt))
+	}
+	q.WriteString(` ON CONFLICT (twitch_user_id) DO UPDATE SET
+			twitch_display_name = excluded.twitch_display_name,
+			character_name = excluded.character_name,
+			name_key = excluded.name_key,
+			enrolled_at = excluded.enrolled_at`)
+	_, err := tx.exec(ctx, q.String(), args...)
+	return err
+}
+
 // PutPoolEntry inserts the viewer's pool row or replaces their name. The
 // unique index on name_key makes a name held twice impossible whatever the caller checked.
 func (tx *Tx) PutPoolEntry(ctx context.Context, e mgm.PoolEntry) error {
