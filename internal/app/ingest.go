@@ -12,9 +12,11 @@ import (
 // ingestBatcher commits concurrent chat lines together: whoever arrives while
 // a group is being written waits for the next group, and the next group takes
 // everything that waited. Every caller is answered only after the COMMIT
-// holding its line, with exactly the outcome it would have had alone: the
+// holding its line, with exactly the outcome it would have had alone. When
+// no two lines share a lock key, their facts are read in one statement and
+// their rows written in one statement per table (applyBatch); otherwise the
 // lines run one after the other in the group's transaction, each seeing the
-// ones before, a line the rules refuse writes nothing but its delivery id,
+// ones before. A line the rules refuse writes nothing but its delivery id,
 // and if any line fails outright the group is undone and every line is
 // handled alone (savepoints per line would isolate a failure too, but cost
 // two more round trips per line on PostgreSQL for a case that the locks
