@@ -126,6 +126,10 @@ func (s *Server) rouletteStateBody(snap *app.RouletteSnapshot, now time.Time) eb
 	if body.PoolCharacterNames == nil {
 		body.PoolCharacterNames = []string{}
 	}
+	body.RecentWinners = make([]ebsapi.RecentWinner, 0, len(st.RecentWinners))
+	for _, w := range st.RecentWinners {
+		body.RecentWinners = append(body.RecentWinners, ebsapi.RecentWinner{CharacterName: w.CharacterName, At: ebsapi.At(w.At)})
+	}
 	if c := st.Last; c != nil && c.DecidedAt != nil {
 		lc := &ebsapi.LastCycle{SpinCycleID: c.ID, Outcome: c.Outcome, DecidedAt: ebsapi.At(*c.DecidedAt)}
 		if c.Outcome == mgm.OutcomeWinner && c.Candidate != nil {

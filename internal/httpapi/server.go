@@ -108,6 +108,7 @@ func (s *Server) routes() {
 	// Viewer (extension JWT).
 	m.HandleFunc("GET /api/roulette/state", s.viewer(classViewerRead, false, s.handleRouletteState))
 	m.HandleFunc("GET /api/pool/me", s.viewer(classViewerRead, true, s.handlePoolMe))
+	m.HandleFunc("DELETE /api/pool/me", s.viewer(classViewerWrite, true, s.handleLeavePool))
 	m.HandleFunc("GET /api/payouts/my-last", s.viewer(classViewerRead, true, s.handleMyLastPayout))
 	m.HandleFunc("POST /api/payouts/claim", s.viewer(classViewerWrite, true, s.handleClaim))
 	m.HandleFunc("GET /api/streamers/{streamerId}/gift-queue", s.viewer(classViewerRead, false, s.handleViewerGiftQueue))
