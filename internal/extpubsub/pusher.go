@@ -99,7 +99,7 @@ func (c Config) withDefaults() Config {
 
 type nopObserver struct{}
 
-func (nopObserver) ExtensionPubSubSent()          {}
+func (nopObserver) ExtensionPubSubSent()         {}
 func (nopObserver) ExtensionPubSubFailed(string) {}
 
 // Pusher sends the roulette state to the panel whenever it changes in a way
