@@ -365,6 +365,9 @@ func (p *pubSub) handlePutModes(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Lock()
 	p.modes = m
+	for _, c := range p.channels {
+		c.accepted = 0 // "every Nth" counts from the change
+	}
 	p.mu.Unlock()
 	writeJSON(w, http.StatusOK, m)
 }
