@@ -117,7 +117,9 @@ func TestPusherSendsChangesInOrder(t *testing.T) {
 	base := standIn(t, twitchsim.PubSubModes{})
 	r := startPusher(t, base, extKey, 400*time.Millisecond)
 	eventually(t, "the first state", func() bool { return len(r.messages(t)) == 1 })
-	r.src.set(func(st *ebsapi.RouletteState) { st.SpinPhase, st.CandidateCharacterName = mgm.PhaseSpinning, str("Norinn") })
+	r.src.set(func(st *ebsapi.RouletteState) {
+		st.SpinPhase, st.CandidateCharacterName = mgm.PhaseSpinning, str("Norinn")
+	})
 	eventually(t, "the spin", func() bool { return len(r.messages(t)) == 2 })
 	r.src.set(func(st *ebsapi.RouletteState) { st.SpinPhase = mgm.PhaseVerification })
 	eventually(t, "verification", func() bool { return len(r.messages(t)) == 3 })

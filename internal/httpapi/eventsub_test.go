@@ -22,7 +22,9 @@ const (
 	notEnrolled = `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000}`
 )
 
-func enrolledAs(name string) string { return `{"isEnrolled":true,"characterName":"` + name + `","lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` }
+func enrolledAs(name string) string {
+	return `{"isEnrolled":true,"characterName":"` + name + `","lifetimeGoldCommitted":0,"lifetimeCapGold":10000}`
+}
 
 func TestEventSubChatEnrolls(t *testing.T) {
 	t.Parallel()

@@ -23,7 +23,7 @@ type pubSubClock struct {
 	t  time.Time
 }
 
-func (c *pubSubClock) now() time.Time     { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *pubSubClock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *pubSubClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func newPubSubServer(t *testing.T, modes PubSubModes) (*httptest.Server, *pubSubClock) {
