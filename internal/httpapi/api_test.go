@@ -579,16 +579,20 @@ func TestCORS(t *testing.T) {
 			t.Errorf("preflight %s: Allow-Origin %q, want %q", path, got, testOrigin)
 		}
 		methods := r.header.Get("Access-Control-Allow-Methods")
-		for _, m := range []string{"GET", "POST", "PATCH"} {
+		for _, m := range []string{"GET", "POST", "PATCH", "DELETE"} {
 			if !containsToken(methods, m) {
 				t.Errorf("preflight %s: Allow-Methods %q lacks %s", path, methods, m)
 			}
 		}
 		headers := r.header.Get("Access-Control-Allow-Headers")
-		for _, h := range []string{"Authorization", "Content-Type"} {
+		for _, h := range []string{"Authorization", "Content-Type", "X-Mgm-Push-Seq"} {
 			if !containsToken(headers, h) {
 				t.Errorf("preflight %s: Allow-Headers %q lacks %s", path, headers, h)
 			}
+		}
+		// Chromium keeps a preflight at most 7200 s: one per route per session.
+		if got := r.header.Get("Access-Control-Max-Age"); got != "7200" {
+			t.Errorf("preflight %s: Max-Age %q, want 7200", path, got)
 		}
 		if !containsToken(strings.Join(r.header.Values("Vary"), ","), "Origin") {
 			t.Errorf("preflight %s: Vary %q lacks Origin", path, r.header.Values("Vary"))
