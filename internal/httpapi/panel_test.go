@@ -59,9 +59,17 @@ type receipts struct {
 	seqs []int64
 }
 
-func (r *receipts) ViewerConfirmed(seq int64) { r.mu.Lock(); r.seqs = append(r.seqs, seq); r.mu.Unlock() }
+func (r *receipts) ViewerConfirmed(seq int64) {
+	r.mu.Lock()
+	r.seqs = append(r.seqs, seq)
+	r.mu.Unlock()
+}
 
-func (r *receipts) got() []int64 { r.mu.Lock(); defer r.mu.Unlock(); return append([]int64(nil), r.seqs...) }
+func (r *receipts) got() []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]int64(nil), r.seqs...)
+}
 
 // TestPushSeqReceipts: a verified viewer's X-Mgm-Push-Seq reaches the push's
 // receipts; an unverified request's, or a value that is not a positive
