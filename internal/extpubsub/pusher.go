@@ -110,6 +110,7 @@ type Pusher struct {
 
 	// Only Run's goroutine touches these.
 	holder    bool
+	expires   time.Time // when the lease held lapses unless renewed
 	sent      *view // the last view Twitch accepted while holding; nil after taking the lease
 	sentAt    time.Time
 	nextSeq   int64
@@ -132,7 +133,7 @@ type Pusher struct {
 func New(cfg Config) *Pusher {
 	cfg = cfg.withDefaults()
 	p := &Pusher{cfg: cfg, limit: rate.NewLimiter(rate.Every(cfg.MinInterval), 1)}
-	p.status = Status{State: StateStarting, BroadcasterID: cfg.BroadcasterID}
+	p.status = Status{State: StateStarting, BroadcasterID: cfg.BroadcasterID, Since: cfg.Now()}
 	return p
 }
 
@@ -185,9 +186,15 @@ func (p *Pusher) checkLease(ctx context.Context) {
 	}
 	if err != nil {
 		// A renewal that fails keeps pushing until the lease would have
-		// expired at the latest; the next tick tries again well before.
+		// expired, not after: by then another replica may hold it.
 		p.cfg.Logger.WarnContext(ctx, "could not ask the database for the extension push lease; retrying", "error", err)
+		if p.holder && !now.Before(p.expires) {
+			p.setHolder(false)
+		}
 		return
+	}
+	if ok {
+		p.expires = until
 	}
 	if p.holder && !ok {
 		p.cfg.Logger.WarnContext(ctx, "lost the extension push lease; another replica pushes now")
