@@ -111,7 +111,7 @@ type Pusher struct {
 	// Only Run's goroutine touches these.
 	holder    bool
 	expires   time.Time // when the lease held lapses unless renewed
-	sent      *view // the last view Twitch accepted while holding; nil after taking the lease
+	sent      *view     // the last view Twitch accepted while holding; nil after taking the lease
 	sentAt    time.Time
 	nextSeq   int64
 	failures  int       // consecutive failed sends
