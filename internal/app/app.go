@@ -42,6 +42,8 @@ type Service struct {
 	// refreshes numbers Refresh calls in the order they start reading, so a
 	// slow older read never replaces a newer snapshot.
 	refreshes atomic.Uint64
+	// changed is closed and replaced when a snapshot is stored (SnapshotChanged).
+	changed atomic.Pointer[chan struct{}]
 
 	// defaultStreamer stands in for broadcasterID where a gift needs a
 	// streamer and none is named, without refusing other channels.
@@ -75,6 +77,8 @@ func New(db *store.DB, o Options) *Service {
 		broadcasterID: o.BroadcasterID, schedule: mgm.Schedule{Interval: o.SpinInterval},
 		announcer: o.Announcer, jobs: o.Jobs}
 	s.defaultStreamer = o.DefaultStreamerID
+	first := make(chan struct{})
+	s.changed.Store(&first)
 	s.refresher.run = s.refreshNow
 	// Refreshes may take a tenth of the time: under a burst of enrollments
 	// they would otherwise run back to back and cost a quarter of the CPU.

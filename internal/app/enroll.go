@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
@@ -25,6 +26,7 @@ type poolEventData struct {
 	CharacterName     string `json:"characterName"`
 	PreviousName      string `json:"previousName,omitempty"`
 	Source            string `json:"source"`
+	Reason            string `json:"reason,omitempty"`
 	MessageID         string `json:"messageId,omitempty"`
 	EnrollmentID      string `json:"enrollmentRequestId,omitempty"`
 }
@@ -206,6 +208,69 @@ func (s *Service) PoolMembership(ctx context.Context, twitchUserID string) (mgm.
 		return err
 	})
 	return e, found, err
+}
+
+// ViewerStanding is GET /api/pool/me: the viewer's pool membership and the
+// gold counted against their lifetime cap.
+type ViewerStanding struct {
+	Entry    mgm.PoolEntry
+	Enrolled bool
+	// CommittedGold is the viewer's Sent and active payouts' gold, as the
+	// lifetime cap counts it.
+	CommittedGold int64
+}
+
+// Standing reads the viewer's membership and committed gold in one read.
+func (s *Service) Standing(ctx context.Context, twitchUserID string) (ViewerStanding, error) {
+	var v ViewerStanding
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		v = ViewerStanding{}
+		e, err := tx.PoolEntry(ctx, twitchUserID)
+		switch {
+		case err == nil:
+			v.Entry, v.Enrolled = e, true
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		_, v.CommittedGold, err = tx.ViewerGold(ctx, twitchUserID)
+		return err
+	})
+	return v, err
+}
+
+// LeavePool takes the viewer out of the pool at their own request (DELETE
+// /api/pool/me). A payout already created for them goes on; a cycle that
+// already drew them keeps them as its candidate, as it would after any
+// other change to the pool.
+func (s *Service) LeavePool(ctx context.Context, twitchUserID, source string) error {
+	now := s.clock()
+	err := s.inTx(ctx, func(tx *store.Tx) error {
+		if err := tx.Lock(ctx, "viewer:"+twitchUserID); err != nil {
+			return err
+		}
+		e, err := tx.PoolEntry(ctx, twitchUserID)
+		if errors.Is(err, store.ErrNotFound) {
+			return mgm.Errorf(mgm.CodeNotInPool, "You are not in the pool.")
+		}
+		if err != nil {
+			return err
+		}
+		left, err := tx.DeletePoolEntry(ctx, twitchUserID)
+		if err != nil {
+			return err
+		}
+		if !left {
+			return fmt.Errorf("pool entry of %s vanished under its lock", twitchUserID)
+		}
+		return tx.AppendEvent(ctx, PoolStream(twitchUserID), EventPoolLeft, poolEventData{
+			TwitchUserID: twitchUserID, TwitchDisplayName: e.TwitchDisplayName, CharacterName: e.CharacterName,
+			Source: source, Reason: "viewer_left",
+		}, now)
+	})
+	if err == nil {
+		s.refreshAfterChange(ctx)
+	}
+	return err
 }
 
 // PoolCount counts pool members.

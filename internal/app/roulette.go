@@ -355,12 +355,24 @@ type RouletteSnapshot struct {
 	// PoolNames are the pool's character names in enrollment order (at most
 	// MaxPoolNames), so the panel's wheel shows real names.
 	PoolNames []string
-	TakenAt   time.Time
-	seq       uint64 // Refresh's start order; see Service.refreshes
+	// RecentWinners are the newest cycles won (at most MaxRecentWinners),
+	// newest first.
+	RecentWinners []Winner
+	TakenAt       time.Time
+	seq           uint64 // Refresh's start order; see Service.refreshes
+}
+
+// Winner is one won cycle as viewers see it.
+type Winner struct {
+	CharacterName string
+	At            time.Time // when the cycle was decided
 }
 
 // MaxPoolNames bounds the names the roulette state carries.
 const MaxPoolNames = 100
+
+// MaxRecentWinners bounds the recent winners the roulette state carries.
+const MaxRecentWinners = 5
 
 // Snapshot returns the latest snapshot (never nil).
 func (s *Service) Snapshot() *RouletteSnapshot {
@@ -389,6 +401,15 @@ func (s *Service) refreshNow(ctx context.Context) error {
 		}
 		if snap.PoolNames, err = tx.PoolNames(ctx, MaxPoolNames); err != nil {
 			return err
+		}
+		won, err := tx.RecentWinners(ctx, MaxRecentWinners)
+		if err != nil {
+			return err
+		}
+		for _, c := range won {
+			if c.Candidate != nil && c.DecidedAt != nil {
+				snap.RecentWinners = append(snap.RecentWinners, Winner{CharacterName: c.Candidate.CharacterName, At: *c.DecidedAt})
+			}
 		}
 		for _, x := range []struct {
 			dst   **mgm.SpinCycle
@@ -420,9 +441,23 @@ func (s *Service) refreshNow(ctx context.Context) error {
 			return nil
 		}
 		if s.snapshot.CompareAndSwap(old, snap) {
+			s.announceSnapshot()
 			return nil
 		}
 	}
+}
+
+// SnapshotChanged returns a channel that is closed once a newer snapshot
+// than the current one is stored. Every tick stores one, so a listener
+// wakes at the tick's pace at most, and at once after a local change.
+func (s *Service) SnapshotChanged() <-chan struct{} { return *s.changed.Load() }
+
+// announceSnapshot wakes the listeners of SnapshotChanged. Each channel is
+// swapped out exactly once, so each is closed exactly once, however many
+// refreshes finish together.
+func (s *Service) announceSnapshot() {
+	next := make(chan struct{})
+	close(*s.changed.Swap(&next))
 }
 
 // refreshAfterChange refreshes the snapshot after a local change. A failure
@@ -440,6 +475,7 @@ type RouletteState struct {
 	IntervalSeconds int
 	PoolCount       int
 	PoolNames       []string
+	RecentWinners   []Winner
 	Phase           mgm.Phase
 	CycleID         string // "" exactly when Phase is idle
 	CandidateName   string // during spinning and verification only
@@ -464,7 +500,7 @@ func (s *Service) StateAt(snap *RouletteSnapshot, now time.Time) RouletteState {
 	st := RouletteState{
 		NextSpinAt: mgm.NextBoundary(now, s.schedule.Interval), ServerNow: now,
 		IntervalSeconds: int(s.schedule.Interval / time.Second), PoolCount: snap.PoolCount, PoolNames: snap.PoolNames,
-		Phase: s.schedule.Phase(now, cur, snap.PoolCount), Last: snap.Last,
+		RecentWinners: snap.RecentWinners, Phase: s.schedule.Phase(now, cur, snap.PoolCount), Last: snap.Last,
 	}
 	if st.Phase != mgm.PhaseIdle && cur != nil {
 		st.CycleID = cur.ID

@@ -56,8 +56,11 @@ type Config struct {
 	// (in Development the caller falls back to the development key).
 	ExtensionSecret   []byte
 	ExtensionClientID string
-	ValidateAudience  bool
-	EventSubSecret    string
+	// ExtensionOwnerID is the Twitch user id of the extension's owner, the
+	// user_id of the EBS's Extension PubSub tokens ("" = no push).
+	ExtensionOwnerID string
+	ValidateAudience bool
+	EventSubSecret   string
 	// HelixAPIBaseURL is the root without a trailing slash; callers append
 	// "/helix/...".
 	HelixAPIBaseURL        string

@@ -36,6 +36,7 @@ const (
 	keyExtSecret           = "Twitch__ExtensionSecret"
 	keyExtClientID         = "Twitch__ExtensionClientId"
 	keyValidateAudience    = "Twitch__ValidateAudience"
+	keyExtOwnerID          = "Twitch__ExtensionOwnerId"
 	keyEventSubSecret      = "Twitch__EventSubSecret"
 	keyHelixBaseURL        = "Twitch__HelixApiBaseUrl"
 	keyHelixClientID       = "Twitch__HelixClientId"
@@ -143,6 +144,10 @@ var settings = []setting{
 		value: value{parse: parseExtSecret, redact: redactExtSecret}},
 	{Option: option.Option{Key: keyExtClientID, Help: "extension client id (CORS origin, JWT audience)"},
 		devSafe: true, value: value{parse: parseClientID, show: func(c Config) string { return c.ExtensionClientID }}},
+	{Option: option.Option{Key: keyExtOwnerID,
+		Help: "Twitch user id of the extension's owner: with " + keyExtClientID + ", " + keyExtSecret + " and " + keyBroadcasterUserID +
+			" the EBS pushes the roulette to the panel through Extension PubSub (one replica sends); without them panels poll"},
+		devSafe: true, value: value{parse: parseOwnerID, show: func(c Config) string { return c.ExtensionOwnerID }}},
 	{Option: option.Option{Key: keyValidateAudience, Default: "false", Help: "require JWT aud = " + keyExtClientID},
 		devSafe: true, value: value{parse: parseValidateAudience, show: func(c Config) string { return strconv.FormatBool(c.ValidateAudience) }}},
 	{Option: option.Option{Key: keyEventSubSecret, Secret: true, Help: "EventSub HMAC secret; required in Production"},
@@ -485,6 +490,27 @@ func parseClientID(l *loader, c *Config, v, key string) {
 	} else {
 		c.ExtensionClientID = v
 	}
+}
+
+func parseOwnerID(l *loader, c *Config, v, key string) {
+	if !isUserID(v) {
+		l.problemf("%s must be a numeric Twitch user id, got %q", key, v)
+	} else {
+		c.ExtensionOwnerID = v
+	}
+}
+
+// isUserID: Twitch user ids are decimal digits.
+func isUserID(v string) bool {
+	if v == "" || len(v) > 32 {
+		return false
+	}
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func parseValidateAudience(l *loader, c *Config, v, key string) {

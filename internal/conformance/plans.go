@@ -69,7 +69,7 @@ func HotStatements(t *testing.T, db *store.DB, n int) []Statement {
 	_, err := svc.Claim(ctx, mgm.Viewer{UserID: "plan-panel", DisplayName: "P"}, "Panelist", "plan-claim-1",
 		func(context.Context, string) (bool, error) { return true, nil })
 	must("claim", err)
-	_, _, err = svc.PoolMembership(ctx, "plan-panel")
+	_, err = svc.Standing(ctx, "plan-panel")
 	must("pool/me", err)
 	must("refresh", svc.Refresh(ctx))
 	if st := svc.State(clock.Now()); st.PoolCount != n+2 {

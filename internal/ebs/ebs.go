@@ -25,6 +25,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/auth"
 	"github.com/mimirons-goldomatic/mgm/internal/config"
 	"github.com/mimirons-goldomatic/mgm/internal/devpage"
+	"github.com/mimirons-goldomatic/mgm/internal/extpubsub"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
 	"github.com/mimirons-goldomatic/mgm/internal/jobs"
 	"github.com/mimirons-goldomatic/mgm/internal/lockfile"
@@ -173,6 +174,9 @@ type backend struct {
 	// app access token (nil without Twitch__ClientSecret): for EventSub.
 	userTokens twitchauth.TokenSource
 	appTokens  *twitchauth.AppTokenSource
+	// push sends the roulette to the panel through Extension PubSub (nil
+	// when not configured).
+	push *extpubsub.Pusher
 	// devTwitch is the development page's sign-in (nil in Production);
 	// serve stops a flow it left running.
 	devTwitch *devpage.TwitchLogin
@@ -285,21 +289,31 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 		o.AppToken = b.appTokens
 	}
 	ev := b.eventSub(o)
+	push := b.panelPush(o, extKey, m)
 	readyDetail := func() map[string]any {
 		d := map[string]any{}
 		if ev.readyDetail != nil {
 			maps.Copy(d, ev.readyDetail())
 		}
 		maps.Copy(d, b.twitchReadyDetail())
+		maps.Copy(d, push.readyDetail())
 		return d
+	}
+	var receipts httpapi.PushReceipts
+	if push.pusher != nil {
+		receipts = push.pusher
 	}
 	api := httpapi.New(httpapi.Deps{
 		Service: b.svc, Config: cfg, Logger: o.Logger, Now: o.Now, Version: o.Version, Subscribers: subs, Metrics: m,
 		DevPages:    devPages,
 		Verifier:    &auth.ViewerVerifier{Key: extKey, BroadcasterUserID: cfg.BroadcasterUserID, Audience: audience, Now: o.Now},
 		APIKeys:     auth.NewAPIKeys(cfg.APIKeys),
-		Revocations: ev.revocations, ReadyDetail: readyDetail,
+		Revocations: ev.revocations, ReadyDetail: readyDetail, PushReceipts: receipts,
 	})
+	if push.pusher != nil {
+		push.source.api = api
+		b.push = push.pusher
+	}
 	if ev.start != nil {
 		b.twitch = func(ctx context.Context) { ev.start(ctx, api, m) }
 	}
@@ -363,6 +377,13 @@ func (b *backend) serve(ctx context.Context, ln net.Listener, o Options) error {
 		go func() {
 			defer bg.Done()
 			b.twitch(bgCtx)
+		}()
+	}
+	if b.push != nil {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			b.push.Run(bgCtx)
 		}()
 	}
 	if b.twitchUser != nil {

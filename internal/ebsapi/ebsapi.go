@@ -124,6 +124,11 @@ type AcceptanceConfirmation struct {
 type PoolMembership struct {
 	IsEnrolled    bool    `json:"isEnrolled"`
 	CharacterName *string `json:"characterName"`
+	// LifetimeGoldCommitted (additive) is the viewer's Sent and active
+	// payouts' gold, what the lifetime cap counts, enrolled or not.
+	LifetimeGoldCommitted int64 `json:"lifetimeGoldCommitted"`
+	// LifetimeCapGold (additive) is the cap itself (10,000).
+	LifetimeCapGold int64 `json:"lifetimeCapGold"`
 }
 
 // Claim is POST /api/payouts/claim: a viewer enrolls from the panel.
@@ -150,6 +155,14 @@ type RouletteState struct {
 	LastCycle              *LastCycle `json:"lastCycle"`
 	// PoolCharacterNames is additive: up to 100 names for the panel's wheel.
 	PoolCharacterNames []string `json:"poolCharacterNames"`
+	// RecentWinners is additive: the last cycles won (at most 5), newest first.
+	RecentWinners []RecentWinner `json:"recentWinners"`
+}
+
+// RecentWinner is one won cycle: who won, and when the cycle was decided.
+type RecentWinner struct {
+	CharacterName string `json:"characterName"`
+	At            Time   `json:"at"`
 }
 
 // LastCycle is the most recent decided spin cycle.

@@ -38,8 +38,8 @@ func TestMethodNotAllowed(t *testing.T) {
 		method, path string
 		allow        []string
 	}{
-		{http.MethodDelete, "/api/pool/me", []string{"GET"}},
-		{http.MethodPost, "/api/pool/me", []string{"GET"}},
+		{http.MethodPut, "/api/pool/me", []string{"GET", "DELETE"}},
+		{http.MethodPost, "/api/pool/me", []string{"GET", "DELETE"}},
 		{http.MethodGet, "/api/payouts/claim", []string{"POST"}},
 		{http.MethodPatch, "/api/payouts/claim", []string{"POST"}},
 		{http.MethodPut, "/api/payouts/claim", []string{"POST"}},
@@ -186,7 +186,7 @@ func TestClaim(t *testing.T) {
 	if !bytes.Contains(r.body, []byte("Тралл")) || bytes.Contains(r.body, []byte(`\u`)) {
 		t.Fatalf("Cyrillic name not written as raw UTF-8: %q", r.body)
 	}
-	if got := ts.poolMe(t, "1003"); got != `{"isEnrolled":true,"characterName":"Тралл"}` {
+	if got := ts.poolMe(t, "1003"); got != `{"isEnrolled":true,"characterName":"Тралл","lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
 		t.Fatalf("pool/me for the Cyrillic viewer: %s", got)
 	}
 	// The Cyrillic name is taken case-insensitively too.
@@ -196,7 +196,7 @@ func TestClaim(t *testing.T) {
 	// Renaming: the same viewer with a new id and a new name.
 	r = ts.claim(t, "1001", "Thrall", "req-5")
 	wantBody(t, "rename", r, http.StatusCreated, `{"characterName":"Thrall","enrollmentRequestId":"req-5"}`)
-	if got := ts.poolMe(t, "1001"); got != `{"isEnrolled":true,"characterName":"Thrall"}` {
+	if got := ts.poolMe(t, "1001"); got != `{"isEnrolled":true,"characterName":"Thrall","lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
 		t.Fatalf("pool/me after rename: %s", got)
 	}
 	if n := ts.poolCount(t); n != 3 {
@@ -289,14 +289,14 @@ func TestClaimSubscriberCheck(t *testing.T) {
 func TestPoolMe(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, nil)
-	if got := ts.poolMe(t, "1001"); got != `{"isEnrolled":false,"characterName":null}` {
+	if got := ts.poolMe(t, "1001"); got != `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
 		t.Fatalf("before enrollment: %s", got)
 	}
 	wantStatus(t, "claim", ts.claim(t, "1001", "Norinn", "req-1"), http.StatusCreated)
-	if got := ts.poolMe(t, "1001"); got != `{"isEnrolled":true,"characterName":"Norinn"}` {
+	if got := ts.poolMe(t, "1001"); got != `{"isEnrolled":true,"characterName":"Norinn","lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
 		t.Fatalf("after enrollment: %s", got)
 	}
-	if got := ts.poolMe(t, "1002"); got != `{"isEnrolled":false,"characterName":null}` {
+	if got := ts.poolMe(t, "1002"); got != `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
 		t.Fatalf("another viewer: %s", got)
 	}
 }
@@ -325,7 +325,7 @@ func TestRouletteState(t *testing.T) {
 	want := func(next, now string, count int) string {
 		return `{"nextSpinAt":"` + next + `","serverNow":"` + now + `","spinIntervalSeconds":300,` +
 			`"poolParticipantCount":` + fmt.Sprint(count) + `,"spinPhase":"idle","currentSpinCycleId":null,` +
-			`"candidateCharacterName":null,"lastCycle":null,"poolCharacterNames":[]}`
+			`"candidateCharacterName":null,"lastCycle":null,"poolCharacterNames":[],"recentWinners":[]}`
 	}
 
 	if got, w := state(), want("2026-04-04T12:05:00.000Z", "2026-04-04T12:01:23.456Z", 0); got != w {
@@ -370,13 +370,13 @@ func TestRouletteState(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"nextSpinAt", "serverNow", "spinIntervalSeconds", "poolParticipantCount", "spinPhase",
-		"currentSpinCycleId", "candidateCharacterName", "lastCycle", "poolCharacterNames"} {
+		"currentSpinCycleId", "candidateCharacterName", "lastCycle", "poolCharacterNames", "recentWinners"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("roulette state lacks %q", k)
 		}
 	}
-	if len(m) != 9 {
-		t.Errorf("roulette state has %d fields, want 9: %v", len(m), m)
+	if len(m) != 10 {
+		t.Errorf("roulette state has %d fields, want 10: %v", len(m), m)
 	}
 }
 
@@ -386,7 +386,7 @@ func TestRouletteStateShortInterval(t *testing.T) {
 	r := ts.get(t, "/api/roulette/state", bearerHdr(ts.opaqueToken("Uanon")))
 	wantBody(t, "60 s cycles", r, http.StatusOK,
 		`{"nextSpinAt":"2026-04-04T12:02:00.000Z","serverNow":"2026-04-04T12:01:23.456Z","spinIntervalSeconds":60,`+
-			`"poolParticipantCount":0,"spinPhase":"idle","currentSpinCycleId":null,"candidateCharacterName":null,"lastCycle":null,"poolCharacterNames":[]}`)
+			`"poolParticipantCount":0,"spinPhase":"idle","currentSpinCycleId":null,"candidateCharacterName":null,"lastCycle":null,"poolCharacterNames":[],"recentWinners":[]}`)
 }
 
 func TestVersion(t *testing.T) {
@@ -579,16 +579,20 @@ func TestCORS(t *testing.T) {
 			t.Errorf("preflight %s: Allow-Origin %q, want %q", path, got, testOrigin)
 		}
 		methods := r.header.Get("Access-Control-Allow-Methods")
-		for _, m := range []string{"GET", "POST", "PATCH"} {
+		for _, m := range []string{"GET", "POST", "PATCH", "DELETE"} {
 			if !containsToken(methods, m) {
 				t.Errorf("preflight %s: Allow-Methods %q lacks %s", path, methods, m)
 			}
 		}
 		headers := r.header.Get("Access-Control-Allow-Headers")
-		for _, h := range []string{"Authorization", "Content-Type"} {
+		for _, h := range []string{"Authorization", "Content-Type", "X-Mgm-Push-Seq"} {
 			if !containsToken(headers, h) {
 				t.Errorf("preflight %s: Allow-Headers %q lacks %s", path, headers, h)
 			}
+		}
+		// Chromium keeps a preflight at most 7200 s: one per route per session.
+		if got := r.header.Get("Access-Control-Max-Age"); got != "7200" {
+			t.Errorf("preflight %s: Max-Age %q, want 7200", path, got)
 		}
 		if !containsToken(strings.Join(r.header.Values("Vary"), ","), "Origin") {
 			t.Errorf("preflight %s: Vary %q lacks Origin", path, r.header.Values("Vary"))

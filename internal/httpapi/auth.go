@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/mimirons-goldomatic/mgm/internal/auth"
@@ -49,6 +50,7 @@ func (s *Server) viewer(class string, needIdentity bool, h http.HandlerFunc) htt
 		if !s.rateAllow(w, r, class, key) {
 			return
 		}
+		s.pushReceipt(r)
 		if needIdentity && !claims.HasIdentity() {
 			s.writeError(w, r, mgm.Errorf(mgm.CodeIdentityNotShared, "Share your Twitch identity with the extension to see your status."))
 			return
@@ -59,6 +61,26 @@ func (s *Server) viewer(class string, needIdentity bool, h http.HandlerFunc) htt
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), keyViewer, claims)))
+	}
+}
+
+// PushSeqHeader carries the seq of the last Extension PubSub message the
+// viewer's panel received.
+const PushSeqHeader = "X-Mgm-Push-Seq"
+
+// pushReceipt passes a verified viewer's X-Mgm-Push-Seq on: the proof that
+// pushes reach panels. Only verified viewers count, so the header alone
+// cannot fake it.
+func (s *Server) pushReceipt(r *http.Request) {
+	if s.receipts == nil {
+		return
+	}
+	v := r.Header.Get(PushSeqHeader)
+	if v == "" {
+		return
+	}
+	if seq, err := strconv.ParseInt(v, 10, 64); err == nil && seq > 0 {
+		s.receipts.ViewerConfirmed(seq)
 	}
 }
 

@@ -27,6 +27,7 @@ var statusByCode = map[mgm.Code]int{
 	mgm.CodeIdentityNotShared:              http.StatusForbidden,
 	mgm.CodeWrongChannel:                   http.StatusForbidden,
 	mgm.CodeNotFound:                       http.StatusNotFound,
+	mgm.CodeNotInPool:                      http.StatusNotFound,
 	ebsapi.CodeMethodNotAllowed:            http.StatusMethodNotAllowed,
 	mgm.CodeDuplicateEnrollment:            http.StatusConflict,
 	mgm.CodeActivePayoutExists:             http.StatusConflict,

@@ -19,10 +19,12 @@ import (
 )
 
 const (
-	notEnrolled = `{"isEnrolled":false,"characterName":null}`
+	notEnrolled = `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000}`
 )
 
-func enrolledAs(name string) string { return `{"isEnrolled":true,"characterName":"` + name + `"}` }
+func enrolledAs(name string) string {
+	return `{"isEnrolled":true,"characterName":"` + name + `","lifetimeGoldCommitted":0,"lifetimeCapGold":10000}`
+}
 
 func TestEventSubChatEnrolls(t *testing.T) {
 	t.Parallel()

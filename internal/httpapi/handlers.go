@@ -16,16 +16,25 @@ import (
 )
 
 func (s *Server) handlePoolMe(w http.ResponseWriter, r *http.Request) {
-	e, ok, err := s.svc.PoolMembership(r.Context(), viewerOf(r).UserID)
+	v, err := s.svc.Standing(r.Context(), viewerOf(r).UserID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	body := ebsapi.PoolMembership{IsEnrolled: ok}
-	if ok {
-		body.CharacterName = &e.CharacterName
+	body := ebsapi.PoolMembership{IsEnrolled: v.Enrolled, LifetimeGoldCommitted: v.CommittedGold, LifetimeCapGold: mgm.LifetimeCapGold}
+	if v.Enrolled {
+		body.CharacterName = &v.Entry.CharacterName
 	}
 	serve.JSON(w, http.StatusOK, body)
+}
+
+// handleLeavePool is DELETE /api/pool/me: the viewer leaves from the panel.
+func (s *Server) handleLeavePool(w http.ResponseWriter, r *http.Request) {
+	if err := s.svc.LeavePool(r.Context(), viewerOf(r).UserID, "panel"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) handleMyLastPayout(w http.ResponseWriter, r *http.Request) {

@@ -164,9 +164,12 @@ func (s *Server) cors(next http.Handler) http.Handler {
 			h.Add("Vary", "Access-Control-Request-Method")
 			h.Add("Vary", "Access-Control-Request-Headers")
 			if allowed {
-				h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id")
-				h.Set("Access-Control-Max-Age", "600")
+				h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id, "+PushSeqHeader)
+				// Chromium caches a preflight for at most 2 hours (Firefox
+				// 24): one preflight per route per browser session, instead
+				// of one per request at 10 minutes' worth of polling.
+				h.Set("Access-Control-Max-Age", "7200")
 			}
 			setRoute(r, "preflight")
 			w.WriteHeader(http.StatusNoContent)

@@ -108,6 +108,16 @@ func (s *Server) handleRouletteState(w http.ResponseWriter, r *http.Request) {
 	writeJSONBytes(w, http.StatusOK, buf.Bytes())
 }
 
+// PushState is the roulette state exactly as GET /api/roulette/state answers
+// at now; the Extension PubSub push sends it.
+func (s *Server) PushState(now time.Time) ebsapi.RouletteState {
+	return s.rouletteStateBody(s.svc.Snapshot(), now.Truncate(time.Millisecond))
+}
+
+// SnapshotChanged is closed once the roulette snapshot is replaced (see
+// app.Service.SnapshotChanged).
+func (s *Server) SnapshotChanged() <-chan struct{} { return s.svc.SnapshotChanged() }
+
 // writeJSONBytes is serve.JSON for a body already encoded by it.
 func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -125,6 +135,10 @@ func (s *Server) rouletteStateBody(snap *app.RouletteSnapshot, now time.Time) eb
 	}
 	if body.PoolCharacterNames == nil {
 		body.PoolCharacterNames = []string{}
+	}
+	body.RecentWinners = make([]ebsapi.RecentWinner, 0, len(st.RecentWinners))
+	for _, w := range st.RecentWinners {
+		body.RecentWinners = append(body.RecentWinners, ebsapi.RecentWinner{CharacterName: w.CharacterName, At: ebsapi.At(w.At)})
 	}
 	if c := st.Last; c != nil && c.DecidedAt != nil {
 		lc := &ebsapi.LastCycle{SpinCycleID: c.ID, Outcome: c.Outcome, DecidedAt: ebsapi.At(*c.DecidedAt)}

@@ -51,6 +51,14 @@ type Deps struct {
 	// ReadyDetail, when set, adds the named states (the Twitch connection) to
 	// /readyz's answer; they inform, they never make the replica unready.
 	ReadyDetail func() map[string]any
+	// PushReceipts hears the push seq viewers' panels report having
+	// received (X-Mgm-Push-Seq); nil: the header is ignored.
+	PushReceipts PushReceipts
+}
+
+// PushReceipts records viewers' confirmations of Extension PubSub pushes.
+type PushReceipts interface {
+	ViewerConfirmed(seq int64)
 }
 
 // Server serves the EBS API.
@@ -71,6 +79,7 @@ type Server struct {
 	ready       readiness
 	revocations RevocationHandler
 	readyDetail func() map[string]any
+	receipts    PushReceipts
 }
 
 // New builds the server and its routes.
@@ -78,7 +87,7 @@ func New(d Deps) *Server {
 	s := &Server{
 		svc: d.Service, cfg: d.Config, verifier: d.Verifier, apiKeys: d.APIKeys, subscribers: d.Subscribers,
 		log: d.Logger, now: d.Now, version: d.Version, metrics: d.Metrics, mux: http.NewServeMux(),
-		revocations: d.Revocations, readyDetail: d.ReadyDetail,
+		revocations: d.Revocations, readyDetail: d.ReadyDetail, receipts: d.PushReceipts,
 	}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
@@ -108,6 +117,7 @@ func (s *Server) routes() {
 	// Viewer (extension JWT).
 	m.HandleFunc("GET /api/roulette/state", s.viewer(classViewerRead, false, s.handleRouletteState))
 	m.HandleFunc("GET /api/pool/me", s.viewer(classViewerRead, true, s.handlePoolMe))
+	m.HandleFunc("DELETE /api/pool/me", s.viewer(classViewerWrite, true, s.handleLeavePool))
 	m.HandleFunc("GET /api/payouts/my-last", s.viewer(classViewerRead, true, s.handleMyLastPayout))
 	m.HandleFunc("POST /api/payouts/claim", s.viewer(classViewerWrite, true, s.handleClaim))
 	m.HandleFunc("GET /api/streamers/{streamerId}/gift-queue", s.viewer(classViewerRead, false, s.handleViewerGiftQueue))

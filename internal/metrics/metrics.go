@@ -33,6 +33,8 @@ type Metrics struct {
 	twitchState       *prometheus.GaugeVec
 	twitchRefreshes   *prometheus.CounterVec
 	ingestGroups      prometheus.Histogram
+	pubSubSent        prometheus.Counter
+	pubSubFailures    *prometheus.CounterVec
 
 	// Backstops for labels whose values are ours rather than a client's.
 	routes, outcomes, states, classes, sweeps *capped
@@ -66,11 +68,16 @@ func New() *Metrics {
 		ingestGroups: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "mgm_ingest_group_lines",
 			Help: "Chat lines committed per group commit; mostly 1 when quiet, larger under a burst.", Buckets: []float64{1, 2, 4, 8, 16, 32}}),
 
+		pubSubSent: prometheus.NewCounter(prometheus.CounterOpts{Name: "mgm_extension_pubsub_messages_total",
+			Help: "Extension PubSub messages Twitch accepted (204) for the panel."}),
+		pubSubFailures: counter("mgm_extension_pubsub_failures_total",
+			"Extension PubSub sends that failed, by reason (unauthorized, rate_limited, rejected, twitch_error, unreachable, too_large).", "reason"),
+
 		routes: newCapped(128), outcomes: newCapped(128), states: newCapped(32), classes: newCapped(16), sweeps: newCapped(16),
 	}
 	m.Registry.MustRegister(m.requests, m.latency, m.eventSub, m.enrollments, m.rateLimited, m.spinCycles,
 		m.payoutTransitions, m.giftTransitions, m.helixCalls, m.sweepRuns, m.sweepChanged, m.twitchState, m.twitchRefreshes,
-		m.ingestGroups,
+		m.ingestGroups, m.pubSubSent, m.pubSubFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -122,6 +129,15 @@ func (m *Metrics) SweepRun(sweep string, changed int) {
 	sweep = m.sweeps.of(sweep)
 	m.sweepRuns.WithLabelValues(sweep).Inc()
 	m.sweepChanged.WithLabelValues(sweep).Add(float64(changed))
+}
+
+// ExtensionPubSubSent counts one message Twitch accepted.
+func (m *Metrics) ExtensionPubSubSent() { m.pubSubSent.Inc() }
+
+// ExtensionPubSubFailed counts one failed send; reason is one of the
+// sender's closed set.
+func (m *Metrics) ExtensionPubSubFailed(reason string) {
+	m.pubSubFailures.WithLabelValues(m.outcomes.of(reason)).Inc()
 }
 
 // IngestGroup implements app.Observer.

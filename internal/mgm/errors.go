@@ -26,6 +26,7 @@ const (
 	CodeGiftAlreadyUsed          Code = "gift_already_used"
 	CodeGiftRequestActive        Code = "gift_request_active"
 	CodeNotFound                 Code = "not_found"
+	CodeNotInPool                Code = "not_in_pool"
 	CodeUnauthorized             Code = "unauthorized"
 	CodeForbiddenAPIKey          Code = "forbidden_apikey"
 	CodeIdentityNotShared        Code = "identity_not_shared"

@@ -68,6 +68,15 @@ func (tx *Tx) LastDecidedCycle(ctx context.Context) (mgm.SpinCycle, error) {
 	return tx.oneCycle(ctx, `outcome IS NOT NULL ORDER BY window_start DESC LIMIT 1`)
 }
 
+// RecentWinners returns the newest cycles won, newest first, at most limit
+// (the partial index spin_cycles_winners keeps it from reading cycles
+// without a winner).
+func (tx *Tx) RecentWinners(ctx context.Context, limit int) ([]mgm.SpinCycle, error) {
+	rows, err := tx.query(ctx, `SELECT `+cycleColumns+` FROM spin_cycles
+		WHERE outcome = 'winner' ORDER BY window_start DESC LIMIT ?`, limit)
+	return collect(rows, err, scanCycle)
+}
+
 // UndecidedCycles lists cycles without an outcome that started at or before
 // the given time, oldest first.
 func (tx *Tx) UndecidedCycles(ctx context.Context, startedBy time.Time) ([]mgm.SpinCycle, error) {

@@ -45,6 +45,9 @@ type HelixOptions struct {
 	// RequireIssuedTokens (MockHelix__RequireIssuedTokens) also rejects
 	// tokens the OAuth stand-in never issued.
 	RequireIssuedTokens bool
+	// PubSub configures Extension PubSub (POST /helix/extensions/pubsub and
+	// the /_sim/extension-pubsub routes); its Now and Logger default to these.
+	PubSub PubSubOptions
 	// Now stamps recorded requests; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -97,6 +100,14 @@ func NewHelix(o HelixOptions) *Helix {
 	mux := http.NewServeMux()
 	hub.Register(mux)
 	hub.Auth().Register(mux)
+	ps := o.PubSub
+	if ps.Now == nil {
+		ps.Now = o.Now
+	}
+	if ps.Logger == nil {
+		ps.Logger = o.Logger
+	}
+	newPubSub(ps).register(mux)
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { writeRaw(w, http.StatusOK, healthHelix) })
 	mux.HandleFunc("POST /helix/chat/messages", h.handleChatMessage)
 	mux.HandleFunc("GET /helix/subscriptions", h.handleSubscriptions)

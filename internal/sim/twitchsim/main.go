@@ -39,6 +39,12 @@ const (
 	KeyWelcomeTimeout      = "MockTwitch__WelcomeTimeoutSeconds"
 	KeyReconnectGrace      = "MockTwitch__ReconnectGraceSeconds"
 	KeyRequireHTTPSCallbck = "MockTwitch__RequireHttpsCallback"
+
+	// Extension PubSub, served by the Helix stand-in.
+	KeyExtensionOwnerID = "Twitch__ExtensionOwnerId"
+	KeyPubSubDropEvery  = "MockTwitch__PubSubDropEvery"
+	KeyPubSubDelayMs    = "MockTwitch__PubSubDelayMs"
+	KeyPubSubAlways429  = "MockTwitch__PubSubAlways429"
 )
 
 // Server write timeouts: the EventSub stand-in waits up to 60 s for the EBS.
@@ -76,6 +82,12 @@ var helixKeys = option.Table{
 	{Key: KeyWelcomeTimeout, Default: "10", Help: "seconds a WebSocket session may stay without subscriptions before close 4003"},
 	{Key: KeyReconnectGrace, Default: "30", Help: "seconds an old WebSocket lives after session_reconnect before close 4004"},
 	{Key: KeyRequireHTTPSCallbck, Default: "false", Help: "true: webhook callbacks must be https on port 443, as on Twitch"},
+	{Key: KeyExtensionSecret, DefaultNote: "the development key", Secret: true, Help: "base64 extension secret: verifies Extension PubSub JWTs"},
+	{Key: KeyExtensionClientID, Help: "when set, Extension PubSub requires this Client-Id"},
+	{Key: KeyExtensionOwnerID, Help: "when set, Extension PubSub JWTs must carry this user_id"},
+	{Key: KeyPubSubDropEvery, Default: "0", Help: "accept but never deliver every Nth Extension PubSub message (0 = deliver all)"},
+	{Key: KeyPubSubDelayMs, Default: "0", Help: "delay each Extension PubSub delivery by this many milliseconds"},
+	{Key: KeyPubSubAlways429, Default: "false", Help: "true: refuse every Extension PubSub send with 429"},
 }
 
 // seconds reads a whole number of seconds (>= 0) from a setting.
@@ -114,6 +126,30 @@ func hubFromSettings(s settings, log *slog.Logger) (*Hub, error) {
 		Keepalive: d[KeyKeepalive], WelcomeTimeout: d[KeyWelcomeTimeout], ReconnectGrace: d[KeyReconnectGrace],
 		Logger: log,
 	}), nil
+}
+
+// pubSubFromSettings reads the Extension PubSub stand-in's settings.
+func pubSubFromSettings(s settings) (PubSubOptions, error) {
+	o := PubSubOptions{ClientID: s.get(KeyExtensionClientID), OwnerID: s.get(KeyExtensionOwnerID),
+		Modes: PubSubModes{Always429: truthy(s.get(KeyPubSubAlways429))}}
+	if v := s.get(KeyExtensionSecret); v != "" {
+		k, err := DecodeExtensionSecret(v)
+		if err != nil {
+			return o, err
+		}
+		o.Key = k
+	}
+	for _, x := range []struct {
+		key string
+		dst *int
+	}{{KeyPubSubDropEvery, &o.Modes.DropEvery}, {KeyPubSubDelayMs, &o.Modes.DelayMs}} {
+		n, err := strconv.Atoi(s.get(x.key))
+		if err != nil || n < 0 {
+			return o, fmt.Errorf("%s %q is not a whole number >= 0", x.key, s.get(x.key))
+		}
+		*x.dst = n
+	}
+	return o, nil
 }
 
 // MainEventSub runs the EventSub stand-in (MockEventSubWebhook) until ctx
@@ -178,7 +214,9 @@ func mainHelix(ctx context.Context, args []string, getenv func(string) string, s
 			"POST|GET|DELETE /helix/eventsub/subscriptions, GET /ws (EventSub WebSocket),\n"+
 			"POST /sim/device/approve|deny, POST /sim/grants/revoke, POST /sim/tokens/expire,\n"+
 			"POST /sim/eventsub/send-chat, POST /sim/eventsub/revoke, GET /sim/eventsub/ws/sessions,\n"+
-			"POST /sim/eventsub/ws/reconnect|keepalive|close.",
+			"POST /sim/eventsub/ws/reconnect|keepalive|close,\n"+
+			"POST /helix/extensions/pubsub, GET /_sim/extension-pubsub/{broadcaster}[/stream],\n"+
+			"GET|PUT /_sim/extension-pubsub/modes {dropEvery,delayMs,always429}, POST /_sim/extension-pubsub/reset.",
 		helixKeys, defaultServeWriteLimit,
 		func(s settings, log *slog.Logger) (http.Handler, error) {
 			hub, err := hubFromSettings(s, log)
@@ -188,7 +226,12 @@ func mainHelix(ctx context.Context, args []string, getenv func(string) string, s
 			if built != nil {
 				built(hub)
 			}
+			ps, err := pubSubFromSettings(s)
+			if err != nil {
+				return nil, err
+			}
 			return NewHelix(HelixOptions{
+				PubSub:              ps,
 				StrictAuth:          truthy(s.get(KeyHelixStrictAuth)),
 				Subscribers:         splitList(s.get(KeyHelixSubscriberIDs)),
 				RequireIssuedTokens: truthy(s.get(KeyHelixRequireIssued)),
