@@ -4,7 +4,8 @@
 import type { ApiError } from './api';
 import { failureDelay } from './backoff';
 
-export type TaskResult = { ok: true; nextMs: number } | { ok: false; error: ApiError };
+/** nextMs null: do not run again until poked (the panel asks when a pushed change calls for it). */
+export type TaskResult = { ok: true; nextMs: number | null } | { ok: false; error: ApiError };
 
 export interface Task {
   name: string;
@@ -85,6 +86,22 @@ export class Poller {
     this.schedule(s, delayMs);
   }
 
+  /**
+   * Sets when a task runs next, later or sooner than planned (a push just
+   * brought fresh state, so the fetch it would have made moves out); null
+   * leaves it waiting for a poke. A failed task keeps its backoff.
+   */
+  defer(name: string, delayMs: number | null): void {
+    const s = this.slots.get(name);
+    if (!s || !this.active || s.running || s.failed) return;
+    if (delayMs == null) {
+      if (s.timer) this.clearTimer(s.timer);
+      s.timer = null;
+      return;
+    }
+    this.schedule(s, delayMs);
+  }
+
   /** The Retry button: failed tasks run now with their backoff reset. */
   retryFailed(): void {
     for (const s of this.slots.values()) {
@@ -122,7 +139,7 @@ export class Poller {
     s.running = null;
     if (!this.active) return;
     if (!result.ok && result.error.kind === 'aborted') return;
-    let delay: number;
+    let delay: number | null;
     if (result.ok) {
       s.backoffMs = null;
       s.failed = false;
@@ -138,6 +155,6 @@ export class Poller {
       s.rerun = false;
       delay = result.ok ? 0 : delay;
     }
-    this.schedule(s, delay);
+    if (delay != null) this.schedule(s, delay);
   }
 }
