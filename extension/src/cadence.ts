@@ -69,10 +69,15 @@ export function nextBoundary(s: RouletteState): number | null {
   }
 }
 
-/** How long after a boundary a missing push is given before the panel asks: 1–3 s (shorter for short dev cycles), spread. */
+/**
+ * How long after a boundary a missing push is given before the panel asks:
+ * 3–8 s with 5-minute rounds (Extension PubSub takes a moment to deliver, and
+ * spreading keeps a late push from turning into everyone's fetch at once),
+ * 1–3 s with short development rounds.
+ */
 export function overdueGraceMs(intervalSeconds: number, rand: () => number = Math.random): number {
-  const min = Math.min(1000, intervalSeconds * 50);
-  const spread = Math.min(2000, intervalSeconds * 100);
+  const min = Math.min(3000, intervalSeconds * 50);
+  const spread = Math.min(5000, intervalSeconds * 100);
   return Math.round(min + spread * rand());
 }
 
