@@ -55,11 +55,14 @@ export class Poller {
     return this.active;
   }
 
-  /** Starts (or resumes) polling: every enabled task runs at once. */
-  start(): void {
+  /**
+   * Starts (or resumes) polling: the named tasks (all when none are named) run
+   * at once; the others wait for a poke.
+   */
+  start(only?: string[]): void {
     if (this.active) return;
     this.active = true;
-    for (const s of this.slots.values()) this.schedule(s, 0);
+    for (const s of this.slots.values()) if (!only || only.includes(s.task.name)) this.schedule(s, 0);
   }
 
   /** Stops every timer and aborts calls in flight (used while hidden). */
