@@ -224,14 +224,18 @@ wheel.onLanded = () => render();
 const app = document.getElementById('app') ?? document.body.appendChild(h('main', { id: 'app' }));
 
 /** Screen readers hear this region, and only what announce() puts there. */
-const announcer = h('div', { class: 'sr-only', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
+const announcer = h('div', { class: 'sr-only', role: 'status', 'aria-live': 'polite', 'aria-relevant': 'additions' });
 const announced = new Set<string>();
 
-/** Says text once per key: the win once, each round's result once, never the countdown. */
+/**
+ * Says text once per key: the win once, each round's result once, never the
+ * countdown. Messages are added (not replaced), so two in a row are both read.
+ */
 function announce(key: string, text: string): void {
   if (announced.has(key)) return;
   announced.add(key);
-  setText(announcer, text);
+  announcer.append(h('p', null, text));
+  while (announcer.childElementCount > 3) announcer.firstElementChild?.remove();
 }
 
 const updateBanner = h('div', { class: 'banner', hidden: true });
