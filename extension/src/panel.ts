@@ -355,7 +355,6 @@ function renderStatic(): void {
   payoutCard.setAttribute('aria-label', t.ariaPayout);
   rouletteCard.setAttribute('aria-label', t.ariaRoulette);
   identityCard.setAttribute('aria-label', t.ariaIdentity);
-  pinned.setAttribute('aria-label', t.ariaAlerts);
   setText(identityButton, t.shareIdentity);
   setText(joinTitle, t.howToJoin);
   joinCard.setAttribute('aria-label', t.howToJoin);
