@@ -2,7 +2,10 @@
 // steps that always end, HTTP calls with timeouts.
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync as exists, readFileSync as readFile } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
+import { extname, join as joinPath, normalize } from 'node:path';
 
 const started = Date.now();
 
@@ -154,4 +157,221 @@ export async function http<T = unknown>(method: string, url: string, body?: unkn
     parsed = null;
   }
   return { status: res.status, body: parsed as T, text };
+}
+
+// ------------------------------------------------------------------ serving the panel as Twitch does
+
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
+
+function listen(srv: Server, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const a = srv.address();
+      resolve(typeof a === 'object' && a ? a.port : 0);
+    });
+  });
+}
+
+export interface Hosted {
+  origin: string;
+  close(): Promise<void>;
+}
+
+function closeServer(srv: Server): Promise<void> {
+  return new Promise((resolve) => {
+    srv.closeAllConnections?.();
+    srv.close(() => resolve());
+  });
+}
+
+/**
+ * Serves the built panel from an origin of its own (http://localhost:port),
+ * as Twitch serves it from <client-id>.ext-twitch.tv while the EBS lives
+ * elsewhere: every EBS call is cross-origin. Twitch's helper is replaced by
+ * the development stand-in (helperFile). "/" is a page holding the panel in a
+ * 318 × 500 frame named "panel", with the query passed on to it.
+ */
+export async function hostPanel(dist: string, helperFile: string): Promise<Hosted> {
+  const helperTag = /<script[^>]*\bsrc="https:\/\/extension-files\.twitch\.tv\/helper\/[^"]*"[^>]*>\s*<\/script>/;
+  const srv = createHttpServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const send = (status: number, type: string, body: string | Buffer) => {
+      res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-cache' });
+      res.end(body);
+    };
+    if (url.pathname === '/') {
+      const src = '/panel.html' + url.search;
+      return send(
+        200,
+        TYPES['.html'],
+        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>panel host</title>
+<style>body{margin:0;background:#0e0e10}iframe{display:block;width:318px;height:500px;border:0}</style></head>
+<body><iframe id="panel" name="panel" title="Extension panel" src="${src.replace(/"/g, '&quot;')}"></iframe></body></html>`,
+      );
+    }
+    if (url.pathname === '/twitch-ext-dev.js') return send(200, TYPES['.js'], readFile(helperFile));
+    const rel = normalize(url.pathname).replace(/^\/+/, '');
+    const file = joinPath(dist, rel);
+    if (rel.startsWith('..') || !exists(file) || !/\.(html|js|css|png|svg)$/.test(file)) return send(404, 'text/plain', 'not found');
+    let body: string | Buffer = readFile(file);
+    if (file.endsWith('.html')) body = body.toString('utf8').replace(helperTag, '<script src="./twitch-ext-dev.js"></script>');
+    return send(200, TYPES[extname(file)] ?? 'application/octet-stream', body);
+  });
+  const port = await listen(srv, '127.0.0.1');
+  // "localhost" and "127.0.0.1" are different origins (and sites) to the browser.
+  return { origin: `http://localhost:${port}`, close: () => closeServer(srv) };
+}
+
+export interface SeenRequest {
+  at: number;
+  method: string;
+  path: string;
+  /** user_id (or opaque_user_id) of the JWT it carried; '' without one. */
+  viewer: string;
+  pushSeq: string | null;
+}
+
+export interface CountingProxy extends Hosted {
+  seen: SeenRequest[];
+  /** Set when the EBS's preflight answers lacked what the push contract adds (so the proxy added it). */
+  emulatedCors: boolean;
+}
+
+function jwtViewer(auth: string | undefined): string {
+  const m = /^Bearer\s+[^.]+\.([^.]+)\./.exec(auth ?? '');
+  if (!m) return '';
+  try {
+    const c = JSON.parse(Buffer.from(m[1], 'base64url').toString('utf8')) as { user_id?: string; opaque_user_id?: string };
+    return c.user_id || c.opaque_user_id || '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A transparent proxy in front of the EBS that records every request the
+ * browser makes (CORS preflights included, which the browser does not show to
+ * the test). Until the EBS side of issue 16 is merged, an EBS whose preflight
+ * answers do not allow X-Mgm-Push-Seq and DELETE, or cache for less than
+ * 7200 s, gets them added here, and emulatedCors says so.
+ */
+export async function countingProxy(target: () => string): Promise<CountingProxy> {
+  const seen: SeenRequest[] = [];
+  const out: CountingProxy = { origin: '', seen, emulatedCors: false, close: async () => undefined };
+  const srv = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    seen.push({
+      at: Date.now(),
+      method: req.method ?? '',
+      path: url.pathname,
+      viewer: jwtViewer(req.headers.authorization),
+      pushSeq: (req.headers['x-mgm-push-seq'] as string | undefined) ?? null,
+    });
+    const t = new URL(target());
+    const up = httpRequest(
+      { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } },
+      (r) => {
+        const headers = { ...r.headers };
+        if (req.method === 'OPTIONS' && headers['access-control-allow-origin']) {
+          const allowH = String(headers['access-control-allow-headers'] ?? '');
+          const allowM = String(headers['access-control-allow-methods'] ?? '');
+          if (!/x-mgm-push-seq/i.test(allowH) || !/DELETE/.test(allowM) || headers['access-control-max-age'] !== '7200') {
+            out.emulatedCors = true;
+            if (!/x-mgm-push-seq/i.test(allowH)) headers['access-control-allow-headers'] = (allowH ? allowH + ', ' : '') + 'X-Mgm-Push-Seq';
+            if (!/DELETE/.test(allowM)) headers['access-control-allow-methods'] = (allowM ? allowM + ', ' : '') + 'DELETE';
+            headers['access-control-max-age'] = '7200';
+          }
+        }
+        res.writeHead(r.statusCode ?? 502, headers);
+        r.pipe(res);
+      },
+    );
+    up.on('error', () => {
+      // The EBS is down: the browser sees the connection fail, as it would without the proxy.
+      res.socket?.destroy();
+    });
+    req.pipe(up);
+  });
+  const port = await listen(srv, '127.0.0.1');
+  out.origin = `http://127.0.0.1:${port}`;
+  out.close = () => closeServer(srv);
+  return out;
+}
+
+export interface PushRelay extends Hosted {
+  /** The event-stream URL for the stand-in helper's pubsub= parameter. */
+  streamUrl: string;
+  sent: { seq: number; phase: string; at: number }[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Stands in for the EBS's Extension PubSub pushes until the EBS side of issue
+ * 16 is merged: watches GET /api/roulette/state every 200 ms (as a viewer of
+ * its own) and, on every public change (phase, cycle, candidate, outcome, pool
+ * count), sends {"v":1,"kind":"state","seq":N,"state":…} to the browsers
+ * listening on its event stream — the same shape the stand-in's
+ * /_sim/extension-pubsub/{broadcaster}/stream delivers.
+ */
+export async function pushRelay(ebs: () => string, token: () => Promise<string>): Promise<PushRelay> {
+  const clients = new Set<ServerResponse>();
+  const sent: PushRelay['sent'] = [];
+  const srv = createHttpServer((req, res) => {
+    if (!(req.url ?? '').startsWith('/stream')) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      'Access-Control-Allow-Origin': '*',
+      Connection: 'keep-alive',
+    });
+    res.write(': relay\n\n');
+    clients.add(res);
+    req.on('close', () => clients.delete(res));
+  });
+  const port = await listen(srv, '127.0.0.1');
+  let seq = 0;
+  let lastKey = '';
+  let stopped = false;
+  let jwt = '';
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        if (!jwt) jwt = await token();
+        const r = await fetch(ebs() + '/api/roulette/state', { headers: { Authorization: 'Bearer ' + jwt }, signal: AbortSignal.timeout(3000) });
+        if (r.status === 401) jwt = '';
+        if (r.ok) {
+          const s = (await r.json()) as Record<string, unknown> & { lastCycle?: { spinCycleId: string; outcome: string } | null };
+          const key = JSON.stringify([s.spinPhase, s.currentSpinCycleId, s.candidateCharacterName, s.lastCycle?.spinCycleId, s.lastCycle?.outcome, s.poolParticipantCount, s.nextSpinAt]);
+          if (key !== lastKey) {
+            lastKey = key;
+            seq++;
+            const msg = JSON.stringify({ v: 1, kind: 'state', seq, state: s });
+            sent.push({ seq, phase: String(s.spinPhase), at: Date.now() });
+            for (const c of clients) c.write(`data: ${msg}\n\n`);
+          }
+        }
+      } catch {
+        // The EBS is away: nothing to push.
+      }
+      await sleep(200);
+    }
+  })();
+  const stop = async () => {
+    stopped = true;
+    await loop;
+    for (const c of clients) c.end();
+    await closeServer(srv);
+  };
+  return { origin: `http://127.0.0.1:${port}`, streamUrl: `http://127.0.0.1:${port}/stream`, sent, stop, close: stop };
 }

@@ -1,7 +1,12 @@
 // End-to-end: the built panel in headless Chromium against a running EBS with
-// short cycles and the Twitch stand-ins. A viewer enrolls by chat, the wheel
-// lands on them, the Desktop API reports them online, the panel says
-// "You won!", the payout walks to Sent and the panel shows the reward line.
+// short cycles and the Twitch stand-ins, served from an origin of its own as
+// Twitch serves it (every EBS call is cross-origin, through a proxy that
+// counts them, preflights included), with the roulette state pushed over a
+// stand-in for Extension PubSub. A viewer enrolls by chat, the wheel lands on
+// them, the pinned alert says they were drawn, the Desktop API reports them
+// online, the panel says "You won!" (also in Russian and in the light theme),
+// the payout walks to Sent and the panel shows the reward line. A lurker's
+// requests are counted per round; axe-core checks each state.
 // Screenshots of each main state are taken every run; they replace
 // docs/screenshots/panel-*.png only with MGM_SCREENSHOT=1 (otherwise they go to
 // the run's temporary folder, so running the tests leaves the tree clean).
@@ -10,9 +15,25 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { type BrowserContext, chromium, type FrameLocator, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Frame, type FrameLocator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, http, log, run, type Service, sleep, startService, step, waitFor } from './harness';
+import {
+  type CountingProxy,
+  countingProxy,
+  freePort,
+  type Hosted,
+  hostPanel,
+  http,
+  log,
+  type PushRelay,
+  pushRelay,
+  run,
+  type Service,
+  sleep,
+  startService,
+  step,
+  waitFor,
+} from './harness';
 
 const EXT_DIR = resolve(import.meta.dirname, '..');
 const ROOT = resolve(EXT_DIR, '..');
@@ -31,6 +52,8 @@ const REWARD_LINE = 'Награда отправлена персонажу Nori
 
 const VIEWER = { userId: 'e2e-viewer-1', login: 'norinnfan', displayName: 'NorinnFan', character: 'Norinn' };
 const SHY = { userId: 'e2e-shy-viewer' };
+const LURKER = { userId: 'e2e-lurker' };
+const AXE = readFileSync(join(EXT_DIR, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 const DECOYS = [
   { userId: 'e2e-decoy-1', login: 'kaelfan', displayName: 'KaelFan', character: 'Kaelthas' },
   { userId: 'e2e-decoy-2', login: 'mimira', displayName: 'Mimira', character: 'Мимира' },
@@ -44,6 +67,9 @@ let context: BrowserContext | null = null;
 let ebsURL = '';
 let eventsubURL = '';
 let helixURL = '';
+let host: Hosted | null = null;
+let proxy: CountingProxy | null = null;
+let relay: PushRelay | null = null;
 const pageErrors: string[] = [];
 
 const desktop = { 'X-MGM-ApiKey': API_KEY };
@@ -129,10 +155,27 @@ async function shot(page: Page, name: string): Promise<void> {
   log(`  screenshot ${path}`);
 }
 
-async function openPanel(query: string): Promise<{ page: Page; panel: FrameLocator }> {
+/**
+ * Opens the panel as Twitch would: from its own origin, with Twitch's query
+ * parameters, talking to the EBS (through the counting proxy) and listening to
+ * the pushed state. lang and theme are what Twitch says about the viewer.
+ */
+async function openPanel(query: string, o: { lang?: 'en' | 'ru'; theme?: 'dark' | 'light' } = {}): Promise<{ page: Page; panel: FrameLocator }> {
   const page = await context!.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await page.goto(`${ebsURL}/dev/panel?${query}`, { waitUntil: 'load', timeout: 30_000 });
+  const lang = o.lang ?? 'en';
+  const twitch = new URLSearchParams({
+    anchor: 'panel',
+    language: lang,
+    locale: lang === 'ru' ? 'ru-RU' : 'en-US',
+    mode: 'viewer',
+    platform: 'web',
+    state: 'released',
+    theme: o.theme ?? 'dark',
+    ebs: proxy!.origin,
+    pubsub: relay!.streamUrl,
+  });
+  await page.goto(`${host!.origin}/?${query}&${twitch}`, { waitUntil: 'load', timeout: 30_000 });
   const panel = page.frameLocator('#panel');
   // The roulette is on screen: the countdown shows MM:SS.
   await waitFor('the countdown', 20_000, async () => /^\d\d:\d\d$/.test((await panel.locator('.countdown .time').textContent()) ?? ''));
@@ -143,6 +186,33 @@ const visible = (panel: FrameLocator, selector: string, timeoutMs: number) =>
   panel.locator(selector).first().waitFor({ state: 'visible', timeout: timeoutMs });
 
 const text = async (panel: FrameLocator, selector: string) => ((await panel.locator(selector).first().textContent()) ?? '').trim();
+
+function panelFrame(page: Page): Frame {
+  const f = page.frame({ name: 'panel' });
+  if (!f) throw new Error('no panel frame');
+  return f;
+}
+
+/** axe-core in the panel's frame: no serious or critical violation. */
+async function axeCheck(page: Page, state: string): Promise<void> {
+  const f = panelFrame(page);
+  if (!(await f.evaluate(() => 'axe' in window))) await f.addScriptTag({ content: AXE });
+  const bad = await f.evaluate(async () => {
+    const w = window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown }[] }[] }> } };
+    const r = await w.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+  });
+  log(`  axe (${state}): ${bad.length === 0 ? 'no serious or critical violations' : bad.join('\n')}`);
+  expect(bad, `axe on ${state}`).toEqual([]);
+}
+
+/** The panel frame's top edge is at 0: an element is visible without scrolling when it is inside 0–500. */
+async function inFirstScreen(panel: FrameLocator, selector: string): Promise<boolean> {
+  const box = await panel.locator(selector).first().boundingBox();
+  return box != null && box.y >= 0 && box.y + box.height <= 500;
+}
 
 describe('extension panel end to end', () => {
   beforeAll(async () => {
@@ -178,7 +248,17 @@ describe('extension panel end to end', () => {
         Twitch__HelixClientId: 'e2e-client-id',
         Twitch__BroadcasterAccessToken: 'e2e-broadcaster-token',
       };
+      proxy = await countingProxy(() => ebsURL);
+      host = await hostPanel(DIST, join(ROOT, 'internal', 'devpage', 'twitch-ext-dev.js'));
+      // Only the panel's origin may call the EBS from a browser, as in production.
+      ebsEnv.Mgm__CorsOrigins = host.origin;
+      // The push relay polls as one viewer five times a second.
+      ebsEnv.Mgm__RateLimits__ViewerReadsPerMinute = '0';
       await startEbs({});
+      relay = await pushRelay(
+        () => ebsURL,
+        async () => (await http<{ token: string }>('GET', `${ebsURL}/dev/token?userId=e2e-push-relay`)).body.token,
+      );
       eventsub = startService(
         'eventsub',
         join(work, 'mgm-sim'),
@@ -202,19 +282,24 @@ describe('extension panel end to end', () => {
           '--disable-background-networking',
           '--disable-component-update',
           '--disable-sync',
+          '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
         ],
         viewport: { width: 1000, height: 640 },
         deviceScaleFactor: 1,
         timeout: 50_000,
       });
       // Nothing leaves the machine: the panel's only remote script (Twitch's
-      // helper) is replaced by the dev page, and anything else is refused.
-      await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/])/, (route) => route.abort());
+      // helper) is replaced by the stand-in, and no other name resolves (the
+      // flag above; a Playwright route would intercept the CORS preflights
+      // this test counts).
     });
   }, 480_000);
 
   afterAll(async () => {
     await context?.close().catch(() => undefined);
+    await relay?.stop();
+    await proxy?.close();
+    await host?.close();
     for (const s of [eventsub, ebs, helix]) await s?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
     if (process.env.MGM_SCREENSHOT !== '1') rmSync(SHOTS, { recursive: true, force: true });
@@ -226,6 +311,12 @@ describe('extension panel end to end', () => {
     const gz = files.reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
     log(`bundle: ${files.length} files, ${(gz / 1024).toFixed(1)} KB gzipped`);
     expect(gz).toBeLessThan(50 * 1024);
+    // Readable for Twitch's review: not minified (long lines and one-letter names would say otherwise).
+    const js = files.filter((f) => f.endsWith('.js')).map((f) => readFileSync(f, 'utf8'));
+    for (const src of js) {
+      expect(Math.max(...src.split('\n').map((l) => l.length)), 'longest line').toBeLessThan(1000);
+    }
+    expect(js.join('\n')).toContain('function personalAlert(');
     for (const page of ['panel.html', 'config.html']) {
       const html = readFileSync(join(DIST, page), 'utf8');
       const remote = [...html.matchAll(/<script[^>]*src="(https?:[^"]+)"/g)].map((m) => m[1]);
@@ -256,6 +347,7 @@ async function scenario(): Promise<void> {
     expect(await text(panel, '.identity button')).toBe('Share your identity to see your status');
     await waitFor('the pool on the wheel', 10_000, async () => (await panel.locator('.wheel .strip li').allTextContents()).includes('Kaelthas'));
     await shot(page, 'opaque');
+    await axeCheck(page, 'opaque viewer');
     // Sharing identity (the stand-in helper re-issues the token with user_id) reveals the viewer's own status.
     await panel.locator('.identity button').click();
     await panel.locator('.identity').waitFor({ state: 'hidden', timeout: 10_000 });
@@ -268,6 +360,25 @@ async function scenario(): Promise<void> {
     await panel.locator('form.inline button').first().click();
     await waitFor('the name-taken message', 10_000, async () => (await text(panel, '.join .note')).startsWith('Name already taken'));
     await page.close();
+  });
+
+  // A lurker (identity shared, not in the pool) watches from here on: their
+  // requests are counted per round once the panel has loaded.
+  const lurker = await step('a lurker opens the panel', 30_000, async () => {
+    const l = await openPanel(`userId=${LURKER.userId}`);
+    await waitFor('"not in the pool" for the lurker', 15_000, async () => (await text(l.panel, '.you')) === 'You’re not in the pool yet.');
+    // Record the phases the lurker's panel shows (pushed, not polled).
+    await panelFrame(l.page).evaluate(() => {
+      const w = window as unknown as { __phases: string[] };
+      w.__phases = [];
+      const card = document.querySelector('.roulette') as HTMLElement;
+      new MutationObserver(() => {
+        const p = card.dataset.phase ?? '';
+        if (w.__phases[w.__phases.length - 1] !== p) w.__phases.push(p);
+      }).observe(card, { attributes: true, attributeFilter: ['data-phase'] });
+    });
+    await sleep(2000);
+    return { ...l, from: Date.now() };
   });
 
   const { page, panel } = await step('the viewer opens the panel', 30_000, () =>
@@ -286,6 +397,7 @@ async function scenario(): Promise<void> {
     expect(await text(panel, '.roulette .hint')).toMatch(/^The wheel spins at 00:0\d$/);
     await sleep(1200); // let a countdown tick land
     await shot(page, 'collecting');
+    await axeCheck(page, 'collecting');
   });
 
   const drawn = await step('the wheel spins and lands on Norinn', (SPIN * 2 + 10) * 1000, async () => {
@@ -299,9 +411,21 @@ async function scenario(): Promise<void> {
     return c;
   });
 
+  await step('the wheel says where it stopped, and the drawn viewer gets a pinned alert', SPIN * 1000, async () => {
+    // Never "spinning…" once the wheel has landed.
+    expect(await text(panel, '.roulette .phase')).not.toBe('The wheel is spinning…');
+    await visible(panel, '.alert.personal[data-kind="drawn"]', SPIN * 1000);
+    expect(await text(panel, '.alert.personal strong')).toBe('You’ve been drawn — be online in WoW now!');
+    expect(await inFirstScreen(panel, '.alert.personal'), 'the alert is visible without scrolling').toBe(true);
+    // Announced to screen readers once, through the one live region.
+    expect(await text(panel, '[role="status"][aria-live="polite"]')).toContain('You’ve been drawn');
+    expect(await panel.locator('.countdown [aria-live]').count()).toBe(0);
+  });
+
   await step('verification: "Checking whether Norinn is online…"', SPIN * 1000, async () => {
     await waitFor('the verification line', SPIN * 1000, async () => (await text(panel, '.roulette .phase')) === 'Checking whether Norinn is online…', 100);
     await shot(page, 'verification');
+    await axeCheck(page, 'verification with the drawn alert');
   });
 
   const payoutId = await step('the Desktop reports Norinn online and the panel says "You won!"', 30_000, async () => {
@@ -310,10 +434,38 @@ async function scenario(): Promise<void> {
     await waitFor('"Norinn won!"', 15_000, async () => (await text(panel, '.roulette .outcome')).endsWith('Norinn won!'));
     await visible(panel, '.payout h2.won', 15_000);
     expect(await text(panel, '.payout h2')).toBe('You won!');
-    expect(await text(panel, '.payout .steps')).toContain('(in Russian)');
+    expect(await text(panel, '.payout .steps')).toContain('in Russian');
+    expect(await text(panel, '.alert.personal strong')).toBe('You won!');
     await sleep(300);
     await shot(page, 'won');
+    await axeCheck(page, 'won');
     return res.payoutId!;
+  });
+
+  await step('the same moment in the light theme and in Russian (screenshots light/dark × en/ru)', 90_000, async () => {
+    await shot(page, 'dark-en');
+    for (const [lang, theme] of [['en', 'light'], ['ru', 'dark'], ['ru', 'light']] as const) {
+      const o = await openPanel(`userId=${VIEWER.userId}&displayName=${VIEWER.displayName}`, { lang, theme });
+      await visible(o.panel, '.payout h2.won', 15_000);
+      const f = panelFrame(o.page);
+      expect(await f.evaluate(() => document.documentElement.dataset.theme)).toBe(theme);
+      expect(await f.evaluate(() => document.documentElement.lang)).toBe(lang);
+      const bg = await f.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const [r, g, b] = (bg.match(/\d+/g) ?? []).map(Number);
+      expect((r + g + b) / 3 > 128, `background ${bg} in the ${theme} theme`).toBe(theme === 'light');
+      if (lang === 'ru') {
+        expect(await text(o.panel, '.payout h2')).toBe('Ты победил!');
+        expect(await text(o.panel, '.alert.personal strong')).toBe('Ты победил!');
+        expect(await text(o.panel, '.join h2')).toBe('Как участвовать');
+        expect(await text(o.panel, '.payout .whisper')).toBe(
+          'Поздравляю, ты победил в розыгрыше! Дай мне своё согласие на получение награды - ответь на это сообщение одной фразой: !twgold',
+        );
+      }
+      await sleep(300);
+      await shot(o.page, `${theme}-${lang}`);
+      await axeCheck(o.page, `won, ${theme}, ${lang}`);
+      await o.page.close();
+    }
   });
 
   await step('the payout walks to Sent and the panel shows the reward line', 60_000, async () => {
@@ -334,21 +486,54 @@ async function scenario(): Promise<void> {
     expect(sent.body?.message).toBe(REWARD_LINE);
     await sleep(400);
     await shot(page, 'sent');
+    await axeCheck(page, 'sent');
+  });
+
+  await step('requests: pushed phases, ≤ 3 requests per lurker per round, one preflight per route', 10_000, async () => {
+    const until = Date.now();
+    const phases = await panelFrame(lurker.page).evaluate(() => (window as unknown as { __phases: string[] }).__phases);
+    log(`  lurker saw phases: ${phases.join(' → ')}`);
+    log(`  pushes sent: ${relay!.sent.length} (seq ${relay!.sent[0]?.seq}…${relay!.sent[relay!.sent.length - 1]?.seq})`);
+    expect(phases).toContain('spinning');
+    expect(phases).toContain('verification');
+    const api = proxy!.seen.filter((r) => r.path.startsWith('/api/'));
+    const mine = api.filter((r) => r.viewer === LURKER.userId && r.method !== 'OPTIONS' && r.at >= lurker.from && r.at <= until);
+    // Rounds start at UTC multiples of the interval; count the complete ones.
+    const round = (at: number) => Math.floor(at / (SPIN * 1000));
+    const first = round(lurker.from) + 1;
+    const last = round(until) - 1;
+    const perRound: number[] = [];
+    for (let k = first; k <= last; k++) perRound.push(mine.filter((r) => round(r.at) === k).length);
+    const stateGets = mine.filter((r) => r.path === '/api/roulette/state').length;
+    log(`  lurker: ${mine.length} requests over ${((until - lurker.from) / 1000).toFixed(0)} s; per complete ${SPIN}-s round: [${perRound.join(', ')}]; roulette fetches: ${stateGets}`);
+    log(`  lurker requests: ${mine.map((r) => r.method + ' ' + r.path).join(', ')}`);
+    expect(perRound.length).toBeGreaterThanOrEqual(2);
+    for (const n of perRound) expect(n).toBeLessThanOrEqual(3);
+    // Once a push arrived, requests say which seq the viewer has.
+    expect(mine.filter((r) => r.pushSeq != null).length).toBeGreaterThan(0);
+    // Preflights: Chromium caches them per route (Access-Control-Max-Age), for every viewer of this browser.
+    const preflights = new Map<string, number>();
+    for (const r of api) if (r.method === 'OPTIONS' && r.at <= until) preflights.set(r.path, (preflights.get(r.path) ?? 0) + 1);
+    log(`  preflights per route: ${JSON.stringify(Object.fromEntries(preflights))}${proxy!.emulatedCors ? ' (the EBS lacks the push CORS headers; the proxy added them)' : ''}`);
+    for (const [path, n] of preflights) expect(n, `preflights for ${path}`).toBe(1);
+    await lurker.page.close();
   });
 
   await step('the EBS goes away: a friendly error with Retry, last data kept', 45_000, async () => {
     await ebs!.stop();
-    await visible(panel, '.alert', 30_000);
-    expect(await text(panel, '.alert strong')).toBe("Can't reach the Gold-o-Matic");
-    expect(await text(panel, '.alert button')).toBe('Retry');
+    await visible(panel, '.alert.error', 40_000);
+    expect(await text(panel, '.alert.error strong')).toBe("Can't reach the Gold-o-Matic");
+    expect(await text(panel, '.alert.error button')).toBe('Retry');
+    expect(await inFirstScreen(panel, '.alert.error'), 'the error is visible without scrolling').toBe(true);
     expect(await text(panel, '.payout .reward')).toBe(REWARD_LINE);
     await shot(page, 'error');
+    await axeCheck(page, 'error');
   });
 
   await step('the EBS is back, requiring a newer panel: Retry recovers, the update banner shows', 60_000, async () => {
     await startEbs({ Version__MinimumExtensionVersion: '99.0.0', Version__ReleaseNotesUrl: 'https://example.com/mgm/releases' });
-    await panel.locator('.alert button').click();
-    await panel.locator('.alert').waitFor({ state: 'hidden', timeout: 15_000 });
+    await panel.locator('.alert.error button').click();
+    await panel.locator('.alert.error').waitFor({ state: 'hidden', timeout: 15_000 });
     expect(await text(panel, '.payout .reward')).toBe(REWARD_LINE);
     // The version is checked when the panel loads (and hourly).
     await page.reload({ waitUntil: 'load', timeout: 30_000 });

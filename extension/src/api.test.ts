@@ -95,4 +95,27 @@ describe('api client', () => {
     const r = await api.get('/api/roulette/state');
     expect(r.receivedAt - r.sentAt).toBe(100);
   });
+
+  it('keeps the browser preflight cache usable (no cache: no-store) and sends the push seq header it is given', async () => {
+    const seen: RequestInit[] = [];
+    const fetchFn = vi.fn(async (_url: string | URL | Request, init?: RequestInit) => {
+      seen.push(init!);
+      return new Response(null, { status: 204 });
+    });
+    let seq: number | null = null;
+    const api = new ApiClient({
+      baseUrl: 'http://ebs.test',
+      getToken: () => 'jwt',
+      headers: (): Record<string, string> => (seq != null ? { 'X-Mgm-Push-Seq': String(seq) } : {}),
+      fetch: fetchFn as typeof fetch,
+    });
+    await api.get('/api/roulette/state');
+    seq = 12;
+    const r = await api.delete('/api/pool/me');
+    expect(r.ok && r.status).toBe(204);
+    expect(seen[0].cache).toBeUndefined();
+    expect((seen[0].headers as Record<string, string>)['X-Mgm-Push-Seq']).toBeUndefined();
+    expect(seen[1].method).toBe('DELETE');
+    expect((seen[1].headers as Record<string, string>)['X-Mgm-Push-Seq']).toBe('12');
+  });
 });

@@ -73,6 +73,8 @@ export interface RequestOptions {
 export interface ApiClientOptions {
   baseUrl: string;
   getToken: () => string | null;
+  /** Extra request headers, asked for on every call (e.g. X-Mgm-Push-Seq once a push arrived). */
+  headers?: () => Record<string, string>;
   fetch?: typeof fetch;
   now?: () => number;
   timeoutMs?: number;
@@ -81,6 +83,7 @@ export interface ApiClientOptions {
 export class ApiClient {
   private readonly baseUrl: string;
   private readonly getToken: () => string | null;
+  private readonly extraHeaders: () => Record<string, string>;
   private readonly fetchFn: typeof fetch;
   private readonly now: () => number;
   private readonly timeoutMs: number;
@@ -88,6 +91,7 @@ export class ApiClient {
   constructor(o: ApiClientOptions) {
     this.baseUrl = o.baseUrl.replace(/\/+$/, '');
     this.getToken = o.getToken;
+    this.extraHeaders = o.headers ?? (() => ({}));
     this.fetchFn = o.fetch ?? ((input, init) => fetch(input, init));
     this.now = o.now ?? Date.now;
     this.timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -99,6 +103,10 @@ export class ApiClient {
 
   post<T>(path: string, body: unknown, o: RequestOptions = {}): Promise<ApiResult<T>> {
     return this.request<T>('POST', path, { ...o, body });
+  }
+
+  delete<T>(path: string, o: RequestOptions = {}): Promise<ApiResult<T>> {
+    return this.request<T>('DELETE', path, o);
   }
 
   async request<T>(method: string, path: string, o: RequestOptions = {}): Promise<ApiResult<T>> {
@@ -113,7 +121,7 @@ export class ApiClient {
       if (o.signal.aborted) ctl.abort();
       else o.signal.addEventListener('abort', onAbort, { once: true });
     }
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    const headers: Record<string, string> = { ...this.extraHeaders(), Accept: 'application/json' };
     const token = this.getToken();
     if (token) headers.Authorization = 'Bearer ' + token;
     let payload: string | undefined;
@@ -129,7 +137,9 @@ export class ApiClient {
         body: payload,
         signal: ctl.signal,
         credentials: 'omit',
-        cache: 'no-store',
+        // No `cache: 'no-store'`: Chromium then skips its CORS preflight cache
+        // and sends an OPTIONS before every call. The EBS's Cache-Control
+        // already keeps answers fresh.
       });
       const text = await res.text();
       const receivedAt = this.now();

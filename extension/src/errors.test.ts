@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { friendlyError } from './errors';
+import { strings } from './i18n';
 
 describe('error mapping', () => {
   it.each([
@@ -35,5 +36,14 @@ describe('error mapping', () => {
     });
     expect(friendlyError({ code: 'brand_new', status: 409 }).body).toBe('Please try again in a moment.');
     expect(friendlyError(null).title).toBe('Something went wrong');
+  });
+});
+
+describe('error mapping in Russian', () => {
+  it('has Russian copy for the codes, including the unserved channel', () => {
+    const ru = strings('ru');
+    expect(friendlyError({ code: 'character_name_taken_in_pool' }, ru).title).toBe('Имя уже занято');
+    expect(friendlyError({ code: 'wrong_channel' }, ru).title).toBe('Этот канал не обслуживается этим сервером Gold-o-Matic');
+    expect(friendlyError({ code: 'weird', status: 503 }, ru).title).toBe('Gold-o-Matic взял перерыв');
   });
 });

@@ -1,17 +1,21 @@
-// The viewer panel: wires the Twitch helper, the EBS calls and the views.
+// The viewer panel: wires the Twitch helper, the pushed and fetched state,
+// the EBS calls and the views.
 
 import './style.css';
+import { personalAlert, type PersonalAlert } from './alerts';
 import { type ApiError, type ApiResult, ApiClient } from './api';
-import { giftDelayMs, payoutDelayMs, poolMeDelayMs, stateDelayMs, cycleTimes, VERSION_CHECK_MS } from './cadence';
+import { cycleTimes, giftDelayMs, payoutDelayMs, personalAfter, stateDelayMs, VERSION_CHECK_MS } from './cadence';
 import { clockSample, effectiveNextSpinAt, formatMMSS, msUntilNextSecond, remainingSeconds, ServerClock } from './clock';
 import { code, fill, h, setText, show } from './dom';
 import { APP_VERSION, BUILD_EBS_URL } from './env';
 import { friendlyError } from './errors';
+import { gold, GIFT_WHISPER, type Lang, pickLang, strings, WINNER_WHISPER } from './i18n';
 import { Poller, type Task, type TaskResult } from './poller';
-import { type Identity, identityFromToken, twitchExt } from './twitch';
+import { acceptFetched, acceptPush, compareRank, parsePush, type Shown } from './push';
+import { type Identity, identityFromToken, type TwitchContext, twitchExt } from './twitch';
 import type { GiftRequest, Payout, PoolMe, RouletteState, VersionInfo } from './types';
 import { needsUpdate } from './version';
-import { giftView, isValidCharacterName, myGift, payoutView, rouletteView } from './view';
+import { canJoinAgain, giftView, isValidCharacterName, lifetimeView, myGift, payoutView, recentWinners, rouletteView } from './view';
 import { Wheel } from './wheel';
 
 // ------------------------------------------------------------------ model
@@ -24,8 +28,12 @@ interface Model {
   identity: Identity;
   /** The EBS said identity_not_shared although the token looked shared. */
   identityRefused: boolean;
+  /** The EBS serves another channel (wrong_channel): nothing else to show. */
+  channelRefused: boolean;
   helperMissing: boolean;
-  state: RouletteState | null;
+  shown: Shown;
+  /** Pushes are arriving and have not missed a change. */
+  pushLive: boolean;
   me: PoolMe | null;
   payout: Payout | null;
   payoutLoaded: boolean;
@@ -40,8 +48,10 @@ const model: Model = {
   channelId: null,
   identity: identityFromToken(null),
   identityRefused: false,
+  channelRefused: false,
   helperMissing: false,
-  state: null,
+  shown: { state: null, receivedAt: 0, seq: null },
+  pushLive: false,
   me: null,
   payout: null,
   payoutLoaded: false,
@@ -51,19 +61,49 @@ const model: Model = {
   errors: new Map(),
 };
 
+let lang: Lang = pickLang(null, location.search);
+let t = strings(lang);
+
 const ext = twitchExt();
 const clock = new ServerClock();
-const api = new ApiClient({ baseUrl: ext?.mgmDevEbsUrl || BUILD_EBS_URL, getToken: () => model.token });
+const api = new ApiClient({
+  baseUrl: ext?.mgmDevEbsUrl || BUILD_EBS_URL,
+  getToken: () => model.token,
+  // Tells the EBS that its pushes reach viewers (its status shows the last seq confirmed).
+  headers: (): Record<string, string> => (model.shown.seq != null ? { 'X-Mgm-Push-Seq': String(model.shown.seq) } : {}),
+});
 
 const hasIdentity = () => model.token != null && model.identity.userId != null && !model.identityRefused;
+const myCharacter = () => (hasIdentity() && model.me?.isEnrolled ? model.me.characterName : null);
+const isActive = (p: Payout | null) => p?.status === 'Pending' || p?.status === 'InProgress';
+
+// ------------------------------------------------------------------ state: pushed and fetched
+
+function applyState(next: RouletteState, receivedAt: number, seq: number | null): void {
+  const prev = model.shown.state;
+  model.shown = { state: next, receivedAt, seq };
+  const plan = personalAfter(prev, next, myCharacter());
+  if (plan.payout != null) poller.poke('payout', plan.payout);
+  if (plan.me != null) poller.poke('me', plan.me);
+  render();
+}
+
+function onPush(_target: string, _contentType: string, message: string): void {
+  const p = parsePush(message);
+  if (!p || model.channelRefused || !acceptPush(model.shown, p)) return;
+  model.pushLive = true;
+  applyState(p.state, Date.now(), p.seq);
+  // The push is the news: the fetch that would have looked for it moves to the next boundary.
+  poller.defer('state', stateDelayMs(p.state, clock.now(), true));
+}
 
 // ------------------------------------------------------------------ tasks
 
 function fromResult<T>(
   name: TaskName,
   r: ApiResult<T>,
-  onOk: (data: T) => number,
-  tolerate?: (e: ApiError) => number | null,
+  onOk: (data: T) => number | null,
+  tolerate?: (e: ApiError) => number | null | undefined,
 ): TaskResult {
   if (r.ok) {
     model.errors.delete(name);
@@ -72,8 +112,16 @@ function fromResult<T>(
     return { ok: true, nextMs: next };
   }
   if (r.error.kind === 'aborted') return { ok: false, error: r.error };
+  if (r.error.code === 'wrong_channel') {
+    // One EBS serves one channel; asking again changes nothing.
+    model.channelRefused = true;
+    model.errors.clear();
+    poller.pause();
+    render();
+    return { ok: true, nextMs: null };
+  }
   const tolerated = tolerate?.(r.error);
-  if (tolerated != null) {
+  if (tolerated !== undefined) {
     model.errors.delete(name);
     render();
     return { ok: true, nextMs: tolerated };
@@ -82,7 +130,7 @@ function fromResult<T>(
     model.identityRefused = true;
     model.errors.delete(name);
     render();
-    return { ok: true, nextMs: 60_000 };
+    return { ok: true, nextMs: null };
   }
   return { ok: false, error: r.error };
 }
@@ -90,7 +138,7 @@ function fromResult<T>(
 function task(name: TaskName, enabled: () => boolean, run: (signal: AbortSignal) => Promise<TaskResult>): Task {
   return {
     name,
-    enabled,
+    enabled: () => !model.channelRefused && enabled(),
     run,
     onFailure(error, retryAt) {
       model.errors.set(name, { error, retryAt });
@@ -99,33 +147,25 @@ function task(name: TaskName, enabled: () => boolean, run: (signal: AbortSignal)
   };
 }
 
-let lastPool = -1;
-let lastOutcomeKey: string | null = null;
-
 const tasks: Task[] = [
   task('state', () => model.token != null, async (signal) => {
     const r = await api.get<RouletteState>('/api/roulette/state', { signal });
     if (r.ok) clock.add(clockSample(r.data.serverNow, r.sentAt, r.receivedAt));
     return fromResult('state', r, (s) => {
-      model.state = s;
-      // Changes that concern the viewer's own calls: ask them now, not at their slow cadence.
-      if (lastPool !== -1 && s.poolParticipantCount !== lastPool) poller.poke('me', 300);
-      lastPool = s.poolParticipantCount;
-      const lc = s.lastCycle;
-      const outcomeKey = lc ? `${lc.spinCycleId}|${lc.outcome}` : '';
-      if (lastOutcomeKey !== null && outcomeKey !== lastOutcomeKey) {
-        // A round was decided: the viewer may have won (payout) or left the pool (me).
-        poller.poke('payout', 200 + Math.random() * 800);
-        poller.poke('me', 500 + Math.random() * 1000);
+      const shown = model.shown.state;
+      if (acceptFetched(model.shown, s, r.sentAt)) {
+        // The EBS moved on and no push said so: pushes are not reaching this
+        // panel (or not yet); poll slowly until one arrives.
+        if (shown && compareRank(s, shown) > 0) model.pushLive = false;
+        applyState(s, r.receivedAt, model.shown.seq);
       }
-      lastOutcomeKey = outcomeKey;
-      return stateDelayMs(s, clock.now());
+      return stateDelayMs(model.shown.state, clock.now(), model.pushLive);
     });
   }),
   task('me', hasIdentity, async (signal) =>
     fromResult('me', await api.get<PoolMe>('/api/pool/me', { signal }), (me) => {
       model.me = me;
-      return poolMeDelayMs();
+      return null; // asked again when a push or the viewer's own action calls for it
     }),
   ),
   task('payout', hasIdentity, async (signal) =>
@@ -133,15 +173,17 @@ const tasks: Task[] = [
       'payout',
       await api.get<Payout>('/api/payouts/my-last', { signal }),
       (p) => {
+        // Sent takes the winner out of the pool.
+        if (isActive(model.payout) && !isActive(p)) poller.poke('me', 300);
         model.payout = p;
         model.payoutLoaded = true;
         return payoutDelayMs(p.status);
       },
       (e) => {
-        if (e.status !== 404) return null;
+        if (e.status !== 404) return undefined;
         model.payout = null; // never had a payout
         model.payoutLoaded = true;
-        return payoutDelayMs(null);
+        return null;
       },
     ),
   ),
@@ -151,19 +193,18 @@ const tasks: Task[] = [
       await api.get<GiftRequest[]>(`/api/streamers/${encodeURIComponent(model.channelId ?? '')}/gift-queue`, { signal }),
       (q) => {
         model.gifts = Array.isArray(q) ? q : [];
-        const g = giftView(myGift(model.gifts, model.identity.userId));
-        return giftDelayMs(g.kind === 'active');
+        return giftDelayMs(giftView(myGift(model.gifts, model.identity.userId)).kind === 'active');
       },
       (e) => {
-        if (e.status !== 404) return null;
+        if (e.status !== 404) return undefined;
         model.giftsAvailable = false; // an EBS without the gift queue
-        return 10 * 60_000;
+        return null;
       },
     ),
   ),
   {
     name: 'version',
-    enabled: () => true,
+    enabled: () => !model.channelRefused,
     async run(signal) {
       const r = await api.get<VersionInfo>('/api/version', { signal });
       if (!r.ok) return { ok: false, error: r.error }; // silent: an update check must never alarm viewers
@@ -179,149 +220,220 @@ const poller = new Poller(tasks);
 // ------------------------------------------------------------------ DOM
 
 const wheel = new Wheel();
-const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
+wheel.onLanded = () => render();
+const app = document.getElementById('app') ?? document.body.appendChild(h('main', { id: 'app' }));
 
-const updateBanner = h('div', { class: 'banner', role: 'status', hidden: true });
+/** Screen readers hear this region, and only what announce() puts there. */
+const announcer = h('div', { class: 'sr-only', role: 'status', 'aria-live': 'polite', 'aria-relevant': 'additions' });
+const announced = new Set<string>();
+
+/**
+ * Says text once per key: the win once, each round's result once, never the
+ * countdown. Messages are added (not replaced), so two in a row are both read.
+ */
+function announce(key: string, text: string): void {
+  if (announced.has(key)) return;
+  announced.add(key);
+  announcer.append(h('p', null, text));
+  while (announcer.childElementCount > 3) announcer.firstElementChild?.remove();
+}
+
+const updateBanner = h('div', { class: 'banner', hidden: true });
+const personalBox = h('div', { class: 'alert personal', hidden: true });
 const alertTitle = h('strong');
 const alertBody = h('span');
 const alertMeta = h('span', { class: 'meta' });
-const retryButton = h('button', { type: 'button', class: 'small', onclick: () => retryNow() }, 'Retry');
-const alertBox = h('div', { class: 'alert', role: 'alert', hidden: true }, alertTitle, alertBody, h('div', { class: 'row' }, alertMeta, retryButton));
+const retryButton = h('button', { type: 'button', class: 'small', onclick: () => retryNow() });
+const alertBox = h('div', { class: 'alert error', hidden: true }, alertTitle, alertBody, h('div', { class: 'row' }, alertMeta, retryButton));
+const pinned = h('div', { class: 'pinned' }, updateBanner, personalBox, alertBox);
 
-const payoutCard = h('section', { class: 'card payout', 'aria-label': 'Your payout', hidden: true });
+const payoutCard = h('section', { class: 'card payout', hidden: true });
 
-const phaseLine = h('p', { class: 'phase', 'aria-live': 'polite' });
+const phaseLine = h('p', { class: 'phase' });
 const outcomeLine = h('p', { class: 'outcome', hidden: true });
 const countdownLabel = h('span', { class: 'label' });
-const countdownValue = h('span', { class: 'time', 'aria-live': 'off' }, '--:--');
+const countdownValue = h('span', { class: 'time' }, '--:--');
 const countdownHint = h('p', { class: 'hint' });
 const barFill = h('div', { class: 'fill' });
 const barMark = h('div', { class: 'mark' });
+const winnersTitle = h('h3');
+const winnersList = h('ol', { class: 'winners' });
+const winnersBox = h('div', { class: 'recent', hidden: true }, winnersTitle, winnersList);
 const rouletteCard = h(
   'section',
-  { class: 'card roulette', 'aria-label': 'Roulette' },
+  { class: 'card roulette' },
   wheel.el,
   phaseLine,
   outcomeLine,
-  h('div', { class: 'countdown' }, countdownLabel, countdownValue),
-  h('div', { class: 'bar' }, barFill, barMark),
+  // The countdown is read on demand, never announced (role timer is not live).
+  h('div', { class: 'countdown', role: 'timer' }, countdownLabel, countdownValue),
+  h('div', { class: 'bar', 'aria-hidden': 'true' }, barFill, barMark),
   countdownHint,
+  winnersBox,
 );
 
 const identityText = h('p');
-const identityButton = h(
-  'button',
-  { type: 'button', onclick: () => ext?.actions?.requestIdShare?.() },
-  'Share your identity to see your status',
-);
-const identityCard = h('section', { class: 'card identity', 'aria-label': 'Identity', hidden: true }, identityText, identityButton);
+const identityButton = h('button', { type: 'button', onclick: () => ext?.actions?.requestIdShare?.() });
+const identityCard = h('section', { class: 'card identity', hidden: true }, identityText, identityButton);
 
+const joinTitle = h('h2');
 const youLine = h('p', { class: 'you' });
+const lifetimeLine = h('p', { class: 'muted lifetime', hidden: true });
+const lifetimeFill = h('div', { class: 'fill' });
+const lifetimeBar = h('div', { class: 'bar gold', 'aria-hidden': 'true', hidden: true }, lifetimeFill);
+const joinCmd = h('p');
+const nameRules = h('p', { class: 'muted' });
 const poolLine = h('p', { class: 'muted pool' });
 const joinInput = h('input', {
   type: 'text',
   name: 'characterName',
-  placeholder: 'CharacterName',
   maxlength: 12,
   autocomplete: 'off',
   spellcheck: 'false',
-  'aria-label': 'Character name',
+  oninput: () => clearNote(joinNote, 'error'),
 });
-const joinButton = h('button', { type: 'submit' }, 'Join');
+const joinButton = h('button', { type: 'submit' });
 const joinNote = h('p', { class: 'note', hidden: true });
 const joinForm = h('form', { class: 'inline', hidden: true, onsubmit: (e: Event) => void submitJoin(e) }, joinInput, joinButton);
+const leaveButton = h('button', { type: 'button', class: 'small secondary', hidden: true, onclick: () => void leavePool() });
+const rulesSummary = h('summary');
 const rulesList = h('ul');
 const joinCard = h(
   'section',
-  { class: 'card join', 'aria-label': 'How to join' },
-  h('h2', null, 'How to join'),
+  { class: 'card join' },
+  joinTitle,
   youLine,
-  h('p', null, 'Subscribers type ', code('!twgold <CharacterName>'), ' in stream chat.'),
-  h('p', { class: 'muted' }, 'Names are 2–12 Latin or Cyrillic letters, and each name can be in the pool only once.'),
+  leaveButton,
+  lifetimeLine,
+  lifetimeBar,
+  joinCmd,
+  nameRules,
   poolLine,
   joinForm,
   joinNote,
-  h('details', null, h('summary', null, 'Rules'), rulesList),
+  h('details', null, rulesSummary, rulesList),
 );
 
+const giftTitle = h('h2');
+const giftIntro = h('p');
 const giftStatus = h('p', { class: 'gift-status', hidden: true });
+const giftWhisper = h('p', { class: 'whisper', lang: 'ru', hidden: true }, GIFT_WHISPER);
 const giftInput = h('input', {
   type: 'text',
   name: 'giftCharacterName',
-  placeholder: 'CharacterName',
   maxlength: 12,
   autocomplete: 'off',
   spellcheck: 'false',
-  'aria-label': 'Character name for the gift',
+  oninput: () => clearNote(giftNote, 'error'),
 });
-const giftButton = h('button', { type: 'submit' }, 'Ask');
+const giftButton = h('button', { type: 'submit' });
 const giftNote = h('p', { class: 'note', hidden: true });
 const giftForm = h('form', { class: 'inline', hidden: true, onsubmit: (e: Event) => void submitGift(e) }, giftInput, giftButton);
-const giftCard = h(
-  'section',
-  { class: 'card gift', 'aria-label': 'Gift' },
-  h('h2', null, 'Gift'),
-  h('p', null, 'Subscribers can ask once for a random item from the streamer’s bags: type ', code('!twgift <CharacterName>'), ' in chat.'),
-  giftStatus,
-  giftForm,
-  giftNote,
-);
+const giftCard = h('section', { class: 'card gift' }, giftTitle, giftIntro, giftStatus, giftWhisper, giftForm, giftNote);
 
 const footer = h('footer', null, `v${APP_VERSION}`);
+const heading = h('h1');
 
 fill(
   app,
-  h('header', null, h('span', { class: 'logo', 'aria-hidden': 'true' }, '⚙'), h('h1', null, "Mimiron's Gold-o-Matic")),
-  updateBanner,
-  alertBox,
+  pinned,
+  h('div', { class: 'head' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '⚙'), heading),
   payoutCard,
   rouletteCard,
   identityCard,
   joinCard,
   giftCard,
   footer,
+  announcer,
 );
+
+/** The words that do not depend on data, in the panel's language. */
+function renderStatic(): void {
+  document.documentElement.lang = lang;
+  setText(heading, t.title);
+  setText(retryButton, t.retry);
+  payoutCard.setAttribute('aria-label', t.ariaPayout);
+  rouletteCard.setAttribute('aria-label', t.ariaRoulette);
+  identityCard.setAttribute('aria-label', t.ariaIdentity);
+  setText(identityButton, t.shareIdentity);
+  setText(joinTitle, t.howToJoin);
+  joinCard.setAttribute('aria-label', t.howToJoin);
+  fill(joinCmd, t.joinCmdBefore, code('!twgold <CharacterName>'), t.joinCmdAfter);
+  setText(nameRules, t.nameRules);
+  joinInput.placeholder = t.characterPlaceholder;
+  joinInput.setAttribute('aria-label', t.characterLabel);
+  setText(joinButton, t.join);
+  setText(rulesSummary, t.rules);
+  setText(giftTitle, t.gift);
+  giftCard.setAttribute('aria-label', t.gift);
+  fill(giftIntro, t.giftIntroBefore, code('!twgift <CharacterName>'), t.giftIntroAfter);
+  giftInput.placeholder = t.characterPlaceholder;
+  giftInput.setAttribute('aria-label', t.giftLabel);
+  setText(giftButton, t.ask);
+  setText(winnersTitle, t.recentWinners);
+  setText(leaveButton, leaveArmed ? t.leaveConfirm : t.leave);
+  // Data-driven parts rebuild with the new words.
+  delete payoutCard.dataset.key;
+  delete updateBanner.dataset.min;
+  rulesList.replaceChildren();
+}
 
 // ------------------------------------------------------------------ render
 
 const ORDER: TaskName[] = ['state', 'me', 'payout', 'gifts'];
 
-function everyText(sec: number): string {
-  if (sec % 60 === 0) return sec === 60 ? 'every minute' : `every ${sec / 60} minutes`;
-  return `every ${sec} seconds`;
-}
-
 function renderRules(): void {
-  const sec = model.state?.spinIntervalSeconds ?? 300;
-  const rules = [
-    `The wheel spins ${everyText(sec)} and draws one viewer from the pool at random.`,
-    'The drawn viewer wins only if their character is online in WoW; otherwise nobody wins that round.',
-    'Not drawn? You stay in the pool for the next spins.',
-    'Winners leave the pool once the gold is delivered, and may join again.',
-    '1,000 g per win, at most 10,000 g per viewer in total.',
-  ];
+  const sec = model.shown.state?.spinIntervalSeconds ?? 300;
+  const every = sec % 60 === 0 ? t.everyMinutes(sec / 60) : t.everySeconds(sec);
+  const rules = [t.rule1(every), t.rule2, t.rule3, t.rule4, t.rule5];
   if (rulesList.childElementCount !== rules.length || rulesList.firstChild?.textContent !== rules[0]) {
     fill(rulesList, ...rules.map((r) => h('li', null, r)));
   }
 }
 
+function renderPersonal(): PersonalAlert | null {
+  const s = model.shown.state;
+  const a = personalAlert(
+    {
+      channelRefused: model.channelRefused,
+      state: s,
+      me: hasIdentity() ? model.me : null,
+      payout: hasIdentity() ? model.payout : null,
+      landed: s != null && wheel.hasLanded(s.currentSpinCycleId, s.candidateCharacterName),
+    },
+    t,
+  );
+  show(personalBox, a != null);
+  if (!a) return null;
+  personalBox.dataset.kind = a.kind;
+  if (personalBox.dataset.key !== a.key + lang) {
+    personalBox.dataset.key = a.key + lang;
+    fill(personalBox, h('strong', null, a.title), ' ', h('span', null, a.body));
+  }
+  announce('alert|' + a.key, `${a.title} ${a.body}`);
+  return a;
+}
+
 function renderAlert(): void {
-  const name = ORDER.find((n) => model.errors.has(n));
+  const name = model.channelRefused ? undefined : ORDER.find((n) => model.errors.has(n));
   const entry = name ? model.errors.get(name) : undefined;
   show(alertBox, entry != null);
+  for (const k of [...announced]) if (k.startsWith('error|') && (!entry || k !== 'error|' + entry.error.code)) announced.delete(k);
   if (!name || !entry) return;
   const { error, retryAt } = entry;
-  const f = friendlyError(error);
+  const f = friendlyError(error, t);
   setText(alertTitle, f.title);
   setText(alertBody, ' ' + f.body);
+  announce('error|' + error.code, `${f.title} ${f.body}`);
   const secs = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
-  const hasData = name === 'state' ? model.state != null : name === 'me' ? model.me != null : name === 'payout' ? model.payoutLoaded : model.gifts != null;
-  setText(alertMeta, (hasData ? 'Showing the last data received. ' : '') + (secs > 0 ? `Retrying in ${secs} s.` : 'Retrying…'));
+  const hasData =
+    name === 'state' ? model.shown.state != null : name === 'me' ? model.me != null : name === 'payout' ? model.payoutLoaded : model.gifts != null;
+  setText(alertMeta, (hasData ? t.showingLast + ' ' : '') + (secs > 0 ? t.retryingIn(secs) : t.retrying));
 }
 
 function renderPayout(): void {
-  const v = hasIdentity() ? payoutView(model.payout) : ({ kind: 'none' } as const);
-  show(payoutCard, v.kind !== 'none');
+  const v = hasIdentity() ? payoutView(model.payout, t, lang, canJoinAgain(model.me, model.payout)) : ({ kind: 'none' } as const);
+  show(payoutCard, v.kind !== 'none' && !model.channelRefused);
   payoutCard.dataset.kind = v.kind;
   const key = JSON.stringify(v);
   if (payoutCard.dataset.key === key) return;
@@ -332,110 +444,143 @@ function renderPayout(): void {
     case 'won':
       return fill(
         payoutCard,
-        h('h2', { class: 'won' }, 'You won!'),
-        h('p', { class: 'sub' }, `${v.gold.toLocaleString('en-US')} g for `, h('b', null, v.name)),
+        h('h2', { class: 'won' }, t.youWon),
+        h('p', { class: 'sub' }, t.wonFor(v.gold), h('b', null, v.name)),
         h(
           'ol',
           { class: 'steps' },
-          h('li', null, 'You’ll get an in-game whisper (in Russian) from the streamer’s character.'),
+          h('li', null, t.stepWhisper, h('q', { class: 'whisper', lang: 'ru' }, WINNER_WHISPER)),
           h(
             'li',
             { class: v.accepted ? 'done' : 'now' },
-            'Reply to it with ',
+            t.stepReplyBefore,
             code('!twgold'),
-            ' to accept.',
-            v.accepted ? h('span', { class: 'ok' }, ' Accepted ✓') : null,
+            t.stepReplyAfter,
+            v.accepted ? h('span', { class: 'ok' }, t.accepted) : null,
           ),
-          h('li', { class: v.accepted || v.status === 'InProgress' ? 'now' : null }, `The streamer then mails the gold to ${v.name}.`),
+          h('li', { class: v.accepted || v.status === 'InProgress' ? 'now' : null }, t.stepMail(v.name)),
         ),
         h('p', { class: 'chip' }, v.statusLine),
       );
     case 'sent':
       return fill(
         payoutCard,
-        h('h2', { class: 'sent' }, 'Reward sent'),
+        h('h2', { class: 'sent' }, t.rewardSent),
         h('p', { class: 'reward', lang: 'ru' }, v.rewardLine),
-        h('p', { class: 'muted' }, `${v.gold.toLocaleString('en-US')} g are in ${v.name}’s mailbox.`),
+        h('p', { class: 'muted' }, t.inMailbox(v.gold, v.name)),
+        v.again ? h('p', { class: 'muted again' }, v.again) : null,
       );
     case 'last':
-      return fill(payoutCard, h('h2', { class: 'calm' }, 'Last payout'), h('p', { class: 'muted' }, v.line));
+      return fill(
+        payoutCard,
+        h('h2', { class: 'calm' }, t.lastPayout),
+        h('p', { class: 'muted' }, v.line),
+        v.again ? h('p', { class: 'muted again' }, v.again) : null,
+      );
   }
 }
 
 function renderRoulette(): void {
-  const s = model.state;
+  const s = model.shown.state;
+  show(rouletteCard, !model.channelRefused);
   if (!s) {
     wheel.update(null, [], 0);
     const failed = model.errors.has('state');
     setText(
       phaseLine,
-      model.helperMissing
-        ? 'Open this panel on Twitch to see the roulette.'
-        : model.token == null
-          ? 'Connecting to Twitch…'
-          : failed
-            ? 'The roulette could not be loaded yet.'
-            : 'Loading the roulette…',
+      model.helperMissing ? t.openOnTwitch : model.token == null ? t.connecting : failed ? t.rouletteFailed : t.rouletteLoading,
     );
     show(outcomeLine, false);
-    setText(countdownLabel, 'Next round in');
+    show(winnersBox, false);
+    setText(countdownLabel, t.nextRoundIn);
     setText(countdownHint, '');
     rouletteCard.dataset.phase = 'loading';
     return;
   }
-  const v = rouletteView(s);
+  const landed = wheel.hasLanded(s.currentSpinCycleId, s.candidateCharacterName);
+  const v = rouletteView(s, t, landed);
   rouletteCard.dataset.phase = v.phase;
-  const t = cycleTimes(s);
-  const spinEndsIn = t ? t.verifyAt - clock.now() : 0;
+  const times = cycleTimes(s);
+  const spinEndsIn = times ? times.verifyAt - clock.now() : 0;
   wheel.update(v, s.poolCharacterNames ?? [], spinEndsIn);
-  setText(phaseLine, v.phaseLine);
-  show(outcomeLine, v.outcome != null);
-  if (v.outcome) {
-    setText(outcomeLine, v.outcome.text);
-    outcomeLine.className = 'outcome ' + v.outcome.kind;
+  // The wheel may have come to rest just now (reduced motion: at once).
+  const v2 = wheel.hasLanded(s.currentSpinCycleId, s.candidateCharacterName) !== landed ? rouletteView(s, t, !landed) : v;
+  setText(phaseLine, v2.phaseLine);
+  if (v2.phase === 'spinning' && wheel.hasLanded(s.currentSpinCycleId, s.candidateCharacterName)) {
+    announce(`landed|${s.currentSpinCycleId}`, v2.phaseLine);
   }
-  setText(countdownLabel, v.countdownLabel);
-  setText(countdownHint, v.countdownHint ?? '');
+  show(outcomeLine, v2.outcome != null);
+  if (v2.outcome) {
+    setText(outcomeLine, v2.outcome.text);
+    outcomeLine.className = 'outcome ' + v2.outcome.kind;
+    if (s.lastCycle && s.lastCycle.spinCycleId === s.currentSpinCycleId) announce(`outcome|${s.lastCycle.spinCycleId}`, v2.outcome.text);
+  }
+  setText(countdownLabel, v2.countdownLabel);
+  countdownValue.setAttribute('aria-label', v2.countdownLabel);
+  setText(countdownHint, v2.countdownHint ?? '');
+  const winners = recentWinners(s, lang);
+  show(winnersBox, winners.length > 0);
+  const wkey = winners.map((w) => w.name + w.time).join('|') + lang;
+  if (winnersList.dataset.key !== wkey) {
+    winnersList.dataset.key = wkey;
+    fill(winnersList, ...winners.map((w) => h('li', null, h('b', null, w.name), w.time ? h('span', { class: 'muted' }, ' ' + w.time) : null)));
+  }
   tickCountdown();
 }
 
 function renderIdentity(): void {
-  const opaque = model.token != null && !hasIdentity();
+  const opaque = model.token != null && !hasIdentity() && !model.channelRefused;
   show(identityCard, opaque);
   if (!opaque) return;
   const loggedOut = (model.identity.opaqueUserId ?? '').startsWith('A');
-  setText(
-    identityText,
-    loggedOut
-      ? 'Log in to Twitch and share your identity with this extension to see whether you’re in the pool and what you won.'
-      : 'Share your Twitch identity with this extension to see whether you’re in the pool and what you won.',
-  );
+  setText(identityText, loggedOut ? t.identityLoggedOut : t.identityShare);
   identityButton.disabled = typeof ext?.actions?.requestIdShare !== 'function';
 }
 
+function clearNote(el: HTMLElement, kind?: 'ok' | 'error'): void {
+  if (el.hidden || (kind && el.dataset.kind !== kind)) return;
+  show(el, false);
+  delete el.dataset.kind;
+}
+
 function renderJoin(): void {
+  show(joinCard, !model.channelRefused);
   renderRules();
-  const s = model.state;
-  setText(poolLine, s ? `Pool: ${s.poolParticipantCount} ${s.poolParticipantCount === 1 ? 'viewer' : 'viewers'}` : 'Pool: …');
+  const s = model.shown.state;
+  setText(poolLine, s ? t.pool(s.poolParticipantCount) : t.poolUnknown);
   const me = hasIdentity() ? model.me : null;
   show(youLine, me != null);
   if (me?.isEnrolled && me.characterName) {
-    fill(youLine, 'You’re in as ', h('b', null, me.characterName));
+    fill(youLine, t.youreIn, h('b', null, me.characterName));
     youLine.className = 'you in';
+    // A refusal from before (a taken name, say) is no longer true.
+    clearNote(joinNote, 'error');
   } else if (me) {
-    fill(youLine, 'You’re not in the pool yet.');
+    fill(youLine, t.notIn);
     youLine.className = 'you out';
+    if (joinNote.dataset.kind === 'ok' && joinNote.dataset.what === 'joined') clearNote(joinNote);
   }
-  const active = model.payout?.status === 'Pending' || model.payout?.status === 'InProgress';
-  show(joinForm, me != null && !me.isEnrolled && !active);
+  show(leaveButton, me?.isEnrolled === true);
+  const life = hasIdentity() ? lifetimeView(model.me) : null;
+  show(lifetimeLine, life != null);
+  show(lifetimeBar, life != null);
+  if (life) {
+    setText(lifetimeLine, life.roomForWin ? t.lifetime(gold(life.committed, lang), gold(life.cap, lang)) : t.lifetimeFull);
+    lifetimeFill.style.width = `${(life.fraction * 100).toFixed(1)}%`;
+  }
+  show(joinForm, me != null && !me.isEnrolled && !isActive(model.payout) && (life == null || life.roomForWin));
 }
 
 function renderGift(): void {
-  const g = hasIdentity() ? giftView(myGift(model.gifts, model.identity.userId)) : ({ kind: 'none' } as const);
+  const g = hasIdentity() ? giftView(myGift(model.gifts, model.identity.userId), t) : ({ kind: 'none' } as const);
+  show(giftCard, !model.channelRefused);
   show(giftStatus, g.kind !== 'none');
+  show(giftWhisper, g.kind !== 'none' && g.whisper === true);
   if (g.kind !== 'none') {
     setText(giftStatus, g.line);
     giftStatus.className = 'gift-status ' + g.kind;
+    // The request exists now: an earlier refusal no longer applies.
+    clearNote(giftNote, 'error');
   }
   show(giftForm, hasIdentity() && model.gifts != null && model.giftsAvailable && g.kind !== 'active' && g.kind !== 'done');
 }
@@ -449,14 +594,15 @@ function renderBanner(): void {
   const notes = model.version?.releaseNotesUrl;
   fill(
     updateBanner,
-    h('span', null, `This panel is out of date (v${APP_VERSION}; v${min} needed). `),
-    h('button', { type: 'button', class: 'small', onclick: () => location.reload() }, 'Reload'),
-    notes ? h('a', { href: notes, target: '_blank', rel: 'noopener noreferrer' }, ' What’s new') : null,
+    h('span', null, t.outOfDate(APP_VERSION, min ?? '')),
+    h('button', { type: 'button', class: 'small', onclick: () => location.reload() }, t.reload),
+    notes ? h('a', { href: notes, target: '_blank', rel: 'noopener noreferrer' }, t.whatsNew) : null,
   );
 }
 
 function render(): void {
   renderBanner();
+  renderPersonal();
   renderAlert();
   renderPayout();
   renderRoulette();
@@ -472,7 +618,7 @@ let countdownTimer: ReturnType<typeof setTimeout> | null = null;
 function tickCountdown(): void {
   if (countdownTimer) clearTimeout(countdownTimer);
   countdownTimer = null;
-  const s = model.state;
+  const s = model.shown.state;
   if (!s) return;
   const next = Date.parse(s.nextSpinAt);
   if (Number.isNaN(next)) return;
@@ -485,7 +631,7 @@ function tickCountdown(): void {
     barFill.style.width = `${(elapsed * 100).toFixed(1)}%`;
     barMark.style.left = '80%';
   }
-  if (model.errors.size > 0) renderAlert(); // keeps "Retrying in N s" current
+  if (model.errors.size > 0) renderAlert(); // keeps "Retrying in N s" current (not a live region)
   countdownTimer = setTimeout(tickCountdown, msUntilNextSecond(target, now));
 }
 
@@ -497,8 +643,10 @@ function retryNow(): void {
   render();
 }
 
-function note(el: HTMLElement, kind: 'ok' | 'error', title: string, body = ''): void {
+function note(el: HTMLElement, kind: 'ok' | 'error', title: string, body = '', what = ''): void {
   el.className = 'note ' + kind;
+  el.dataset.kind = kind;
+  el.dataset.what = what;
   fill(el, h('strong', null, title), body ? ' ' + body : '');
   show(el, true);
 }
@@ -513,7 +661,7 @@ async function submitJoin(e: Event): Promise<void> {
   e.preventDefault();
   const name = joinInput.value.trim();
   if (!isValidCharacterName(name)) {
-    const f = friendlyError({ code: 'invalid_character_name' });
+    const f = friendlyError({ code: 'invalid_character_name' }, t);
     return note(joinNote, 'error', f.title, f.body);
   }
   // The same name retried after a failure reuses its id, so the EBS can tell a repeat from a new request.
@@ -524,15 +672,49 @@ async function submitJoin(e: Event): Promise<void> {
   if (r.ok) {
     joinRequestId = null;
     joinInput.value = '';
-    note(joinNote, 'ok', `You’re in as ${r.data?.characterName ?? name}!`);
-    model.me = { isEnrolled: true, characterName: r.data?.characterName ?? name };
-    poller.poke('me', 500);
-    poller.poke('state', 300);
+    const joined = r.data?.characterName ?? name;
+    model.me = { ...(model.me ?? { isEnrolled: true, characterName: joined }), isEnrolled: true, characterName: joined };
+    note(joinNote, 'ok', t.joinedOk(joined), '', 'joined');
+    // The pool count comes with the next push; without pushes, look now.
+    if (!model.pushLive) poller.poke('state', 300);
     render();
     return;
   }
   if (r.error.code !== 'network' && r.error.code !== 'timeout') joinRequestId = null;
-  const f = friendlyError(r.error);
+  const f = friendlyError(r.error, t);
+  note(joinNote, 'error', f.title, f.body);
+}
+
+let leaveArmed = false;
+let leaveTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** Leaving takes two clicks (a dialog may be blocked in Twitch's frame). */
+async function leavePool(): Promise<void> {
+  if (!leaveArmed) {
+    leaveArmed = true;
+    setText(leaveButton, t.leaveConfirm);
+    leaveTimer = setTimeout(() => {
+      leaveArmed = false;
+      setText(leaveButton, t.leave);
+    }, 5000);
+    return;
+  }
+  if (leaveTimer) clearTimeout(leaveTimer);
+  leaveArmed = false;
+  setText(leaveButton, t.leave);
+  leaveButton.disabled = true;
+  const r = await api.delete<unknown>('/api/pool/me');
+  leaveButton.disabled = false;
+  // 404: not in the pool (any more) — the same outcome for the viewer.
+  if (r.ok || (!r.ok && r.error.status === 404)) {
+    model.me = { ...(model.me ?? { isEnrolled: false, characterName: null }), isEnrolled: false, characterName: null };
+    note(joinNote, 'ok', t.leftOk, '', 'left');
+    if (!r.ok) poller.poke('me', 0);
+    if (!model.pushLive) poller.poke('state', 300);
+    render();
+    return;
+  }
+  const f = friendlyError(r.error, t);
   note(joinNote, 'error', f.title, f.body);
 }
 
@@ -540,7 +722,7 @@ async function submitGift(e: Event): Promise<void> {
   e.preventDefault();
   const name = giftInput.value.trim();
   if (!isValidCharacterName(name)) {
-    const f = friendlyError({ code: 'invalid_character_name' });
+    const f = friendlyError({ code: 'invalid_character_name' }, t);
     return note(giftNote, 'error', f.title, f.body);
   }
   giftButton.disabled = true;
@@ -554,23 +736,45 @@ async function submitGift(e: Event): Promise<void> {
     render();
     return;
   }
-  const f = friendlyError(r.error);
+  const f = friendlyError(r.error, t);
   note(giftNote, 'error', f.title, f.body);
 }
 
 // ------------------------------------------------------------------ lifecycle
 
 let extHidden = false;
+let started = false;
 
 function syncVisibility(): void {
   const hidden = document.visibilityState === 'hidden' || extHidden;
   if (hidden) {
     poller.pause();
-  } else if (model.token != null && !poller.running) {
-    poller.start();
+  } else if (model.token != null && !poller.running && !model.channelRefused) {
+    if (!started) {
+      started = true;
+      poller.start();
+      return;
+    }
+    // Back in view: one look at the roulette, and at what may have changed for the viewer meanwhile.
+    const again: TaskName[] = ['state', 'me'];
+    if (!model.payoutLoaded || isActive(model.payout)) again.push('payout');
+    if (model.gifts == null || giftView(myGift(model.gifts, model.identity.userId)).kind === 'active') again.push('gifts');
+    poller.start(again);
   }
 }
 
+function applyContext(ctx: TwitchContext): void {
+  if (ctx.theme === 'light' || ctx.theme === 'dark') document.documentElement.dataset.theme = ctx.theme;
+  const next = pickLang(ctx.language, location.search);
+  if (next !== lang) {
+    lang = next;
+    t = strings(lang);
+    renderStatic();
+    render();
+  }
+}
+
+renderStatic();
 if (ext) {
   ext.onAuthorized((auth) => {
     const hadIdentity = hasIdentity();
@@ -594,6 +798,9 @@ if (ext) {
     extHidden = !visible;
     syncVisibility();
   });
+  ext.onContext?.((ctx) => applyContext(ctx ?? {}));
+  ext.onError?.((err) => console.warn('Twitch extension helper error', err));
+  ext.listen?.('broadcast', onPush);
 } else {
   model.helperMissing = true;
 }

@@ -94,4 +94,40 @@ describe('poller', () => {
     expect(me.calls).toEqual([30_000]);
     p.pause();
   });
+
+  it('a task answering nextMs null waits for a poke', async () => {
+    const me = task('me', [{ ok: true, nextMs: null }]);
+    const p = new Poller([me], { random: () => 0 });
+    p.start();
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(me.calls).toEqual([0]);
+    p.poke('me', 1000);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(me.calls).toEqual([0, 601_000]);
+  });
+
+  it('defer moves a planned run later (a push brought fresh state) or cancels it', async () => {
+    const state = task('state', [{ ok: true, nextMs: 5000 }]);
+    const p = new Poller([state], { random: () => 0 });
+    p.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    p.defer('state', 60_000);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(state.calls).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(state.calls).toEqual([0, 61_000]);
+    p.defer('state', null);
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(state.calls).toEqual([0, 61_000]);
+  });
+
+  it('start with names runs only those at once', async () => {
+    const state = task('state', [{ ok: true, nextMs: null }]);
+    const me = task('me', [{ ok: true, nextMs: null }]);
+    const p = new Poller([state, me], { random: () => 0 });
+    p.start(['state']);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(state.calls).toEqual([0]);
+    expect(me.calls).toEqual([]);
+  });
 });

@@ -4,7 +4,8 @@
 import type { ApiError } from './api';
 import { failureDelay } from './backoff';
 
-export type TaskResult = { ok: true; nextMs: number } | { ok: false; error: ApiError };
+/** nextMs null: do not run again until poked (the panel asks when a pushed change calls for it). */
+export type TaskResult = { ok: true; nextMs: number | null } | { ok: false; error: ApiError };
 
 export interface Task {
   name: string;
@@ -54,11 +55,14 @@ export class Poller {
     return this.active;
   }
 
-  /** Starts (or resumes) polling: every enabled task runs at once. */
-  start(): void {
+  /**
+   * Starts (or resumes) polling: the named tasks (all when none are named) run
+   * at once; the others wait for a poke.
+   */
+  start(only?: string[]): void {
     if (this.active) return;
     this.active = true;
-    for (const s of this.slots.values()) this.schedule(s, 0);
+    for (const s of this.slots.values()) if (!only || only.includes(s.task.name)) this.schedule(s, 0);
   }
 
   /** Stops every timer and aborts calls in flight (used while hidden). */
@@ -82,6 +86,22 @@ export class Poller {
       return;
     }
     if (s.timer && s.dueAt <= this.now() + delayMs) return;
+    this.schedule(s, delayMs);
+  }
+
+  /**
+   * Sets when a task runs next, later or sooner than planned (a push just
+   * brought fresh state, so the fetch it would have made moves out); null
+   * leaves it waiting for a poke. A failed task keeps its backoff.
+   */
+  defer(name: string, delayMs: number | null): void {
+    const s = this.slots.get(name);
+    if (!s || !this.active || s.running || s.failed) return;
+    if (delayMs == null) {
+      if (s.timer) this.clearTimer(s.timer);
+      s.timer = null;
+      return;
+    }
     this.schedule(s, delayMs);
   }
 
@@ -122,7 +142,7 @@ export class Poller {
     s.running = null;
     if (!this.active) return;
     if (!result.ok && result.error.kind === 'aborted') return;
-    let delay: number;
+    let delay: number | null;
     if (result.ok) {
       s.backoffMs = null;
       s.failed = false;
@@ -138,6 +158,6 @@ export class Poller {
       s.rerun = false;
       delay = result.ok ? 0 : delay;
     }
-    this.schedule(s, delay);
+    if (delay != null) this.schedule(s, delay);
   }
 }

@@ -10,9 +10,20 @@ export interface TwitchAuth {
   helixToken?: string;
 }
 
+/** The part of Twitch.ext.onContext's context the panel reads. */
+export interface TwitchContext {
+  theme?: 'light' | 'dark' | string;
+  language?: string;
+  mode?: string;
+}
+
 export interface TwitchExt {
   onAuthorized(cb: (auth: TwitchAuth) => void): void;
   onVisibilityChanged?(cb: (isVisible: boolean, context: unknown) => void): void;
+  onContext?(cb: (context: TwitchContext, changed: string[]) => void): void;
+  onError?(cb: (err: unknown) => void): void;
+  /** Extension PubSub: target "broadcast" carries the EBS's pushed state. */
+  listen?(target: string, cb: (target: string, contentType: string, message: string) => void): void;
   actions?: { requestIdShare?(): void };
   viewer?: { id: string | null; opaqueId: string; isLinked: boolean; role: string };
   /** Set only by the EBS's development page: the EBS that serves it. */

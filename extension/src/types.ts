@@ -20,11 +20,17 @@ export interface RouletteState {
   candidateCharacterName: string | null;
   lastCycle: LastCycle | null;
   poolCharacterNames?: string[];
+  /** Newest first; absent from an older EBS. */
+  recentWinners?: { characterName: string; at: string }[];
 }
 
 export interface PoolMe {
   isEnrolled: boolean;
   characterName: string | null;
+  /** Sent + active payouts' gold; absent from an older EBS. */
+  lifetimeGoldCommitted?: number;
+  /** 10,000; absent from an older EBS. */
+  lifetimeCapGold?: number;
 }
 
 export type PayoutStatus = 'Pending' | 'InProgress' | 'Sent' | 'Failed' | 'Cancelled' | 'Expired';

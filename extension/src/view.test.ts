@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GiftRequest, Payout, RouletteState } from './types';
-import { giftView, isValidCharacterName, myGift, payoutView, rewardLine, rouletteView, waitText } from './view';
+import { strings } from './i18n';
+import { canJoinAgain, giftView, isValidCharacterName, lifetimeView, myGift, payoutView, recentWinners, rewardLine, rouletteView, waitText } from './view';
 
 const base: RouletteState = {
   nextSpinAt: '2026-04-04T12:05:00.000Z',
@@ -171,5 +172,59 @@ describe('character names', () => {
     for (const bad of ['N', 'Abcdefghijklm', 'N0rinn', 'Nor inn', 'Nor-inn', '李白', 'A×b', '']) {
       expect(isValidCharacterName(bad)).toBe(false);
     }
+  });
+});
+
+describe('issue 16 views', () => {
+  it('spinning: says where the wheel stopped once it has landed, not "spinning"', () => {
+    const s = st({ spinPhase: 'spinning', candidateCharacterName: 'Norinn' });
+    expect(rouletteView(s).phaseLine).toBe('The wheel is spinning…');
+    expect(rouletteView(s, strings('en'), true).phaseLine).toBe('The wheel stopped on Norinn');
+    expect(rouletteView(s, strings('ru'), true).phaseLine).toBe('Колесо остановилось на Norinn');
+  });
+
+  it('speaks Russian', () => {
+    const ru = strings('ru');
+    expect(rouletteView(st({}), ru).phaseLine).toBe('Идёт запись — в пуле 3 зрителя');
+    expect(rouletteView(st({ spinPhase: 'verification', candidateCharacterName: 'Norinn' }), ru).phaseLine).toBe('Проверяем, в игре ли Norinn…');
+    const v = payoutView(payout({ status: 'Sent' }), ru, 'ru');
+    expect(v.kind === 'sent' && v.rewardLine).toBe('Награда отправлена персонажу Norinn на почту, проверяй ящик!');
+  });
+
+  it('"you can join again" only when it is true', () => {
+    const out = { isEnrolled: false, characterName: null, lifetimeGoldCommitted: 3000, lifetimeCapGold: 10000 };
+    expect(canJoinAgain(out, payout({ status: 'Sent' }))).toBe(true);
+    expect(canJoinAgain({ ...out, isEnrolled: true, characterName: 'Norinn' }, payout({ status: 'Sent' }))).toBe(false);
+    expect(canJoinAgain({ ...out, lifetimeGoldCommitted: 10000 }, payout({ status: 'Sent' }))).toBe(false);
+    expect(canJoinAgain({ ...out, lifetimeGoldCommitted: 9000 }, payout({ status: 'Sent' }))).toBe(true);
+    expect(canJoinAgain(out, payout({ status: 'Pending' }))).toBe(false);
+    expect(canJoinAgain({ isEnrolled: false, characterName: null }, null)).toBe(true); // an older EBS: no cap figures
+    expect(canJoinAgain(null, payout({ status: 'Failed' }))).toBeNull();
+    const sent = payoutView(payout({ status: 'Sent' }), strings('en'), 'en', false);
+    expect(sent.kind === 'sent' && sent.again).toBeNull();
+    const last = payoutView(payout({ status: 'Expired' }), strings('en'), 'en', true);
+    expect(last.kind === 'last' && last.again).toBe('You can join again with !twgold.');
+    expect(last.kind === 'last' && last.line).not.toContain('join again');
+  });
+
+  it('progress toward the lifetime cap, absent for an older EBS', () => {
+    expect(lifetimeView({ isEnrolled: true, characterName: 'N', lifetimeGoldCommitted: 3000, lifetimeCapGold: 10000 })).toEqual({
+      committed: 3000,
+      cap: 10000,
+      fraction: 0.3,
+      roomForWin: true,
+    });
+    expect(lifetimeView({ isEnrolled: true, characterName: 'N', lifetimeGoldCommitted: 9500, lifetimeCapGold: 10000 })?.roomForWin).toBe(false);
+    expect(lifetimeView({ isEnrolled: true, characterName: 'N' })).toBeNull();
+    expect(lifetimeView(null)).toBeNull();
+  });
+
+  it('recent winners, newest first as sent, at most five, absent for an older EBS', () => {
+    const winners = Array.from({ length: 7 }, (_, i) => ({ characterName: `W${i}`, at: `2026-04-04T12:0${i}:00Z` }));
+    const r = recentWinners(st({ recentWinners: winners }), 'en', 5, 'UTC');
+    expect(r.map((w) => w.name)).toEqual(['W0', 'W1', 'W2', 'W3', 'W4']);
+    expect(r[1].time).toBe('12:01');
+    expect(recentWinners(st({}), 'en')).toEqual([]);
+    expect(recentWinners(st({ recentWinners: [{ characterName: '', at: 'x' }, { characterName: 'A', at: 'garbage' }] }), 'en')).toEqual([{ name: 'A', time: '' }]);
   });
 });

@@ -3,12 +3,12 @@
 
 import { cycleTimes } from './cadence';
 import { formatMMSS } from './clock';
-import type { GiftRequest, LastCycle, Payout, RouletteState } from './types';
+import { gold as goldText, type Lang, rewardLine, type Strings, strings } from './i18n';
+import type { GiftRequest, LastCycle, Payout, PoolMe, RouletteState } from './types';
 
-/** The normative reward line (spec README, byte-exact). */
-export function rewardLine(characterName: string): string {
-  return `Награда отправлена персонажу ${characterName} на почту, проверяй ящик!`;
-}
+export { rewardLine };
+
+const EN = strings('en');
 
 // ---------------------------------------------------------------- roulette
 
@@ -36,26 +36,26 @@ export interface RouletteView {
   countdownHint: string | null;
 }
 
-export function outcomeText(c: LastCycle): OutcomeView {
+export function outcomeText(c: LastCycle, t: Strings = EN): OutcomeView {
   const name = c.winnerCharacterName ?? c.candidateCharacterName ?? '';
-  if (c.outcome === 'winner') return { kind: 'winner', text: `${name} won!` };
+  if (c.outcome === 'winner') return { kind: 'winner', text: t.outcomeWon(name) };
   if (c.outcome === 'no_winner') {
-    return { kind: 'no_winner', text: name ? `${name} was offline — no winner this round` : 'No winner this round' };
+    return { kind: 'no_winner', text: name ? t.outcomeOffline(name) : t.outcomeNoWinner };
   }
-  return { kind: 'no_participants', text: 'Nobody could be drawn this round' };
+  return { kind: 'no_participants', text: t.outcomeNobody };
 }
 
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
-/** Maps the roulette state to the roulette section. */
-export function rouletteView(s: RouletteState): RouletteView {
+/**
+ * Maps the roulette state to the roulette section. landed: the wheel has
+ * stopped on this round's candidate (the spin animation is shorter than the
+ * spinning phase), so the text says so instead of "spinning".
+ */
+export function rouletteView(s: RouletteState, t: Strings = EN, landed = false): RouletteView {
   const pool = s.poolParticipantCount;
   const last = s.lastCycle;
   const lastIsThisCycle = last != null && s.currentSpinCycleId != null && last.spinCycleId === s.currentSpinCycleId;
-  const t = cycleTimes(s);
-  const spinsAt = t ? formatMMSS(Math.round((t.end - t.drawAt) / 1000)) : null;
+  const times = cycleTimes(s);
+  const spinsAt = times ? formatMMSS(Math.round((times.end - times.drawAt) / 1000)) : null;
   const v: RouletteView = {
     phase: s.spinPhase,
     wheel: 'pool',
@@ -63,60 +63,60 @@ export function rouletteView(s: RouletteState): RouletteView {
     cycleId: s.currentSpinCycleId,
     phaseLine: '',
     outcome: null,
-    countdownLabel: 'Next round in',
+    countdownLabel: t.nextRoundIn,
     countdownHint: null,
   };
   const previous = (): OutcomeView | null => {
     if (!last || lastIsThisCycle) return null;
-    const o = outcomeText(last);
-    return { kind: o.kind, text: 'Last round: ' + o.text };
+    const o = outcomeText(last, t);
+    return { kind: o.kind, text: t.lastRound(o.text) };
   };
 
   switch (s.spinPhase) {
     case 'idle':
       v.wheel = 'empty';
-      v.phaseLine = 'The pool is empty — be the first to join!';
+      v.phaseLine = t.poolEmpty;
       v.outcome = previous();
-      v.countdownHint = spinsAt ? `Once someone joins, the wheel spins at ${spinsAt}` : null;
+      v.countdownHint = spinsAt ? t.spinsOnceJoined(spinsAt) : null;
       break;
     case 'collecting':
       // Until the next spin the wheel keeps showing where the last one stopped.
       v.wheel = last?.candidateCharacterName && !lastIsThisCycle ? 'rest' : 'pool';
       v.name = v.wheel === 'rest' ? last!.candidateCharacterName : null;
-      v.phaseLine = `Collecting entries — ${plural(pool, 'viewer', 'viewers')} in the pool`;
+      v.phaseLine = t.collecting(pool);
       v.outcome = previous();
-      v.countdownHint = spinsAt ? `The wheel spins at ${spinsAt}` : null;
+      v.countdownHint = spinsAt ? t.spinsAt(spinsAt) : null;
       break;
     case 'spinning':
       if (s.candidateCharacterName) {
         v.wheel = 'spin';
         v.name = s.candidateCharacterName;
-        v.phaseLine = 'The wheel is spinning…';
+        v.phaseLine = landed ? t.landedOn(s.candidateCharacterName) : t.spinning;
       } else {
-        v.phaseLine = 'Drawing…';
+        v.phaseLine = t.drawing;
       }
       break;
     case 'verification': {
       const name = s.candidateCharacterName ?? (lastIsThisCycle ? last.candidateCharacterName : null);
       v.wheel = name ? 'landed' : 'pool';
       v.name = name;
-      v.phaseLine = name ? `Checking whether ${name} is online…` : 'Checking whether the winner is online…';
-      if (lastIsThisCycle) v.outcome = outcomeText(last);
+      v.phaseLine = name ? t.checking(name) : t.checkingWinner;
+      if (lastIsThisCycle) v.outcome = outcomeText(last, t);
       break;
     }
     case 'completed':
       if (lastIsThisCycle) {
-        const o = outcomeText(last);
+        const o = outcomeText(last, t);
         v.wheel = last.candidateCharacterName ? 'landed' : 'pool';
         v.name = last.candidateCharacterName;
-        v.phaseLine = o.kind === 'winner' ? 'We have a winner!' : 'Round over';
+        v.phaseLine = o.kind === 'winner' ? t.weHaveWinner : t.roundOver;
         v.outcome = o;
       } else {
-        v.phaseLine = 'Round over — nobody could be drawn';
+        v.phaseLine = t.roundOverNobody;
       }
       break;
     default:
-      v.phaseLine = pool > 0 ? 'Waiting for the next round' : 'The pool is empty — be the first to join!';
+      v.phaseLine = pool > 0 ? t.waitingNext : t.poolEmpty;
       v.wheel = pool > 0 ? 'pool' : 'empty';
   }
   return v;
@@ -132,14 +132,20 @@ export type PayoutView =
       status: string;
       accepted: boolean;
       statusLine: string;
-      gold: number;
+      gold: string;
     }
-  | { kind: 'sent'; name: string; rewardLine: string; gold: number }
-  | { kind: 'last'; name: string; status: string; line: string };
+  | { kind: 'sent'; name: string; rewardLine: string; gold: string; again: string | null }
+  | { kind: 'last'; name: string; status: string; line: string; again: string | null };
 
-export function payoutView(p: Payout | null | undefined): PayoutView {
+/**
+ * Maps the viewer's last payout to the payout section. canJoinAgain: whether
+ * "you can join again" is true now (not in the pool, no active payout, room
+ * under the lifetime cap); null when unknown, and then it is not said.
+ */
+export function payoutView(p: Payout | null | undefined, t: Strings = EN, lang: Lang = 'en', canJoinAgain: boolean | null = null): PayoutView {
   if (!p) return { kind: 'none' };
   const accepted = p.acceptedAt != null && p.acceptedAt !== '';
+  const again = canJoinAgain === true ? t.joinAgain : null;
   switch (p.status) {
     case 'Pending':
     case 'InProgress':
@@ -148,29 +154,15 @@ export function payoutView(p: Payout | null | undefined): PayoutView {
         name: p.characterName,
         status: p.status,
         accepted,
-        gold: p.goldAmount,
-        statusLine:
-          p.status === 'InProgress'
-            ? 'The streamer is preparing your mail'
-            : accepted
-              ? 'Accepted — waiting for the streamer to mail the gold'
-              : 'Waiting for your reply in WoW',
+        gold: goldText(p.goldAmount, lang),
+        statusLine: p.status === 'InProgress' ? t.statusInProgress : accepted ? t.statusAccepted : t.statusWaiting,
       };
     case 'Sent':
-      return { kind: 'sent', name: p.characterName, rewardLine: rewardLine(p.characterName), gold: p.goldAmount };
+      return { kind: 'sent', name: p.characterName, rewardLine: rewardLine(p.characterName), gold: goldText(p.goldAmount, lang), again };
     default: {
-      const why: Record<string, string> = {
-        Failed: 'the delivery failed',
-        Cancelled: 'it was cancelled',
-        Expired: 'it was not delivered within 24 hours',
-      };
+      const why: Record<string, string> = { Failed: t.whyFailed, Cancelled: t.whyCancelled, Expired: t.whyExpired };
       const reason = why[p.status] ?? p.status;
-      return {
-        kind: 'last',
-        name: p.characterName,
-        status: p.status,
-        line: `Last payout to ${p.characterName}: ${reason}. You can join again with !twgold.`,
-      };
+      return { kind: 'last', name: p.characterName, status: p.status, line: t.lastLine(p.characterName, reason), again };
     }
   }
 }
@@ -179,21 +171,29 @@ export function payoutView(p: Payout | null | undefined): PayoutView {
 
 export type GiftView =
   | { kind: 'none' }
-  | { kind: 'active' | 'done' | 'failed'; state: string; line: string };
+  | { kind: 'active' | 'done' | 'failed'; state: string; line: string; whisper?: boolean };
 
 /** "about 3 min" style wait. */
-export function waitText(seconds: number): string {
-  if (seconds <= 0) return "you're next";
-  if (seconds < 60) return 'less than a minute';
-  return `about ${Math.round(seconds / 60)} min`;
+export function waitText(seconds: number, t: Strings = EN): string {
+  if (seconds <= 0) return t.giftNext;
+  if (seconds < 60) return t.giftUnderMinute;
+  return t.giftAboutMin(Math.round(seconds / 60));
 }
 
-const GIFT_FAILURES: Record<string, string> = {
-  receiver_declined: 'you declined the gift',
-  selection_timeout: 'no item was picked in time',
-  confirmation_timeout: 'there was no reply to the whisper in time',
-  no_items_available: "the streamer's bags had nothing to give",
-};
+function giftFailure(reason: string | null, t: Strings): string {
+  switch (reason) {
+    case 'receiver_declined':
+      return t.giftWhyDeclined;
+    case 'selection_timeout':
+      return t.giftWhySelection;
+    case 'confirmation_timeout':
+      return t.giftWhyConfirmation;
+    case 'no_items_available':
+      return t.giftWhyNoItems;
+    default:
+      return t.giftWhyOther;
+  }
+}
 
 /** The viewer's own gift request (the newest of theirs in the queue answer). */
 export function myGift(queue: GiftRequest[] | null | undefined, userId: string | null): GiftRequest | null {
@@ -203,31 +203,79 @@ export function myGift(queue: GiftRequest[] | null | undefined, userId: string |
   return mine.reduce((a, b) => (Date.parse(b.createdAt) > Date.parse(a.createdAt) ? b : a));
 }
 
-export function giftView(g: GiftRequest | null): GiftView {
+export function giftView(g: GiftRequest | null, t: Strings = EN): GiftView {
   if (!g) return { kind: 'none' };
-  const item = g.selectedItem?.name;
+  const item = g.selectedItem?.name ?? null;
   switch (g.state) {
     case 'Pending':
-      return {
-        kind: 'active',
-        state: g.state,
-        line: `${g.characterName} is #${g.queuePosition} in the gift queue — ${waitText(g.estimatedWaitSeconds)}.`,
-      };
+      return { kind: 'active', state: g.state, line: t.giftQueued(g.characterName, g.queuePosition, waitText(g.estimatedWaitSeconds, t)) };
     case 'SelectingItem':
-      return { kind: 'active', state: g.state, line: `The streamer is picking a gift for ${g.characterName}…` };
+      return { kind: 'active', state: g.state, line: t.giftPicking(g.characterName) };
     case 'WaitingConfirmation':
-      return {
-        kind: 'active',
-        state: g.state,
-        line: `${item ? `Your gift: ${item}. ` : ''}Reply !twgift to the streamer's whisper in WoW to accept it.`,
-      };
+      return { kind: 'active', state: g.state, line: t.giftConfirm(item), whisper: true };
     case 'Completed':
-      return { kind: 'done', state: g.state, line: `Gift accepted${item ? `: ${item}` : ''} — check your mailbox!` };
-    default: {
-      const why = (g.failureReason && GIFT_FAILURES[g.failureReason]) || 'it could not be completed';
-      return { kind: 'failed', state: g.state, line: `No gift this time: ${why}.` };
-    }
+      return { kind: 'done', state: g.state, line: t.giftDone(item) };
+    default:
+      return { kind: 'failed', state: g.state, line: t.giftFailed(giftFailure(g.failureReason, t)) };
   }
+}
+
+// ---------------------------------------------------------------- recent winners
+
+export interface RecentWinner {
+  name: string;
+  /** HH:MM in the viewer's time zone. */
+  time: string;
+}
+
+/** The state's recent winners (newest first, at most max); empty for an EBS that does not send them. */
+export function recentWinners(s: RouletteState | null, lang: Lang = 'en', max = 5, timeZone?: string): RecentWinner[] {
+  const list = Array.isArray(s?.recentWinners) ? s.recentWinners : [];
+  const out: RecentWinner[] = [];
+  for (const w of list) {
+    if (!w || typeof w.characterName !== 'string' || w.characterName === '') continue;
+    const at = Date.parse(w.at);
+    const time = Number.isNaN(at)
+      ? ''
+      : new Date(at).toLocaleTimeString(lang === 'ru' ? 'ru-RU' : 'en-GB', { hour: '2-digit', minute: '2-digit', timeZone });
+    out.push({ name: w.characterName, time });
+    if (out.length >= max) break;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- lifetime cap
+
+export interface LifetimeView {
+  committed: number;
+  cap: number;
+  /** 0–1 */
+  fraction: number;
+  /** Room for at least one more win (1,000 g). */
+  roomForWin: boolean;
+}
+
+export const GOLD_PER_WIN = 1000;
+
+/** Progress toward the lifetime cap; null for an EBS that does not send it. */
+export function lifetimeView(me: PoolMe | null | undefined): LifetimeView | null {
+  if (!me || typeof me.lifetimeGoldCommitted !== 'number' || typeof me.lifetimeCapGold !== 'number' || !(me.lifetimeCapGold > 0)) return null;
+  const committed = Math.max(0, me.lifetimeGoldCommitted);
+  const cap = me.lifetimeCapGold;
+  return { committed, cap, fraction: Math.min(1, committed / cap), roomForWin: committed + GOLD_PER_WIN <= cap };
+}
+
+/**
+ * Whether "you can join again" is true: not in the pool, no active payout,
+ * and room under the cap (unknown cap: only the first two). null when the
+ * panel does not know the viewer's membership yet.
+ */
+export function canJoinAgain(me: PoolMe | null | undefined, payout: Payout | null | undefined): boolean | null {
+  if (!me) return null;
+  if (me.isEnrolled) return false;
+  if (payout && (payout.status === 'Pending' || payout.status === 'InProgress')) return false;
+  const l = lifetimeView(me);
+  return l == null || l.roomForWin;
 }
 
 // ---------------------------------------------------------------- client-side name check

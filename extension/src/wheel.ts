@@ -10,20 +10,27 @@ function reducedMotion(): boolean {
   return typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
 }
 
-/** A spin strip: shuffled pool names, ending on the candidate with one name after it. */
+/**
+ * A spin strip: random pool names ending on the candidate with one name after
+ * it. No name ever sits next to itself (a reel showing "Norinn, Norinn" looks
+ * broken), including the rows around the candidate.
+ */
 export function spinStrip(names: string[], candidate: string, length: number, rand: () => number = Math.random): string[] {
-  const pool = names.length > 0 ? names : [candidate];
+  const pool = [...new Set(names.length > 0 ? names : [candidate])];
+  const pick = (not: string[]): string => {
+    const choices = pool.filter((n) => !not.includes(n));
+    if (choices.length === 0) return not[0] ?? candidate;
+    return choices[Math.floor(rand() * choices.length)];
+  };
+  // Built from the candidate backwards: each row only has to differ from the
+  // one after it, which two names can always do.
   const out: string[] = [];
-  let prev = '';
-  while (out.length < length) {
-    let n = pool[Math.floor(rand() * pool.length)];
-    if (pool.length > 1 && n === prev) n = pool[(pool.indexOf(n) + 1) % pool.length];
-    out.push(n);
-    prev = n;
+  let next = candidate;
+  for (let i = 0; i < length; i++) {
+    next = pick([next]);
+    out.unshift(next);
   }
-  const others = pool.filter((n) => n !== candidate);
-  const after = others.length > 0 ? others[Math.floor(rand() * others.length)] : candidate;
-  return [...out, candidate, after];
+  return [...out, candidate, pick([candidate])];
 }
 
 export class Wheel {
@@ -32,10 +39,18 @@ export class Wheel {
   private key = '';
   private spinning: { cycleId: string | null; name: string } | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private landedOn: string | null = null;
+  /** Called when a spin comes to rest (the text then says where it stopped). */
+  onLanded: (() => void) | null = null;
 
   constructor() {
     this.strip = h('ul', { class: 'strip' });
     this.el = h('div', { class: 'wheel', 'data-state': 'loading', 'aria-hidden': 'true' }, h('div', { class: 'window' }, this.strip));
+  }
+
+  /** Whether the wheel is at rest on this round's name (after its spin, or shown landed). */
+  hasLanded(cycleId: string | null, name: string | null): boolean {
+    return name != null && this.landedOn === `${cycleId}|${name}`;
   }
 
   /** Shows v; spinEndsInMs is how long the spinning phase still lasts. */
@@ -79,6 +94,7 @@ export class Wheel {
     if (this.key === key) return;
     this.stopSpin();
     this.key = key;
+    this.landedOn = null;
     this.el.dataset.state = state;
     this.el.dataset.name = name;
     this.setRows(rows, state === 'landed' || state === 'rest' ? hit : -1);
@@ -93,6 +109,7 @@ export class Wheel {
     const after = others.length > 1 ? others[0] : '';
     this.renderStatic(state, [before, name, after], 1, name);
     this.key = key;
+    if (state === 'landed') this.landedOn = `${cycleId}|${name}`;
   }
 
   private spin(name: string, poolNames: string[], cycleId: string | null, spinEndsInMs: number): void {
@@ -102,6 +119,7 @@ export class Wheel {
     const rows = spinStrip(poolNames, name, Math.max(18, Math.min(48, Math.round(duration / 110))));
     const target = rows.length - 2;
     this.key = `spin|${cycleId}|${name}`;
+    this.landedOn = null;
     this.spinning = { cycleId, name };
     this.el.dataset.state = 'spinning';
     this.el.dataset.name = name;
@@ -115,6 +133,8 @@ export class Wheel {
       this.strip.children[target]?.classList.add('hit');
       this.el.dataset.state = 'landed';
       this.key = `landed|${cycleId}|${name}|spun`;
+      this.landedOn = `${cycleId}|${name}`;
+      this.onLanded?.();
     }, duration + 50);
   }
 

@@ -123,11 +123,14 @@ func (p *pages) absDir() string {
 
 func (p *pages) built() bool { return Built(p.o.Dir) }
 
-// viewerQuery is the viewer picked in the harness form.
+// viewerQuery is the viewer picked in the harness form, and how Twitch
+// presents the panel to them (theme, language).
 type viewerQuery struct {
 	UserID      string
 	DisplayName string
 	Opaque      bool
+	Theme       string
+	Language    string
 }
 
 func readViewer(q url.Values) viewerQuery {
@@ -139,6 +142,12 @@ func readViewer(q url.Values) viewerQuery {
 		v.DisplayName = v.DisplayName[:64]
 	}
 	v.Opaque = truthy(q.Get("opaque"))
+	if q.Get("theme") == "light" {
+		v.Theme = "light"
+	}
+	if l := strings.ToLower(strings.TrimSpace(q.Get("language"))); l == "ru" || l == "en" {
+		v.Language = l
+	}
 	return v
 }
 
@@ -157,6 +166,14 @@ func (v viewerQuery) panelURL() string {
 	}
 	if v.Opaque {
 		q.Set("opaque", "1")
+	}
+	// The stand-in helper reports these through onContext; Twitch also puts
+	// the language on the panel's URL.
+	if v.Theme != "" {
+		q.Set("theme", v.Theme)
+	}
+	if v.Language != "" {
+		q.Set("language", v.Language)
 	}
 	return "/dev/panel/panel.html?" + q.Encode()
 }
@@ -363,6 +380,8 @@ a{color:#f4c025}
 <label for="userId">Viewer id</label><input type="text" id="userId" name="userId" value="{{.Viewer.UserID}}" pattern="[A-Za-z0-9_\-]{1,64}" required>
 <label for="displayName">Display name</label><input type="text" id="displayName" name="displayName" value="{{.Viewer.DisplayName}}" maxlength="64">
 <label for="opaque">Opaque viewer</label><span><input type="checkbox" id="opaque" name="opaque" value="1" {{if .Viewer.Opaque}}checked{{end}}> <span class="muted">has not shared identity (the panel offers to share it)</span></span>
+<label for="theme">Light theme</label><span><input type="checkbox" id="theme" name="theme" value="light" {{if eq .Viewer.Theme "light"}}checked{{end}}></span>
+<label for="language">Russian</label><span><input type="checkbox" id="language" name="language" value="ru" {{if eq .Viewer.Language "ru"}}checked{{end}}></span>
 <span></span><span><button type="submit">Load panel</button> <a href="{{.ConfigURL}}" target="_blank" rel="noopener">config page</a></span>
 </form>
 <h2>Enroll this viewer by chat</h2>

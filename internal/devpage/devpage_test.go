@@ -83,6 +83,16 @@ func TestHarnessPage(t *testing.T) {
 	if strings.Contains(body, "<script>alert(1)</script>") {
 		t.Error("display name echoed unescaped")
 	}
+	// Theme and language reach the panel's URL (the stand-in helper reports them
+	// through onContext); anything else is dropped.
+	_, body = get(t, h, "/dev/panel?userId=v1&theme=light&language=RU")
+	if !strings.Contains(body, `src="/dev/panel/panel.html?language=ru&amp;theme=light&amp;userId=v1"`) {
+		t.Errorf("theme and language not passed to the panel:\n%s", body)
+	}
+	_, body = get(t, h, "/dev/panel?userId=v1&theme=%22x&language=de")
+	if !strings.Contains(body, `src="/dev/panel/panel.html?userId=v1"`) {
+		t.Error("unknown theme or language passed to the panel")
+	}
 	// A bad viewer id falls back to the default.
 	_, body = get(t, h, "/dev/panel?userId=%22%3E%3Cb%3E")
 	if !strings.Contains(body, `value="dev-viewer-1"`) {
