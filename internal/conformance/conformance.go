@@ -217,6 +217,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, giftTests...)
 	tests = append(tests, leaseTests...)
 	tests = append(tests, ingestTests...)
+	tests = append(tests, acmeCacheTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// Each test has its own database and clock: they run side by
