@@ -74,6 +74,12 @@ func TestHTTPSByHTTP01(t *testing.T) {
 		t.Errorf("POST over HTTP: %d %s, want 400 https_required", r.StatusCode, body)
 	}
 
+	for _, line := range []string{"Listening:  https://" + domain + "  ", "HTTPS:      " + domain + " on ", "Certificate: from " + ca.DirectoryURL} {
+		if !strings.Contains(e.Output(), line) {
+			t.Errorf("the banner has no %q:\n%s", line, e.Output())
+		}
+	}
+
 	dir := filepath.Join(data, "acme")
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("certificate cache %s: %v %v, want a 0700 folder", dir, fi, err)
