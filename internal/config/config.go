@@ -34,7 +34,9 @@ const (
 type Config struct {
 	Environment Environment
 	// Listen is a host:port for net.Listen; an empty host means all interfaces.
-	Listen  string
+	Listen string
+	// TLS is built-in HTTPS; with it Listen is TLS.Listen.
+	TLS     TLS
 	DataDir string
 	// PostgresDSN is empty for SQLite; otherwise a postgres:// URL or a libpq
 	// keyword/value string, both accepted by pgx as they are.
@@ -252,6 +254,7 @@ func (l *loader) load() Config {
 		}
 		s.parse(l, &c, v, k)
 	}
+	l.settleTLS(&c)
 	// Defaults that depend on other settings (the environment on what is
 	// configured, CORS origins on the environment, client id and listen
 	// address) are settled once everything set is known.
@@ -416,7 +419,7 @@ func parseListen(v string) (string, error) {
 	switch strings.ToLower(scheme) {
 	case "http":
 	case "https":
-		return "", errors.New("https is not supported: mgm-ebs serves plain HTTP and TLS is terminated by a reverse proxy; use an http:// address")
+		return "", errors.New("https is not supported here: set " + keyTLSDomain + " for built-in HTTPS, or terminate TLS in a reverse proxy and use an http:// address")
 	default:
 		return "", fmt.Errorf("unsupported scheme %q; use http://host:port or host:port", scheme)
 	}

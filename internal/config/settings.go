@@ -16,6 +16,12 @@ const (
 	keyAspNetEnvironment   = "ASPNETCORE_ENVIRONMENT"
 	keyListen              = "Mgm__Listen"
 	keyAspNetURLs          = "ASPNETCORE_URLS"
+	keyTLSDomain           = "Mgm__TlsDomain"
+	keyTLSListen           = "Mgm__TlsListen"
+	keyHTTPListen          = "Mgm__HttpListen"
+	keyACMEDirectoryURL    = "Mgm__AcmeDirectoryUrl"
+	keyACMEEmail           = "Mgm__AcmeEmail"
+	keyACMECARoots         = "Mgm__AcmeCaRoots"
 	keyDataDir             = "Mgm__DataDir"
 	keyPostgres            = "ConnectionStrings__PostgreSQL"
 	keyAPIKey              = "Mgm__ApiKey"
@@ -95,6 +101,28 @@ var settings = []setting{
 	{Option: option.Option{Key: keyListen, Aliases: []string{keyAspNetURLs}, Default: DefaultListen,
 		Help: "listen address host:port (\":8080\" = all interfaces); " + keyAspNetURLs + " is an http URL, e.g. http://+:8080 (the first of a ';' list)"},
 		devSafe: true, value: value{parse: parseListenSetting, show: func(c Config) string { return c.Listen }}},
+	// Built-in HTTPS. The domain selects Production: it means a server the
+	// internet reaches. The rest only shape it.
+	{Option: option.Option{Key: keyTLSDomain,
+		Help: "built-in HTTPS: the DNS name (e.g. ebs.example.com, its A/AAAA record pointing at this server) the EBS gets a certificate for " +
+			"from an ACME CA and serves HTTPS for on " + keyTLSListen + ", answering the CA and redirecting to HTTPS on " + keyHTTPListen +
+			"; " + keyListen + " is then not used, and " + keyPublicURL + " defaults to https://<domain>"},
+		value: value{parse: parseTLSDomain, show: func(c Config) string { return c.TLS.Domain }}},
+	{Option: option.Option{Key: keyTLSListen, DefaultNote: DefaultTLSListen + " with " + keyTLSDomain,
+		Help: "the HTTPS listener's host:port"},
+		devSafe: true, value: value{parse: parseTLSListen, show: func(c Config) string { return c.TLS.Listen }}},
+	{Option: option.Option{Key: keyHTTPListen, DefaultNote: DefaultHTTPListen + " with " + keyTLSDomain,
+		Help: "the plain HTTP listener's host:port: the CA's HTTP-01 challenge (the CA connects to port 80) and a redirect to HTTPS for everything else"},
+		devSafe: true, value: value{parse: parseHTTPListen, show: func(c Config) string { return c.TLS.HTTPListen }}},
+	{Option: option.Option{Key: keyACMEDirectoryURL, DefaultNote: "Let's Encrypt (" + DefaultACMEDirectoryURL + ")",
+		Help: "the ACME CA's directory; to try a setup out without Let's Encrypt's tight production rate limits use its staging CA " + LetsEncryptStagingURL +
+			" (its certificates are not trusted by browsers)"},
+		devSafe: true, value: value{parse: parseACMEDirectory, show: func(c Config) string { return c.TLS.DirectoryURL }}},
+	{Option: option.Option{Key: keyACMEEmail, Help: "contact address given to the CA (notices about the account or the certificate); optional"},
+		devSafe: true, value: value{parse: parseACMEEmail, show: func(c Config) string { return c.TLS.Email }}},
+	{Option: option.Option{Key: keyACMECARoots,
+		Help: "a PEM file of CA certificates trusted, besides the system's, for the connection to the ACME server only: a private ACME CA, or the test CA in tests"},
+		devSafe: true, value: text(func(c *Config) *string { return &c.TLS.CARootsFile })},
 	{Option: option.Option{Key: keyDataDir, Default: DefaultDataDir, Help: "SQLite database and generated secrets (the development API key)"},
 		devSafe: true, value: text(func(c *Config) *string { return &c.DataDir })},
 	{Option: option.Option{Key: keyPostgres, DefaultNote: "empty = SQLite", Secret: true,

@@ -218,6 +218,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, leaseTests...)
 	tests = append(tests, ingestTests...)
 	tests = append(tests, panelTests...)
+	tests = append(tests, acmeCacheTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// Each test has its own database and clock: they run side by

@@ -23,6 +23,7 @@ import (
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/auth"
+	"github.com/mimirons-goldomatic/mgm/internal/autotls"
 	"github.com/mimirons-goldomatic/mgm/internal/config"
 	"github.com/mimirons-goldomatic/mgm/internal/devpage"
 	"github.com/mimirons-goldomatic/mgm/internal/extpubsub"
@@ -68,8 +69,12 @@ type Options struct {
 	// Intn draws the roulette's winner: uniform in [0, n). Nil is crypto/rand;
 	// tests set it to make a draw order exact.
 	Intn func(n int) int
-	// Ready, when set, is called with the listening address once requests are served.
+	// Ready, when set, is called with the listening address once requests are
+	// served (with built-in HTTPS, the HTTPS listener's).
 	Ready func(addr string)
+	// ChallengeReady, when set and with built-in HTTPS, is called before
+	// Ready with the plain-HTTP listener's address (ACME challenges, redirect).
+	ChallengeReady func(addr string)
 	// UserToken is the broadcaster's refreshing user token for the EventSub
 	// WebSocket subscription; nil = Twitch__BroadcasterAccessToken, static.
 	UserToken twitchsubs.TokenSource
@@ -97,16 +102,29 @@ func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", b.cfg.Listen, err)
 	}
+	var httpLn net.Listener
+	if b.tls != nil {
+		if httpLn, err = net.Listen("tcp", b.cfg.TLS.HTTPListen); err != nil {
+			_ = ln.Close() // the listen error is the one worth reporting
+			return fmt.Errorf("listen for HTTP (ACME challenges, redirect to HTTPS) on %s: %w", b.cfg.TLS.HTTPListen, err)
+		}
+	}
 	var metricsLn net.Listener
 	if b.cfg.MetricsListen != "" {
 		if metricsLn, err = net.Listen("tcp", b.cfg.MetricsListen); err != nil {
 			_ = ln.Close() // the listen error is the one worth reporting
+			if httpLn != nil {
+				_ = httpLn.Close()
+			}
 			return fmt.Errorf("listen for metrics on %s: %w", b.cfg.MetricsListen, err)
 		}
 		b.notes = append(b.notes, fmt.Sprintf("Metrics:    http://%s/metrics (own listener); on the main listener /metrics is %s",
 			displayAddr(metricsLn.Addr().String()), b.metricsNote))
 	} else {
 		b.notes = append(b.notes, "Metrics:    /metrics on the main listener is "+b.metricsNote)
+	}
+	if httpLn != nil {
+		b.notes = append(b.notes, b.tlsNotes(ln.Addr().String(), httpLn.Addr().String())...)
 	}
 	b.banner(o.Out, ln.Addr().String(), o.Version, time.Since(started))
 	if metricsLn != nil {
@@ -119,6 +137,21 @@ func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
 			stop()
 			err = errors.Join(err, <-errc)
 		}()
+	}
+	if httpLn != nil {
+		// The challenge and redirect listener lives and stops with the main one.
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		srv := httpapi.NewHTTPServer(b.cfg.TLS.HTTPListen, b.tls.HTTPHandler(port, b.handler), o.Logger)
+		errc := make(chan error, 1)
+		hctx, stop := context.WithCancel(ctx)
+		go func() { errc <- serve.Until(hctx, srv, httpLn, time.Second) }()
+		defer func() {
+			stop()
+			err = errors.Join(err, <-errc)
+		}()
+		if o.ChallengeReady != nil {
+			o.ChallengeReady(httpLn.Addr().String())
+		}
 	}
 	return b.serve(ctx, ln, o)
 }
@@ -180,6 +213,10 @@ type backend struct {
 	// devTwitch is the development page's sign-in (nil in Production);
 	// serve stops a flow it left running.
 	devTwitch *devpage.TwitchLogin
+	// tls is built-in HTTPS (nil without Mgm__TlsDomain).
+	tls *autotls.Manager
+	// tlsCache says where its certificate is kept, for the banner.
+	tlsCache string
 }
 
 func (b *backend) releaseLock() {
@@ -237,6 +274,9 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 		}
 	}()
 	b := &backend{cfg: cfg, db: db, store: where, notes: notes, lock: lock}
+	if err := b.buildTLS(o); err != nil {
+		return nil, err
+	}
 
 	queue, err := jobs.New(b.db, jobs.Config{Logger: o.Logger, AttemptTimeout: cfg.JobAttemptTimeout, RescueAfter: cfg.JobRescueAfter})
 	if err != nil {
@@ -297,6 +337,9 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 		}
 		maps.Copy(d, b.twitchReadyDetail())
 		maps.Copy(d, push.readyDetail())
+		if b.tls != nil {
+			d["tls"] = b.tls.Status()
+		}
 		return d
 	}
 	var receipts httpapi.PushReceipts
@@ -333,13 +376,17 @@ func (b *backend) banner(w io.Writer, addr, version string, startup time.Duratio
 	for _, warning := range b.cfg.Warnings() {
 		fmt.Fprintf(w, "  %s\n", warning)
 	}
-	fmt.Fprintf(w, "  Listening:  http://%s  (health: /healthz, ready: /readyz)\n", displayAddr(addr))
+	base := "http://" + displayAddr(addr)
+	if b.tls != nil {
+		base = b.cfg.PublicURL
+	}
+	fmt.Fprintf(w, "  Listening:  %s  (health: /healthz, ready: /readyz)\n", base)
 	if b.devPanel {
 		hint := ""
 		if b.devPanelHint != "" {
 			hint = "  (" + b.devPanelHint + ")"
 		}
-		fmt.Fprintf(w, "  Dev panel:  http://%s/dev/panel%s\n", displayAddr(addr), hint)
+		fmt.Fprintf(w, "  Dev panel:  %s/dev/panel%s\n", base, hint)
 	}
 	fmt.Fprintf(w, "  Store:      %s\n", b.store)
 	for _, n := range b.notes {
@@ -355,7 +402,12 @@ func (b *backend) banner(w io.Writer, addr, version string, startup time.Duratio
 // running beside the server; both stop before Run closes the database.
 func (b *backend) serve(ctx context.Context, ln net.Listener, o Options) error {
 	log := o.Logger
-	srv := httpapi.NewHTTPServer(b.cfg.Listen, b.handler, log)
+	handler, wrapped := b.handler, b.listener(ln)
+	if b.tls != nil {
+		// TLS first, then the shaping: it must see the plain bytes.
+		handler, wrapped = autotls.HSTS(handler), b.listener(b.tls.Listener(ln))
+	}
+	srv := httpapi.NewHTTPServer(b.cfg.Listen, handler, log)
 	addr := ln.Addr().String()
 
 	bgCtx, stopBackground := context.WithCancel(ctx)
@@ -386,6 +438,13 @@ func (b *backend) serve(ctx context.Context, ln net.Listener, o Options) error {
 			b.push.Run(bgCtx)
 		}()
 	}
+	if b.tls != nil {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			b.tls.Run(bgCtx)
+		}()
+	}
 	if b.twitchUser != nil {
 		bg.Add(1)
 		go func() {
@@ -406,7 +465,7 @@ func (b *backend) serve(ctx context.Context, ln net.Listener, o Options) error {
 	}
 	log.Info("serving", "addr", addr, "environment", b.cfg.Environment, "store", b.db.Dialect())
 	// In-flight requests get 10 s to finish once ctx ends.
-	err := serve.Until(ctx, srv, b.listener(ln), 10*time.Second)
+	err := serve.Until(ctx, srv, wrapped, 10*time.Second)
 	b.flushRequestLogs()
 	if err != nil {
 		return err

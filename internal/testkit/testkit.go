@@ -169,11 +169,13 @@ func (w *logWriter) close() {
 // test is a leak in the code under test. It is the whole of a TestMain:
 //
 //	func TestMain(m *testing.M) { testkit.VerifyNoLeaks(m) }
-func VerifyNoLeaks(m *testing.M) {
-	goleak.VerifyTestMain(m,
+//
+// ignore names goroutines a library used by the tests never ends.
+func VerifyNoLeaks(m *testing.M, ignore ...goleak.Option) {
+	goleak.VerifyTestMain(m, append([]goleak.Option{
 		// Idle keep-alive connections of http.DefaultTransport belong to the
 		// client's pool, not to the code under test; the pool closes them later.
 		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-	)
+	}, ignore...)...)
 }

@@ -15,8 +15,13 @@ import (
 
 // EBS is a running backend.
 type EBS struct {
+	// URL is http://host:port, or https://host:port with built-in HTTPS
+	// (Mgm__TlsDomain; a client must then name the domain, see HTTPAddr).
 	URL string
-	out *testkit.Buffer
+	// HTTPAddr is the plain-HTTP listener's host:port with built-in HTTPS
+	// (ACME challenges, redirect); "" without.
+	HTTPAddr string
+	out      *testkit.Buffer
 }
 
 // Output is what the EBS printed at start.
@@ -44,10 +49,17 @@ func WithDraw(intn func(n int) int) Option { return func(o *ebs.Options) { o.Int
 // stops it when the test ends. On Postgres it gets a fresh database (the test
 // skips, or fails under MGM_REQUIRE_POSTGRES=1, without a server), unless env
 // names one: a test that prepares the database before the start (mgm-ebs
-// twitch login) passes the one it prepared.
+// twitch login) passes the one it prepared. With Mgm__TlsDomain both of
+// its listeners default to free loopback ports.
 func Start(t testing.TB, store Store, env map[string]string, opts ...Option) *EBS {
 	t.Helper()
 	full := map[string]string{"Mgm__Environment": "Development", "Mgm__Listen": "127.0.0.1:0", "Mgm__DataDir": t.TempDir()}
+	scheme := "http://"
+	if env["Mgm__TlsDomain"] != "" {
+		// With built-in HTTPS the EBS refuses Mgm__Listen.
+		delete(full, "Mgm__Listen")
+		full["Mgm__TlsListen"], full["Mgm__HttpListen"], scheme = "127.0.0.1:0", "127.0.0.1:0", "https://"
+	}
 	for k, v := range env {
 		full[k] = v
 	}
@@ -62,14 +74,15 @@ func Start(t testing.TB, store Store, env map[string]string, opts ...Option) *EB
 	e := &EBS{out: &testkit.Buffer{}}
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	o := ebs.Options{Out: e.out, Logger: testkit.Logger(t), Version: "0.0.0-test", Ready: func(a string) { ready <- a }}
+	o := ebs.Options{Out: e.out, Logger: testkit.Logger(t), Version: "0.0.0-test", Ready: func(a string) { ready <- a },
+		ChallengeReady: func(a string) { e.HTTPAddr = a }}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	go func() { done <- ebs.Run(ctx, cfg, o) }()
 	select {
 	case addr := <-ready:
-		e.URL = "http://" + addr
+		e.URL = scheme + addr
 	case err := <-done:
 		cancel()
 		t.Fatalf("EBS did not start: %v\n%s", err, e.out)
