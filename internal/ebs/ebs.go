@@ -25,6 +25,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/auth"
 	"github.com/mimirons-goldomatic/mgm/internal/config"
 	"github.com/mimirons-goldomatic/mgm/internal/devpage"
+	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
 	"github.com/mimirons-goldomatic/mgm/internal/jobs"
 	"github.com/mimirons-goldomatic/mgm/internal/lockfile"
@@ -64,9 +65,9 @@ type Options struct {
 	Logger  *slog.Logger // structured logs
 	Version string       // build version (-ldflags -X)
 	Now     func() time.Time
-	// Intn draws the roulette's winner: uniform in [0, n). Nil is crypto/rand;
-	// tests set it to make a draw order exact.
-	Intn func(n int) int
+	// Seed draws each cycle's secret draw seed (see app.Options.Seed). Nil
+	// is crypto/rand; tests set it to make a draw order exact.
+	Seed func(cycleID string) (drawproof.Seed, error)
 	// Ready, when set, is called with the listening address once requests are served.
 	Ready func(addr string)
 	// UserToken is the broadcaster's refreshing user token for the EventSub
@@ -246,7 +247,7 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 	}
 	b.svc = app.New(b.db, app.Options{
 		Now: o.Now, Logger: o.Logger, Observer: m, BroadcasterID: cfg.BroadcasterUserID, DefaultStreamerID: cfg.DevBroadcasterUserID,
-		SpinInterval: cfg.SpinInterval, Announcer: hx, Jobs: queue, Intn: o.Intn,
+		SpinInterval: cfg.SpinInterval, Announcer: hx, Jobs: queue, Seed: o.Seed,
 	})
 	// One tick before serving: the current window's cycle exists and the
 	// snapshot is fresh, so the first viewer already sees the real phase and id.

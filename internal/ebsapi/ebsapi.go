@@ -150,6 +150,11 @@ type RouletteState struct {
 	LastCycle              *LastCycle `json:"lastCycle"`
 	// PoolCharacterNames is additive: up to 100 names for the panel's wheel.
 	PoolCharacterNames []string `json:"poolCharacterNames"`
+	// DrawCommitment is additive: hex SHA-256 of the current cycle's secret
+	// draw seed, published before its draw (null with currentSpinCycleId, or
+	// for a cycle created before draws were committed). The seed is revealed
+	// by GET /api/roulette/cycles/{id}/proof after the draw.
+	DrawCommitment *string `json:"drawCommitment"`
 }
 
 // LastCycle is the most recent decided spin cycle.
