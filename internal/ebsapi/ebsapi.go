@@ -148,13 +148,13 @@ type RouletteState struct {
 	CurrentSpinCycleID     *string    `json:"currentSpinCycleId"`
 	CandidateCharacterName *string    `json:"candidateCharacterName"`
 	LastCycle              *LastCycle `json:"lastCycle"`
-	// PoolCharacterNames is additive: up to 100 names for the panel's wheel.
-	PoolCharacterNames []string `json:"poolCharacterNames"`
 	// DrawCommitment is additive: hex SHA-256 of the current cycle's secret
 	// draw seed, published before its draw (null with currentSpinCycleId, or
 	// for a cycle created before draws were committed). The seed is revealed
 	// by GET /api/roulette/cycles/{id}/proof after the draw.
 	DrawCommitment *string `json:"drawCommitment"`
+	// PoolCharacterNames is additive: up to 100 names for the panel's wheel.
+	PoolCharacterNames []string `json:"poolCharacterNames"`
 }
 
 // LastCycle is the most recent decided spin cycle.
