@@ -236,6 +236,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeliveryIDsPrunedAfterWindow", testDeliveryPrune},
 	}
 	tests = append(tests, giftTests...)
+	tests = append(tests, proofTests...)
 	tests = append(tests, leaseTests...)
 	tests = append(tests, ingestTests...)
 	for _, tc := range tests {
