@@ -126,7 +126,15 @@ func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error
 				map[string]any{"outcome": mgm.OutcomeNoParticipants, "poolSize": poolSize, "listHash": rec.ListHash}, now)
 		}
 		m := members[r.Index]
-		cand := mgm.Candidate{TwitchUserID: m.TwitchUserID, TwitchDisplayName: m.TwitchDisplayName, CharacterName: m.CharacterName}
+		// The list's read leaves the display name out (the index holds what
+		// the draw needs); a member who left since keeps none.
+		display := ""
+		if e, err := tx.PoolEntry(ctx, m.TwitchUserID); err == nil {
+			display = e.TwitchDisplayName
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		cand := mgm.Candidate{TwitchUserID: m.TwitchUserID, TwitchDisplayName: display, CharacterName: m.CharacterName}
 		if _, err := tx.SetCandidate(ctx, cycleID, cand, now); err != nil {
 			return err
 		}

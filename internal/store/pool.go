@@ -168,12 +168,12 @@ func (tx *Tx) PoolCount(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// DrawMember is a pool member as the draw reads them.
+// DrawMember is a pool member as the draw reads them: what the
+// pool_order_key index holds.
 type DrawMember struct {
-	OrderKey          string
-	TwitchUserID      string
-	TwitchDisplayName string
-	CharacterName     string
+	OrderKey      string
+	TwitchUserID  string
+	CharacterName string
 }
 
 // DrawOrder calls fn with every pool member in the draw's canonical order
@@ -188,7 +188,7 @@ func (tx *Tx) DrawOrder(ctx context.Context, fn func(DrawMember)) error {
 	defer func() { _ = rows.Close() }() // rows.Err below reports what went wrong while reading
 	for rows.Next() {
 		var m DrawMember
-		if err := rows.Scan(&m.OrderKey, &m.TwitchUserID, &m.TwitchDisplayName, &m.CharacterName); err != nil {
+		if err := rows.Scan(&m.OrderKey, &m.TwitchUserID, &m.CharacterName); err != nil {
 			return err
 		}
 		fn(m)
@@ -198,7 +198,7 @@ func (tx *Tx) DrawOrder(ctx context.Context, fn func(DrawMember)) error {
 
 // DrawOrderQuery is DrawOrder's statement; the plan tests allow it, alone,
 // to walk the whole pool (in index order).
-const DrawOrderQuery = `SELECT order_key, twitch_user_id, twitch_display_name, character_name FROM pool ORDER BY order_key`
+const DrawOrderQuery = `SELECT order_key, twitch_user_id, character_name FROM pool ORDER BY order_key`
 
 // MarkMessageProcessed records an EventSub message id. It reports false when
 // the id was already recorded: Twitch redelivers, and a redelivery must do nothing.

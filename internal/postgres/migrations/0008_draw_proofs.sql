@@ -10,7 +10,8 @@ ALTER TABLE spin_cycles ADD COLUMN draw_commitment text;
 -- id), compared byte by byte (COLLATE "C"). The store computes it on
 -- enrollment; the trigger fills it for rows inserted without one (a replica
 -- still running the previous version during an upgrade), and existing rows
--- get it here. The index hands the draw the pool in that order without a sort.
+-- get it here. The index hands the draw the pool in that order without a
+-- sort, and holds all the draw reads (an index-only scan).
 ALTER TABLE pool ADD COLUMN order_key text COLLATE "C";
 CREATE FUNCTION mgm_order_key(user_id text) RETURNS text LANGUAGE sql STABLE STRICT AS $$
     SELECT encode(substring(sha256(convert_to('mgm-order-v1:' || user_id, 'UTF8')) FROM 1 FOR 16), 'hex')
@@ -27,7 +28,7 @@ CREATE TRIGGER pool_order_key_fill BEFORE INSERT ON pool
     FOR EACH ROW EXECUTE FUNCTION pool_order_key_fill();
 UPDATE pool SET order_key = mgm_order_key(twitch_user_id);
 ALTER TABLE pool ALTER COLUMN order_key SET NOT NULL;
-CREATE INDEX pool_order_key ON pool (order_key);
+CREATE INDEX pool_order_key ON pool (order_key) INCLUDE (twitch_user_id, character_name);
 
 -- What the draw used, kept for GET /api/roulette/cycles/{id}/proof because
 -- the pool changes right after: the list as the list hash's input (one
