@@ -30,7 +30,7 @@ import (
 var migrations embed.FS
 
 // init registers mgm_order_key(user id), the draw's order key
-// (drawproof.OrderKey), with the driver: migration 0008 fills the key of
+// (drawproof.OrderKey), with the driver: migration 0009 fills the key of
 // existing pool rows with it, and SQLite has no SHA-256 of its own. The
 // driver keeps its functions process-wide, so registering happens once here.
 func init() {

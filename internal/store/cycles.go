@@ -102,7 +102,7 @@ func (tx *Tx) DecideCycle(ctx context.Context, cycleID string, outcome mgm.Cycle
 }
 
 // CycleSeed returns a cycle's secret draw seed; ok is false for a cycle
-// created before draws were committed (migration 0008).
+// created before draws were committed (migration 0009).
 func (tx *Tx) CycleSeed(ctx context.Context, cycleID string) (seed drawproof.Seed, ok bool, err error) {
 	var h sql.NullString
 	if err := tx.queryRow(ctx, `SELECT draw_seed FROM spin_cycles WHERE id = ?`, cycleID).Scan(&h); err != nil {
