@@ -9,6 +9,8 @@
 //	mgm-sim wow        WoW 3.3.5a client simulator + addon      (:5001)
 //	mgm-sim all        eventsub, jwt, helix and desktop together
 //	mgm-sim load       enrollment load on an EBS, and the database baseline
+//	mgm-sim verify-draw <EBS URL> <cycle id>
+//	                   recompute a draw's proof (exit 0 ✓, 1 otherwise)
 package main
 
 import (
@@ -25,6 +27,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/sim/loadgen"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/synthdesktop"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/twitchsim"
+	"github.com/mimirons-goldomatic/mgm/internal/sim/verifydraw"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/wowsim"
 )
 
@@ -33,13 +36,14 @@ type mainFunc func(ctx context.Context, args []string, getenv func(string) strin
 
 func commands() map[string]mainFunc {
 	return map[string]mainFunc{
-		"eventsub": twitchsim.MainEventSub,
-		"jwt":      twitchsim.MainJWT,
-		"helix":    twitchsim.MainHelix,
-		"desktop":  synthdesktop.Main,
-		"wow":      wowsim.Main,
-		"all":      runAll,
-		"load":     loadgen.Main,
+		"eventsub":    twitchsim.MainEventSub,
+		"jwt":         twitchsim.MainJWT,
+		"helix":       twitchsim.MainHelix,
+		"desktop":     synthdesktop.Main,
+		"wow":         wowsim.Main,
+		"all":         runAll,
+		"load":        loadgen.Main,
+		"verify-draw": verifydraw.Main,
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
-	"math/big"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
@@ -27,7 +27,7 @@ type Service struct {
 	db    *store.DB
 	now   func() time.Time
 	newID func() string
-	intn  func(n int) int
+	seed  func(cycleID string) (drawproof.Seed, error)
 	log   *slog.Logger
 	obs   Observer
 	// broadcasterID is the one channel this deployment serves ("" = any).
@@ -50,11 +50,14 @@ type Service struct {
 	defaultStreamer string
 }
 
-// Options configures a Service. Now, NewID and Intn are injected so tests are exact.
+// Options configures a Service. Now, NewID and Seed are injected so tests are exact.
 type Options struct {
-	Now    func() time.Time
-	NewID  func() string
-	Intn   func(n int) int // uniform in [0, n); default crypto/rand
+	Now   func() time.Time
+	NewID func() string
+	// Seed draws a new cycle's secret draw seed (drawproof); default
+	// crypto/rand. It is told the cycle's id so that a test can choose seeds
+	// that draw the candidates it needs.
+	Seed   func(cycleID string) (drawproof.Seed, error)
 	Logger *slog.Logger
 	// Observer receives metrics events; nil discards them.
 	Observer      Observer
@@ -73,7 +76,7 @@ type Options struct {
 
 // New builds a Service over an open store.
 func New(db *store.DB, o Options) *Service {
-	s := &Service{db: db, now: o.Now, newID: o.NewID, intn: o.Intn, log: o.Logger, obs: o.Observer,
+	s := &Service{db: db, now: o.Now, newID: o.NewID, seed: o.Seed, log: o.Logger, obs: o.Observer,
 		broadcasterID: o.BroadcasterID, schedule: mgm.Schedule{Interval: o.SpinInterval},
 		announcer: o.Announcer, jobs: o.Jobs}
 	s.defaultStreamer = o.DefaultStreamerID
@@ -90,8 +93,8 @@ func New(db *store.DB, o Options) *Service {
 	if s.newID == nil {
 		s.newID = uuid.NewString
 	}
-	if s.intn == nil {
-		s.intn = cryptoIntn
+	if s.seed == nil {
+		s.seed = cryptoSeed
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -119,12 +122,11 @@ func (noJobs) EnqueueAnnouncement(context.Context, *store.Tx, string) error {
 // Schedule is the cycle schedule in use.
 func (s *Service) Schedule() mgm.Schedule { return s.schedule }
 
-func cryptoIntn(n int) int {
-	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
-	if err != nil {
-		panic("crypto/rand failed: " + err.Error()) // the OS has no entropy: nothing sensible can continue
-	}
-	return int(v.Int64())
+// cryptoSeed draws a seed from the operating system's CSPRNG.
+func cryptoSeed(string) (drawproof.Seed, error) {
+	var s drawproof.Seed
+	_, err := rand.Read(s[:]) // crypto/rand.Read never fails on supported systems; the error is kept for the injected kind
+	return s, err
 }
 
 // DB exposes the store (readiness checks, tests).

@@ -345,7 +345,12 @@ func (s *Service) PreparePendingPayout(ctx context.Context, twitchUserID string)
 		if err != nil {
 			return err
 		}
-		c, _, err := tx.EnsureCycle(ctx, s.newID(), start, now)
+		id := s.newID()
+		seed, err := s.seed(id)
+		if err != nil {
+			return err
+		}
+		c, _, err := tx.EnsureCycle(ctx, id, seed, start, now)
 		if err != nil {
 			return err
 		}

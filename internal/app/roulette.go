@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
@@ -63,10 +66,15 @@ func (s *Service) ensureCycle(ctx context.Context, start, now time.Time) (mgm.Sp
 	if !errors.Is(err, store.ErrNotFound) {
 		return c, err
 	}
+	id := s.newID()
+	seed, err := s.seed(id)
+	if err != nil {
+		return c, fmt.Errorf("draw seed: %w", err)
+	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var created bool
 		var err error
-		c, created, err = tx.EnsureCycle(ctx, s.newID(), start, now)
+		c, created, err = tx.EnsureCycle(ctx, id, seed, start, now)
 		if err != nil || !created {
 			return err
 		}
@@ -76,10 +84,24 @@ func (s *Service) ensureCycle(ctx context.Context, start, now time.Time) (mgm.Sp
 	return c, err
 }
 
-// draw picks the candidate among eligible members, once per cycle.
+// draw picks the candidate among eligible members, once per cycle, by the
+// committed seed (drawproof): the eligible members in canonical order, the
+// hash of that list, the index it and the seed give. The list is read
+// outside the write transaction, which then only records the result: at
+// 100,000 members the read takes milliseconds, and on SQLite every writer
+// would wait for it. A member whose eligibility changes in between is
+// caught where it matters: verify-candidate checks it again.
 func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error {
+	seed, committed, list, members, poolSize, err := s.drawList(ctx, cycleID)
+	if err != nil {
+		return err
+	}
+	r := drawproof.Draw(seed, cycleID, list)
+	rec := store.DrawRecord{ListSize: len(list), ListHash: hex.EncodeToString(r.ListHash[:]), Index: r.Index,
+		List: drawproof.Encode(list)}
 	var outcome mgm.CycleOutcome
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		outcome = ""
 		if err := tx.Lock(ctx, "cycle:"+cycleID); err != nil {
 			return err
 		}
@@ -90,25 +112,35 @@ func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error
 		if c.DrawnAt != nil || c.Decided() {
 			return nil // another replica drew first
 		}
-		winner, ok, poolSize, eligibleCount, err := s.drawMember(ctx, tx)
-		if err != nil {
-			return err
+		if committed {
+			if err := tx.SaveDraw(ctx, cycleID, rec); err != nil {
+				return err
+			}
 		}
-		if !ok {
+		if r.Index < 0 {
 			if _, err := tx.DecideCycle(ctx, cycleID, mgm.OutcomeNoParticipants, "", now); err != nil {
 				return err
 			}
 			outcome = mgm.OutcomeNoParticipants
 			return tx.AppendEvent(ctx, CycleStream(cycleID), EventSpinCycleDecided,
-				map[string]any{"outcome": mgm.OutcomeNoParticipants, "poolSize": poolSize}, now)
+				map[string]any{"outcome": mgm.OutcomeNoParticipants, "poolSize": poolSize, "listHash": rec.ListHash}, now)
 		}
-		cand := mgm.Candidate{TwitchUserID: winner.TwitchUserID, TwitchDisplayName: winner.TwitchDisplayName, CharacterName: winner.CharacterName}
+		m := members[r.Index]
+		// The list's read leaves the display name out (the index holds what
+		// the draw needs); a member who left since keeps none.
+		display := ""
+		if e, err := tx.PoolEntry(ctx, m.TwitchUserID); err == nil {
+			display = e.TwitchDisplayName
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		cand := mgm.Candidate{TwitchUserID: m.TwitchUserID, TwitchDisplayName: display, CharacterName: m.CharacterName}
 		if _, err := tx.SetCandidate(ctx, cycleID, cand, now); err != nil {
 			return err
 		}
 		return tx.AppendEvent(ctx, CycleStream(cycleID), EventCandidateDrawn, map[string]any{
 			"twitchUserId": cand.TwitchUserID, "characterName": cand.CharacterName,
-			"eligibleCount": eligibleCount, "poolSize": poolSize,
+			"eligibleCount": len(list), "poolSize": poolSize, "listHash": rec.ListHash, "index": r.Index,
 		}, now)
 	})
 	if err == nil && outcome != "" {
@@ -117,60 +149,65 @@ func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error
 	return err
 }
 
-// drawTries bounds the random slots the draw tries before it reads the
-// whole pool instead.
-const drawTries = 32
+// drawList reads a cycle's seed and the eligible members in canonical
+// order: list for the proof, members beside it for the candidate. committed
+// is false for a cycle created before draws were committed: it is drawn by
+// the same rule from a seed drawn now, and has no proof.
+func (s *Service) drawList(ctx context.Context, cycleID string) (seed drawproof.Seed, committed bool, list []drawproof.Entry, members []store.DrawMember, poolSize int, err error) {
+	err = s.db.Read(ctx, func(tx *store.Tx) error {
+		list, members, poolSize = nil, nil, 0 // Read may run this twice
+		var err error
+		if seed, committed, err = tx.CycleSeed(ctx, cycleID); err != nil {
+			return err
+		}
+		// Only members with payouts can be ineligible: few, read first.
+		withPayouts, err := tx.PoolMembersWithPayouts(ctx)
+		if err != nil {
+			return err
+		}
+		ineligible := map[string]bool{}
+		for _, m := range withPayouts {
+			if !mgm.Eligible(m.HasActivePayout, m.CommittedGold) {
+				ineligible[m.TwitchUserID] = true
+			}
+		}
+		return tx.DrawOrder(ctx, func(m store.DrawMember) {
+			poolSize++
+			if !ineligible[m.TwitchUserID] {
+				members = append(members, m)
+				list = append(list, drawproof.Entry{OrderKey: m.OrderKey, CharacterName: m.CharacterName})
+			}
+		})
+	})
+	if err != nil {
+		return seed, false, nil, nil, 0, err
+	}
+	if !committed {
+		if seed, err = s.seed(cycleID); err != nil {
+			return seed, false, nil, nil, 0, fmt.Errorf("draw seed: %w", err)
+		}
+	}
+	// The index hands the rows over in order; two equal keys (a 128-bit
+	// collision) are ordered by name, which the database was not asked to do.
+	if !slices.IsSortedFunc(list, drawproof.Compare) {
+		sortTogether(list, members)
+	}
+	return seed, committed, list, members, poolSize, nil
+}
 
-// drawMember picks a member uniformly among the eligible. It does not read
-// the pool: it picks random draw slots (store.Dialect.PoolSlot) and takes
-// the first that holds an eligible member. Every held slot is equally
-// likely on each try, so the winner is uniform among the eligible; a slot
-// that is free (its member left) or holds an ineligible member is tried
-// again. Only members with payouts can be ineligible, and they are few, so
-// the first try almost always succeeds; if drawTries all miss (a pool
-// thinned out far below its slot range), the whole pool is read and the
-// winner drawn from it, which is uniform as well. At 100,000 members this
-// is a few index lookups instead of reading 100,000 rows (issue 15).
-func (s *Service) drawMember(ctx context.Context, tx *store.Tx) (winner mgm.PoolEntry, ok bool, poolSize, eligibleCount int, err error) {
-	if poolSize, err = tx.PoolCount(ctx); err != nil || poolSize == 0 {
-		return mgm.PoolEntry{}, false, poolSize, 0, err
+// sortTogether puts list in canonical order and members in the same order.
+func sortTogether(list []drawproof.Entry, members []store.DrawMember) {
+	idx := make([]int, len(list))
+	for i := range idx {
+		idx[i] = i
 	}
-	withPayouts, err := tx.PoolMembersWithPayouts(ctx)
-	if err != nil {
-		return mgm.PoolEntry{}, false, poolSize, 0, err
+	slices.SortStableFunc(idx, func(a, b int) int { return drawproof.Compare(list[a], list[b]) })
+	l2, m2 := make([]drawproof.Entry, len(list)), make([]store.DrawMember, len(members))
+	for to, from := range idx {
+		l2[to], m2[to] = list[from], members[from]
 	}
-	ineligible := map[string]bool{}
-	for _, m := range withPayouts {
-		if !mgm.Eligible(m.HasActivePayout, m.CommittedGold) {
-			ineligible[m.TwitchUserID] = true
-		}
-	}
-	if eligibleCount = poolSize - len(ineligible); eligibleCount <= 0 {
-		return mgm.PoolEntry{}, false, poolSize, 0, nil
-	}
-	lo, hi, found, err := tx.PoolSlots(ctx)
-	if err != nil || !found {
-		return mgm.PoolEntry{}, false, poolSize, 0, err
-	}
-	for range drawTries {
-		e, err := tx.PoolEntryAtSlot(ctx, lo+int64(s.intn(int(hi-lo+1))))
-		if errors.Is(err, store.ErrNotFound) || (err == nil && ineligible[e.TwitchUserID]) {
-			continue
-		}
-		return e, err == nil, poolSize, eligibleCount, err
-	}
-	members, err := tx.PoolMembers(ctx)
-	if err != nil {
-		return mgm.PoolEntry{}, false, poolSize, 0, err
-	}
-	eligible := make([]mgm.PoolEntry, 0, len(members))
-	for _, m := range members {
-		if mgm.Eligible(m.HasActivePayout, m.CommittedGold) {
-			eligible = append(eligible, m.PoolEntry)
-		}
-	}
-	winner, ok = mgm.Draw(eligible, s.intn)
-	return winner, ok, len(members), len(eligible), nil
+	copy(list, l2)
+	copy(members, m2)
 }
 
 // closeOverdue decides every cycle whose report window has closed without an
@@ -478,8 +515,11 @@ type RouletteState struct {
 	RecentWinners   []Winner
 	Phase           mgm.Phase
 	CycleID         string // "" exactly when Phase is idle
-	CandidateName   string // during spinning and verification only
-	Last            *mgm.SpinCycle
+	// Commitment is the current cycle's draw commitment (drawproof), ""
+	// with CycleID or for a cycle created before draws were committed.
+	Commitment    string
+	CandidateName string // during spinning and verification only
+	Last          *mgm.SpinCycle
 }
 
 // State answers the viewers' roulette state at now.
@@ -503,7 +543,7 @@ func (s *Service) StateAt(snap *RouletteSnapshot, now time.Time) RouletteState {
 		RecentWinners: snap.RecentWinners, Phase: s.schedule.Phase(now, cur, snap.PoolCount), Last: snap.Last,
 	}
 	if st.Phase != mgm.PhaseIdle && cur != nil {
-		st.CycleID = cur.ID
+		st.CycleID, st.Commitment = cur.ID, cur.Commitment
 	}
 	if (st.Phase == mgm.PhaseSpinning || st.Phase == mgm.PhaseVerification) && cur.Candidate != nil {
 		st.CandidateName = cur.Candidate.CharacterName

@@ -125,8 +125,9 @@ func FillPool(tb testing.TB, db *store.DB, n int, at time.Time) {
 			tb.Fatal(err)
 		}
 	}
-	generate(tb, db, n, at, "pool", "twitch_user_id, twitch_display_name, character_name, name_key, enrolled_at",
-		"'pool-' || n, 'P', 'Pool' || n, 'pool' || n, @at")
+	// mgm_order_key is drawproof.OrderKey in SQL (migration 0010).
+	generate(tb, db, n, at, "pool", "twitch_user_id, twitch_display_name, character_name, name_key, enrolled_at, order_key",
+		"'pool-' || n, 'P', 'Pool' || n, 'pool' || n, @at, mgm_order_key('pool-' || n)")
 	analyze(tb, db)
 }
 

@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
+	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
 	"github.com/mimirons-goldomatic/mgm/internal/jobs"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 // Opener returns a fresh, empty, migrated store for one test.
@@ -48,7 +50,26 @@ type env struct {
 	announcer *Announcer
 	jobs      *jobs.Queue
 	workers   sync.Once
-	pick      atomic.Int64 // the index the draw picks (modulo the eligible count)
+	rigged    atomic.Pointer[rig] // nil: testkit.FixedSeed
+}
+
+// rig is a draw order a test asked for (env.preferDraws).
+type rig struct {
+	members []testkit.DrawMember
+	prefer  []string
+}
+
+// preferDraws makes the seeds of cycles created from now on draw, among
+// whichever of members are eligible, the first of prefer.
+func (e *env) preferDraws(members []testkit.DrawMember, prefer ...string) {
+	e.rigged.Store(&rig{members: members, prefer: prefer})
+}
+
+func (e *env) seed(cycleID string) (drawproof.Seed, error) {
+	if r := e.rigged.Load(); r != nil {
+		return testkit.SeedPreferring(cycleID, r.members, r.prefer...), nil
+	}
+	return testkit.FixedSeed(cycleID)
 }
 
 func newEnv(t *testing.T, open Opener) *env {
@@ -64,7 +85,7 @@ func newEnv(t *testing.T, open Opener) *env {
 	e.svc = app.New(db, app.Options{
 		Now:           e.clock.Now,
 		NewID:         func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) },
-		Intn:          func(k int) int { return int(e.pick.Load()) % k },
+		Seed:          e.seed,
 		BroadcasterID: "b1",
 		Announcer:     e.announcer,
 		Jobs:          q,
@@ -215,6 +236,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeliveryIDsPrunedAfterWindow", testDeliveryPrune},
 	}
 	tests = append(tests, giftTests...)
+	tests = append(tests, proofTests...)
 	tests = append(tests, leaseTests...)
 	tests = append(tests, ingestTests...)
 	tests = append(tests, panelTests...)

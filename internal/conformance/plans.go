@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 // Statement is one statement as the store sent it, with its arguments.
@@ -42,7 +44,7 @@ func HotStatements(t *testing.T, db *store.DB, n int) []Statement {
 	defer db.TraceStatements(nil)
 
 	clock := NewClock(T0.Add(time.Second))
-	svc := app.New(db, app.Options{Now: clock.Now, BroadcasterID: "b1", Intn: func(k int) int { return k / 2 }})
+	svc := app.New(db, app.Options{Now: clock.Now, BroadcasterID: "b1", Seed: testkit.FixedSeed})
 	ctx := context.Background()
 	must := func(what string, err error) {
 		t.Helper()
@@ -79,6 +81,9 @@ func HotStatements(t *testing.T, db *store.DB, n int) []Statement {
 	must("draw", svc.Tick(ctx))
 	if c := svc.Snapshot().Current; c == nil || c.Candidate == nil {
 		t.Fatal("no candidate drawn")
+	}
+	if !slices.ContainsFunc(stmts, WholePoolByDesign) {
+		t.Fatal("the draw did not read its list with store.DrawOrderQuery")
 	}
 	return stmts
 }
@@ -123,3 +128,9 @@ func HasPlan(q string) bool {
 	}
 	return false
 }
+
+// WholePoolByDesign reports the one statement that reads the whole pool on
+// purpose: the draw's list (store.DrawOrderQuery), since the proof lists
+// every eligible member. It must still walk the pool_order_key index in
+// order: a table scan or a sort of the pool is as wrong for it as for any.
+func WholePoolByDesign(s Statement) bool { return s.SQL == store.DrawOrderQuery }

@@ -11,6 +11,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 // at sets the clock to T0 + d and ticks, as every replica's ticker would.
@@ -65,6 +66,8 @@ func (e *env) countEvents(t *testing.T, stream, typ string) int {
 const sec = time.Second
 
 func testCycleWalk(t *testing.T, e *env) {
+	e.preferDraws([]testkit.DrawMember{{TwitchUserID: "u1", CharacterName: "Norinn"}, {TwitchUserID: "u2", CharacterName: "Thrall"}},
+		"Norinn", "Thrall")
 	e.tickAt(t, 0)
 	e.expectPhase(t, mgm.PhaseIdle, "")
 	e.clock.Advance(10 * sec)
@@ -238,7 +241,6 @@ func testConcurrentTicks(t *testing.T, e *env) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			e.pick.Store(int64(i)) // each "replica" would pick someone else
 			if err := e.svc.Tick(e.ctx); err != nil {
 				t.Errorf("tick: %v", err)
 			}
@@ -314,7 +316,6 @@ func testVerifyRejections(t *testing.T, e *env) {
 	}
 	// A candidate who meanwhile got an active payout: 409, the outcome stays open.
 	e.chat(t, "d2", "u2", "!twgold Thrall", true)
-	e.pick.Store(1)
 	e.tickAt(t, 540*sec)
 	c2 := e.state(t).CycleID
 	if e.state(t).CandidateName != "Thrall" {

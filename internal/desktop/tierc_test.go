@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
 	"github.com/mimirons-goldomatic/mgm/internal/ebs/ebstest"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsclient"
@@ -204,7 +205,7 @@ func runTierC(t *testing.T, store ebstest.Store, route, root, bin string) {
 		"Twitch__BroadcasterUserId":         broadcaster, "Twitch__EventSubSecret": tierCSecret,
 		"Twitch__BroadcasterAccessToken": "tier-c-access-token", "Twitch__HelixClientId": "tier-c-client",
 		"Twitch__HelixApiBaseUrl": helix.URL,
-	}, ebstest.WithDraw(thrallFirst()))
+	}, ebstest.WithSeeds(thrallFirst()))
 	eventsub := httptest.NewServer(twitchsim.NewEventSub(twitchsim.EventSubOptions{
 		Secret: tierCSecret, BackendBaseURL: ebs.URL, BroadcasterUserID: broadcaster}))
 	t.Cleanup(eventsub.Close)
@@ -513,20 +514,24 @@ func helixRequests(t *testing.T, helixURL string) map[string]int {
 	return out
 }
 
-// thrallFirst fixes the draw order so the loop needs three cycles, not luck:
-// the pool is drawn in enrollment order (Voljin, Jaina, Thrall), so the first
-// draw takes the newest member, offline Thrall, and every later one the
-// oldest left: Voljin, then Jaina (winners leave the pool, Thrall stays).
-func thrallFirst() func(n int) int {
+// thrallFirst fixes the draw order so the loop needs a few cycles, not
+// luck. Draws are committed when a cycle is created, before anyone knows who
+// will be eligible, so each cycle's seed is chosen for every case at once:
+// the cycles take turns drawing offline Thrall whenever he is eligible (he
+// always is: he never wins) and drawing the first eligible of Voljin, Jaina,
+// Thrall (winners have an active payout, then leave the pool).
+func thrallFirst() func(cycleID string) (drawproof.Seed, error) {
+	members := []testkit.DrawMember{{TwitchUserID: "v1", CharacterName: "Voljin"},
+		{TwitchUserID: "v2", CharacterName: "Jaina"}, {TwitchUserID: "v3", CharacterName: "Thrall"}}
 	var mu sync.Mutex
-	first := true
-	return func(n int) int {
+	turn := 0
+	return func(cycleID string) (drawproof.Seed, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if first {
-			first = false
-			return n - 1
+		turn++
+		if turn%2 == 1 {
+			return testkit.SeedPreferring(cycleID, members, "Thrall"), nil
 		}
-		return 0
+		return testkit.SeedPreferring(cycleID, members, "Voljin", "Jaina", "Thrall"), nil
 	}
 }

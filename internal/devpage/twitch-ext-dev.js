@@ -81,6 +81,11 @@
   function subscribe() {
     if (source || !pubsub || typeof EventSource !== 'function') return;
     source = new EventSource(pubsub);
+    // The Helix stand-in names its events "broadcast" (the PubSub target);
+    // unnamed events are accepted too.
+    source.addEventListener('broadcast', function (ev) {
+      deliver(ev.data);
+    });
     source.onmessage = function (ev) {
       deliver(ev.data);
     };

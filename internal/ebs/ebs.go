@@ -26,6 +26,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/autotls"
 	"github.com/mimirons-goldomatic/mgm/internal/config"
 	"github.com/mimirons-goldomatic/mgm/internal/devpage"
+	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
 	"github.com/mimirons-goldomatic/mgm/internal/extpubsub"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
 	"github.com/mimirons-goldomatic/mgm/internal/jobs"
@@ -66,9 +67,9 @@ type Options struct {
 	Logger  *slog.Logger // structured logs
 	Version string       // build version (-ldflags -X)
 	Now     func() time.Time
-	// Intn draws the roulette's winner: uniform in [0, n). Nil is crypto/rand;
-	// tests set it to make a draw order exact.
-	Intn func(n int) int
+	// Seed draws each cycle's secret draw seed (see app.Options.Seed). Nil
+	// is crypto/rand; tests set it to make a draw order exact.
+	Seed func(cycleID string) (drawproof.Seed, error)
 	// Ready, when set, is called with the listening address once requests are
 	// served (with built-in HTTPS, the HTTPS listener's).
 	Ready func(addr string)
@@ -290,7 +291,7 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 	}
 	b.svc = app.New(b.db, app.Options{
 		Now: o.Now, Logger: o.Logger, Observer: m, BroadcasterID: cfg.BroadcasterUserID, DefaultStreamerID: cfg.DevBroadcasterUserID,
-		SpinInterval: cfg.SpinInterval, Announcer: hx, Jobs: queue, Intn: o.Intn,
+		SpinInterval: cfg.SpinInterval, Announcer: hx, Jobs: queue, Seed: o.Seed,
 	})
 	// One tick before serving: the current window's cycle exists and the
 	// snapshot is fresh, so the first viewer already sees the real phase and id.

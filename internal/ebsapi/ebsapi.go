@@ -153,6 +153,11 @@ type RouletteState struct {
 	CurrentSpinCycleID     *string    `json:"currentSpinCycleId"`
 	CandidateCharacterName *string    `json:"candidateCharacterName"`
 	LastCycle              *LastCycle `json:"lastCycle"`
+	// DrawCommitment is additive: hex SHA-256 of the current cycle's secret
+	// draw seed, published before its draw (null with currentSpinCycleId, or
+	// for a cycle created before draws were committed). The seed is revealed
+	// by GET /api/roulette/cycles/{id}/proof after the draw.
+	DrawCommitment *string `json:"drawCommitment"`
 	// PoolCharacterNames is additive: up to 100 names for the panel's wheel.
 	PoolCharacterNames []string `json:"poolCharacterNames"`
 	// RecentWinners is additive: the last cycles won (at most 5), newest first.

@@ -325,7 +325,7 @@ func TestRouletteState(t *testing.T) {
 	want := func(next, now string, count int) string {
 		return `{"nextSpinAt":"` + next + `","serverNow":"` + now + `","spinIntervalSeconds":300,` +
 			`"poolParticipantCount":` + fmt.Sprint(count) + `,"spinPhase":"idle","currentSpinCycleId":null,` +
-			`"candidateCharacterName":null,"lastCycle":null,"poolCharacterNames":[],"recentWinners":[]}`
+			`"candidateCharacterName":null,"lastCycle":null,"drawCommitment":null,"poolCharacterNames":[],"recentWinners":[]}`
 	}
 
 	if got, w := state(), want("2026-04-04T12:05:00.000Z", "2026-04-04T12:01:23.456Z", 0); got != w {
@@ -370,13 +370,13 @@ func TestRouletteState(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"nextSpinAt", "serverNow", "spinIntervalSeconds", "poolParticipantCount", "spinPhase",
-		"currentSpinCycleId", "candidateCharacterName", "lastCycle", "poolCharacterNames", "recentWinners"} {
+		"currentSpinCycleId", "candidateCharacterName", "lastCycle", "drawCommitment", "poolCharacterNames", "recentWinners"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("roulette state lacks %q", k)
 		}
 	}
-	if len(m) != 10 {
-		t.Errorf("roulette state has %d fields, want 10: %v", len(m), m)
+	if len(m) != 11 {
+		t.Errorf("roulette state has %d fields, want 11: %v", len(m), m)
 	}
 }
 
@@ -386,7 +386,7 @@ func TestRouletteStateShortInterval(t *testing.T) {
 	r := ts.get(t, "/api/roulette/state", bearerHdr(ts.opaqueToken("Uanon")))
 	wantBody(t, "60 s cycles", r, http.StatusOK,
 		`{"nextSpinAt":"2026-04-04T12:02:00.000Z","serverNow":"2026-04-04T12:01:23.456Z","spinIntervalSeconds":60,`+
-			`"poolParticipantCount":0,"spinPhase":"idle","currentSpinCycleId":null,"candidateCharacterName":null,"lastCycle":null,"poolCharacterNames":[],"recentWinners":[]}`)
+			`"poolParticipantCount":0,"spinPhase":"idle","currentSpinCycleId":null,"candidateCharacterName":null,"lastCycle":null,"drawCommitment":null,"poolCharacterNames":[],"recentWinners":[]}`)
 }
 
 func TestVersion(t *testing.T) {

@@ -28,6 +28,8 @@ var statusByCode = map[mgm.Code]int{
 	mgm.CodeWrongChannel:                   http.StatusForbidden,
 	mgm.CodeNotFound:                       http.StatusNotFound,
 	mgm.CodeNotInPool:                      http.StatusNotFound,
+	mgm.CodeNoDrawProof:                    http.StatusNotFound,
+	mgm.CodeDrawNotRevealed:                http.StatusConflict,
 	ebsapi.CodeMethodNotAllowed:            http.StatusMethodNotAllowed,
 	mgm.CodeDuplicateEnrollment:            http.StatusConflict,
 	mgm.CodeActivePayoutExists:             http.StatusConflict,

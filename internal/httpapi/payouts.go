@@ -131,7 +131,7 @@ func (s *Server) rouletteStateBody(snap *app.RouletteSnapshot, now time.Time) eb
 		NextSpinAt: ebsapi.At(st.NextSpinAt), ServerNow: ebsapi.At(st.ServerNow), SpinIntervalSeconds: st.IntervalSeconds,
 		PoolParticipantCount: st.PoolCount, SpinPhase: st.Phase,
 		CurrentSpinCycleID: nullable(st.CycleID), CandidateCharacterName: nullable(st.CandidateName),
-		PoolCharacterNames: st.PoolNames,
+		PoolCharacterNames: st.PoolNames, DrawCommitment: nullable(st.Commitment),
 	}
 	if body.PoolCharacterNames == nil {
 		body.PoolCharacterNames = []string{}

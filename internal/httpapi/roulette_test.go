@@ -17,8 +17,11 @@ import (
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/config"
+	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
+	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
 	"github.com/mimirons-goldomatic/mgm/internal/httpapi"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+	"github.com/mimirons-goldomatic/mgm/internal/testkit"
 )
 
 // The roulette and payout routes end to end: the real server, SQLite, tokens
@@ -87,22 +90,23 @@ func (a *recordingAnnouncer) sent() []string {
 
 // rouletteOptions changes the Service the test server is built on.
 type rouletteOptions struct {
-	pick      func(n int) int // the draw; default: the last eligible member
-	announcer app.Announcer   // nil: announcements are recorded as skipped
+	// seed gives each cycle's draw seed; default testkit.FixedSeed.
+	seed      func(cycleID string) (drawproof.Seed, error)
+	announcer app.Announcer // nil: announcements are recorded as skipped
 }
 
 // newRouletteServer is newTestServerWith whose Service draws deterministically
 // and may have an announcer; its announcement jobs retry at once.
 func newRouletteServer(t *testing.T, mutateConfig func(*config.Config), o rouletteOptions) *testServer {
 	t.Helper()
-	pick := o.pick
-	if pick == nil {
-		pick = func(n int) int { return n - 1 }
+	seed := o.seed
+	if seed == nil {
+		seed = testkit.FixedSeed
 	}
 	var svc *app.Service
 	ts := newTestServerWith(t, mutateConfig, func(d *httpapi.Deps) {
 		svc = app.New(d.Service.DB(), app.Options{
-			Now: d.Now, Intn: pick, BroadcasterID: d.Config.BroadcasterUserID, SpinInterval: d.Config.SpinInterval,
+			Now: d.Now, Seed: seed, BroadcasterID: d.Config.BroadcasterUserID, SpinInterval: d.Config.SpinInterval,
 			Announcer: o.announcer, Jobs: newJobQueue(t, d.Service.DB()),
 		})
 		d.Service = svc
@@ -149,13 +153,40 @@ func rouletteStateBody(t *testing.T, ts *testServer) string {
 	t.Helper()
 	r := ts.get(t, "/api/roulette/state", bearerHdr(ts.token("9999")))
 	wantStatus(t, "GET /api/roulette/state", r, http.StatusOK)
-	// The wheel's names and the recent winners are checked on their own
-	// (TestRouletteStatePoolNames, TestRouletteStateRecentWinners); the
-	// exact-body comparisons here are about the cycle.
+	// The wheel's names, the recent winners and the draw commitment are
+	// checked on their own (TestRouletteStatePoolNames,
+	// TestRouletteStateRecentWinners, drawCommitment); the exact-body
+	// comparisons here are about the cycle.
 	return listFields.ReplaceAllString(r.text(), "}")
 }
 
-var listFields = regexp.MustCompile(`,"poolCharacterNames":\[[^\]]*\],"recentWinners":\[[^\]]*\]\}$`)
+var listFields = regexp.MustCompile(`,"drawCommitment":(null|"[0-9a-f]{64}"),"poolCharacterNames":\[[^\]]*\],"recentWinners":\[[^\]]*\]\}$`)
+
+// drawCommitment is the state's drawCommitment ("" for null).
+func drawCommitment(t *testing.T, ts *testServer) string {
+	t.Helper()
+	var st ebsapi.RouletteState
+	if err := json.Unmarshal(ts.get(t, "/api/roulette/state", bearerHdr(ts.token("9999"))).body, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.DrawCommitment == nil {
+		return ""
+	}
+	return *st.DrawCommitment
+}
+
+// drawProof fetches a cycle's proof, with no token: the route is public.
+func drawProof(t *testing.T, ts *testServer, cycleID string) (drawproof.Proof, response) {
+	t.Helper()
+	r := ts.get(t, "/api/roulette/cycles/"+cycleID+"/proof", nil)
+	var p drawproof.Proof
+	if r.status == http.StatusOK {
+		if err := json.Unmarshal(r.body, &p); err != nil {
+			t.Fatalf("proof: %v: %s", err, r.body)
+		}
+	}
+	return p, r
+}
 
 func TestRouletteStatePoolNames(t *testing.T) {
 	t.Parallel()
@@ -256,13 +287,10 @@ func drawnCycle(t *testing.T, ts *testServer, sec float64) string {
 
 func TestRouletteFullCycle(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	var drawSizes []int
-	ts := newRouletteServer(t, nil, rouletteOptions{pick: func(n int) int {
-		mu.Lock()
-		defer mu.Unlock()
-		drawSizes = append(drawSizes, n)
-		return n - 1
+	// Тралл is drawn whenever eligible, Norinn otherwise.
+	members := []testkit.DrawMember{{TwitchUserID: "2001", CharacterName: "Norinn"}, {TwitchUserID: "2002", CharacterName: "Тралл"}}
+	ts := newRouletteServer(t, nil, rouletteOptions{seed: func(id string) (drawproof.Seed, error) {
+		return testkit.SeedPreferring(id, members, "Тралл", "Norinn"), nil
 	}})
 	candidate := func() response {
 		t.Helper()
@@ -301,16 +329,26 @@ func TestRouletteFullCycle(t *testing.T) {
 	}
 	noCandidate("candidate before the draw")
 
+	// Before the draw: the commitment is public, the proof is not.
+	commitment := drawCommitment(t, ts)
+	if len(commitment) != 64 {
+		t.Fatalf("drawCommitment %q before the draw", commitment)
+	}
+	_, r := drawProof(t, ts, id)
+	wantStatus(t, "proof before the draw", r, http.StatusConflict)
+	if !strings.Contains(r.text(), `"code":"draw_not_revealed"`) || !strings.Contains(r.text(), commitment) {
+		t.Fatalf("proof before the draw: %s", r.body)
+	}
+
 	// 240 s: the draw.
 	clockTo(t, ts, at(240))
 	mustTick(t, ts)
-	mu.Lock()
-	if !reflect.DeepEqual(drawSizes, []int{2}) {
-		t.Fatalf("draws among %v eligible members, want one draw among 2", drawSizes)
-	}
-	mu.Unlock()
-	// Enrollment order is (enrolledAt, user id): the last one is 2002 Тралл.
 	const drawn = "Тралл"
+	proof, r := drawProof(t, ts, id)
+	wantStatus(t, "proof after the draw", r, http.StatusOK)
+	if ms := drawproof.Verify(proof, commitment); len(ms) != 0 || len(proof.List) != 2 || *proof.CandidateCharacterName != drawn {
+		t.Fatalf("proof %+v: %v", proof, ms)
+	}
 	if got, want := rouletteStateBody(t, ts), stateJSON(next, at(240), 2, "spinning", id, drawn, ""); got != want {
 		t.Fatalf("state at 240 s\n got: %s\nwant: %s", got, want)
 	}
@@ -324,11 +362,9 @@ func TestRouletteFullCycle(t *testing.T) {
 	clockTo(t, ts, at(269.999))
 	mustTick(t, ts)
 	wantBody(t, "candidate at 269.999 s", candidate(), http.StatusOK, candidateJSON(id, drawn, "spinning", at(330)))
-	mu.Lock()
-	if len(drawSizes) != 1 {
-		t.Fatalf("drew %d times in one cycle", len(drawSizes))
+	if evs := ts.events(t, app.CycleStream(id)); len(evs) != 2 {
+		t.Fatalf("cycle events after a second tick: %+v", evs)
 	}
-	mu.Unlock()
 
 	// 270 s: verification.
 	clockTo(t, ts, at(270))
@@ -340,7 +376,7 @@ func TestRouletteFullCycle(t *testing.T) {
 
 	// The /who report.
 	clockTo(t, ts, at(275))
-	r := postWho(t, ts, whoJSON(id, drawn, true))
+	r = postWho(t, ts, whoJSON(id, drawn, true))
 	payoutID := wantWinner(t, "verify-candidate", r)
 	first := r.text()
 	clockTo(t, ts, at(276))
@@ -374,14 +410,13 @@ func TestRouletteFullCycle(t *testing.T) {
 	noCandidate("candidate in the next window before its draw")
 	clockTo(t, ts, at(540))
 	mustTick(t, ts)
-	mu.Lock()
-	// The pick always lands on the last slot, which the winner holds: with
-	// an active payout they are not eligible, so the draw gives up on random
-	// slots and draws among the one eligible member.
-	if len(drawSizes) < 2 || drawSizes[len(drawSizes)-1] != 1 {
-		t.Fatalf("draw sizes %v, want the last draw among the 1 eligible member: the winner with an active payout is not eligible", drawSizes)
+	// The seed prefers Тралл, who has an active payout now: not eligible,
+	// so not in the list.
+	proof, r = drawProof(t, ts, id2)
+	wantStatus(t, "second cycle's proof", r, http.StatusOK)
+	if ms := drawproof.Verify(proof, ""); len(ms) != 0 || len(proof.List) != 1 || proof.List[0].CharacterName != "Norinn" {
+		t.Fatalf("second cycle's proof, want Norinn alone in the list: %+v %v", proof, ms)
 	}
-	mu.Unlock()
 	wantBody(t, "second cycle's candidate", candidate(), http.StatusOK, candidateJSON(id2, "Norinn", "spinning", at(630)))
 }
 

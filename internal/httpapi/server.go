@@ -139,6 +139,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/twitch/eventsub", s.handleEventSub)
 	// Anonymous.
 	m.HandleFunc("GET /api/version", s.anonymous(s.handleVersion))
+	// Public: anyone may check a draw, with or without the panel (mgm-sim verify-draw).
+	m.HandleFunc("GET /api/roulette/cycles/{id}/proof", s.uuidPath(s.anonymous(s.handleDrawProof)))
 	m.HandleFunc("GET /healthz", s.handleHealthz)
 	m.HandleFunc("GET /readyz", s.handleReadyz)
 	m.HandleFunc("GET /metrics", s.mainMetrics())

@@ -27,14 +27,18 @@ const (
 	CodeGiftRequestActive        Code = "gift_request_active"
 	CodeNotFound                 Code = "not_found"
 	CodeNotInPool                Code = "not_in_pool"
-	CodeUnauthorized             Code = "unauthorized"
-	CodeForbiddenAPIKey          Code = "forbidden_apikey"
-	CodeIdentityNotShared        Code = "identity_not_shared"
-	CodeWrongChannel             Code = "wrong_channel"
-	CodeInvalidSignature         Code = "invalid_signature"
-	CodeStaleMessage             Code = "stale_message"
-	CodeUnavailable              Code = "unavailable"
-	CodeInternal                 Code = "internal"
+	// CodeDrawNotRevealed: a cycle's draw proof was asked for before the draw.
+	CodeDrawNotRevealed Code = "draw_not_revealed"
+	// CodeNoDrawProof: the cycle has no draw proof and never will.
+	CodeNoDrawProof       Code = "no_draw_proof"
+	CodeUnauthorized      Code = "unauthorized"
+	CodeForbiddenAPIKey   Code = "forbidden_apikey"
+	CodeIdentityNotShared Code = "identity_not_shared"
+	CodeWrongChannel      Code = "wrong_channel"
+	CodeInvalidSignature  Code = "invalid_signature"
+	CodeStaleMessage      Code = "stale_message"
+	CodeUnavailable       Code = "unavailable"
+	CodeInternal          Code = "internal"
 )
 
 // Error is a domain error: a stable code and a message a human can act on.

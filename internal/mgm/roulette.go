@@ -70,6 +70,10 @@ type SpinCycle struct {
 	Outcome   CycleOutcome
 	PayoutID  string
 	DecidedAt *time.Time
+	// Commitment is the hex SHA-256 of the cycle's secret draw seed,
+	// published before the draw ("" for cycles created before draws were
+	// committed). The seed itself is never part of the cycle.
+	Commitment string
 }
 
 // Decided reports whether the cycle's outcome is known.
@@ -105,15 +109,6 @@ func (s Schedule) Phase(now time.Time, current *SpinCycle, poolCount int) Phase 
 // room under the lifetime cap for one more win.
 func Eligible(hasActivePayout bool, committedGold int64) bool {
 	return !hasActivePayout && committedGold+PayoutGold <= LifetimeCapGold
-}
-
-// Draw picks one member uniformly. intn must return a uniform integer in
-// [0, n); the EBS passes a crypto-grade source, tests a fixed one.
-func Draw(eligible []PoolEntry, intn func(n int) int) (PoolEntry, bool) {
-	if len(eligible) == 0 {
-		return PoolEntry{}, false
-	}
-	return eligible[intn(len(eligible))], true
 }
 
 // WhoReport is the addon's /who result as the Desktop forwards it.

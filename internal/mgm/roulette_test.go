@@ -68,24 +68,6 @@ func TestPhase(t *testing.T) {
 	}
 }
 
-func TestDraw(t *testing.T) {
-	if _, ok := Draw(nil, func(int) int { return 0 }); ok {
-		t.Fatal("drew from nobody")
-	}
-	pool := []PoolEntry{{CharacterName: "A"}, {CharacterName: "B"}, {CharacterName: "C"}}
-	for i, want := range []string{"A", "B", "C"} {
-		got, ok := Draw(pool, func(n int) int {
-			if n != 3 {
-				t.Fatalf("intn(%d)", n)
-			}
-			return i
-		})
-		if !ok || got.CharacterName != want {
-			t.Errorf("index %d: %v", i, got)
-		}
-	}
-}
-
 func TestEligible(t *testing.T) {
 	cases := []struct {
 		active    bool

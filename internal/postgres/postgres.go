@@ -93,9 +93,6 @@ func (dialect) Migrations() fs.FS {
 	return sub
 }
 
-// PoolSlot: an identity column (migration 0007).
-func (dialect) PoolSlot() string { return "draw_slot" }
-
 func (dialect) Time(t time.Time) any { return t.UTC().Truncate(time.Millisecond) }
 
 // Rebind turns '?' placeholders into PostgreSQL's $1, $2, …

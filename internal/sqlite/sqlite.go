@@ -5,6 +5,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -21,11 +22,32 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
+
+// init registers mgm_order_key(user id), the draw's order key
+// (drawproof.OrderKey), with the driver: migration 0010 fills the key of
+// existing pool rows with it, and SQLite has no SHA-256 of its own. The
+// driver keeps its functions process-wide, so registering happens once here.
+func init() {
+	err := sqlite.RegisterDeterministicScalarFunction("mgm_order_key", 1,
+		func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			switch id := args[0].(type) {
+			case string:
+				return drawproof.OrderKey(id), nil
+			case []byte:
+				return drawproof.OrderKey(string(id)), nil
+			}
+			return nil, fmt.Errorf("mgm_order_key: a user id is text, not %T", args[0])
+		})
+	if err != nil {
+		panic(err) // only a second registration fails, and init runs once
+	}
+}
 
 // FileName is the database file inside the data folder.
 const FileName = "mgm.db"
@@ -81,10 +103,6 @@ func (dialect) Rebind(q string) string                             { return q }
 func (dialect) Migrations() fs.FS                                  { sub, _ := fs.Sub(migrations, "migrations"); return sub }
 func (dialect) Time(t time.Time) any                               { return t.UTC().Format(store.TimeFormat) }
 func (dialect) LockKeys(context.Context, *sql.Tx, ...string) error { return nil }
-
-// PoolSlot: the rowid, which an insert takes as one more than the largest
-// and an upsert's update keeps (VACUUM may renumber it, which keeps it unique).
-func (dialect) PoolSlot() string { return "rowid" }
 
 // PrepareStatements: the driver parses every query it is given anew; the
 // store keeps them prepared (store.StatementPreparer).

@@ -4,24 +4,26 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
 const cycleColumns = `id, window_start, candidate_twitch_user_id, candidate_display_name, candidate_character_name,
-	drawn_at, outcome, payout_id, decided_at`
+	drawn_at, outcome, payout_id, decided_at, draw_commitment`
 
 func scanCycle(row scanner) (mgm.SpinCycle, error) {
 	var c mgm.SpinCycle
 	var start Time
 	var drawn, decided NullTime
-	var userID, display, name, outcome, payout sql.NullString
-	if err := row.Scan(&c.ID, &start, &userID, &display, &name, &drawn, &outcome, &payout, &decided); err != nil {
+	var userID, display, name, outcome, payout, commitment sql.NullString
+	if err := row.Scan(&c.ID, &start, &userID, &display, &name, &drawn, &outcome, &payout, &decided, &commitment); err != nil {
 		return mgm.SpinCycle{}, err
 	}
-	c.Start, c.DrawnAt, c.DecidedAt = start.Time, drawn.Ptr(), decided.Ptr()
+	c.Start, c.DrawnAt, c.DecidedAt, c.Commitment = start.Time, drawn.Ptr(), decided.Ptr(), commitment.String
 	c.Outcome, c.PayoutID = mgm.CycleOutcome(outcome.String), payout.String
 	if userID.Valid {
 		c.Candidate = &mgm.Candidate{TwitchUserID: userID.String, TwitchDisplayName: display.String, CharacterName: name.String}
@@ -38,10 +40,11 @@ func (tx *Tx) oneCycle(ctx context.Context, where string, args ...any) (mgm.Spin
 }
 
 // EnsureCycle returns the cycle of the window starting at start, creating it
-// with newID if it does not exist. Replicas racing here all get the one row.
-func (tx *Tx) EnsureCycle(ctx context.Context, newID string, start, now time.Time) (mgm.SpinCycle, bool, error) {
-	res, err := tx.exec(ctx, `INSERT INTO spin_cycles (id, window_start, created_at) VALUES (?, ?, ?)
-		ON CONFLICT (window_start) DO NOTHING`, newID, tx.d.Time(start), tx.d.Time(now))
+// with newID and its draw seed if it does not exist. Replicas racing here all
+// get the one row, and with it one seed.
+func (tx *Tx) EnsureCycle(ctx context.Context, newID string, seed drawproof.Seed, start, now time.Time) (mgm.SpinCycle, bool, error) {
+	res, err := tx.exec(ctx, `INSERT INTO spin_cycles (id, window_start, created_at, draw_seed, draw_commitment) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (window_start) DO NOTHING`, newID, tx.d.Time(start), tx.d.Time(now), seed.Hex(), drawproof.Commitment(seed))
 	if err != nil {
 		return mgm.SpinCycle{}, false, err
 	}
@@ -107,9 +110,72 @@ func (tx *Tx) DecideCycle(ctx context.Context, cycleID string, outcome mgm.Cycle
 	return affectedOne(res, err)
 }
 
+// CycleSeed returns a cycle's secret draw seed; ok is false for a cycle
+// created before draws were committed (migration 0010).
+func (tx *Tx) CycleSeed(ctx context.Context, cycleID string) (seed drawproof.Seed, ok bool, err error) {
+	var h sql.NullString
+	if err := tx.queryRow(ctx, `SELECT draw_seed FROM spin_cycles WHERE id = ?`, cycleID).Scan(&h); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return seed, false, ErrNotFound
+		}
+		return seed, false, err
+	}
+	if !h.Valid {
+		return seed, false, nil
+	}
+	seed, ok = drawproof.ParseSeed(h.String)
+	if !ok {
+		return seed, false, fmt.Errorf("cycle %s: stored draw seed is malformed", cycleID)
+	}
+	return seed, true, nil
+}
+
+// DrawRecord is what a draw used, stored with its cycle for the proof.
+type DrawRecord struct {
+	ListSize int
+	ListHash string // hex
+	Index    int    // -1 for an empty list
+	// List is the list hash's input (drawproof.Encode).
+	List []byte
+}
+
+// SaveDraw stores a cycle's draw record, once.
+func (tx *Tx) SaveDraw(ctx context.Context, cycleID string, r DrawRecord) error {
+	var index any
+	if r.Index >= 0 {
+		index = r.Index
+	}
+	_, err := tx.exec(ctx, `INSERT INTO draw_proofs (cycle_id, list_size, list_hash, winner_index, list) VALUES (?, ?, ?, ?, ?)`,
+		cycleID, r.ListSize, r.ListHash, index, string(r.List))
+	return err
+}
+
+// Draw returns a cycle's draw record, or ErrNotFound when it has none (not
+// drawn yet, closed without a draw, or created before draws were recorded).
+func (tx *Tx) Draw(ctx context.Context, cycleID string) (DrawRecord, error) {
+	var r DrawRecord
+	var index sql.NullInt64
+	var list string
+	err := tx.queryRow(ctx, `SELECT list_size, list_hash, winner_index, list FROM draw_proofs WHERE cycle_id = ?`, cycleID).
+		Scan(&r.ListSize, &r.ListHash, &index, &list)
+	if errors.Is(err, sql.ErrNoRows) {
+		return DrawRecord{}, ErrNotFound
+	}
+	r.Index, r.List = -1, []byte(list)
+	if index.Valid {
+		r.Index = int(index.Int64)
+	}
+	return r, err
+}
+
 // ForceCandidate replaces a cycle's candidate and reopens it unless it already
-// has a winner (test harness only).
+// has a winner (test harness only). The draw's record goes: it would prove
+// another candidate.
 func (tx *Tx) ForceCandidate(ctx context.Context, cycleID string, c mgm.Candidate, at time.Time) (bool, error) {
+	if _, err := tx.exec(ctx, `DELETE FROM draw_proofs WHERE cycle_id = ?
+		AND EXISTS (SELECT 1 FROM spin_cycles WHERE id = ? AND (outcome IS NULL OR outcome <> 'winner'))`, cycleID, cycleID); err != nil {
+		return false, err
+	}
 	res, err := tx.exec(ctx, `UPDATE spin_cycles SET candidate_twitch_user_id = ?, candidate_display_name = ?,
 			candidate_character_name = ?, drawn_at = ?, outcome = NULL, decided_at = NULL
 		WHERE id = ? AND (outcome IS NULL OR outcome <> 'winner')`,
@@ -122,17 +188,6 @@ type PoolMember struct {
 	mgm.PoolEntry
 	HasActivePayout bool
 	CommittedGold   int64
-}
-
-// PoolMembers lists the pool in enrollment order with each member's payouts
-// summed. It reads the whole pool: the draw uses it only when random slots
-// keep missing (see app's draw).
-func (tx *Tx) PoolMembers(ctx context.Context) ([]PoolMember, error) {
-	rows, err := tx.query(ctx, `SELECT p.twitch_user_id, p.twitch_display_name, p.character_name, p.enrolled_at,
-			COALESCE(g.active, 0), COALESCE(g.committed, 0)
-		FROM pool p LEFT JOIN (`+payoutTotals+`) g ON g.twitch_user_id = p.twitch_user_id
-		ORDER BY p.enrolled_at, p.twitch_user_id`)
-	return collect(rows, err, scanPoolMember)
 }
 
 // PoolMembersWithPayouts lists the members that have any payout, with their

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
@@ -109,14 +110,15 @@ func (tx *Tx) PutPoolEntries(ctx context.Context, es []mgm.PoolEntry) error {
 		return nil
 	}
 	var q strings.Builder
-	args := make([]any, 0, 5*len(es))
-	q.WriteString(`INSERT INTO pool (twitch_user_id, twitch_display_name, character_name, name_key, enrolled_at) VALUES `)
+	args := make([]any, 0, 6*len(es))
+	q.WriteString(`INSERT INTO pool (twitch_user_id, twitch_display_name, character_name, name_key, enrolled_at, order_key) VALUES `)
 	for i, e := range es {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(?, ?, ?, ?, ?)")
-		args = append(args, e.TwitchUserID, e.TwitchDisplayName, e.CharacterName, mgm.NameKey(e.CharacterName), tx.d.Time(e.EnrolledAt))
+		q.WriteString("(?, ?, ?, ?, ?, ?)")
+		args = append(args, e.TwitchUserID, e.TwitchDisplayName, e.CharacterName, mgm.NameKey(e.CharacterName), tx.d.Time(e.EnrolledAt),
+			drawproof.OrderKey(e.TwitchUserID))
 	}
 	q.WriteString(` ON CONFLICT (twitch_user_id) DO UPDATE SET
 			twitch_display_name = excluded.twitch_display_name,
@@ -130,14 +132,15 @@ func (tx *Tx) PutPoolEntries(ctx context.Context, es []mgm.PoolEntry) error {
 // PutPoolEntry inserts the viewer's pool row or replaces their name. The
 // unique index on name_key makes a name held twice impossible whatever the caller checked.
 func (tx *Tx) PutPoolEntry(ctx context.Context, e mgm.PoolEntry) error {
-	_, err := tx.exec(ctx, `INSERT INTO pool (twitch_user_id, twitch_display_name, character_name, name_key, enrolled_at)
-		VALUES (?, ?, ?, ?, ?)
+	_, err := tx.exec(ctx, `INSERT INTO pool (twitch_user_id, twitch_display_name, character_name, name_key, enrolled_at, order_key)
+		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (twitch_user_id) DO UPDATE SET
 			twitch_display_name = excluded.twitch_display_name,
 			character_name = excluded.character_name,
 			name_key = excluded.name_key,
 			enrolled_at = excluded.enrolled_at`,
-		e.TwitchUserID, e.TwitchDisplayName, e.CharacterName, mgm.NameKey(e.CharacterName), tx.d.Time(e.EnrolledAt))
+		e.TwitchUserID, e.TwitchDisplayName, e.CharacterName, mgm.NameKey(e.CharacterName), tx.d.Time(e.EnrolledAt),
+		drawproof.OrderKey(e.TwitchUserID))
 	return err
 }
 
@@ -165,29 +168,37 @@ func (tx *Tx) PoolCount(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// PoolSlots returns the lowest and highest draw slot in use (see
-// Dialect.PoolSlot); ok is false for an empty pool.
-func (tx *Tx) PoolSlots(ctx context.Context) (lo, hi int64, ok bool, err error) {
-	// Two statements: SQLite answers a lone MIN or MAX from the index's
-	// end, but scans the table for both in one query.
-	col := tx.d.PoolSlot()
-	var l, h sql.NullInt64
-	if err = tx.queryRow(ctx, `SELECT MIN(`+col+`) FROM pool`).Scan(&l); err != nil {
-		return 0, 0, false, err
-	}
-	err = tx.queryRow(ctx, `SELECT MAX(`+col+`) FROM pool`).Scan(&h)
-	return l.Int64, h.Int64, l.Valid && h.Valid, err
+// DrawMember is a pool member as the draw reads them: what the
+// pool_order_key index holds.
+type DrawMember struct {
+	OrderKey      string
+	TwitchUserID  string
+	CharacterName string
 }
 
-// PoolEntryAtSlot returns the member holding a draw slot, or ErrNotFound
-// when the slot is free (its member left).
-func (tx *Tx) PoolEntryAtSlot(ctx context.Context, slot int64) (mgm.PoolEntry, error) {
-	e, err := scanPoolEntry(tx.queryRow(ctx, `SELECT `+poolColumns+` FROM pool WHERE `+tx.d.PoolSlot()+` = ?`, slot))
-	if errors.Is(err, sql.ErrNoRows) {
-		return mgm.PoolEntry{}, ErrNotFound
+// DrawOrder calls fn with every pool member in the draw's canonical order
+// (drawproof: ascending order key), as one read along the pool_order_key
+// index, without a sort. It reads the whole pool: the proof lists every
+// eligible member.
+func (tx *Tx) DrawOrder(ctx context.Context, fn func(DrawMember)) error {
+	rows, err := tx.query(ctx, DrawOrderQuery)
+	if err != nil {
+		return err
 	}
-	return e, err
+	defer func() { _ = rows.Close() }() // rows.Err below reports what went wrong while reading
+	for rows.Next() {
+		var m DrawMember
+		if err := rows.Scan(&m.OrderKey, &m.TwitchUserID, &m.CharacterName); err != nil {
+			return err
+		}
+		fn(m)
+	}
+	return rows.Err()
 }
+
+// DrawOrderQuery is DrawOrder's statement; the plan tests allow it, alone,
+// to walk the whole pool (in index order).
+const DrawOrderQuery = `SELECT order_key, twitch_user_id, character_name FROM pool ORDER BY order_key`
 
 // MarkMessageProcessed records an EventSub message id. It reports false when
 // the id was already recorded: Twitch redelivers, and a redelivery must do nothing.

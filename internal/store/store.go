@@ -37,10 +37,6 @@ type Dialect interface {
 	// MigrateJobs brings the job queue's own tables (River's) up to date,
 	// after ours and while the migration lock is held.
 	MigrateJobs(ctx context.Context, db *sql.DB) error
-	// PoolSlot names the pool's integer column that the draw picks at
-	// random: unique, taken at a member's first enrollment and kept by a
-	// rename, nearly dense (rowid on SQLite, draw_slot on PostgreSQL).
-	PoolSlot() string
 	// Transient reports whether err is a failure that running the whole
 	// transaction again may not meet: a lost connection or a serialization
 	// failure. atCommit says err came from COMMIT, where a lost connection

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/config"
+	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
 	"github.com/mimirons-goldomatic/mgm/internal/ebs"
 	"github.com/mimirons-goldomatic/mgm/internal/postgres/pgtest"
 	"github.com/mimirons-goldomatic/mgm/internal/testkit"
@@ -41,8 +42,11 @@ var Stores = [...]Store{SQLite, Postgres}
 // Option adjusts what Start passes to ebs.Run.
 type Option func(*ebs.Options)
 
-// WithDraw makes the roulette's draws follow intn (see ebs.Options.Intn).
-func WithDraw(intn func(n int) int) Option { return func(o *ebs.Options) { o.Intn = intn } }
+// WithSeeds makes the roulette's draws follow the seeds seed gives (see
+// ebs.Options.Seed).
+func WithSeeds(seed func(cycleID string) (drawproof.Seed, error)) Option {
+	return func(o *ebs.Options) { o.Seed = seed }
+}
 
 // Start runs an EBS configured by env (environment-variable names as in the
 // README) on the given store, in Development unless env says otherwise, and

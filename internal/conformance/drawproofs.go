@@ -1,0 +1,167 @@
+package conformance
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
+)
+
+// proofTests: verifiable draws (issue 17, internal/drawproof).
+var proofTests = []struct {
+	name string
+	fn   func(*testing.T, *env)
+}{
+	{"DrawProofCommitThenReveal", testProofCommitThenReveal},
+	{"DrawProofNoParticipants", testProofNoParticipants},
+	{"DrawProofMissingCases", testProofMissing},
+}
+
+// proofOf returns a cycle's proof, failing the test on an error.
+func (e *env) proofOf(t *testing.T, cycleID string) drawproof.Proof {
+	t.Helper()
+	p, err := e.svc.DrawProof(e.ctx, cycleID)
+	if err != nil {
+		t.Fatalf("proof of %s: %v", cycleID, err)
+	}
+	return p
+}
+
+func testProofCommitThenReveal(t *testing.T, e *env) {
+	e.chat(t, "d1", "u1", "!twgold Norinn", true)
+	e.chat(t, "d2", "u2", "!twgold Thrall", true) // gets an active payout: not eligible
+	e.chat(t, "d3", "u3", "!twgold Jaina", true)
+	e.chat(t, "d4", "u4", "!twgold Тралл", true) // at the lifetime cap: not eligible
+	e.chat(t, "d5", "u5", "!twgold Voljin", true)
+	if err := e.insertPayout(t, payoutID(1), "u2", mgm.PayoutPending); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if err := e.insertPayout(t, payoutID(100+i), "u4", mgm.PayoutSent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.tickAt(t, 0)
+	st := e.state(t)
+	commitment := st.Commitment
+	if len(commitment) != 64 || st.CycleID == "" {
+		t.Fatalf("state before the draw: cycle %q, commitment %q", st.CycleID, commitment)
+	}
+	next := e.svc.Snapshot().Next
+	if next == nil || len(next.Commitment) != 64 || next.Commitment == commitment {
+		t.Fatalf("the next cycle, created ahead, must have a commitment of its own: %+v", next)
+	}
+	// Before the draw: refused, with the commitment to keep.
+	e.tickAt(t, 239*sec)
+	_, err := e.svc.DrawProof(e.ctx, st.CycleID)
+	if mgm.ErrorCode(err) != mgm.CodeDrawNotRevealed || !strings.Contains(err.Error(), commitment) {
+		t.Fatalf("proof before the draw: %v", err)
+	}
+
+	e.tickAt(t, 240*sec)
+	drawn := e.state(t)
+	if drawn.CandidateName == "" || drawn.Commitment != commitment {
+		t.Fatalf("after the draw: candidate %q, commitment %q (was %q)", drawn.CandidateName, drawn.Commitment, commitment)
+	}
+	p := e.proofOf(t, st.CycleID)
+	if ms := drawproof.Verify(p, commitment); len(ms) != 0 {
+		t.Fatalf("the proof does not verify: %v", ms)
+	}
+	seed, ok := drawproof.ParseSeed(p.Seed)
+	if !ok || drawproof.Commitment(seed) != commitment || p.Commitment != commitment || p.CycleID != st.CycleID {
+		t.Fatalf("revealed seed %q does not match the commitment %q published before the draw", p.Seed, commitment)
+	}
+	// The list is exactly the eligible members, in canonical order.
+	want := []drawproof.Entry{
+		{OrderKey: drawproof.OrderKey("u1"), CharacterName: "Norinn"},
+		{OrderKey: drawproof.OrderKey("u3"), CharacterName: "Jaina"},
+		{OrderKey: drawproof.OrderKey("u5"), CharacterName: "Voljin"},
+	}
+	drawproof.Sort(want)
+	if !slices.Equal(p.List, want) {
+		t.Fatalf("list %v, want the eligible members %v", p.List, want)
+	}
+	if p.CandidateCharacterName == nil || *p.CandidateCharacterName != drawn.CandidateName {
+		t.Fatalf("the proof draws %v, the cycle's candidate is %q", p.CandidateCharacterName, drawn.CandidateName)
+	}
+	// The pool changes right after; the proof does not.
+	e.chat(t, "d6", "u6", "!twgold Anduin", true)
+	e.chat(t, "d7", "u1", "!twgold Renamed", true)
+	if again := e.proofOf(t, st.CycleID); !slices.Equal(again.List, p.List) || again.Seed != p.Seed || *again.Index != *p.Index {
+		t.Fatalf("the proof changed with the pool: %+v, was %+v", again, p)
+	}
+	// The draw is recorded in its audit event too.
+	evs := e.events(t, "cycle:"+st.CycleID)
+	if last := evs[len(evs)-1]; !strings.Contains(string(last.Data), p.ListHash) {
+		t.Fatalf("CandidateDrawn event without the list hash: %s", last.Data)
+	}
+}
+
+func testProofNoParticipants(t *testing.T, e *env) {
+	// An empty pool at the draw.
+	e.tickAt(t, 0)
+	c1 := e.svc.Snapshot().Current
+	e.tickAt(t, 240*sec)
+	p := e.proofOf(t, c1.ID)
+	if ms := drawproof.Verify(p, c1.Commitment); len(ms) != 0 || len(p.List) != 0 || p.Index != nil || p.CandidateCharacterName != nil {
+		t.Fatalf("empty pool: %+v %v", p, ms)
+	}
+	// A pool whose only member is not eligible.
+	e.chat(t, "d1", "u1", "!twgold Norinn", true)
+	if err := e.insertPayout(t, payoutID(1), "u1", mgm.PayoutPending); err != nil {
+		t.Fatal(err)
+	}
+	e.tickAt(t, 300*sec)
+	c2 := e.svc.Snapshot().Current
+	e.tickAt(t, 540*sec)
+	if st := e.state(t); st.Last == nil || st.Last.ID != c2.ID || st.Last.Outcome != mgm.OutcomeNoParticipants {
+		t.Fatalf("last %+v", st.Last)
+	}
+	p = e.proofOf(t, c2.ID)
+	if ms := drawproof.Verify(p, c2.Commitment); len(ms) != 0 || len(p.List) != 0 || p.Index != nil {
+		t.Fatalf("only ineligible members: %+v %v", p, ms)
+	}
+}
+
+func testProofMissing(t *testing.T, e *env) {
+	if _, err := e.svc.DrawProof(e.ctx, "00000000-0000-4000-8000-999999999999"); mgm.ErrorCode(err) != mgm.CodeNotFound {
+		t.Fatalf("unknown cycle: %v", err)
+	}
+	e.chat(t, "d1", "u1", "!twgold Norinn", true)
+	// A cycle no process drew (the EBS was down at its draw time) closes
+	// without a proof; its seed stays secret.
+	e.tickAt(t, 0)
+	missed := e.svc.Snapshot().Current.ID
+	e.tickAt(t, 400*sec)
+	if _, err := e.svc.DrawProof(e.ctx, missed); mgm.ErrorCode(err) != mgm.CodeNoDrawProof {
+		t.Fatalf("cycle closed without a draw: %v", err)
+	}
+	// A cycle created before draws were committed (the migration adds the
+	// columns empty) is still drawn, uniformly, but has no proof.
+	e.tickAt(t, 600*sec)
+	legacy := e.svc.Snapshot().Current.ID
+	if _, err := e.db.SQL().ExecContext(e.ctx, e.rebind(`UPDATE spin_cycles SET draw_seed = NULL, draw_commitment = NULL WHERE id = ?`), legacy); err != nil {
+		t.Fatal(err)
+	}
+	e.tickAt(t, 601*sec)
+	if c := e.state(t).Commitment; c != "" {
+		t.Fatalf("a cycle without a seed shows commitment %q", c)
+	}
+	e.tickAt(t, 840*sec)
+	if st := e.state(t); st.CandidateName != "Norinn" {
+		t.Fatalf("legacy cycle: candidate %q", st.CandidateName)
+	}
+	if _, err := e.svc.DrawProof(e.ctx, legacy); mgm.ErrorCode(err) != mgm.CodeNoDrawProof {
+		t.Fatalf("legacy cycle: %v", err)
+	}
+}
+
+// rebind writes '?' placeholders as the store's engine wants them.
+func (e *env) rebind(q string) string {
+	if e.db.Dialect() != "postgres" {
+		return q
+	}
+	return strings.Replace(q, "?", "$1", 1)
+}
