@@ -48,6 +48,8 @@ type Service struct {
 	// defaultStreamer stands in for broadcasterID where a gift needs a
 	// streamer and none is named, without refusing other channels.
 	defaultStreamer string
+	// proofRetention is Options.DrawProofRetention, defaulted.
+	proofRetention time.Duration
 }
 
 // Options configures a Service. Now, NewID and Seed are injected so tests are exact.
@@ -72,6 +74,10 @@ type Options struct {
 	// Jobs takes the reward announcement job when a payout becomes Sent
 	// (internal/jobs); required by SetPayoutStatus.
 	Jobs Jobs
+	// DrawProofRetention is how long a draw's list is kept for its proof
+	// (PruneDrawProofs); 0 means DefaultDrawProofRetention, a negative
+	// value forever.
+	DrawProofRetention time.Duration
 }
 
 // New builds a Service over an open store.
@@ -80,6 +86,10 @@ func New(db *store.DB, o Options) *Service {
 		broadcasterID: o.BroadcasterID, schedule: mgm.Schedule{Interval: o.SpinInterval},
 		announcer: o.Announcer, jobs: o.Jobs}
 	s.defaultStreamer = o.DefaultStreamerID
+	s.proofRetention = o.DrawProofRetention
+	if s.proofRetention == 0 {
+		s.proofRetention = DefaultDrawProofRetention
+	}
 	first := make(chan struct{})
 	s.changed.Store(&first)
 	s.refresher.run = s.refreshNow

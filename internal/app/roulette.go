@@ -1,12 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
@@ -92,13 +92,19 @@ func (s *Service) ensureCycle(ctx context.Context, start, now time.Time) (mgm.Sp
 // would wait for it. A member whose eligibility changes in between is
 // caught where it matters: verify-candidate checks it again.
 func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error {
-	seed, committed, list, members, poolSize, err := s.drawList(ctx, cycleID)
+	seed, committed, list, n, poolSize, err := s.drawList(ctx, cycleID)
 	if err != nil {
 		return err
 	}
-	r := drawproof.Draw(seed, cycleID, list)
-	rec := store.DrawRecord{ListSize: len(list), ListHash: hex.EncodeToString(r.ListHash[:]), Index: r.Index,
-		List: drawproof.Encode(list)}
+	r := drawproof.DrawEncoded(seed, cycleID, list, n)
+	rec := store.DrawRecord{ListSize: n, ListHash: hex.EncodeToString(r.ListHash[:]), Index: r.Index}
+	if committed {
+		rec.ListGzip = drawproof.Gzip(list)
+	}
+	var drawn drawproof.Entry
+	if r.Index >= 0 {
+		drawn, _ = drawproof.EntryAt(list, r.Index) // the list was checked
+	}
 	var outcome mgm.CycleOutcome
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		outcome = ""
@@ -125,22 +131,28 @@ func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error
 			return tx.AppendEvent(ctx, CycleStream(cycleID), EventSpinCycleDecided,
 				map[string]any{"outcome": mgm.OutcomeNoParticipants, "poolSize": poolSize, "listHash": rec.ListHash}, now)
 		}
-		m := members[r.Index]
-		// The list's read leaves the display name out (the index holds what
-		// the draw needs); a member who left since keeps none.
-		display := ""
-		if e, err := tx.PoolEntry(ctx, m.TwitchUserID); err == nil {
-			display = e.TwitchDisplayName
-		} else if !errors.Is(err, store.ErrNotFound) {
+		// The list names members by order key only: the member is found by
+		// it now, under the cycle's lock.
+		found, err := tx.PoolMembersByOrderKey(ctx, drawn.OrderKey)
+		if err != nil {
 			return err
 		}
-		cand := mgm.Candidate{TwitchUserID: m.TwitchUserID, TwitchDisplayName: display, CharacterName: m.CharacterName}
+		if len(found) == 0 {
+			return errDrawnMemberLeft
+		}
+		m := found[0]
+		for _, f := range found[1:] { // a 128-bit collision: the name tells them apart
+			if f.CharacterName == drawn.CharacterName {
+				m = f
+			}
+		}
+		cand := mgm.Candidate{TwitchUserID: m.TwitchUserID, TwitchDisplayName: m.TwitchDisplayName, CharacterName: drawn.CharacterName}
 		if _, err := tx.SetCandidate(ctx, cycleID, cand, now); err != nil {
 			return err
 		}
 		return tx.AppendEvent(ctx, CycleStream(cycleID), EventCandidateDrawn, map[string]any{
 			"twitchUserId": cand.TwitchUserID, "characterName": cand.CharacterName,
-			"eligibleCount": len(list), "poolSize": poolSize, "listHash": rec.ListHash, "index": r.Index,
+			"eligibleCount": n, "poolSize": poolSize, "listHash": rec.ListHash, "index": r.Index,
 		}, now)
 	})
 	if err == nil && outcome != "" {
@@ -149,13 +161,19 @@ func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error
 	return err
 }
 
+// errDrawnMemberLeft: the drawn member left the pool between the list's
+// read and the draw's record. Nothing was recorded, and the next tick draws
+// again from the pool as it is then.
+var errDrawnMemberLeft = errors.New("the drawn member left the pool before the draw was recorded; the next tick draws again")
+
 // drawList reads a cycle's seed and the eligible members in canonical
-// order: list for the proof, members beside it for the candidate. committed
-// is false for a cycle created before draws were committed: it is drawn by
-// the same rule from a seed drawn now, and has no proof.
-func (s *Service) drawList(ctx context.Context, cycleID string) (seed drawproof.Seed, committed bool, list []drawproof.Entry, members []store.DrawMember, poolSize int, err error) {
+// order, as the list hash's input (drawproof.Encode) and its length n.
+// committed is false for a cycle created before draws were committed: it is
+// drawn by the same rule from a seed drawn now, and has no proof.
+func (s *Service) drawList(ctx context.Context, cycleID string) (seed drawproof.Seed, committed bool, list []byte, n, poolSize int, err error) {
+	var text string
+	var ineligible map[string]bool
 	err = s.db.Read(ctx, func(tx *store.Tx) error {
-		list, members, poolSize = nil, nil, 0 // Read may run this twice
 		var err error
 		if seed, committed, err = tx.CycleSeed(ctx, cycleID); err != nil {
 			return err
@@ -165,49 +183,61 @@ func (s *Service) drawList(ctx context.Context, cycleID string) (seed drawproof.
 		if err != nil {
 			return err
 		}
-		ineligible := map[string]bool{}
+		ineligible = map[string]bool{} // Read may run this twice
 		for _, m := range withPayouts {
 			if !mgm.Eligible(m.HasActivePayout, m.CommittedGold) {
-				ineligible[m.TwitchUserID] = true
+				ineligible[drawproof.OrderKey(m.TwitchUserID)] = true
 			}
 		}
-		return tx.DrawOrder(ctx, func(m store.DrawMember) {
-			poolSize++
-			if !ineligible[m.TwitchUserID] {
-				members = append(members, m)
-				list = append(list, drawproof.Entry{OrderKey: m.OrderKey, CharacterName: m.CharacterName})
-			}
-		})
+		text, err = tx.DrawList(ctx)
+		return err
 	})
 	if err != nil {
-		return seed, false, nil, nil, 0, err
+		return seed, false, nil, 0, 0, err
 	}
 	if !committed {
 		if seed, err = s.seed(cycleID); err != nil {
-			return seed, false, nil, nil, 0, fmt.Errorf("draw seed: %w", err)
+			return seed, false, nil, 0, 0, fmt.Errorf("draw seed: %w", err)
 		}
 	}
-	// The index hands the rows over in order; two equal keys (a 128-bit
-	// collision) are ordered by name, which the database was not asked to do.
-	if !slices.IsSortedFunc(list, drawproof.Compare) {
-		sortTogether(list, members)
+	list, dropped := dropIneligible([]byte(text), ineligible)
+	n, canonical := drawproof.CheckEncoding(list)
+	if !canonical {
+		// The database's order was not byte order (an engine that did not
+		// keep the subquery's order, or a collation), or two keys were
+		// equal, which the database does not order by name: sort here.
+		entries, ok := drawproof.Decode(list)
+		if !ok {
+			return seed, false, nil, 0, 0, errors.New("draw list: the database returned a malformed list")
+		}
+		drawproof.Sort(entries)
+		list, n = drawproof.Encode(entries), len(entries)
 	}
-	return seed, committed, list, members, poolSize, nil
+	return seed, committed, list, n, n + dropped, nil
 }
 
-// sortTogether puts list in canonical order and members in the same order.
-func sortTogether(list []drawproof.Entry, members []store.DrawMember) {
-	idx := make([]int, len(list))
-	for i := range idx {
-		idx[i] = i
+// dropIneligible removes the lines whose order key is in ineligible, in
+// place, and counts them. A member's order key stands for their user id:
+// two members share one only in a 128-bit collision.
+func dropIneligible(list []byte, ineligible map[string]bool) ([]byte, int) {
+	if len(ineligible) == 0 {
+		return list, 0
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return drawproof.Compare(list[a], list[b]) })
-	l2, m2 := make([]drawproof.Entry, len(list)), make([]store.DrawMember, len(members))
-	for to, from := range idx {
-		l2[to], m2[to] = list[from], members[from]
+	out, dropped := list[:0], 0
+	for rest := list; len(rest) > 0; {
+		end := bytes.IndexByte(rest, '\n') + 1
+		if end == 0 {
+			end = len(rest)
+		}
+		line := rest[:end]
+		rest = rest[end:]
+		if len(line) > drawproof.OrderKeyLen && ineligible[string(line[:drawproof.OrderKeyLen])] {
+			dropped++
+			continue
+		}
+		out = append(out, line...)
 	}
-	copy(list, l2)
-	copy(members, m2)
+	return out, dropped
 }
 
 // closeOverdue decides every cycle whose report window has closed without an
@@ -631,5 +661,8 @@ func (s *Service) runSweep(ctx context.Context) {
 	}
 	if _, err := s.PruneDeliveries(jobCtx); err != nil && ctx.Err() == nil {
 		s.log.WarnContext(ctx, "eventsub dedupe prune failed", "error", err)
+	}
+	if _, err := s.PruneDrawProofs(jobCtx); err != nil && ctx.Err() == nil {
+		s.log.WarnContext(ctx, "draw proof prune failed", "error", err)
 	}
 }

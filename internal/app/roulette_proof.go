@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
@@ -45,7 +47,23 @@ func (s *Service) DrawProof(ctx context.Context, cycleID string) (drawproof.Proo
 	case err != nil:
 		return drawproof.Proof{}, err
 	}
-	list, ok := drawproof.Decode(rec.List)
+	if rec.Expired {
+		var index any
+		if rec.Index >= 0 {
+			index = rec.Index
+		}
+		e := mgm.Errorf(mgm.CodeDrawProofExpired,
+			"This draw's list is no longer kept (proofs are kept %d days); the details still give its commitment, list hash, size and index.",
+			int(s.proofRetention/(24*time.Hour)))
+		e.Details = map[string]any{"cycleId": c.ID, "commitment": c.Commitment, "listHash": rec.ListHash,
+			"listSize": rec.ListSize, "index": index}
+		return drawproof.Proof{}, e
+	}
+	text, err := rec.List()
+	if err != nil {
+		return drawproof.Proof{}, fmt.Errorf("draw proof: the stored list does not decompress: %w", err)
+	}
+	list, ok := drawproof.Decode(text)
 	if !ok || len(list) != rec.ListSize {
 		return drawproof.Proof{}, errors.New("draw proof: the stored list is malformed")
 	}
@@ -56,4 +74,27 @@ func (s *Service) DrawProof(ctx context.Context, cycleID string) (drawproof.Proo
 		return drawproof.Proof{}, errors.New("draw proof: the stored list hash or index disagrees with the stored list")
 	}
 	return p, nil
+}
+
+// DefaultDrawProofRetention is how long a draw's list is kept for its proof.
+const DefaultDrawProofRetention = 30 * 24 * time.Hour
+
+// PruneDrawProofs removes the lists of draws older than the retention
+// (Options.DrawProofRetention; none when it is negative), keeping the rest
+// of their records, and returns how many it removed. At 100,000 members a
+// list is megabytes, every cycle. Replicas pruning at once remove each once.
+func (s *Service) PruneDrawProofs(ctx context.Context) (int64, error) {
+	if s.proofRetention < 0 {
+		return 0, nil
+	}
+	var n int64
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		n, err = tx.PruneDrawLists(ctx, s.clock().Add(-s.proofRetention))
+		return err
+	})
+	if err == nil {
+		s.obs.SweepRun("draw_proofs", int(n))
+	}
+	return n, err
 }

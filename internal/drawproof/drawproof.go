@@ -366,3 +366,53 @@ func Decode(b []byte) ([]Entry, bool) {
 	}
 	return list, true
 }
+
+// CheckEncoding reports how many entries an encoding (Encode) holds and
+// whether it is well formed and in canonical order, without decoding it:
+// the draw hashes the text the database built and must not trust its
+// order blindly (a collation other than byte order would give another list).
+func CheckEncoding(b []byte) (n int, canonical bool) {
+	var prev []byte
+	for len(b) > 0 {
+		line, rest, ok := bytes.Cut(b, []byte{'\n'})
+		if !ok {
+			return n, false
+		}
+		// Whole lines compare as their entries do: the keys have one
+		// length, and the tab sorts below every letter of a name.
+		if prev != nil && bytes.Compare(prev, line) >= 0 || bytes.IndexByte(line, '\t') != OrderKeyLen {
+			return n, false
+		}
+		prev, b = line, rest
+		n++
+	}
+	return n, true
+}
+
+// EntryAt returns the i-th entry of a well-formed encoding.
+func EntryAt(b []byte, i int) (Entry, bool) {
+	for ; i > 0; i-- {
+		j := bytes.IndexByte(b, '\n')
+		if j < 0 {
+			return Entry{}, false
+		}
+		b = b[j+1:]
+	}
+	line, _, ok := bytes.Cut(b, []byte{'\n'})
+	key, name, ok2 := bytes.Cut(line, []byte{'\t'})
+	if !ok || !ok2 {
+		return Entry{}, false
+	}
+	return Entry{OrderKey: string(key), CharacterName: string(name)}, true
+}
+
+// DrawEncoded runs the scheme over an encoding already checked by
+// CheckEncoding, holding n entries.
+func DrawEncoded(seed Seed, cycleID string, encoded []byte, n int) Result {
+	r := Result{ListHash: sha256.Sum256(encoded), Index: -1}
+	if n > 0 {
+		i, c := Index(seed, cycleID, r.ListHash, uint64(n))
+		r.Index, r.Counter = int(i), c
+	}
+	return r
+}

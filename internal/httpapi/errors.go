@@ -29,6 +29,7 @@ var statusByCode = map[mgm.Code]int{
 	mgm.CodeNotFound:                       http.StatusNotFound,
 	mgm.CodeNotInPool:                      http.StatusNotFound,
 	mgm.CodeNoDrawProof:                    http.StatusNotFound,
+	mgm.CodeDrawProofExpired:               http.StatusGone,
 	mgm.CodeDrawNotRevealed:                http.StatusConflict,
 	ebsapi.CodeMethodNotAllowed:            http.StatusMethodNotAllowed,
 	mgm.CodeDuplicateEnrollment:            http.StatusConflict,
@@ -77,7 +78,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized && de.Code == mgm.CodeUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
-	serve.JSON(w, status, ebsapi.ErrorBody{Code: de.Code, Message: de.Message, Details: map[string]any{}})
+	details := de.Details
+	if details == nil {
+		details = map[string]any{}
+	}
+	serve.JSON(w, status, ebsapi.ErrorBody{Code: de.Code, Message: de.Message, Details: details})
 }
 
 // decodeJSON reads a JSON body into v: size-limited, one value, unknown

@@ -30,7 +30,10 @@ const (
 	// CodeDrawNotRevealed: a cycle's draw proof was asked for before the draw.
 	CodeDrawNotRevealed Code = "draw_not_revealed"
 	// CodeNoDrawProof: the cycle has no draw proof and never will.
-	CodeNoDrawProof       Code = "no_draw_proof"
+	CodeNoDrawProof Code = "no_draw_proof"
+	// CodeDrawProofExpired: the retention sweep removed the draw's list;
+	// the details still give its commitment, list hash, size and index.
+	CodeDrawProofExpired  Code = "draw_proof_expired"
 	CodeUnauthorized      Code = "unauthorized"
 	CodeForbiddenAPIKey   Code = "forbidden_apikey"
 	CodeIdentityNotShared Code = "identity_not_shared"
@@ -45,6 +48,9 @@ const (
 type Error struct {
 	Code    Code
 	Message string
+	// Details, when set, are the error body's details: what the client can
+	// still use (an expired proof's summary).
+	Details map[string]any
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }

@@ -73,7 +73,7 @@ func TestHotPathPlans(t *testing.T) {
 func TestPlanCheckCatchesFullReads(t *testing.T) {
 	count := conformance.Statement{SQL: "SELECT COUNT(*) FROM pool"}
 	limited := conformance.Statement{SQL: "SELECT character_name FROM pool ORDER BY enrolled_at, twitch_user_id LIMIT $1"}
-	drawList := conformance.Statement{SQL: store.DrawOrderQuery}
+	drawList := conformance.Statement{SQL: store.DrawListQuery("postgres")}
 	for _, c := range []struct {
 		s    conformance.Statement
 		node string

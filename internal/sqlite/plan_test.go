@@ -68,7 +68,7 @@ func TestGrowingPatternCatchesFullScans(t *testing.T) {
 	if !reads(conformance.Statement{SQL: "SELECT COUNT(*) FROM pool"}, "SCAN pool USING COVERING INDEX pool_name_key") {
 		t.Error("a count over an index not counted as a full read")
 	}
-	drawList := conformance.Statement{SQL: store.DrawOrderQuery}
+	drawList := conformance.Statement{SQL: store.DrawListQuery("sqlite")}
 	if reads(drawList, "SCAN pool USING INDEX pool_order_key") {
 		t.Error("the draw's list walking its index counted as a full read")
 	}

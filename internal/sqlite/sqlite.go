@@ -30,9 +30,11 @@ import (
 var migrations embed.FS
 
 // init registers mgm_order_key(user id), the draw's order key
-// (drawproof.OrderKey), with the driver: migration 0010 fills the key of
-// existing pool rows with it, and SQLite has no SHA-256 of its own. The
-// driver keeps its functions process-wide, so registering happens once here.
+// (drawproof.OrderKey), and mgm_gzip(text), the draw list's stored form
+// (drawproof.Gzip), with the driver: migrations 0010 and 0011 convert
+// existing rows with them, and SQLite has neither SHA-256 nor gzip of its
+// own. The driver keeps its functions process-wide, so registering happens
+// once here.
 func init() {
 	err := sqlite.RegisterDeterministicScalarFunction("mgm_order_key", 1,
 		func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
@@ -44,6 +46,20 @@ func init() {
 			}
 			return nil, fmt.Errorf("mgm_order_key: a user id is text, not %T", args[0])
 		})
+	if err == nil {
+		err = sqlite.RegisterDeterministicScalarFunction("mgm_gzip", 1,
+			func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+				switch t := args[0].(type) {
+				case string:
+					return drawproof.Gzip([]byte(t)), nil
+				case []byte:
+					return drawproof.Gzip(t), nil
+				case nil:
+					return nil, nil
+				}
+				return nil, fmt.Errorf("mgm_gzip: a draw list is text, not %T", args[0])
+			})
+	}
 	if err != nil {
 		panic(err) // only a second registration fails, and init runs once
 	}

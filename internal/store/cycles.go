@@ -135,8 +135,24 @@ type DrawRecord struct {
 	ListSize int
 	ListHash string // hex
 	Index    int    // -1 for an empty list
-	// List is the list hash's input (drawproof.Encode).
-	List []byte
+	// ListGzip is the list hash's input (drawproof.Encode), gzip-compressed:
+	// the order keys, half of it, are hex of random bytes, and gzip halves
+	// them. The draw compresses it before its write transaction.
+	ListGzip []byte
+	// legacyList is the uncompressed text of a PostgreSQL row drawn before
+	// migration 0011 (SQLite's were compressed by the migration).
+	legacyList []byte
+	// Expired says the retention sweep removed the list (PruneDrawLists);
+	// the rest of the record stays.
+	Expired bool
+}
+
+// List returns the list hash's input, uncompressed.
+func (r DrawRecord) List() ([]byte, error) {
+	if r.legacyList != nil {
+		return r.legacyList, nil
+	}
+	return drawproof.Gunzip(r.ListGzip)
 }
 
 // SaveDraw stores a cycle's draw record, once.
@@ -145,8 +161,8 @@ func (tx *Tx) SaveDraw(ctx context.Context, cycleID string, r DrawRecord) error 
 	if r.Index >= 0 {
 		index = r.Index
 	}
-	_, err := tx.exec(ctx, `INSERT INTO draw_proofs (cycle_id, list_size, list_hash, winner_index, list) VALUES (?, ?, ?, ?, ?)`,
-		cycleID, r.ListSize, r.ListHash, index, string(r.List))
+	_, err := tx.exec(ctx, `INSERT INTO draw_proofs (cycle_id, list_size, list_hash, winner_index, list_gzip) VALUES (?, ?, ?, ?, ?)`,
+		cycleID, r.ListSize, r.ListHash, index, r.ListGzip)
 	return err
 }
 
@@ -155,17 +171,36 @@ func (tx *Tx) SaveDraw(ctx context.Context, cycleID string, r DrawRecord) error 
 func (tx *Tx) Draw(ctx context.Context, cycleID string) (DrawRecord, error) {
 	var r DrawRecord
 	var index sql.NullInt64
-	var list string
-	err := tx.queryRow(ctx, `SELECT list_size, list_hash, winner_index, list FROM draw_proofs WHERE cycle_id = ?`, cycleID).
-		Scan(&r.ListSize, &r.ListHash, &index, &list)
+	var legacy sql.NullString
+	err := tx.queryRow(ctx, `SELECT list_size, list_hash, winner_index, list_gzip, list FROM draw_proofs WHERE cycle_id = ?`, cycleID).
+		Scan(&r.ListSize, &r.ListHash, &index, &r.ListGzip, &legacy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return DrawRecord{}, ErrNotFound
 	}
-	r.Index, r.List = -1, []byte(list)
+	r.Index = -1
 	if index.Valid {
 		r.Index = int(index.Int64)
 	}
+	if legacy.Valid {
+		r.legacyList = []byte(legacy.String)
+	}
+	r.Expired = r.ListGzip == nil && !legacy.Valid
 	return r, err
+}
+
+// PruneDrawLists removes the lists of draws whose cycle started before the
+// cutoff, keeping the rest of their records, and returns how many it
+// removed. A list is most of a cycle's storage (megabytes at 100,000
+// members, every five minutes); its hash, size and index still say what
+// was drawn.
+func (tx *Tx) PruneDrawLists(ctx context.Context, before time.Time) (int64, error) {
+	res, err := tx.exec(ctx, `UPDATE draw_proofs SET list_gzip = NULL, list = NULL
+		WHERE (list_gzip IS NOT NULL OR list IS NOT NULL)
+			AND cycle_id IN (SELECT id FROM spin_cycles WHERE window_start < ?)`, tx.d.Time(before))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // ForceCandidate replaces a cycle's candidate and reopens it unless it already
