@@ -98,6 +98,9 @@ type Config struct {
 	MetricsPublic bool
 	// LogLevel is one of "debug", "info", "warn", "error".
 	LogLevel string
+	// DrawProofRetentionDays is how long a draw's list is kept for its
+	// proof; 0 keeps it forever.
+	DrawProofRetentionDays int
 
 	// DevBroadcasterUserID is the gift queue's streamer in Development when
 	// BroadcasterUserID is not set (DevBroadcaster); it is a default only,
@@ -181,6 +184,10 @@ const (
 	DefaultAuthBaseURL     = "https://id.twitch.tv"
 	DefaultLogLevel        = "info"
 	DefaultSpinInterval    = 300 * time.Second
+	// DefaultDrawProofRetentionDays is app.DefaultDrawProofRetention in days.
+	DefaultDrawProofRetentionDays = 30
+	// maxProofRetentionDays keeps the retention a duration (ten years).
+	maxProofRetentionDays = 3650
 	// DefaultJobAttemptTimeout is the job queue's own default (internal/jobs).
 	DefaultJobAttemptTimeout = 15 * time.Second
 	// DefaultEventSubLeaseTTL is the EventSub WebSocket client's own default

@@ -39,6 +39,7 @@ const (
 	keyMetricsListen       = "Mgm__MetricsListen"
 	keyMetricsPublic       = "Mgm__MetricsPublic"
 	keyLogLevel            = "Mgm__LogLevel"
+	keyProofRetention      = "Mgm__DrawProofRetentionDays"
 	keyExtSecret           = "Twitch__ExtensionSecret"
 	keyExtClientID         = "Twitch__ExtensionClientId"
 	keyValidateAudience    = "Twitch__ValidateAudience"
@@ -166,6 +167,10 @@ var settings = []setting{
 	{Option: option.Option{Key: keyMetricsPublic, Default: "false",
 		Help: "Production: serve GET /metrics on the main listener to anyone; without it or a token it is not served there (Development always serves it)"},
 		devSafe: true, value: boolean(func(c *Config) *bool { return &c.MetricsPublic })},
+	{Option: option.Option{Key: keyProofRetention, Default: strconv.Itoa(DefaultDrawProofRetentionDays),
+		Help: fmt.Sprintf("days a draw's list is kept for its proof (GET /api/roulette/cycles/{id}/proof), 0 = forever, at most %d; "+
+			"after that the proof answers 410 draw_proof_expired with the commitment, list hash, size and index", maxProofRetentionDays)},
+		devSafe: true, value: value{parse: parseProofRetention, show: func(c Config) string { return strconv.Itoa(c.DrawProofRetentionDays) }}},
 	{Option: option.Option{Key: keyLogLevel, Default: DefaultLogLevel, Help: "debug, info, warn or error (JSON logs on stderr: a line per request, but a line per minute for the ordinary answers of the viewer polls and the EventSub webhook; see Performance)"},
 		devSafe: true, value: value{parse: parseLogLevel, show: func(c Config) string { return c.LogLevel }}},
 	{Option: option.Option{Key: keyExtSecret, Secret: true, Help: "base64 extension secret (JWT HMAC key); required in Production"},
@@ -422,6 +427,12 @@ func redactPostgres(c Config) string {
 func parseSpin(l *loader, c *Config, v, key string) {
 	if s, ok := l.intIn(key, v, minSpinSeconds, maxSpinSeconds); ok {
 		c.SpinInterval = time.Duration(s) * time.Second
+	}
+}
+
+func parseProofRetention(l *loader, c *Config, v, key string) {
+	if d, ok := l.intIn(key, v, 0, maxProofRetentionDays); ok {
+		c.DrawProofRetentionDays = d
 	}
 }
 

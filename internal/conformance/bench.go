@@ -1,7 +1,10 @@
 package conformance
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -29,6 +32,7 @@ func Bench(b *testing.B, open BenchOpener) {
 		b.Run(fmt.Sprintf("Enroll/pool=%d", size), func(b *testing.B) { benchEnroll(b, open, size) })
 		b.Run(fmt.Sprintf("Draw/pool=%d", size), func(b *testing.B) { benchDraw(b, open, size) })
 		b.Run(fmt.Sprintf("Refresh/pool=%d", size), func(b *testing.B) { benchRefresh(b, open, size) })
+		b.Run(fmt.Sprintf("Proof/pool=%d", size), func(b *testing.B) { benchProof(b, open, size) })
 	}
 }
 
@@ -87,6 +91,50 @@ func benchDraw(b *testing.B, open BenchOpener, size int) {
 		}
 		b.StartTimer()
 	}
+}
+
+// benchProof: what GET /api/roulette/cycles/{id}/proof does for a drawn
+// cycle: read and decompress the stored list, rebuild the proof, write it as
+// JSON gzip-compressed as the route does for a client that accepts it. It
+// reports the stored list's size and the response's, plain and compressed.
+func benchProof(b *testing.B, open BenchOpener, size int) {
+	db := open(b)
+	FillPool(b, db, size, T0)
+	clock := NewClock(T0)
+	svc := app.New(db, app.Options{Now: clock.Now, BroadcasterID: "b1"})
+	ctx := context.Background()
+	if err := svc.Tick(ctx); err != nil {
+		b.Fatal(err)
+	}
+	clock.Advance(240 * time.Second)
+	if err := svc.Tick(ctx); err != nil {
+		b.Fatal(err)
+	}
+	id := svc.Snapshot().Current.ID
+	var stored int
+	if err := db.SQL().QueryRowContext(ctx, `SELECT length(list_gzip) FROM draw_proofs`).Scan(&stored); err != nil {
+		b.Fatal(err)
+	}
+	var plain, compressed int
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := svc.DrawProof(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := json.Marshal(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var zb bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&zb, gzip.HuffmanOnly)
+		_, _ = zw.Write(body)
+		_ = zw.Close()
+		plain, compressed = len(body), zb.Len()
+	}
+	b.ReportMetric(float64(stored), "stored-B")
+	b.ReportMetric(float64(plain), "json-B")
+	b.ReportMetric(float64(compressed), "gzip-B")
 }
 
 // benchRefresh: one read of the roulette snapshot.

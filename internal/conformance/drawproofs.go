@@ -1,10 +1,15 @@
 package conformance
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
@@ -17,6 +22,8 @@ var proofTests = []struct {
 	{"DrawProofCommitThenReveal", testProofCommitThenReveal},
 	{"DrawProofNoParticipants", testProofNoParticipants},
 	{"DrawProofMissingCases", testProofMissing},
+	{"DrawProofStoredCompressedRoundTrips", testProofRoundTrip},
+	{"DrawProofRetention", testProofRetention},
 }
 
 // proofOf returns a cycle's proof, failing the test on an error.
@@ -164,4 +171,88 @@ func (e *env) rebind(q string) string {
 		return q
 	}
 	return strings.Replace(q, "?", "$1", 1)
+}
+
+// testProofRoundTrip: a pool of thousands, built by the database, drawn from
+// the list text the database concatenates, stored compressed and served
+// back: the proof is exactly the eligible pool in canonical order, and the
+// verifier agrees with it.
+func testProofRoundTrip(t *testing.T, e *env) {
+	const n = 3000
+	FillPool(t, e.db, n, T0)
+	if err := e.insertPayout(t, payoutID(1), "pool-7", mgm.PayoutPending); err != nil { // not eligible
+		t.Fatal(err)
+	}
+	e.tickAt(t, 0)
+	c := e.svc.Snapshot().Current
+	e.tickAt(t, 240*sec)
+	p := e.proofOf(t, c.ID)
+	if ms := drawproof.Verify(p, c.Commitment); len(ms) != 0 {
+		t.Fatalf("the proof does not verify: %v", ms)
+	}
+	want := make([]drawproof.Entry, 0, n)
+	for i := range n {
+		if i != 7 {
+			want = append(want, drawproof.Entry{OrderKey: drawproof.OrderKey(fmt.Sprintf("pool-%d", i)), CharacterName: fmt.Sprintf("Pool%d", i)})
+		}
+	}
+	drawproof.Sort(want)
+	if !slices.Equal(p.List, want) {
+		t.Fatalf("the proof's list (%d entries) is not the %d eligible members in canonical order", len(p.List), len(want))
+	}
+	st := e.state(t)
+	if p.CandidateCharacterName == nil || *p.CandidateCharacterName != st.CandidateName {
+		t.Fatalf("the proof draws %v, the cycle's candidate is %q", p.CandidateCharacterName, st.CandidateName)
+	}
+	// Stored compressed, well under the text's size.
+	var stored []byte
+	var legacy *string
+	if err := e.db.SQL().QueryRowContext(e.ctx, e.rebind(`SELECT list_gzip, list FROM draw_proofs WHERE cycle_id = ?`), c.ID).Scan(&stored, &legacy); err != nil {
+		t.Fatal(err)
+	}
+	text, err := drawproof.Gunzip(stored)
+	if err != nil || !bytes.Equal(text, drawproof.Encode(want)) || legacy != nil {
+		t.Fatalf("stored list: %v, legacy text %v, round trip %v", err, legacy != nil, bytes.Equal(text, drawproof.Encode(want)))
+	}
+	if len(stored) > len(text)*6/10 {
+		t.Fatalf("stored list is %d bytes for %d of text: not compressed", len(stored), len(text))
+	}
+}
+
+// testProofRetention: past the retention the sweep removes a draw's list
+// but keeps its summary, which the proof's refusal gives; newer lists stay.
+func testProofRetention(t *testing.T, e *env) {
+	e.chat(t, "d1", "u1", "!twgold Norinn", true)
+	e.chat(t, "d2", "u2", "!twgold Thrall", true)
+	e.tickAt(t, 0)
+	old := e.svc.Snapshot().Current
+	e.tickAt(t, 240*sec)
+	before := e.proofOf(t, old.ID)
+
+	later := app.DefaultDrawProofRetention + time.Hour
+	e.tickAt(t, later)
+	recent := e.svc.Snapshot().Current
+	e.tickAt(t, later+240*sec)
+	// The cycles in between were closed undrawn (no tick ran): no lists.
+	if n, err := e.svc.PruneDrawProofs(e.ctx); err != nil || n != 1 {
+		t.Fatalf("prune: %d, %v; want the one draw older than the retention", n, err)
+	}
+	if n, err := e.svc.PruneDrawProofs(e.ctx); err != nil || n != 0 {
+		t.Fatalf("prune again: %d, %v", n, err)
+	}
+	_, err := e.svc.DrawProof(e.ctx, old.ID)
+	var de *mgm.Error
+	if !errors.As(err, &de) || de.Code != mgm.CodeDrawProofExpired {
+		t.Fatalf("expired proof: %v", err)
+	}
+	want := map[string]any{"cycleId": old.ID, "commitment": old.Commitment, "listHash": before.ListHash,
+		"listSize": len(before.List), "index": *before.Index}
+	for k, v := range want {
+		if de.Details[k] != v {
+			t.Errorf("expired proof's %s: %v, want %v", k, de.Details[k], v)
+		}
+	}
+	if p := e.proofOf(t, recent.ID); len(drawproof.Verify(p, recent.Commitment)) != 0 || len(p.List) != 2 {
+		t.Fatalf("the recent proof went too: %+v", p)
+	}
 }

@@ -292,6 +292,7 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 	b.svc = app.New(b.db, app.Options{
 		Now: o.Now, Logger: o.Logger, Observer: m, BroadcasterID: cfg.BroadcasterUserID, DefaultStreamerID: cfg.DevBroadcasterUserID,
 		SpinInterval: cfg.SpinInterval, Announcer: hx, Jobs: queue, Seed: o.Seed,
+		DrawProofRetention: proofRetention(cfg.DrawProofRetentionDays),
 	})
 	// One tick before serving: the current window's cycle exists and the
 	// snapshot is fresh, so the first viewer already sees the real phase and id.
@@ -576,4 +577,13 @@ func displayAddr(addr string) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// proofRetention turns the setting into app.Options.DrawProofRetention,
+// where 0 means the default and "forever" is negative.
+func proofRetention(days int) time.Duration {
+	if days == 0 {
+		return -1
+	}
+	return time.Duration(days) * 24 * time.Hour
 }

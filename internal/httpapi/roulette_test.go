@@ -349,6 +349,21 @@ func TestRouletteFullCycle(t *testing.T) {
 	if ms := drawproof.Verify(proof, commitment); len(ms) != 0 || len(proof.List) != 2 || *proof.CandidateCharacterName != drawn {
 		t.Fatalf("proof %+v: %v", proof, ms)
 	}
+	// Compressed for a client that accepts it, and cacheable: a draw is fixed.
+	gz := ts.get(t, "/api/roulette/cycles/"+id+"/proof", http.Header{"Accept-Encoding": {"br, gzip"}})
+	wantStatus(t, "proof, gzip", gz, http.StatusOK)
+	if gz.header.Get("Content-Encoding") != "gzip" || gz.header.Get("ETag") != `"`+proof.ListHash+`"` ||
+		!strings.Contains(gz.header.Get("Cache-Control"), "immutable") {
+		t.Fatalf("proof headers: %v", gz.header)
+	}
+	if plain, err := drawproof.Gunzip(gz.body); err != nil || string(plain) != string(r.body) {
+		t.Fatalf("the gzip body is not the plain one: %v", err)
+	}
+	if r.header.Get("Content-Encoding") != "" {
+		t.Fatalf("gzip for a client that did not ask: %v", r.header)
+	}
+	wantStatus(t, "proof, revalidated", ts.get(t, "/api/roulette/cycles/"+id+"/proof",
+		http.Header{"If-None-Match": {gz.header.Get("ETag")}}), http.StatusNotModified)
 	if got, want := rouletteStateBody(t, ts), stateJSON(next, at(240), 2, "spinning", id, drawn, ""); got != want {
 		t.Fatalf("state at 240 s\n got: %s\nwant: %s", got, want)
 	}
@@ -412,12 +427,27 @@ func TestRouletteFullCycle(t *testing.T) {
 	mustTick(t, ts)
 	// The seed prefers Тралл, who has an active payout now: not eligible,
 	// so not in the list.
+	firstProof := proof
 	proof, r = drawProof(t, ts, id2)
 	wantStatus(t, "second cycle's proof", r, http.StatusOK)
 	if ms := drawproof.Verify(proof, ""); len(ms) != 0 || len(proof.List) != 1 || proof.List[0].CharacterName != "Norinn" {
 		t.Fatalf("second cycle's proof, want Norinn alone in the list: %+v %v", proof, ms)
 	}
 	wantBody(t, "second cycle's candidate", candidate(), http.StatusOK, candidateJSON(id2, "Norinn", "spinning", at(630)))
+
+	// Past the retention the list goes; the refusal keeps the summary.
+	clockTo(t, ts, at(630).Add(app.DefaultDrawProofRetention+time.Hour))
+	if n, err := ts.svc.PruneDrawProofs(context.Background()); err != nil || n != 2 {
+		t.Fatalf("prune: %d, %v", n, err)
+	}
+	_, r = drawProof(t, ts, id)
+	wantStatus(t, "expired proof", r, http.StatusGone)
+	for _, want := range []string{`"code":"draw_proof_expired"`, `"commitment":"` + commitment + `"`, `"listHash":"` + firstProof.ListHash + `"`,
+		`"listSize":2`, fmt.Sprintf(`"index":%d`, *firstProof.Index)} {
+		if !strings.Contains(r.text(), want) {
+			t.Fatalf("expired proof without %s: %s", want, r.body)
+		}
+	}
 }
 
 func TestVerifyCandidateInputs(t *testing.T) {
