@@ -27,6 +27,8 @@ const (
 	CodeGiftRequestActive        Code = "gift_request_active"
 	CodeNotFound                 Code = "not_found"
 	CodeNotInPool                Code = "not_in_pool"
+	// CodeBanned: the streamer banned the viewer from the pool (issue 17).
+	CodeBanned Code = "banned"
 	CodeUnauthorized             Code = "unauthorized"
 	CodeForbiddenAPIKey          Code = "forbidden_apikey"
 	CodeIdentityNotShared        Code = "identity_not_shared"
