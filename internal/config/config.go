@@ -52,6 +52,7 @@ type Config struct {
 	JobRescueAfter    time.Duration
 	CorsOrigins       []string
 	RateLimits        RateLimits
+	Controls          Controls
 	// ExtensionSecret is the decoded HMAC key; empty means "not configured"
 	// (in Development the caller falls back to the development key).
 	ExtensionSecret   []byte
@@ -109,6 +110,24 @@ type Config struct {
 	// listenKey is the name Listen was read from, for messages.
 	listenKey string
 }
+
+// Controls are the streamer's settings for the giveaway (issue 17); the
+// defaults are the MVP's behaviour.
+type Controls struct {
+	// EntryRule is EntrySubscribers or EntryEveryone.
+	EntryRule            string
+	WinnerCooldownCycles int
+	WinnerCooldownHours  int
+	// DailyGoldBudget is gold per UTC day; 0 is unlimited.
+	DailyGoldBudget   int
+	DrawOnlyWhileLive bool
+}
+
+// Who may enter (Mgm__EntryRule).
+const (
+	EntrySubscribers = "subscribers"
+	EntryEveryone    = "everyone"
+)
 
 // RateLimits are requests per minute per client class; 0 means unlimited.
 type RateLimits struct {
