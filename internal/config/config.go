@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/config/option"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
 // Environment is the deployment mode.
@@ -121,6 +122,20 @@ type Controls struct {
 	// DailyGoldBudget is gold per UTC day; 0 is unlimited.
 	DailyGoldBudget   int
 	DrawOnlyWhileLive bool
+}
+
+// Policy is the draw's policy these settings make.
+func (c Controls) Policy() mgm.Policy {
+	entry, ok := mgm.ParseEntryRule(c.EntryRule)
+	if !ok {
+		entry = mgm.EntrySubscribers
+	}
+	return mgm.Policy{
+		Entry:             entry,
+		Cooldown:          mgm.Cooldown{Cycles: c.WinnerCooldownCycles, Duration: time.Duration(c.WinnerCooldownHours) * time.Hour},
+		DailyBudgetGold:   int64(c.DailyGoldBudget),
+		DrawOnlyWhileLive: c.DrawOnlyWhileLive,
+	}
 }
 
 // Who may enter (Mgm__EntryRule).

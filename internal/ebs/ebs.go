@@ -30,7 +30,6 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/jobs"
 	"github.com/mimirons-goldomatic/mgm/internal/lockfile"
 	"github.com/mimirons-goldomatic/mgm/internal/metrics"
-	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/postgres"
 	"github.com/mimirons-goldomatic/mgm/internal/serve"
 	"github.com/mimirons-goldomatic/mgm/internal/sqlite"
@@ -251,7 +250,7 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 	}
 	b.svc = app.New(b.db, app.Options{
 		Now: o.Now, Logger: o.Logger, Observer: m, BroadcasterID: cfg.BroadcasterUserID, DefaultStreamerID: cfg.DevBroadcasterUserID,
-		SpinInterval: cfg.SpinInterval, Announcer: hx, Jobs: queue, Intn: o.Intn, Policy: policyOf(cfg.Controls),
+		SpinInterval: cfg.SpinInterval, Announcer: hx, Jobs: queue, Intn: o.Intn, Policy: cfg.Controls.Policy(),
 	})
 	// One tick before serving: the current window's cycle exists and the
 	// snapshot is fresh, so the first viewer already sees the real phase and id.
@@ -517,18 +516,4 @@ func displayAddr(addr string) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
-}
-
-// policyOf turns the streamer's settings into the draw's policy.
-func policyOf(c config.Controls) mgm.Policy {
-	entry, ok := mgm.ParseEntryRule(c.EntryRule)
-	if !ok {
-		entry = mgm.EntrySubscribers
-	}
-	return mgm.Policy{
-		Entry:             entry,
-		Cooldown:          mgm.Cooldown{Cycles: c.WinnerCooldownCycles, Duration: time.Duration(c.WinnerCooldownHours) * time.Hour},
-		DailyBudgetGold:   int64(c.DailyGoldBudget),
-		DrawOnlyWhileLive: c.DrawOnlyWhileLive,
-	}
 }

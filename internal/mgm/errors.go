@@ -28,15 +28,15 @@ const (
 	CodeNotFound                 Code = "not_found"
 	CodeNotInPool                Code = "not_in_pool"
 	// CodeBanned: the streamer banned the viewer from the pool (issue 17).
-	CodeBanned Code = "banned"
-	CodeUnauthorized             Code = "unauthorized"
-	CodeForbiddenAPIKey          Code = "forbidden_apikey"
-	CodeIdentityNotShared        Code = "identity_not_shared"
-	CodeWrongChannel             Code = "wrong_channel"
-	CodeInvalidSignature         Code = "invalid_signature"
-	CodeStaleMessage             Code = "stale_message"
-	CodeUnavailable              Code = "unavailable"
-	CodeInternal                 Code = "internal"
+	CodeBanned            Code = "banned"
+	CodeUnauthorized      Code = "unauthorized"
+	CodeForbiddenAPIKey   Code = "forbidden_apikey"
+	CodeIdentityNotShared Code = "identity_not_shared"
+	CodeWrongChannel      Code = "wrong_channel"
+	CodeInvalidSignature  Code = "invalid_signature"
+	CodeStaleMessage      Code = "stale_message"
+	CodeUnavailable       Code = "unavailable"
+	CodeInternal          Code = "internal"
 )
 
 // Error is a domain error: a stable code and a message a human can act on.
