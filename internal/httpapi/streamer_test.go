@@ -13,7 +13,9 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
-func jsonHdr(key string) http.Header { return hdr("X-MGM-ApiKey", key, "Content-Type", "application/json") }
+func jsonHdr(key string) http.Header {
+	return hdr("X-MGM-ApiKey", key, "Content-Type", "application/json")
+}
 
 func decodeInto[T any](t *testing.T, r response) T {
 	t.Helper()
@@ -159,7 +161,7 @@ func streamNotification(typ, broadcaster string) []byte {
 	b, _ := json.Marshal(map[string]any{
 		"subscription": map[string]any{"id": "f1c2a387-161a-49f9-a165-0f21d7a4e1c5", "type": typ, "version": "1", "status": "enabled",
 			"cost": 0, "condition": map[string]string{"broadcaster_user_id": broadcaster},
-			"transport": map[string]string{"method": "webhook", "callback": "https://example.com/api/twitch/eventsub"},
+			"transport":  map[string]string{"method": "webhook", "callback": "https://example.com/api/twitch/eventsub"},
 			"created_at": "2026-04-01T10:00:00Z"},
 		"event": ev,
 	})
