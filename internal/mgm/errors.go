@@ -30,7 +30,9 @@ const (
 	// CodeDrawNotRevealed: a cycle's draw proof was asked for before the draw.
 	CodeDrawNotRevealed Code = "draw_not_revealed"
 	// CodeNoDrawProof: the cycle has no draw proof and never will.
-	CodeNoDrawProof       Code = "no_draw_proof"
+	CodeNoDrawProof Code = "no_draw_proof"
+	// CodeBanned: the streamer banned the viewer from the pool (issue 17).
+	CodeBanned            Code = "banned"
 	CodeUnauthorized      Code = "unauthorized"
 	CodeForbiddenAPIKey   Code = "forbidden_apikey"
 	CodeIdentityNotShared Code = "identity_not_shared"
