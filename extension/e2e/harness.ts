@@ -241,8 +241,8 @@ export interface SeenRequest {
 
 export interface CountingProxy extends Hosted {
   seen: SeenRequest[];
-  /** Set when the EBS's preflight answers lacked what the push contract adds (so the proxy added it). */
-  emulatedCors: boolean;
+  /** Preflight answers that lacked what the panel needs (X-Mgm-Push-Seq, DELETE, a 7200 s max-age). */
+  corsProblems: string[];
 }
 
 function jwtViewer(auth: string | undefined): string {
@@ -259,13 +259,12 @@ function jwtViewer(auth: string | undefined): string {
 /**
  * A transparent proxy in front of the EBS that records every request the
  * browser makes (CORS preflights included, which the browser does not show to
- * the test). Until the EBS side of issue 16 is merged, an EBS whose preflight
- * answers do not allow X-Mgm-Push-Seq and DELETE, or cache for less than
- * 7200 s, gets them added here, and emulatedCors says so.
+ * the test); preflight answers that do not allow X-Mgm-Push-Seq and DELETE,
+ * or cache for less than 7200 s, are listed in corsProblems.
  */
 export async function countingProxy(target: () => string): Promise<CountingProxy> {
   const seen: SeenRequest[] = [];
-  const out: CountingProxy = { origin: '', seen, emulatedCors: false, close: async () => undefined };
+  const out: CountingProxy = { origin: '', seen, corsProblems: [], close: async () => undefined };
   const srv = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     seen.push({
@@ -284,10 +283,7 @@ export async function countingProxy(target: () => string): Promise<CountingProxy
           const allowH = String(headers['access-control-allow-headers'] ?? '');
           const allowM = String(headers['access-control-allow-methods'] ?? '');
           if (!/x-mgm-push-seq/i.test(allowH) || !/DELETE/.test(allowM) || headers['access-control-max-age'] !== '7200') {
-            out.emulatedCors = true;
-            if (!/x-mgm-push-seq/i.test(allowH)) headers['access-control-allow-headers'] = (allowH ? allowH + ', ' : '') + 'X-Mgm-Push-Seq';
-            if (!/DELETE/.test(allowM)) headers['access-control-allow-methods'] = (allowM ? allowM + ', ' : '') + 'DELETE';
-            headers['access-control-max-age'] = '7200';
+            out.corsProblems.push(`${url.pathname}: allow-headers "${allowH}", allow-methods "${allowM}", max-age ${headers['access-control-max-age']}`);
           }
         }
         res.writeHead(r.statusCode ?? 502, headers);
@@ -306,72 +302,3 @@ export async function countingProxy(target: () => string): Promise<CountingProxy
   return out;
 }
 
-export interface PushRelay extends Hosted {
-  /** The event-stream URL for the stand-in helper's pubsub= parameter. */
-  streamUrl: string;
-  sent: { seq: number; phase: string; at: number }[];
-  stop(): Promise<void>;
-}
-
-/**
- * Stands in for the EBS's Extension PubSub pushes until the EBS side of issue
- * 16 is merged: watches GET /api/roulette/state every 200 ms (as a viewer of
- * its own) and, on every public change (phase, cycle, candidate, outcome, pool
- * count), sends {"v":1,"kind":"state","seq":N,"state":…} to the browsers
- * listening on its event stream — the same shape the stand-in's
- * /_sim/extension-pubsub/{broadcaster}/stream delivers.
- */
-export async function pushRelay(ebs: () => string, token: () => Promise<string>): Promise<PushRelay> {
-  const clients = new Set<ServerResponse>();
-  const sent: PushRelay['sent'] = [];
-  const srv = createHttpServer((req, res) => {
-    if (!(req.url ?? '').startsWith('/stream')) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'no-cache',
-      'Access-Control-Allow-Origin': '*',
-      Connection: 'keep-alive',
-    });
-    res.write(': relay\n\n');
-    clients.add(res);
-    req.on('close', () => clients.delete(res));
-  });
-  const port = await listen(srv, '127.0.0.1');
-  let seq = 0;
-  let lastKey = '';
-  let stopped = false;
-  let jwt = '';
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        if (!jwt) jwt = await token();
-        const r = await fetch(ebs() + '/api/roulette/state', { headers: { Authorization: 'Bearer ' + jwt }, signal: AbortSignal.timeout(3000) });
-        if (r.status === 401) jwt = '';
-        if (r.ok) {
-          const s = (await r.json()) as Record<string, unknown> & { lastCycle?: { spinCycleId: string; outcome: string } | null };
-          const key = JSON.stringify([s.spinPhase, s.currentSpinCycleId, s.candidateCharacterName, s.lastCycle?.spinCycleId, s.lastCycle?.outcome, s.poolParticipantCount, s.nextSpinAt]);
-          if (key !== lastKey) {
-            lastKey = key;
-            seq++;
-            const msg = JSON.stringify({ v: 1, kind: 'state', seq, state: s });
-            sent.push({ seq, phase: String(s.spinPhase), at: Date.now() });
-            for (const c of clients) c.write(`data: ${msg}\n\n`);
-          }
-        }
-      } catch {
-        // The EBS is away: nothing to push.
-      }
-      await sleep(200);
-    }
-  })();
-  const stop = async () => {
-    stopped = true;
-    await loop;
-    for (const c of clients) c.end();
-    await closeServer(srv);
-  };
-  return { origin: `http://127.0.0.1:${port}`, streamUrl: `http://127.0.0.1:${port}/stream`, sent, stop, close: stop };
-}

@@ -25,8 +25,6 @@ import {
   hostPanel,
   http,
   log,
-  type PushRelay,
-  pushRelay,
   run,
   type Service,
   sleep,
@@ -69,7 +67,6 @@ let eventsubURL = '';
 let helixURL = '';
 let host: Hosted | null = null;
 let proxy: CountingProxy | null = null;
-let relay: PushRelay | null = null;
 const pageErrors: string[] = [];
 
 const desktop = { 'X-MGM-ApiKey': API_KEY };
@@ -173,7 +170,7 @@ async function openPanel(query: string, o: { lang?: 'en' | 'ru'; theme?: 'dark' 
     state: 'released',
     theme: o.theme ?? 'dark',
     ebs: proxy!.origin,
-    pubsub: relay!.streamUrl,
+    pubsub: `${helixURL}/_sim/extension-pubsub/${BROADCASTER}/stream`,
   });
   await page.goto(`${host!.origin}/?${query}&${twitch}`, { waitUntil: 'load', timeout: 30_000 });
   const panel = page.frameLocator('#panel');
@@ -247,18 +244,16 @@ describe('extension panel end to end', () => {
         Twitch__HelixApiBaseUrl: helixURL,
         Twitch__HelixClientId: 'e2e-client-id',
         Twitch__BroadcasterAccessToken: 'e2e-broadcaster-token',
+        // The roulette is pushed to the panels through the Helix stand-in's
+        // Extension PubSub, whose event stream the stand-in helper listens to.
+        Twitch__ExtensionClientId: 'e2eextensionclient',
+        Twitch__ExtensionOwnerId: '424242',
       };
       proxy = await countingProxy(() => ebsURL);
       host = await hostPanel(DIST, join(ROOT, 'internal', 'devpage', 'twitch-ext-dev.js'));
       // Only the panel's origin may call the EBS from a browser, as in production.
       ebsEnv.Mgm__CorsOrigins = host.origin;
-      // The push relay polls as one viewer five times a second.
-      ebsEnv.Mgm__RateLimits__ViewerReadsPerMinute = '0';
       await startEbs({});
-      relay = await pushRelay(
-        () => ebsURL,
-        async () => (await http<{ token: string }>('GET', `${ebsURL}/dev/token?userId=e2e-push-relay`)).body.token,
-      );
       eventsub = startService(
         'eventsub',
         join(work, 'mgm-sim'),
@@ -297,7 +292,6 @@ describe('extension panel end to end', () => {
 
   afterAll(async () => {
     await context?.close().catch(() => undefined);
-    await relay?.stop();
     await proxy?.close();
     await host?.close();
     for (const s of [eventsub, ebs, helix]) await s?.stop();
@@ -493,7 +487,10 @@ async function scenario(): Promise<void> {
     const until = Date.now();
     const phases = await panelFrame(lurker.page).evaluate(() => (window as unknown as { __phases: string[] }).__phases);
     log(`  lurker saw phases: ${phases.join(' → ')}`);
-    log(`  pushes sent: ${relay!.sent.length} (seq ${relay!.sent[0]?.seq}…${relay!.sent[relay!.sent.length - 1]?.seq})`);
+    const pushed = await http<{ message: string; dropped: boolean }[]>('GET', `${helixURL}/_sim/extension-pubsub/${BROADCASTER}`);
+    const seqs = (pushed.body ?? []).map((m) => (JSON.parse(m.message) as { seq: number }).seq);
+    log(`  pushes Twitch accepted: ${seqs.length} (seq ${seqs[0]}…${seqs[seqs.length - 1]})`);
+    expect(seqs.length).toBeGreaterThan(3);
     expect(phases).toContain('spinning');
     expect(phases).toContain('verification');
     const api = proxy!.seen.filter((r) => r.path.startsWith('/api/'));
@@ -514,9 +511,28 @@ async function scenario(): Promise<void> {
     // Preflights: Chromium caches them per route (Access-Control-Max-Age), for every viewer of this browser.
     const preflights = new Map<string, number>();
     for (const r of api) if (r.method === 'OPTIONS' && r.at <= until) preflights.set(r.path, (preflights.get(r.path) ?? 0) + 1);
-    log(`  preflights per route: ${JSON.stringify(Object.fromEntries(preflights))}${proxy!.emulatedCors ? ' (the EBS lacks the push CORS headers; the proxy added them)' : ''}`);
+    log(`  preflights per route: ${JSON.stringify(Object.fromEntries(preflights))}`);
+    expect(proxy!.corsProblems, 'preflight answers').toEqual([]);
     for (const [path, n] of preflights) expect(n, `preflights for ${path}`).toBe(1);
     await lurker.page.close();
+  });
+
+  await step('a viewer leaves the pool from the panel', 60_000, async () => {
+    const leaver = { userId: 'e2e-leaver', login: 'leaver', displayName: 'Leaver', character: 'Leavy' };
+    const l = await openPanel(`userId=${leaver.userId}&displayName=${leaver.displayName}`);
+    await sendChat(leaver, `!twgold ${leaver.character}`);
+    await waitFor('"You’re in as Leavy"', 45_000, async () => (await text(l.panel, '.you')) === 'You’re in as Leavy');
+    // Two clicks: a confirm() may be blocked in Twitch's frame.
+    const leave = l.panel.getByRole('button', { name: 'Leave the pool' });
+    await leave.click();
+    await l.panel.getByRole('button', { name: 'Click again to leave' }).click();
+    await waitFor('"not in the pool" after leaving', 15_000, async () => (await text(l.panel, '.you')) === 'You’re not in the pool yet.');
+    expect(proxy!.seen.some((r) => r.method === 'DELETE' && r.path === '/api/pool/me' && r.viewer === leaver.userId)).toBe(true);
+    // The EBS agrees: the viewer is out of the pool.
+    const token = (await http<{ token: string }>('GET', `${ebsURL}/dev/token?userId=${leaver.userId}`)).body.token;
+    const me = await http<{ isEnrolled: boolean }>('GET', `${ebsURL}/api/pool/me`, undefined, { Authorization: `Bearer ${token}` });
+    expect(me.body?.isEnrolled).toBe(false);
+    await l.page.close();
   });
 
   await step('the EBS goes away: a friendly error with Retry, last data kept', 45_000, async () => {

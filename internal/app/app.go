@@ -33,6 +33,7 @@ type Service struct {
 	// broadcasterID is the one channel this deployment serves ("" = any).
 	broadcasterID string
 	schedule      mgm.Schedule
+	policy        mgm.Policy
 	announcer     Announcer
 	jobs          Jobs
 
@@ -74,6 +75,9 @@ type Options struct {
 	// Jobs takes the reward announcement job when a payout becomes Sent
 	// (internal/jobs); required by SetPayoutStatus.
 	Jobs Jobs
+	// Policy is the streamer's settings for who enters and when the
+	// roulette draws (issue 17); the zero Policy is the MVP's behaviour.
+	Policy mgm.Policy
 	// DrawProofRetention is how long a draw's list is kept for its proof
 	// (PruneDrawProofs); 0 means DefaultDrawProofRetention, a negative
 	// value forever.
@@ -84,7 +88,7 @@ type Options struct {
 func New(db *store.DB, o Options) *Service {
 	s := &Service{db: db, now: o.Now, newID: o.NewID, seed: o.Seed, log: o.Logger, obs: o.Observer,
 		broadcasterID: o.BroadcasterID, schedule: mgm.Schedule{Interval: o.SpinInterval},
-		announcer: o.Announcer, jobs: o.Jobs}
+		announcer: o.Announcer, jobs: o.Jobs, policy: o.Policy}
 	s.defaultStreamer = o.DefaultStreamerID
 	s.proofRetention = o.DrawProofRetention
 	if s.proofRetention == 0 {
@@ -166,6 +170,9 @@ func (s *Service) translate(err error) error {
 		case store.UniqueGiftCompleted:
 			return mgm.Errorf(mgm.CodeGiftAlreadyUsed, "!twgift can be used once per streamer, and you already received your gift.")
 		}
+	}
+	if store.IsBanViolation(err) {
+		return mgm.Errorf(mgm.CodeBanned, "The streamer has banned you from the giveaway.")
 	}
 	if store.IsLifetimeCapViolation(err) {
 		return mgm.Errorf(mgm.CodeLifetimeCapReached, "Lifetime cap of %d gold reached.", mgm.LifetimeCapGold)

@@ -18,6 +18,9 @@ type ChatMessage struct {
 	Viewer        mgm.Viewer
 	Text          string
 	IsSubscriber  bool
+	// IsModerator: the chatter is the broadcaster or a moderator (their
+	// badges), who may use the !mgm control commands.
+	IsModerator bool
 }
 
 // Outcome says what handling a message did, for logs and metrics. Rejections
@@ -93,12 +96,14 @@ func (s *Service) HandleChatMessage(ctx context.Context, m ChatMessage) (Outcome
 	c := parseChat(m)
 	var outcome Outcome
 	var err error
-	if c.ok && c.cmd == mgm.CommandTwGift {
+	if c.mod != nil || (c.ok && c.cmd == mgm.CommandTwGift) {
+		// Gift and control commands are never grouped: each is its own
+		// transaction, like any other change the streamer makes.
 		outcome, err = s.handleChatAlone(ctx, c)
 	} else {
 		outcome, err = s.ingest.submit(ctx, c)
 	}
-	if err == nil && outcome == OutcomeEnrolled {
+	if err == nil && (outcome == OutcomeEnrolled || IsControlOutcome(outcome)) {
 		// Not waited for: a chat line has nobody watching for its effect,
 		// and under a burst the refreshes are spaced out (coalescer.duty)
 		// while the webhooks must be answered. Viewers see the new member
@@ -114,9 +119,14 @@ type chatLine struct {
 	cmd mgm.ChatCommand
 	arg string
 	ok  bool // a command from a known viewer
+	// mod is a !mgm control command from a known viewer (ok is false then).
+	mod *mgm.ModCommand
 }
 
 func parseChat(m ChatMessage) chatLine {
+	if mc, ok := mgm.ParseModCommand(m.Text); ok && m.Viewer.UserID != "" {
+		return chatLine{m: m, mod: &mc}
+	}
 	cmd, arg, ok := mgm.ParseChatCommand(m.Text)
 	return chatLine{m: m, cmd: cmd, arg: arg, ok: ok && m.Viewer.UserID != ""}
 }
@@ -149,6 +159,9 @@ func (s *Service) handleInTx(ctx context.Context, tx *store.Tx, c chatLine, now 
 
 // applyInTx applies a line whose delivery was just recorded as new.
 func (s *Service) applyInTx(ctx context.Context, tx *store.Tx, c chatLine, now time.Time, giftMoves *[]giftMove) (Outcome, error) {
+	if c.mod != nil {
+		return s.controlInTx(ctx, tx, c, now)
+	}
 	if !c.ok {
 		return OutcomeIgnored, nil
 	}
@@ -156,13 +169,14 @@ func (s *Service) applyInTx(ctx context.Context, tx *store.Tx, c chatLine, now t
 		// !twgift: the gift request is created in this same transaction.
 		return s.chatGiftInTx(ctx, tx, c.m, c.arg, now, giftMoves)
 	}
-	_, err := s.enrollInTx(ctx, tx, enrollment{
-		viewer: c.m.Viewer, rawName: c.arg, isSubscriber: c.m.IsSubscriber, source: "chat", messageID: c.m.MessageID,
-	}, now)
+	e := enrollment{viewer: c.m.Viewer, rawName: c.arg, isSubscriber: c.m.IsSubscriber, source: "chat", messageID: c.m.MessageID}
+	_, err := s.enrollInTx(ctx, tx, e, now)
 	if err == nil {
 		return OutcomeEnrolled, nil
 	}
-	if code := mgm.ErrorCode(err); code != mgm.CodeInternal {
+	if code := mgm.ErrorCode(err); code == mgm.CodeBanned {
+		return Rejected(code), recordBannedAttempt(ctx, tx, e, now)
+	} else if code != mgm.CodeInternal {
 		// A rejection still consumes the delivery; nothing else is written.
 		return Rejected(code), nil
 	}

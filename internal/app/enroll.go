@@ -29,6 +29,10 @@ type poolEventData struct {
 	Reason            string `json:"reason,omitempty"`
 	MessageID         string `json:"messageId,omitempty"`
 	EnrollmentID      string `json:"enrollmentRequestId,omitempty"`
+	// Actor and ActorName say who removed the viewer (the Desktop, or a
+	// moderator's Twitch user id and name) when they did not leave themselves.
+	Actor     string `json:"actor,omitempty"`
+	ActorName string `json:"actorName,omitempty"`
 }
 
 // enrollment is one accepted-or-rejected attempt to join the pool.
@@ -58,7 +62,7 @@ func (s *Service) enrollInTx(ctx context.Context, tx *store.Tx, e enrollment, no
 	if err != nil {
 		return "", err
 	}
-	name, w, err := decideEnrollment(e, facts, now)
+	name, w, err := decideEnrollment(e, s.policy.Entry, facts, now)
 	if err != nil || w == nil {
 		return name, err
 	}
@@ -78,8 +82,8 @@ type enrollmentWrite struct {
 // decideEnrollment applies the rules to the facts read under the
 // enrollment's locks. It returns the name and, unless the viewer is already
 // in under that name, the writes; a rejection is a domain error.
-func decideEnrollment(e enrollment, facts mgm.EnrollmentFacts, now time.Time) (string, *enrollmentWrite, error) {
-	facts.IsSubscriber = e.isSubscriber
+func decideEnrollment(e enrollment, entry mgm.EntryRule, facts mgm.EnrollmentFacts, now time.Time) (string, *enrollmentWrite, error) {
+	facts.IsSubscriber, facts.Entry = e.isSubscriber, entry
 	name, action, err := mgm.DecideEnrollment(e.viewer.UserID, e.rawName, facts)
 	if err != nil || action == mgm.EnrollUnchanged {
 		return name, nil, err
@@ -155,13 +159,17 @@ func (s *Service) Claim(ctx context.Context, viewer mgm.Viewer, rawName, enrollm
 	if prior != nil {
 		return s.repeatedClaim(viewer, *prior)
 	}
-	sub, err := isSubscriber(ctx, viewer.UserID)
-	if err != nil {
-		return ClaimResult{}, err
+	// Everyone may enter: the subscriber check, a call to Twitch, is moot.
+	sub := s.policy.Entry == mgm.EntryEveryone
+	if !sub {
+		var err error
+		if sub, err = isSubscriber(ctx, viewer.UserID); err != nil {
+			return ClaimResult{}, err
+		}
 	}
 	now := s.clock()
 	var res ClaimResult
-	err = s.inTx(ctx, func(tx *store.Tx) error {
+	err := s.inTx(ctx, func(tx *store.Tx) error {
 		fresh, stored, err := tx.ClaimEnrollmentRequest(ctx, store.EnrollmentRecord{
 			EnrollmentRequestID: enrollmentRequestID, TwitchUserID: viewer.UserID, CreatedAt: now,
 		})
@@ -183,6 +191,13 @@ func (s *Service) Claim(ctx context.Context, viewer mgm.Viewer, rawName, enrollm
 	})
 	if err == nil && res.Created {
 		s.refreshAfterChange(ctx)
+	}
+	if mgm.IsCode(err, mgm.CodeBanned) {
+		// The refusal rolled the claim back; its record is written apart.
+		e := enrollment{viewer: viewer, rawName: rawName, source: "claim", enrollmentID: enrollmentRequestID}
+		if rerr := s.db.InTx(ctx, func(tx *store.Tx) error { return recordBannedAttempt(ctx, tx, e, now) }); rerr != nil {
+			s.log.WarnContext(ctx, "record a banned viewer's claim", "error", rerr)
+		}
 	}
 	return res, err
 }
@@ -218,11 +233,15 @@ type ViewerStanding struct {
 	// CommittedGold is the viewer's Sent and active payouts' gold, as the
 	// lifetime cap counts it.
 	CommittedGold int64
+	// EligibleAgainAt is when the winner cooldown lets the viewer be drawn
+	// again; nil when no cooldown holds them back.
+	EligibleAgainAt *time.Time
 }
 
 // Standing reads the viewer's membership and committed gold in one read.
 func (s *Service) Standing(ctx context.Context, twitchUserID string) (ViewerStanding, error) {
 	var v ViewerStanding
+	now := s.clock()
 	err := s.db.Read(ctx, func(tx *store.Tx) error {
 		v = ViewerStanding{}
 		e, err := tx.PoolEntry(ctx, twitchUserID)
@@ -232,7 +251,10 @@ func (s *Service) Standing(ctx context.Context, twitchUserID string) (ViewerStan
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		_, v.CommittedGold, err = tx.ViewerGold(ctx, twitchUserID)
+		if _, v.CommittedGold, err = tx.ViewerGold(ctx, twitchUserID); err != nil {
+			return err
+		}
+		v.EligibleAgainAt, err = s.eligibleAgainAt(ctx, tx, twitchUserID, now)
 		return err
 	})
 	return v, err

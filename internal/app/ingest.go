@@ -184,7 +184,7 @@ func (b *ingestBatcher) write(ctx context.Context, group []*pendingLine) {
 func batchable(lines []*pendingLine) bool {
 	seen := map[string]bool{}
 	for _, p := range lines {
-		if p.line.ok && p.line.cmd != mgm.CommandTwGold {
+		if p.line.mod != nil || (p.line.ok && p.line.cmd != mgm.CommandTwGold) {
 			return false
 		}
 		for _, k := range p.line.lockKeys() {
@@ -216,9 +216,9 @@ func (s *Service) applyBatch(ctx context.Context, tx *store.Tx, lines []*pending
 		}
 		e := enrollment{viewer: c.m.Viewer, rawName: c.arg, isSubscriber: c.m.IsSubscriber, source: "chat", messageID: c.m.MessageID}
 		name, nameErr := mgm.ValidateCharacterName(c.arg)
-		if !c.m.IsSubscriber || nameErr != nil {
+		if !s.policy.Entry.Admits(c.m.IsSubscriber) || nameErr != nil {
 			// The rules' first two checks need no facts.
-			_, _, err := decideEnrollment(e, mgm.EnrollmentFacts{}, now)
+			_, _, err := decideEnrollment(e, s.policy.Entry, mgm.EnrollmentFacts{}, now)
 			p.outcome = Rejected(mgm.ErrorCode(err))
 			continue
 		}
@@ -232,7 +232,7 @@ func (s *Service) applyBatch(ctx context.Context, tx *store.Tx, lines []*pending
 	var entries []mgm.PoolEntry
 	var events []store.NewEvent
 	for _, a := range asks {
-		_, w, err := decideEnrollment(a.e, facts[a.e.viewer.UserID], now)
+		_, w, err := decideEnrollment(a.e, s.policy.Entry, facts[a.e.viewer.UserID], now)
 		switch code := mgm.ErrorCode(err); {
 		case err == nil:
 			a.p.outcome = OutcomeEnrolled
@@ -240,6 +240,9 @@ func (s *Service) applyBatch(ctx context.Context, tx *store.Tx, lines []*pending
 				entries = append(entries, w.entry)
 				events = append(events, w.event)
 			}
+		case code == mgm.CodeBanned:
+			a.p.outcome = Rejected(code)
+			events = append(events, bannedAttemptEvent(a.e, now))
 		case code != mgm.CodeInternal:
 			a.p.outcome = Rejected(code)
 		default:

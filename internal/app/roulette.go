@@ -118,6 +118,19 @@ func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error
 		if c.DrawnAt != nil || c.Decided() {
 			return nil // another replica drew first
 		}
+		// The streamer's controls (issue 17): a paused, offline or
+		// over-budget window decides "nobody could be drawn", with why.
+		if reason, err := s.drawBlock(ctx, tx, c.Start); err != nil || reason != mgm.PauseNone {
+			if err != nil {
+				return err
+			}
+			if _, err := tx.DecideCycle(ctx, cycleID, mgm.OutcomeNoParticipants, "", now); err != nil {
+				return err
+			}
+			outcome = mgm.OutcomeNoParticipants
+			return tx.AppendEvent(ctx, CycleStream(cycleID), EventSpinCycleDecided,
+				map[string]any{"outcome": mgm.OutcomeNoParticipants, "reason": reason}, now)
+		}
 		if committed {
 			if err := tx.SaveDraw(ctx, cycleID, rec); err != nil {
 				return err
@@ -178,12 +191,26 @@ func (s *Service) drawList(ctx context.Context, cycleID string) (seed drawproof.
 		if seed, committed, err = tx.CycleSeed(ctx, cycleID); err != nil {
 			return err
 		}
+		c, err := tx.Cycle(ctx, cycleID)
+		if err != nil {
+			return err
+		}
 		// Only members with payouts can be ineligible: few, read first.
 		withPayouts, err := tx.PoolMembersWithPayouts(ctx)
 		if err != nil {
 			return err
 		}
+		// Recent winners cooling down (issue 17) are pool members with a
+		// payout too, so the ineligible stay few. The list names members by
+		// order key, so that is what sets them aside.
+		cooling, err := s.coolingDown(ctx, tx, s.schedule.DrawAt(c.Start))
+		if err != nil {
+			return err
+		}
 		ineligible = map[string]bool{} // Read may run this twice
+		for id := range cooling {
+			ineligible[drawproof.OrderKey(id)] = true
+		}
 		for _, m := range withPayouts {
 			if !mgm.Eligible(m.HasActivePayout, m.CommittedGold) {
 				ineligible[drawproof.OrderKey(m.TwitchUserID)] = true
@@ -425,8 +452,13 @@ type RouletteSnapshot struct {
 	// RecentWinners are the newest cycles won (at most MaxRecentWinners),
 	// newest first.
 	RecentWinners []Winner
-	TakenAt       time.Time
-	seq           uint64 // Refresh's start order; see Service.refreshes
+	// Controls are the streamer's switches; GoldToday is what the daily
+	// budget counted for the UTC day GoldDay (read only with a budget).
+	Controls  mgm.Controls
+	GoldToday int64
+	GoldDay   time.Time
+	TakenAt   time.Time
+	seq       uint64 // Refresh's start order; see Service.refreshes
 }
 
 // Winner is one won cycle as viewers see it.
@@ -468,6 +500,15 @@ func (s *Service) refreshNow(ctx context.Context) error {
 		}
 		if snap.PoolNames, err = tx.PoolNames(ctx, MaxPoolNames); err != nil {
 			return err
+		}
+		if snap.Controls, err = tx.Controls(ctx); err != nil {
+			return err
+		}
+		if s.policy.DailyBudgetGold > 0 {
+			snap.GoldDay = mgm.BudgetDay(now)
+			if snap.GoldToday, err = tx.GoldCommittedBetween(ctx, snap.GoldDay, snap.GoldDay.Add(24*time.Hour)); err != nil {
+				return err
+			}
 		}
 		won, err := tx.RecentWinners(ctx, MaxRecentWinners)
 		if err != nil {
@@ -550,6 +591,8 @@ type RouletteState struct {
 	Commitment    string
 	CandidateName string // during spinning and verification only
 	Last          *mgm.SpinCycle
+	// PausedReason says why, exactly when Phase is paused.
+	PausedReason mgm.PauseReason
 }
 
 // State answers the viewers' roulette state at now.
@@ -570,8 +613,9 @@ func (s *Service) StateAt(snap *RouletteSnapshot, now time.Time) RouletteState {
 	st := RouletteState{
 		NextSpinAt: mgm.NextBoundary(now, s.schedule.Interval), ServerNow: now,
 		IntervalSeconds: int(s.schedule.Interval / time.Second), PoolCount: snap.PoolCount, PoolNames: snap.PoolNames,
-		RecentWinners: snap.RecentWinners, Phase: s.schedule.Phase(now, cur, snap.PoolCount), Last: snap.Last,
+		RecentWinners: snap.RecentWinners, Last: snap.Last,
 	}
+	st.Phase, st.PausedReason = s.schedule.PhaseWithControls(now, cur, snap.PoolCount, s.blockAt(snap, now))
 	if st.Phase != mgm.PhaseIdle && cur != nil {
 		st.CycleID, st.Commitment = cur.ID, cur.Commitment
 	}
@@ -579,6 +623,16 @@ func (s *Service) StateAt(snap *RouletteSnapshot, now time.Time) RouletteState {
 		st.CandidateName = cur.Candidate.CharacterName
 	}
 	return st
+}
+
+// blockAt is DrawBlock for the window containing now, from the snapshot.
+func (s *Service) blockAt(snap *RouletteSnapshot, now time.Time) mgm.PauseReason {
+	gold := snap.GoldToday
+	if !snap.GoldDay.Equal(mgm.BudgetDay(now)) {
+		// The snapshot predates midnight: the new day has spent nothing yet.
+		gold = 0
+	}
+	return s.schedule.DrawBlock(s.policy, snap.Controls, s.schedule.Start(now), gold)
 }
 
 // RunBackground ticks the roulette, runs the expiry sweep (at start, then

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/config/option"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
 // Environment is the deployment mode.
@@ -54,6 +55,7 @@ type Config struct {
 	JobRescueAfter    time.Duration
 	CorsOrigins       []string
 	RateLimits        RateLimits
+	Controls          Controls
 	// ExtensionSecret is the decoded HMAC key; empty means "not configured"
 	// (in Development the caller falls back to the development key).
 	ExtensionSecret   []byte
@@ -114,6 +116,38 @@ type Config struct {
 	// listenKey is the name Listen was read from, for messages.
 	listenKey string
 }
+
+// Controls are the streamer's settings for the giveaway (issue 17); the
+// defaults are the MVP's behaviour.
+type Controls struct {
+	// EntryRule is EntrySubscribers or EntryEveryone.
+	EntryRule            string
+	WinnerCooldownCycles int
+	WinnerCooldownHours  int
+	// DailyGoldBudget is gold per UTC day; 0 is unlimited.
+	DailyGoldBudget   int
+	DrawOnlyWhileLive bool
+}
+
+// Policy is the draw's policy these settings make.
+func (c Controls) Policy() mgm.Policy {
+	entry, ok := mgm.ParseEntryRule(c.EntryRule)
+	if !ok {
+		entry = mgm.EntrySubscribers
+	}
+	return mgm.Policy{
+		Entry:             entry,
+		Cooldown:          mgm.Cooldown{Cycles: c.WinnerCooldownCycles, Duration: time.Duration(c.WinnerCooldownHours) * time.Hour},
+		DailyBudgetGold:   int64(c.DailyGoldBudget),
+		DrawOnlyWhileLive: c.DrawOnlyWhileLive,
+	}
+}
+
+// Who may enter (Mgm__EntryRule).
+const (
+	EntrySubscribers = "subscribers"
+	EntryEveryone    = "everyone"
+)
 
 // RateLimits are requests per minute per client class; 0 means unlimited.
 type RateLimits struct {

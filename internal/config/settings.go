@@ -31,6 +31,11 @@ const (
 	keyJobAttemptTimeout   = "Mgm__Jobs__AttemptTimeoutSeconds"
 	keyJobRescueAfter      = "Mgm__Jobs__RescueAfterSeconds"
 	keyCorsOrigins         = "Mgm__CorsOrigins"
+	keyEntryRule           = "Mgm__EntryRule"
+	keyCooldownCycles      = "Mgm__WinnerCooldownCycles"
+	keyCooldownHours       = "Mgm__WinnerCooldownHours"
+	keyDailyGoldBudget     = "Mgm__DailyGoldBudget"
+	keyDrawOnlyWhileLive   = "Mgm__DrawOnlyWhileLive"
 	keyRateViewerReads     = "Mgm__RateLimits__ViewerReadsPerMinute"
 	keyRateViewerWrites    = "Mgm__RateLimits__ViewerWritesPerMinute"
 	keyRateDesktop         = "Mgm__RateLimits__DesktopPerMinute"
@@ -147,6 +152,21 @@ var settings = []setting{
 		Help: "seconds a running job may go before another worker takes it over as dead; more than " + keyJobAttemptTimeout +
 			", so that an attempt that timed out still records its outcome"},
 		devSafe: true, value: value{parse: parseJobRescueAfter, show: showJobRescueAfter}},
+	{Option: option.Option{Key: keyEntryRule, Default: EntrySubscribers,
+		Help: "who may join the pool: subscribers, or everyone (a free way to enter where local rules require one)"},
+		devSafe: true, value: value{parse: parseEntryRule, show: func(c Config) string { return c.Controls.EntryRule }}},
+	{Option: option.Option{Key: keyCooldownCycles, Default: "0",
+		Help: "a winner stays in the pool but is not drawn in the next N cycles after the one they won; 0 = no cooldown"},
+		devSafe: true, value: count(func(c *Config) *int { return &c.Controls.WinnerCooldownCycles }, 0, 100_000)},
+	{Option: option.Option{Key: keyCooldownHours, Default: "0",
+		Help: "a winner is not drawn for N hours after their win (with " + keyCooldownCycles + ", the longer holds); 0 = no cooldown"},
+		devSafe: true, value: count(func(c *Config) *int { return &c.Controls.WinnerCooldownHours }, 0, 24*366)},
+	{Option: option.Option{Key: keyDailyGoldBudget, Default: "0",
+		Help: "gold per UTC day: payouts created that day and not Cancelled, Failed or Expired count; a draw whose payout would exceed it does not happen until 00:00 UTC (roulette paused, reason budget); 0 = unlimited"},
+		devSafe: true, value: count(func(c *Config) *int { return &c.Controls.DailyGoldBudget }, 0, 1_000_000_000)},
+	{Option: option.Option{Key: keyDrawOnlyWhileLive, Default: "false",
+		Help: "draw only while the stream is live (EventSub stream.online/stream.offline); until the EBS has heard either, the stream counts as offline"},
+		devSafe: true, value: boolean(func(c *Config) *bool { return &c.Controls.DrawOnlyWhileLive })},
 	{Option: option.Option{Key: keyCorsOrigins, DefaultNote: "extension origin (+ localhost in Development)",
 		Help: "allowed browser origins, ','-separated"},
 		devSafe: true, value: value{parse: parseCorsOrigins, fallback: defaultCors, show: showCors}},
@@ -316,6 +336,27 @@ func rate(field func(*Config) *int) value {
 			}
 			return "unlimited"
 		},
+	}
+}
+
+// count is a whole number in [lo, hi].
+func count(field func(*Config) *int, lo, hi int) value {
+	return value{
+		parse: func(l *loader, c *Config, v, key string) {
+			if n, ok := l.intIn(key, v, lo, hi); ok {
+				*field(c) = n
+			}
+		},
+		show: func(c Config) string { return strconv.Itoa(*field(&c)) },
+	}
+}
+
+func parseEntryRule(l *loader, c *Config, v, key string) {
+	switch r := strings.ToLower(strings.TrimSpace(v)); r {
+	case EntrySubscribers, EntryEveryone:
+		c.Controls.EntryRule = r
+	default:
+		l.problemf("%s must be %s or %s, got %q", key, EntrySubscribers, EntryEveryone, v)
 	}
 }
 

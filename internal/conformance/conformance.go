@@ -51,6 +51,7 @@ type env struct {
 	jobs      *jobs.Queue
 	workers   sync.Once
 	rigged    atomic.Pointer[rig] // nil: testkit.FixedSeed
+	opts      app.Options         // what svc was built with (usePolicy rebuilds it)
 }
 
 // rig is a draw order a test asked for (env.preferDraws).
@@ -82,15 +83,24 @@ func newEnv(t *testing.T, open Opener) *env {
 	}
 	e.jobs = q
 	var n atomic.Int64
-	e.svc = app.New(db, app.Options{
+	e.opts = app.Options{
 		Now:           e.clock.Now,
 		NewID:         func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) },
 		Seed:          e.seed,
 		BroadcasterID: "b1",
 		Announcer:     e.announcer,
 		Jobs:          q,
-	})
+	}
+	e.svc = app.New(db, e.opts)
 	return e
+}
+
+// usePolicy rebuilds the service with the streamer's settings p, as a
+// deployment configured with them would run; call it before anything else.
+func (e *env) usePolicy(p mgm.Policy) {
+	o := e.opts
+	o.Policy = p
+	e.svc = app.New(e.db, o)
 }
 
 // startWorkers runs the job queue's workers until the test ends; tests that
@@ -241,6 +251,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, ingestTests...)
 	tests = append(tests, panelTests...)
 	tests = append(tests, acmeCacheTests...)
+	tests = append(tests, controlTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// Each test has its own database and clock: they run side by

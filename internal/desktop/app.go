@@ -96,6 +96,7 @@ type companion struct {
 	loadProblem string // why settings or the key could not be read
 	chatLog     string
 	chatLogNote string
+	ebs         *ebsclient.Client // the client apply set up, for the Controls panel
 }
 
 // Run starts the Desktop and serves until ctx ends.
@@ -212,7 +213,8 @@ func build(o Options) (*companion, error) {
 	if d.token, err = randomToken(); err != nil {
 		return nil, err
 	}
-	d.handler = ui.New(ui.Options{Backend: d.eng, Settings: d, Log: d.events, Hub: d.hub, Token: d.token, Doctor: d.doctor})
+	d.handler = ui.New(ui.Options{Backend: d.eng, Settings: d, Log: d.events, Hub: d.hub, Token: d.token, Doctor: d.doctor,
+		Controls: d.controls})
 	return d, nil
 }
 
@@ -440,6 +442,9 @@ func (d *companion) apply() {
 			cfg.EBS = c
 		}
 	}
+	d.mu.Lock()
+	d.ebs, _ = cfg.EBS.(*ebsclient.Client)
+	d.mu.Unlock()
 	path, note := d.resolveChatLog(s)
 	cfg.ChatLogPath = path
 	if path == "" {
@@ -449,6 +454,16 @@ func (d *companion) apply() {
 	d.chatLog, d.chatLogNote = path, note
 	d.mu.Unlock()
 	d.eng.Configure(cfg)
+}
+
+// controls is the EBS client for the UI's Controls panel (nil until set up).
+func (d *companion) controls() ui.Controls {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ebs == nil {
+		return nil
+	}
+	return d.ebs
 }
 
 // resolveChatLog: --log-path, else the settings, else (for the simulator)

@@ -291,7 +291,7 @@ func build(ctx context.Context, cfg config.Config, o Options) (_ *backend, err e
 	}
 	b.svc = app.New(b.db, app.Options{
 		Now: o.Now, Logger: o.Logger, Observer: m, BroadcasterID: cfg.BroadcasterUserID, DefaultStreamerID: cfg.DevBroadcasterUserID,
-		SpinInterval: cfg.SpinInterval, Announcer: hx, Jobs: queue, Seed: o.Seed,
+		SpinInterval: cfg.SpinInterval, Announcer: hx, Jobs: queue, Seed: o.Seed, Policy: cfg.Controls.Policy(),
 		DrawProofRetention: proofRetention(cfg.DrawProofRetentionDays),
 	})
 	// One tick before serving: the current window's cycle exists and the

@@ -136,12 +136,12 @@ func testSignedChatEnrolls(t *testing.T, env map[string]string) {
 		t.Fatalf("eventsub answered %d", resp.StatusCode)
 	}
 	status, body := get(t, r.base+"/api/pool/me", viewerToken("v-42"))
-	if status != http.StatusOK || body != `{"isEnrolled":true,"characterName":"Norinn","lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
+	if status != http.StatusOK || body != `{"isEnrolled":true,"characterName":"Norinn","lifetimeGoldCommitted":0,"lifetimeCapGold":10000,"eligibleAgainAt":null}` {
 		t.Fatalf("pool/me = %d %s", status, body)
 	}
 	// A non-subscriber's message changes nothing.
 	postSigned(t, r.base, "delivery-2", chatNotification("m-2", "v-7", "someone", "!twgold Thrall"))
-	if _, body := get(t, r.base+"/api/pool/me", viewerToken("v-7")); body != `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
+	if _, body := get(t, r.base+"/api/pool/me", viewerToken("v-7")); body != `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000,"eligibleAgainAt":null}` {
 		t.Fatalf("non-subscriber enrolled: %s", body)
 	}
 	// The roulette state catches up right after the enrollment (chat lines

@@ -159,7 +159,7 @@ func poolMe(t *testing.T, base, userID string) string {
 func waitViewersEnrolled(t *testing.T, base string, vs ...e2eViewer) {
 	t.Helper()
 	for _, v := range vs {
-		want := fmt.Sprintf(`{"isEnrolled":true,"characterName":%q,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000}`, v.character)
+		want := fmt.Sprintf(`{"isEnrolled":true,"characterName":%q,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000,"eligibleAgainAt":null}`, v.character)
 		poll(t, 15*time.Second, v.id+" to be enrolled", func() bool { return poolMe(t, base, v.id) == want })
 	}
 }

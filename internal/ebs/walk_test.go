@@ -150,7 +150,7 @@ func testFullWalk(t *testing.T, env map[string]string, helix *helixRecorder) {
 		len(got.Body) != 3 || got.Body["broadcaster_id"] != "b1" || got.Body["sender_id"] != "b1" || got.Body["message"] != want.Body["message"] {
 		t.Fatalf("Helix request\n got %+v\nwant %+v", got, want)
 	}
-	if _, body := get(t, r.base+"/api/pool/me", viewerToken("v-42")); body != `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":1000,"lifetimeCapGold":10000}` {
+	if _, body := get(t, r.base+"/api/pool/me", viewerToken("v-42")); body != `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":1000,"lifetimeCapGold":10000,"eligibleAgainAt":null}` {
 		t.Fatalf("winner still in the pool: %s", body)
 	}
 	var hist []struct{ Type string }

@@ -129,6 +129,10 @@ type PoolMembership struct {
 	LifetimeGoldCommitted int64 `json:"lifetimeGoldCommitted"`
 	// LifetimeCapGold (additive) is the cap itself (10,000).
 	LifetimeCapGold int64 `json:"lifetimeCapGold"`
+	// EligibleAgainAt (additive) is when a recent winner's cooldown ends:
+	// draws from then on may pick them again. Null when no cooldown holds
+	// them back.
+	EligibleAgainAt *Time `json:"eligibleAgainAt"`
 }
 
 // Claim is POST /api/payouts/claim: a viewer enrolls from the panel.
@@ -162,6 +166,9 @@ type RouletteState struct {
 	PoolCharacterNames []string `json:"poolCharacterNames"`
 	// RecentWinners is additive: the last cycles won (at most 5), newest first.
 	RecentWinners []RecentWinner `json:"recentWinners"`
+	// PausedReason is additive: why, exactly when spinPhase is "paused"
+	// ("streamer", "budget" or "offline"); else null.
+	PausedReason *mgm.PauseReason `json:"pausedReason"`
 }
 
 // RecentWinner is one won cycle: who won, and when the cycle was decided.
@@ -272,4 +279,64 @@ type HarnessPayoutRequest struct {
 type HarnessPayout struct {
 	PayoutID      string `json:"payoutId"`
 	CharacterName string `json:"characterName"`
+}
+
+// StreamerControls is GET /api/streamer/controls and the answer to pause
+// and resume: the streamer's switches, the settings in force and the
+// roulette as viewers see it now.
+type StreamerControls struct {
+	Paused       bool             `json:"paused"`
+	PausedAt     *Time            `json:"pausedAt"`
+	PausedBy     *string          `json:"pausedBy"`
+	ResumedAt    *Time            `json:"resumedAt"`
+	SpinPhase    mgm.Phase        `json:"spinPhase"`
+	PausedReason *mgm.PauseReason `json:"pausedReason"`
+	NextSpinAt   Time             `json:"nextSpinAt"`
+	// StreamLive is what EventSub last said (null: nothing heard yet).
+	StreamLive           *bool         `json:"streamLive"`
+	DrawOnlyWhileLive    bool          `json:"drawOnlyWhileLive"`
+	EntryRule            mgm.EntryRule `json:"entryRule"`
+	WinnerCooldownCycles int           `json:"winnerCooldownCycles"`
+	WinnerCooldownHours  int           `json:"winnerCooldownHours"`
+	// DailyGoldBudget is 0 for unlimited; GoldCommittedToday is what it
+	// counts for the current UTC day.
+	DailyGoldBudget      int64 `json:"dailyGoldBudget"`
+	GoldCommittedToday   int64 `json:"goldCommittedToday"`
+	PoolParticipantCount int   `json:"poolParticipantCount"`
+}
+
+// StreamerTarget names a viewer for POST /api/streamer/pool/remove and POST
+// /api/streamer/bans: exactly one of the two, plus a ban's optional reason.
+type StreamerTarget struct {
+	TwitchUserID  *string `json:"twitchUserId,omitempty"`
+	CharacterName *string `json:"characterName,omitempty"`
+	Reason        *string `json:"reason,omitempty"`
+}
+
+// RemovedEntrant is the pool row a removal took out.
+type RemovedEntrant struct {
+	TwitchUserID      string `json:"twitchUserId"`
+	TwitchDisplayName string `json:"twitchDisplayName"`
+	CharacterName     string `json:"characterName"`
+}
+
+// Ban is one banned viewer. The name fields are what was known when they
+// were banned ("" when banned by id while not in the pool).
+type Ban struct {
+	TwitchUserID      string `json:"twitchUserId"`
+	TwitchDisplayName string `json:"twitchDisplayName"`
+	CharacterName     string `json:"characterName"`
+	Reason            string `json:"reason"`
+	BannedBy          string `json:"bannedBy"`
+	BannedAt          Time   `json:"bannedAt"`
+}
+
+// ExportEvent is one audit event in GET /api/streamer/history?kind=events.
+type ExportEvent struct {
+	ID       int64           `json:"id"`
+	StreamID string          `json:"streamId"`
+	Version  int             `json:"version"`
+	Type     string          `json:"type"`
+	At       Time            `json:"at"`
+	Data     json.RawMessage `json:"data"`
 }

@@ -29,6 +29,17 @@ func (m ChatMessage) IsSubscriber() bool {
 	return false
 }
 
+// IsModerator reports whether the chatter may use the streamer's chat
+// controls: a "broadcaster" or "moderator" badge.
+func (m ChatMessage) IsModerator() bool {
+	for _, id := range m.BadgeSetIDs {
+		if id == "broadcaster" || id == "moderator" {
+			return true
+		}
+	}
+	return false
+}
+
 type chatEvent struct {
 	MessageID         string `json:"message_id"`
 	BroadcasterUserID string `json:"broadcaster_user_id"`

@@ -186,7 +186,7 @@ func TestClaim(t *testing.T) {
 	if !bytes.Contains(r.body, []byte("Тралл")) || bytes.Contains(r.body, []byte(`\u`)) {
 		t.Fatalf("Cyrillic name not written as raw UTF-8: %q", r.body)
 	}
-	if got := ts.poolMe(t, "1003"); got != `{"isEnrolled":true,"characterName":"Тралл","lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
+	if got := ts.poolMe(t, "1003"); got != `{"isEnrolled":true,"characterName":"Тралл","lifetimeGoldCommitted":0,"lifetimeCapGold":10000,"eligibleAgainAt":null}` {
 		t.Fatalf("pool/me for the Cyrillic viewer: %s", got)
 	}
 	// The Cyrillic name is taken case-insensitively too.
@@ -196,7 +196,7 @@ func TestClaim(t *testing.T) {
 	// Renaming: the same viewer with a new id and a new name.
 	r = ts.claim(t, "1001", "Thrall", "req-5")
 	wantBody(t, "rename", r, http.StatusCreated, `{"characterName":"Thrall","enrollmentRequestId":"req-5"}`)
-	if got := ts.poolMe(t, "1001"); got != `{"isEnrolled":true,"characterName":"Thrall","lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
+	if got := ts.poolMe(t, "1001"); got != `{"isEnrolled":true,"characterName":"Thrall","lifetimeGoldCommitted":0,"lifetimeCapGold":10000,"eligibleAgainAt":null}` {
 		t.Fatalf("pool/me after rename: %s", got)
 	}
 	if n := ts.poolCount(t); n != 3 {
@@ -289,14 +289,14 @@ func TestClaimSubscriberCheck(t *testing.T) {
 func TestPoolMe(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, nil)
-	if got := ts.poolMe(t, "1001"); got != `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
+	if got := ts.poolMe(t, "1001"); got != `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000,"eligibleAgainAt":null}` {
 		t.Fatalf("before enrollment: %s", got)
 	}
 	wantStatus(t, "claim", ts.claim(t, "1001", "Norinn", "req-1"), http.StatusCreated)
-	if got := ts.poolMe(t, "1001"); got != `{"isEnrolled":true,"characterName":"Norinn","lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
+	if got := ts.poolMe(t, "1001"); got != `{"isEnrolled":true,"characterName":"Norinn","lifetimeGoldCommitted":0,"lifetimeCapGold":10000,"eligibleAgainAt":null}` {
 		t.Fatalf("after enrollment: %s", got)
 	}
-	if got := ts.poolMe(t, "1002"); got != `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
+	if got := ts.poolMe(t, "1002"); got != `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000,"eligibleAgainAt":null}` {
 		t.Fatalf("another viewer: %s", got)
 	}
 }
@@ -325,7 +325,7 @@ func TestRouletteState(t *testing.T) {
 	want := func(next, now string, count int) string {
 		return `{"nextSpinAt":"` + next + `","serverNow":"` + now + `","spinIntervalSeconds":300,` +
 			`"poolParticipantCount":` + fmt.Sprint(count) + `,"spinPhase":"idle","currentSpinCycleId":null,` +
-			`"candidateCharacterName":null,"lastCycle":null,"drawCommitment":null,"poolCharacterNames":[],"recentWinners":[]}`
+			`"candidateCharacterName":null,"lastCycle":null,"drawCommitment":null,"poolCharacterNames":[],"recentWinners":[],"pausedReason":null}`
 	}
 
 	if got, w := state(), want("2026-04-04T12:05:00.000Z", "2026-04-04T12:01:23.456Z", 0); got != w {
@@ -370,13 +370,13 @@ func TestRouletteState(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"nextSpinAt", "serverNow", "spinIntervalSeconds", "poolParticipantCount", "spinPhase",
-		"currentSpinCycleId", "candidateCharacterName", "lastCycle", "drawCommitment", "poolCharacterNames", "recentWinners"} {
+		"currentSpinCycleId", "candidateCharacterName", "lastCycle", "drawCommitment", "poolCharacterNames", "recentWinners", "pausedReason"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("roulette state lacks %q", k)
 		}
 	}
-	if len(m) != 11 {
-		t.Errorf("roulette state has %d fields, want 11: %v", len(m), m)
+	if len(m) != 12 {
+		t.Errorf("roulette state has %d fields, want 12: %v", len(m), m)
 	}
 }
 
@@ -386,7 +386,7 @@ func TestRouletteStateShortInterval(t *testing.T) {
 	r := ts.get(t, "/api/roulette/state", bearerHdr(ts.opaqueToken("Uanon")))
 	wantBody(t, "60 s cycles", r, http.StatusOK,
 		`{"nextSpinAt":"2026-04-04T12:02:00.000Z","serverNow":"2026-04-04T12:01:23.456Z","spinIntervalSeconds":60,`+
-			`"poolParticipantCount":0,"spinPhase":"idle","currentSpinCycleId":null,"candidateCharacterName":null,"lastCycle":null,"drawCommitment":null,"poolCharacterNames":[],"recentWinners":[]}`)
+			`"poolParticipantCount":0,"spinPhase":"idle","currentSpinCycleId":null,"candidateCharacterName":null,"lastCycle":null,"drawCommitment":null,"poolCharacterNames":[],"recentWinners":[],"pausedReason":null}`)
 }
 
 func TestVersion(t *testing.T) {

@@ -23,6 +23,7 @@ var statusByCode = map[mgm.Code]int{
 	mgm.CodeInvalidSignature:               http.StatusUnauthorized,
 	mgm.CodeStaleMessage:                   http.StatusUnauthorized,
 	mgm.CodeNotSubscriber:                  http.StatusForbidden,
+	mgm.CodeBanned:                         http.StatusForbidden,
 	mgm.CodeForbiddenAPIKey:                http.StatusForbidden,
 	mgm.CodeIdentityNotShared:              http.StatusForbidden,
 	mgm.CodeWrongChannel:                   http.StatusForbidden,

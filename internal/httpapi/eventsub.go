@@ -110,6 +110,14 @@ func (s *Server) ingest(ctx context.Context, deliveryID string, env eventsub.Env
 		return outcomeOf(fresh, "revoked"), nil
 
 	case eventsub.TypeNotification:
+		if env.Subscription != nil && (env.Subscription.Type == eventsub.StreamOnlineType || env.Subscription.Type == eventsub.StreamOfflineType) {
+			ev, err := eventsub.ParseStreamEvent(env.Event)
+			if err != nil {
+				return "invalid_payload", err
+			}
+			outcome, err := s.svc.SetStreamLive(ctx, deliveryID, ev.BroadcasterUserID, env.Subscription.Type == eventsub.StreamOnlineType)
+			return string(outcome), err
+		}
 		if env.Subscription == nil || env.Subscription.Type != "channel.chat.message" {
 			fresh, err := s.svc.RecordDelivery(ctx, deliveryID, env.MessageType)
 			return outcomeOf(fresh, "ignored_type"), err
@@ -125,12 +133,12 @@ func (s *Server) ingest(ctx context.Context, deliveryID string, env eventsub.Env
 		outcome, err := s.svc.HandleChatMessage(ctx, app.ChatMessage{
 			DeliveryID: deliveryID, MessageID: msg.MessageID, BroadcasterID: msg.BroadcasterUserID,
 			Viewer: mgm.Viewer{UserID: msg.ChatterUserID, DisplayName: display},
-			Text:   msg.Text, IsSubscriber: msg.IsSubscriber(),
+			Text:   msg.Text, IsSubscriber: msg.IsSubscriber(), IsModerator: msg.IsModerator(),
 		})
 		if code := mgm.ErrorCode(err); err != nil && code != mgm.CodeInternal {
 			outcome = app.Outcome(code) // refused as malformed: a 400, counted under its code
 		}
-		if err == nil && outcome != app.OutcomeDuplicate && outcome != app.OutcomeIgnored {
+		if err == nil && outcome != app.OutcomeDuplicate && outcome != app.OutcomeIgnored && !app.IsControlOutcome(outcome) {
 			s.metrics.Enrollment("chat", string(outcome))
 			s.log.DebugContext(ctx, "chat command", "outcome", outcome, "chatter_user_id", msg.ChatterUserID)
 		}

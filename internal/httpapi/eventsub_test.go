@@ -19,11 +19,11 @@ import (
 )
 
 const (
-	notEnrolled = `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000}`
+	notEnrolled = `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000,"eligibleAgainAt":null}`
 )
 
 func enrolledAs(name string) string {
-	return `{"isEnrolled":true,"characterName":"` + name + `","lifetimeGoldCommitted":0,"lifetimeCapGold":10000}`
+	return `{"isEnrolled":true,"characterName":"` + name + `","lifetimeGoldCommitted":0,"lifetimeCapGold":10000,"eligibleAgainAt":null}`
 }
 
 func TestEventSubChatEnrolls(t *testing.T) {

@@ -25,6 +25,7 @@ func (s *Server) handlePoolMe(w http.ResponseWriter, r *http.Request) {
 	if v.Enrolled {
 		body.CharacterName = &v.Entry.CharacterName
 	}
+	body.EligibleAgainAt = ebsapi.AtPtr(v.EligibleAgainAt)
 	serve.JSON(w, http.StatusOK, body)
 }
 
@@ -197,6 +198,17 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if s.readyDetail != nil {
 		for k, v := range s.readyDetail() {
 			body[k] = v
+		}
+	}
+	if s.svc.Policy().DrawOnlyWhileLive {
+		// Informs only: an unknown status is a deliberate pessimism, not unreadiness.
+		switch s.svc.Snapshot().Controls.Live {
+		case mgm.LiveOnline:
+			body["stream_live"] = "online"
+		case mgm.LiveOffline:
+			body["stream_live"] = "offline: no draws until stream.online (Mgm__DrawOnlyWhileLive)"
+		default:
+			body["stream_live"] = "unknown: no stream.online or stream.offline heard yet, treated as offline (Mgm__DrawOnlyWhileLive)"
 		}
 	}
 	if err != nil {

@@ -130,7 +130,8 @@ func newTestServerOn(t *testing.T, open storeOpener, mutateConfig func(*config.C
 
 	clock := conformance.NewClock(testT0)
 	queue := newJobQueue(t, db)
-	svc := app.New(db, app.Options{Now: clock.Now, BroadcasterID: cfg.BroadcasterUserID, SpinInterval: cfg.SpinInterval, Jobs: queue})
+	svc := app.New(db, app.Options{Now: clock.Now, BroadcasterID: cfg.BroadcasterUserID, SpinInterval: cfg.SpinInterval, Jobs: queue,
+		Policy: cfg.Controls.Policy()})
 	key := cfg.ExtensionSecret
 	if len(key) == 0 {
 		key = auth.DevExtensionSecret()

@@ -30,7 +30,7 @@ func TestLeavePool(t *testing.T) {
 			if r.text() != "" {
 				t.Fatalf("204 with a body: %q", r.text())
 			}
-			if got := ts.poolMe(t, "4001"); got != `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
+			if got := ts.poolMe(t, "4001"); got != `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":0,"lifetimeCapGold":10000,"eligibleAgainAt":null}` {
 				t.Fatalf("pool/me after leaving: %s", got)
 			}
 			var state struct {

@@ -136,6 +136,9 @@ func (s *Server) rouletteStateBody(snap *app.RouletteSnapshot, now time.Time) eb
 	if body.PoolCharacterNames == nil {
 		body.PoolCharacterNames = []string{}
 	}
+	if st.PausedReason != mgm.PauseNone {
+		body.PausedReason = &st.PausedReason
+	}
 	body.RecentWinners = make([]ebsapi.RecentWinner, 0, len(st.RecentWinners))
 	for _, w := range st.RecentWinners {
 		body.RecentWinners = append(body.RecentWinners, ebsapi.RecentWinner{CharacterName: w.CharacterName, At: ebsapi.At(w.At)})

@@ -160,7 +160,7 @@ func rouletteStateBody(t *testing.T, ts *testServer) string {
 	return listFields.ReplaceAllString(r.text(), "}")
 }
 
-var listFields = regexp.MustCompile(`,"drawCommitment":(null|"[0-9a-f]{64}"),"poolCharacterNames":\[[^\]]*\],"recentWinners":\[[^\]]*\]\}$`)
+var listFields = regexp.MustCompile(`,"drawCommitment":(null|"[0-9a-f]{64}"),"poolCharacterNames":\[[^\]]*\],"recentWinners":\[[^\]]*\],"pausedReason":(null|"[a-z]+")\}$`)
 
 // drawCommitment is the state's drawCommitment ("" for null).
 func drawCommitment(t *testing.T, ts *testServer) string {
@@ -192,13 +192,13 @@ func TestRouletteStatePoolNames(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, nil)
 	r := ts.get(t, "/api/roulette/state", bearerHdr(ts.token("9999")))
-	if !strings.HasSuffix(r.text(), `,"poolCharacterNames":[],"recentWinners":[]}`) {
+	if !strings.HasSuffix(r.text(), `,"poolCharacterNames":[],"recentWinners":[],"pausedReason":null}`) {
 		t.Fatalf("empty pool: %s", r.text())
 	}
 	wantStatus(t, "claim", ts.claim(t, "2001", "Norinn", "req-a"), http.StatusCreated)
 	wantStatus(t, "claim", ts.claim(t, "2002", "Тралл", "req-b"), http.StatusCreated)
 	r = ts.get(t, "/api/roulette/state", bearerHdr(ts.token("9999")))
-	if !strings.HasSuffix(r.text(), `,"poolCharacterNames":["Norinn","Тралл"],"recentWinners":[]}`) {
+	if !strings.HasSuffix(r.text(), `,"poolCharacterNames":["Norinn","Тралл"],"recentWinners":[],"pausedReason":null}`) {
 		t.Fatalf("names in enrollment order: %s", r.text())
 	}
 }
@@ -549,7 +549,7 @@ func TestVerifyCandidateOffline(t *testing.T) {
 	wantStatus(t, "candidate", ts.get(t, "/api/roulette/candidate", apiKeyHdr(testAPIKeyA)), http.StatusNoContent)
 	// No payout; the candidate stays in the pool.
 	wantError(t, "my-last", ts.get(t, "/api/payouts/my-last", bearerHdr(ts.token("2001"))), http.StatusNotFound, mgm.CodeNotFound)
-	if got := ts.poolMe(t, "2001"); got != `{"isEnrolled":true,"characterName":"Norinn","lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
+	if got := ts.poolMe(t, "2001"); got != `{"isEnrolled":true,"characterName":"Norinn","lifetimeGoldCommitted":0,"lifetimeCapGold":10000,"eligibleAgainAt":null}` {
 		t.Fatalf("pool/me: %s", got)
 	}
 }
@@ -601,7 +601,7 @@ func TestVerifyCandidateGrace(t *testing.T) {
 			t.Fatalf("state after the grace\n got: %s\nwant: %s", got, want)
 		}
 		wantStatus(t, "candidate after the grace", ts.get(t, "/api/roulette/candidate", apiKeyHdr(testAPIKeyA)), http.StatusNoContent)
-		if got := ts.poolMe(t, "2001"); got != `{"isEnrolled":true,"characterName":"Norinn","lifetimeGoldCommitted":0,"lifetimeCapGold":10000}` {
+		if got := ts.poolMe(t, "2001"); got != `{"isEnrolled":true,"characterName":"Norinn","lifetimeGoldCommitted":0,"lifetimeCapGold":10000,"eligibleAgainAt":null}` {
 			t.Fatalf("the unreported candidate left the pool: %s", got)
 		}
 		evs := ts.events(t, app.CycleStream(id))
@@ -788,7 +788,7 @@ func TestPayoutLifecycle(t *testing.T) {
 		`{"characterName":"Norinn"}`), http.StatusConflict, mgm.CodeTerminalStatusChange)
 
 	// The winner left the pool; their payout is their newest.
-	if got := ts.poolMe(t, "3001"); got != `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":1000,"lifetimeCapGold":10000}` {
+	if got := ts.poolMe(t, "3001"); got != `{"isEnrolled":false,"characterName":null,"lifetimeGoldCommitted":1000,"lifetimeCapGold":10000,"eligibleAgainAt":null}` {
 		t.Fatalf("pool/me after Sent: %s", got)
 	}
 	wantBody(t, "my-last", ts.get(t, "/api/payouts/my-last", bearerHdr(ts.token("3001"))), http.StatusOK, payoutJSON(want))

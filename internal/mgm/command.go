@@ -45,3 +45,49 @@ func ParseChatCommand(text string) (cmd ChatCommand, arg string, ok bool) {
 	}
 	return "", "", false
 }
+
+// CommandMgm is the broadcaster's and moderators' control command.
+const CommandMgm = "!mgm"
+
+// ModAction is what a control command asks for.
+type ModAction string
+
+const (
+	ModPause  ModAction = "pause"
+	ModResume ModAction = "resume"
+	ModRemove ModAction = "remove"
+	ModBan    ModAction = "ban"
+	ModUnban  ModAction = "unban"
+)
+
+// modArity is how many arguments each action takes.
+var modArity = map[ModAction]int{ModPause: 0, ModResume: 0, ModRemove: 1, ModBan: 1, ModUnban: 1}
+
+// ModCommand is a parsed "!mgm <action> [<name>]".
+type ModCommand struct {
+	Action ModAction
+	// Arg is the character name for remove, ban and unban, unvalidated.
+	Arg string
+}
+
+// ParseModCommand recognises "!mgm pause", "!mgm resume", "!mgm remove
+// <name>", "!mgm ban <name>" and "!mgm unban <name>": words in any case,
+// separated by white space, nothing else on the line. Like
+// ParseChatCommand it is strict, so that chat about the command is not
+// taken for one.
+func ParseModCommand(text string) (ModCommand, bool) {
+	words := strings.FieldsFunc(text, unicode.IsSpace)
+	if len(words) < 2 || !strings.EqualFold(words[0], CommandMgm) {
+		return ModCommand{}, false
+	}
+	a := ModAction(strings.ToLower(words[1]))
+	n, known := modArity[a]
+	if !known || len(words) != 2+n {
+		return ModCommand{}, false
+	}
+	c := ModCommand{Action: a}
+	if n == 1 {
+		c.Arg = words[2]
+	}
+	return c, true
+}

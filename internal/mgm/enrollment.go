@@ -13,6 +13,11 @@ type EnrollmentFacts struct {
 	NameHolderID string
 	// CurrentName is the viewer's own pool name, or "" when not enrolled.
 	CurrentName string
+	// Banned: the streamer banned the viewer (the bans table).
+	Banned bool
+	// Entry is the channel's rule for who may enter; the zero rule is
+	// subscribers only. It is the caller's to fill in, like IsSubscriber.
+	Entry EntryRule
 }
 
 // EnrollmentAction says what an accepted enrollment does to the pool.
@@ -28,16 +33,21 @@ const (
 )
 
 // DecideEnrollment applies the enrollment checks of rules.md in their order
-// (after deduplication, which storage does): subscriber, name, active payout,
-// lifetime cap, name held by another viewer. It returns the trimmed name to
+// (after deduplication, which storage does): entry rule (subscriber), name,
+// ban, active payout, lifetime cap, name held by another viewer. The ban
+// comes after the checks that need no stored facts, so that a group commit
+// can refuse those lines before it reads anything (app's applyBatch). It returns the trimmed name to
 // store and what to do with it, or the domain error of the first failed check.
 func DecideEnrollment(viewerID, rawName string, f EnrollmentFacts) (string, EnrollmentAction, error) {
-	if !f.IsSubscriber {
+	if !f.Entry.Admits(f.IsSubscriber) {
 		return "", 0, Errorf(CodeNotSubscriber, "Only subscribers can join the pool.")
 	}
 	name, err := ValidateCharacterName(rawName)
 	if err != nil {
 		return "", 0, err
+	}
+	if f.Banned {
+		return "", 0, Errorf(CodeBanned, "The streamer has banned you from the giveaway.")
 	}
 	if f.HasActivePayout {
 		return "", 0, Errorf(CodeActivePayoutExists, "You already have a payout in progress.")

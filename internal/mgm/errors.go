@@ -33,7 +33,9 @@ const (
 	CodeNoDrawProof Code = "no_draw_proof"
 	// CodeDrawProofExpired: the retention sweep removed the draw's list;
 	// the details still give its commitment, list hash, size and index.
-	CodeDrawProofExpired  Code = "draw_proof_expired"
+	CodeDrawProofExpired Code = "draw_proof_expired"
+	// CodeBanned: the streamer banned the viewer from the pool (issue 17).
+	CodeBanned            Code = "banned"
 	CodeUnauthorized      Code = "unauthorized"
 	CodeForbiddenAPIKey   Code = "forbidden_apikey"
 	CodeIdentityNotShared Code = "identity_not_shared"

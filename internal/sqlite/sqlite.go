@@ -31,7 +31,7 @@ var migrations embed.FS
 
 // init registers mgm_order_key(user id), the draw's order key
 // (drawproof.OrderKey), and mgm_gzip(text), the draw list's stored form
-// (drawproof.Gzip), with the driver: migrations 0010 and 0011 convert
+// (drawproof.Gzip), with the driver: migrations 0010 and 0012 convert
 // existing rows with them, and SQLite has neither SHA-256 nor gzip of its
 // own. The driver keeps its functions process-wide, so registering happens
 // once here.

@@ -140,7 +140,7 @@ type DrawRecord struct {
 	// them. The draw compresses it before its write transaction.
 	ListGzip []byte
 	// legacyList is the uncompressed text of a PostgreSQL row drawn before
-	// migration 0011 (SQLite's were compressed by the migration).
+	// migration 0012 (SQLite's were compressed by the migration).
 	legacyList []byte
 	// Expired says the retention sweep removed the list (PruneDrawLists);
 	// the rest of the record stays.

@@ -40,15 +40,16 @@ func (tx *Tx) PoolEntry(ctx context.Context, twitchUserID string) (mgm.PoolEntry
 func (tx *Tx) EnrollmentFacts(ctx context.Context, twitchUserID, nameKey string) (mgm.EnrollmentFacts, error) {
 	var f mgm.EnrollmentFacts
 	var current, holder sql.NullString
-	var active int
+	var active, banned int
 	err := tx.queryRow(ctx, `SELECT
 			(SELECT character_name FROM pool WHERE twitch_user_id = ?),
 			(SELECT COUNT(CASE WHEN status IN ('Pending', 'InProgress') THEN 1 END) FROM payouts WHERE twitch_user_id = ?),
 			(SELECT COALESCE(SUM(CASE WHEN status IN ('Pending', 'InProgress', 'Sent') THEN gold_amount ELSE 0 END), 0)
 				FROM payouts WHERE twitch_user_id = ?),
-			(SELECT twitch_user_id FROM pool WHERE name_key = ?)`,
-		twitchUserID, twitchUserID, twitchUserID, nameKey).Scan(&current, &active, &f.CommittedGold, &holder)
-	f.CurrentName, f.HasActivePayout, f.NameHolderID = current.String, active > 0, holder.String
+			(SELECT twitch_user_id FROM pool WHERE name_key = ?),
+			(SELECT COUNT(*) FROM bans WHERE twitch_user_id = ?)`,
+		twitchUserID, twitchUserID, twitchUserID, nameKey, twitchUserID).Scan(&current, &active, &f.CommittedGold, &holder, &banned)
+	f.CurrentName, f.HasActivePayout, f.NameHolderID, f.Banned = current.String, active > 0, holder.String, banned > 0
 	return f, err
 }
 
@@ -82,7 +83,8 @@ func (tx *Tx) EnrollmentFactsMany(ctx context.Context, qs []FactsQuery) (map[str
 			(SELECT COUNT(CASE WHEN status IN ('Pending', 'InProgress') THEN 1 END) FROM payouts WHERE twitch_user_id = q.uid),
 			(SELECT COALESCE(SUM(CASE WHEN status IN ('Pending', 'InProgress', 'Sent') THEN gold_amount ELSE 0 END), 0)
 				FROM payouts WHERE twitch_user_id = q.uid),
-			(SELECT twitch_user_id FROM pool WHERE name_key = q.nk)
+			(SELECT twitch_user_id FROM pool WHERE name_key = q.nk),
+			(SELECT COUNT(*) FROM bans WHERE twitch_user_id = q.uid)
 		FROM q`)
 	rows, err := tx.query(ctx, q.String(), args...)
 	if err != nil {
@@ -93,11 +95,11 @@ func (tx *Tx) EnrollmentFactsMany(ctx context.Context, qs []FactsQuery) (map[str
 		var uid string
 		var f mgm.EnrollmentFacts
 		var current, holder sql.NullString
-		var active int
-		if err := rows.Scan(&uid, &current, &active, &f.CommittedGold, &holder); err != nil {
+		var active, banned int
+		if err := rows.Scan(&uid, &current, &active, &f.CommittedGold, &holder, &banned); err != nil {
 			return nil, err
 		}
-		f.CurrentName, f.HasActivePayout, f.NameHolderID = current.String, active > 0, holder.String
+		f.CurrentName, f.HasActivePayout, f.NameHolderID, f.Banned = current.String, active > 0, holder.String, banned > 0
 		out[uid] = f
 	}
 	return out, rows.Err()

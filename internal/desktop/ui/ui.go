@@ -118,6 +118,9 @@ type Options struct {
 	Doctor func(ctx context.Context) engine.DoctorReport
 	// Heartbeat keeps event streams alive through idle periods (default 15 s).
 	Heartbeat time.Duration
+	// Controls returns the EBS client for the Controls panel, nil while the
+	// EBS is not configured (nil func: the same).
+	Controls func() Controls
 }
 
 // Server is the UI's HTTP handler.
@@ -152,6 +155,7 @@ func New(o Options) *Server {
 	s.mux.HandleFunc("POST /api/unlock", s.handleUnlock)
 	s.mux.HandleFunc("POST /api/payouts/{id}/{action}", s.handleAction)
 	s.mux.HandleFunc("POST /api/doctor", s.handleDoctor)
+	s.controlRoutes()
 	return s
 }
 

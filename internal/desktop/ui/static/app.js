@@ -282,6 +282,67 @@
     }
   });
 
+  // ---- Controls: pause/resume, remove, bans, history (through the EBS) ----
+  const pauseText = { streamer: "paused by the streamer", budget: "paused: today's gold is given out", offline: "paused: the stream is offline" };
+  function renderControls(c) {
+    const phase = $("#ctl-phase");
+    phase.textContent = c.spinPhase === "paused" ? (pauseText[c.pausedReason] || "paused") : c.spinPhase;
+    phase.className = "state " + (c.spinPhase === "paused" ? "checking" : "up");
+    const parts = [];
+    parts.push(c.paused ? `Paused${c.pausedBy ? " by " + c.pausedBy : ""} since ${time(c.pausedAt)}.` : "Running.");
+    parts.push(`${c.poolParticipantCount} in the pool; entry: ${c.entryRule}.`);
+    if (c.dailyGoldBudget > 0) parts.push(`Gold today: ${c.goldCommittedToday} of ${c.dailyGoldBudget}.`);
+    if (c.winnerCooldownCycles > 0 || c.winnerCooldownHours > 0) parts.push(`Winner cooldown: ${c.winnerCooldownCycles} cycles, ${c.winnerCooldownHours} h.`);
+    if (c.drawOnlyWhileLive) parts.push(`Draws only while live (stream: ${c.streamLive == null ? "unknown" : c.streamLive ? "live" : "offline"}).`);
+    $("#ctl-summary").textContent = parts.join(" ");
+    $("#ctl-pause").disabled = c.paused;
+    $("#ctl-resume").disabled = !c.paused;
+  }
+  function renderBans(bans) {
+    $("#ctl-bans tbody").innerHTML = bans.map((b) => `<tr><td>${esc(b.twitchUserId)}</td><td>${esc(b.twitchDisplayName)}</td>` +
+      `<td>${esc(b.characterName)}</td><td>${esc(b.reason)}</td><td>${esc(b.bannedBy)}</td><td>${esc(time(b.bannedAt))}</td>` +
+      `<td><button data-unban="${esc(b.twitchUserId)}">Unban</button></td></tr>`).join("");
+    $("#ctl-bans-empty").classList.toggle("hidden", bans.length > 0);
+  }
+  function controlsProblem(e) {
+    const p = $("#ctl-problem");
+    p.textContent = e ? e.message : "";
+    p.classList.toggle("hidden", !e);
+  }
+  async function loadControls() {
+    try {
+      renderControls(await api("GET", "/api/controls"));
+      renderBans(await api("GET", "/api/controls/bans"));
+      controlsProblem(null);
+    } catch (e) { controlsProblem(e); }
+  }
+  async function control(method, path, body) {
+    try { await api(method, path, body); controlsProblem(null); } catch (e) { controlsProblem(e); }
+    loadControls();
+  }
+  function target() {
+    const v = $("#ctl-target").value.trim();
+    return $("#ctl-by-id").checked ? { twitchUserId: v } : { characterName: v };
+  }
+  $("#ctl-pause").addEventListener("click", () => control("POST", "/api/controls/pause"));
+  $("#ctl-resume").addEventListener("click", () => control("POST", "/api/controls/resume"));
+  $("#ctl-remove").addEventListener("click", () => control("POST", "/api/controls/remove", target()));
+  $("#ctl-ban").addEventListener("click", () => {
+    const t = target();
+    const reason = $("#ctl-reason").value.trim();
+    if (reason) t.reason = reason;
+    control("POST", "/api/controls/bans", t);
+  });
+  document.addEventListener("click", (ev) => {
+    const b = ev.target.closest("[data-unban]");
+    if (b) control("DELETE", "/api/controls/bans/" + encodeURIComponent(b.dataset.unban));
+  });
+  const today = new Date().toISOString().slice(0, 10);
+  $("#ctl-from").value = today;
+  $("#ctl-to").value = today;
+  loadControls();
+  setInterval(loadControls, 5000);
+
   // ---- live updates ----
   function render(u) {
     view = u;

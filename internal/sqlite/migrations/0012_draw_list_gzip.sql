@@ -6,7 +6,7 @@
 -- existing lists compressed on the way with mgm_gzip (registered in
 -- sqlite.go). list stays, always NULL here, because PostgreSQL keeps its
 -- older rows' text in it and the store reads both engines alike.
-CREATE TABLE draw_proofs_0011 (
+CREATE TABLE draw_proofs_new (
     cycle_id     TEXT PRIMARY KEY REFERENCES spin_cycles (id),
     list_size    INTEGER NOT NULL CHECK (list_size >= 0),
     list_hash    TEXT    NOT NULL,
@@ -14,7 +14,7 @@ CREATE TABLE draw_proofs_0011 (
     list_gzip    BLOB,
     list         TEXT
 );
-INSERT INTO draw_proofs_0011 (cycle_id, list_size, list_hash, winner_index, list_gzip)
+INSERT INTO draw_proofs_new (cycle_id, list_size, list_hash, winner_index, list_gzip)
     SELECT cycle_id, list_size, list_hash, winner_index, mgm_gzip(list) FROM draw_proofs;
 DROP TABLE draw_proofs;
-ALTER TABLE draw_proofs_0011 RENAME TO draw_proofs;
+ALTER TABLE draw_proofs_new RENAME TO draw_proofs;
