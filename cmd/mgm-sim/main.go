@@ -9,6 +9,7 @@
 //	mgm-sim wow        WoW 3.3.5a client simulator + addon      (:5001)
 //	mgm-sim all        eventsub, jwt, helix and desktop together
 //	mgm-sim load       enrollment load on an EBS, and the database baseline
+//	mgm-sim version    the version, Go version and source revision
 package main
 
 import (
@@ -22,11 +23,16 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/mimirons-goldomatic/mgm/internal/buildinfo"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/loadgen"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/synthdesktop"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/twitchsim"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/wowsim"
 )
+
+// version and revision are stamped at release (scripts/release):
+// -ldflags "-X main.version=1.2.3 -X main.revision=<commit>".
+var version, revision = "", ""
 
 // mainFunc runs one stand-in until ctx ends.
 type mainFunc func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
@@ -40,6 +46,10 @@ func commands() map[string]mainFunc {
 		"wow":      wowsim.Main,
 		"all":      runAll,
 		"load":     loadgen.Main,
+		"version": func(_ context.Context, _ []string, _ func(string) string, stdout, _ io.Writer) error {
+			_, err := fmt.Fprintln(stdout, "mgm-sim "+buildinfo.Read(version, revision).String())
+			return err
+		},
 	}
 }
 
