@@ -22,11 +22,14 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/mimirons-goldomatic/mgm/internal/buildinfo"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop"
 )
 
-// version is stamped at release: go build -ldflags "-X main.version=1.2.3".
-var version = "0.0.0-dev"
+// version and revision are stamped at release (scripts/release):
+// -ldflags "-X main.version=1.2.3 -X main.revision=<commit>"; unstamped, the
+// version is "dev".
+var version, revision = "", ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -58,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.WoWSimURL, "wow-sim-url", "", "WoW client simulator (mgm-sim wow), e.g. http://127.0.0.1:5001")
 	fs.StringVar(&o.LogPath, "log-path", "", "chat log to follow for this run (a file, or a folder containing WoWChatLog.txt)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: mgm-desktop [flags]\n       mgm-desktop doctor [flags]   (check the bridge to the addon; see doctor --help)\n\nThe Desktop companion of Mimiron's Gold-o-Matic (version %s).\n\n", version)
+		fmt.Fprintf(stderr, "Usage: mgm-desktop [flags]\n       mgm-desktop doctor [flags]   (check the bridge to the addon; see doctor --help)\n\nThe Desktop companion of Mimiron's Gold-o-Matic (version %s).\n\n", buildinfo.Version(version))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -68,10 +71,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments %q (see --help)", fs.Args())
 	}
 	if *showVersion {
-		fmt.Fprintln(stdout, version)
+		fmt.Fprintln(stdout, "mgm-desktop "+buildinfo.Read(version, revision).String())
 		return nil
 	}
-	o.Version, o.Out = version, stdout
+	o.Version, o.Out = buildinfo.Version(version), stdout
 	return desktop.Run(ctx, o)
 }
 
@@ -99,7 +102,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (see doctor --help)", fs.Args())
 	}
-	o.Version = version
+	o.Version = buildinfo.Version(version)
 	res, err := desktop.Doctor(ctx, o)
 	if err != nil {
 		return err

@@ -14,19 +14,31 @@ import (
 
 	"github.com/mimirons-goldomatic/mgm/internal/config"
 	"github.com/mimirons-goldomatic/mgm/internal/ebs"
+	"github.com/mimirons-goldomatic/mgm/internal/ops"
 )
 
-// version is stamped at build time: -ldflags "-X main.version=1.2.3".
-var version = ""
+// version and revision are stamped at build time (scripts/release):
+// -ldflags "-X main.version=1.2.3 -X main.revision=<commit>".
+var version, revision = "", ""
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "twitch" {
 		os.Exit(twitch(os.Args[2:]))
 	}
+	if len(os.Args) > 1 {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		status, ok := ops.Run(ctx, os.Args[1], os.Args[2:], ops.Options{
+			Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Version: version, Revision: revision,
+		})
+		stop()
+		if ok {
+			os.Exit(status)
+		}
+	}
 	cfg, err := config.Load(os.Getenv, os.Args[1:])
 	if errors.Is(err, config.ErrHelp) {
 		fmt.Print(config.Usage())
-		fmt.Print("\nSubcommands:\n  twitch login|status   connect the broadcaster's Twitch account; see mgm-ebs twitch --help\n")
+		fmt.Print("\nSubcommands:\n  twitch login|status    connect the broadcaster's Twitch account; see mgm-ebs twitch --help\n" + ops.Usage())
 		return
 	}
 	if err != nil {

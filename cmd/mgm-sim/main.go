@@ -11,6 +11,7 @@
 //	mgm-sim load       enrollment load on an EBS, and the database baseline
 //	mgm-sim verify-draw <EBS URL> <cycle id>
 //	                   recompute a draw's proof (exit 0 ✓, 1 otherwise)
+//	mgm-sim version    the version, Go version and source revision
 package main
 
 import (
@@ -24,12 +25,17 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/mimirons-goldomatic/mgm/internal/buildinfo"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/loadgen"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/synthdesktop"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/twitchsim"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/verifydraw"
 	"github.com/mimirons-goldomatic/mgm/internal/sim/wowsim"
 )
+
+// version and revision are stamped at release (scripts/release):
+// -ldflags "-X main.version=1.2.3 -X main.revision=<commit>".
+var version, revision = "", ""
 
 // mainFunc runs one stand-in until ctx ends.
 type mainFunc func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
@@ -44,6 +50,10 @@ func commands() map[string]mainFunc {
 		"all":         runAll,
 		"load":        loadgen.Main,
 		"verify-draw": verifydraw.Main,
+		"version": func(_ context.Context, _ []string, _ func(string) string, stdout, _ io.Writer) error {
+			_, err := fmt.Fprintln(stdout, "mgm-sim "+buildinfo.Read(version, revision).String())
+			return err
+		},
 	}
 }
 

@@ -135,3 +135,28 @@ func TestRedact(t *testing.T) {
 		t.Errorf("ambiguous URL redacted as %q", got)
 	}
 }
+
+func TestWithoutPassword(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"postgres://mgm:s3cr%40t@db:5432/mgm?sslmode=require&password=x", "postgres://mgm@db:5432/mgm?sslmode=require"},
+		{"postgres://db/mgm", "postgres://db/mgm"},
+		{"host=db dbname=mgm user=mgm password='a b' sslmode=disable", "host=db dbname=mgm user=mgm sslmode=disable"},
+	} {
+		got, ok := WithoutPassword(c.in)
+		if !ok || got != c.want {
+			t.Errorf("WithoutPassword(%q) = %q, %v; want %q", c.in, got, ok, c.want)
+		}
+	}
+	// pgx and net/url disagree on where this password ends: refused, not guessed.
+	if got, ok := WithoutPassword("postgres://u:p@ss@db/mgm"); ok {
+		t.Errorf("ambiguous URL stripped to %q", got)
+	}
+	// The ADO.NET form, as Normalize turns it into a URL.
+	n, err := Normalize("Host=db;Port=5432;Database=mgm;Username=mgm;Password=hunter22")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := WithoutPassword(n); !ok || strings.Contains(got, "hunter22") || !strings.Contains(got, "mgm@db:5432/mgm") {
+		t.Errorf("WithoutPassword(%q) = %q, %v", n, got, ok)
+	}
+}
