@@ -40,6 +40,12 @@ func runHealthcheck(ctx context.Context, raw []string, o Options) int {
 		}
 		if target == "" {
 			target = HealthURL(cfg.Listen)
+			if cfg.TLS.Enabled() {
+				// With built-in HTTPS the plain-HTTP listener answers
+				// /healthz too (before any certificate exists), and a
+				// loopback client could not check the domain's name anyway.
+				target = HealthURL(cfg.TLS.HTTPListen)
+			}
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)

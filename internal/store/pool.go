@@ -90,7 +90,7 @@ func (tx *Tx) EnrollmentFactsMany(ctx context.Context, qs []FactsQuery) (map[str
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }() // the error that matters is rows.Err()
 	for rows.Next() {
 		var uid string
 		var f mgm.EnrollmentFacts
