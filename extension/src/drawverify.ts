@@ -37,8 +37,9 @@ export interface Mismatch {
   published: string;
   /** What follows from the rest; '' when it does not apply. */
   recomputed: string;
-  /** For list mismatches: the entry (counting from 0) at fault. */
+  /** For list mismatches: the entry (counting from 0) at fault, and what is wrong with it. */
   entry?: number;
+  problem?: 'orderKey' | 'name' | 'order';
   detail: string;
 }
 
@@ -199,10 +200,10 @@ export async function verifyProof(p: DrawProof, saved = ''): Promise<Mismatch[]>
   }
   p.list.forEach((e, i) => {
     if (!validOrderKey(e.orderKey)) {
-      out.push({ field: 'list', published: e.orderKey, recomputed: '', entry: i, detail: `entry ${i} has an order key that is not 32 lowercase hex digits` });
+      out.push({ field: 'list', published: e.orderKey, recomputed: '', entry: i, problem: 'orderKey', detail: `entry ${i} has an order key that is not 32 lowercase hex digits` });
     }
     if (e.characterName === '' || /[\t\n]/.test(e.characterName)) {
-      out.push({ field: 'list', published: e.characterName, recomputed: '', entry: i, detail: `entry ${i} has an empty name or one holding a tab or newline` });
+      out.push({ field: 'list', published: e.characterName, recomputed: '', entry: i, problem: 'name', detail: `entry ${i} has an empty name or one holding a tab or newline` });
     }
     if (i > 0 && compareEntries(p.list[i - 1], e) >= 0) {
       out.push({
@@ -210,6 +211,7 @@ export async function verifyProof(p: DrawProof, saved = ''): Promise<Mismatch[]>
         published: '',
         recomputed: '',
         entry: i,
+        problem: 'order',
         detail: `entries ${i - 1} and ${i} are not in canonical order (ascending orderKey, then name)`,
       });
     }
