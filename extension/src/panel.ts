@@ -575,11 +575,12 @@ function renderVerify(outcomeShown: boolean): void {
   verifyResult.dataset.key = key;
   if (!v) return fill(verifyResult);
   if (!v.outcome) {
-    verifyResult.className = 'verify-result';
+    delete verifyResult.dataset.result;
     return fill(verifyResult, h('p', null, t.verifyChecking));
   }
   const vt = verifyText(v.outcome, t);
-  verifyResult.className = 'verify-result ' + (vt.ok ? 'ok' : 'bad');
+  // An attribute, not a class: the panel's .ok class would colour every line.
+  verifyResult.dataset.result = vt.ok ? 'ok' : 'bad';
   fill(
     verifyResult,
     h('p', { class: 'head' }, vt.head),
