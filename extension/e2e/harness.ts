@@ -243,6 +243,8 @@ export interface CountingProxy extends Hosted {
   seen: SeenRequest[];
   /** Preflight answers that lacked what the panel needs (X-Mgm-Push-Seq, DELETE, a 7200 s max-age). */
   corsProblems: string[];
+  /** Rewrites the JSON body of the next GET whose path matches (a tampering EBS, for one answer). */
+  tamperNext(path: RegExp, rewrite: (body: Record<string, unknown>) => Record<string, unknown>): void;
 }
 
 function jwtViewer(auth: string | undefined): string {
@@ -264,7 +266,16 @@ function jwtViewer(auth: string | undefined): string {
  */
 export async function countingProxy(target: () => string): Promise<CountingProxy> {
   const seen: SeenRequest[] = [];
-  const out: CountingProxy = { origin: '', seen, corsProblems: [], close: async () => undefined };
+  let tamper: { path: RegExp; rewrite: (body: Record<string, unknown>) => Record<string, unknown> } | null = null;
+  const out: CountingProxy = {
+    origin: '',
+    seen,
+    corsProblems: [],
+    close: async () => undefined,
+    tamperNext: (path, rewrite) => {
+      tamper = { path, rewrite };
+    },
+  };
   const srv = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     seen.push({
@@ -275,6 +286,8 @@ export async function countingProxy(target: () => string): Promise<CountingProxy
       pushSeq: (req.headers['x-mgm-push-seq'] as string | undefined) ?? null,
     });
     const t = new URL(target());
+    const rewrite = req.method === 'GET' && tamper?.path.test(url.pathname) ? tamper.rewrite : null;
+    if (rewrite) tamper = null;
     const up = httpRequest(
       { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } },
       (r) => {
@@ -285,6 +298,16 @@ export async function countingProxy(target: () => string): Promise<CountingProxy
           if (!/x-mgm-push-seq/i.test(allowH) || !/DELETE/.test(allowM) || headers['access-control-max-age'] !== '7200') {
             out.corsProblems.push(`${url.pathname}: allow-headers "${allowH}", allow-methods "${allowM}", max-age ${headers['access-control-max-age']}`);
           }
+        }
+        if (rewrite && r.statusCode === 200) {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => {
+            const body = Buffer.from(JSON.stringify(rewrite(JSON.parse(Buffer.concat(chunks).toString('utf8')))));
+            res.writeHead(200, { ...headers, 'content-length': String(body.length) });
+            res.end(body);
+          });
+          return;
         }
         res.writeHead(r.statusCode ?? 502, headers);
         r.pipe(res);

@@ -436,6 +436,34 @@ async function scenario(): Promise<void> {
     return res.payoutId!;
   });
 
+  await step('"Verify this draw": the proof checks out in the panel, and a tampered one does not', 30_000, async () => {
+    // Until the next round is decided (a full cycle away) the outcome is this draw's.
+    await panel.locator('.verify button').click();
+    await visible(panel, '.verify-result[data-result="ok"]', 15_000);
+    expect(await text(panel, '.verify-result .head')).toMatch(
+      /^✓ Draw verified: \d+ (entry|entries), winner #\d+ Norinn; commitment published before the draw matched$/,
+    );
+    expect(await text(panel, '.verify-result .you-listed')).toMatch(/^You are in the list \(#\d+\)\.$/);
+    log(`  ${await text(panel, '.verify-result .head')} ${await text(panel, '.verify-result .you-listed')}`);
+    expect(await text(panel, '[role="status"][aria-live="polite"]')).toContain('✓ Draw verified');
+    // Asked without a token: the route is public, and the GET needs no preflight.
+    const asked = proxy!.seen.filter((r) => r.path === `/api/roulette/cycles/${drawn.spinCycleId}/proof`);
+    expect(asked.map((r) => `${r.method} ${r.viewer}`)).toEqual(['GET ']);
+    await shot(page, 'verified');
+    await axeCheck(page, 'draw verified');
+    // The same proof with another seed, as an EBS choosing the seed after the draw would serve it.
+    proxy!.tamperNext(/\/proof$/, (p) => ({ ...p, seed: 'ab'.repeat(32) }));
+    await panel.locator('.verify button').click();
+    await visible(panel, '.verify-result[data-result="bad"]', 15_000);
+    expect(await text(panel, '.verify-result .head')).toBe('✗ This draw does not verify:');
+    const diffs = await panel.locator('.verify-result li').allTextContents();
+    log(`  tampered: ${diffs.join(' | ')}`);
+    expect(diffs[0]).toMatch(/^SHA-256 of the seed is [0-9a-f]{16}…, not the published commitment [0-9a-f]{16}…$/);
+    expect(diffs[1]).toMatch(/^SHA-256 of the seed is [0-9a-f]{16}…, not the commitment [0-9a-f]{16}… published before the draw$/);
+    await shot(page, 'verify-mismatch');
+    await axeCheck(page, 'draw not verified');
+  });
+
   await step('the same moment in the light theme and in Russian (screenshots light/dark × en/ru)', 90_000, async () => {
     await shot(page, 'dark-en');
     for (const [lang, theme] of [['en', 'light'], ['ru', 'dark'], ['ru', 'light']] as const) {

@@ -7,6 +7,7 @@ import { type ApiError, type ApiResult, ApiClient } from './api';
 import { cycleTimes, giftDelayMs, payoutDelayMs, personalAfter, stateDelayMs, VERSION_CHECK_MS } from './cadence';
 import { clockSample, effectiveNextSpinAt, formatMMSS, msUntilNextSecond, remainingSeconds, ServerClock } from './clock';
 import { code, fill, h, setText, show } from './dom';
+import { CommitmentMemory, verifyDraw, type VerifyOutcome, verifyText } from './drawview';
 import { APP_VERSION, BUILD_EBS_URL } from './env';
 import { friendlyError } from './errors';
 import { gold, GIFT_WHISPER, type Lang, pickLang, strings, WINNER_WHISPER } from './i18n';
@@ -73,6 +74,10 @@ const api = new ApiClient({
   headers: (): Record<string, string> => (model.shown.seq != null ? { 'X-Mgm-Push-Seq': String(model.shown.seq) } : {}),
 });
 
+// The proof route is public: asked without the token or the push header, the
+// GET is a simple CORS request (no preflight), and shows the check needs no login.
+const publicApi = new ApiClient({ baseUrl: ext?.mgmDevEbsUrl || BUILD_EBS_URL, getToken: () => null, timeoutMs: 20_000 });
+
 const hasIdentity = () => model.token != null && model.identity.userId != null && !model.identityRefused;
 const myCharacter = () => (hasIdentity() && model.me?.isEnrolled ? model.me.characterName : null);
 const isActive = (p: Payout | null) => p?.status === 'Pending' || p?.status === 'InProgress';
@@ -82,6 +87,7 @@ const isActive = (p: Payout | null) => p?.status === 'Pending' || p?.status === 
 function applyState(next: RouletteState, receivedAt: number, seq: number | null): void {
   const prev = model.shown.state;
   model.shown = { state: next, receivedAt, seq };
+  commitments.see(next);
   const plan = personalAfter(prev, next, myCharacter());
   if (plan.payout != null) poller.poke('payout', plan.payout);
   if (plan.me != null) poller.poke('me', plan.me);
@@ -251,6 +257,9 @@ const payoutCard = h('section', { class: 'card payout', hidden: true });
 
 const phaseLine = h('p', { class: 'phase' });
 const outcomeLine = h('p', { class: 'outcome', hidden: true });
+const verifyButton = h('button', { type: 'button', class: 'small secondary', onclick: () => void verifyLastDraw() });
+const verifyResult = h('div', { class: 'verify-result', hidden: true });
+const verifyBox = h('div', { class: 'verify', hidden: true }, verifyButton, verifyResult);
 const countdownLabel = h('span', { class: 'label' });
 const countdownValue = h('span', { class: 'time' }, '--:--');
 const countdownHint = h('p', { class: 'hint' });
@@ -265,6 +274,7 @@ const rouletteCard = h(
   wheel.el,
   phaseLine,
   outcomeLine,
+  verifyBox,
   // The countdown is read on demand, never announced (role timer is not live).
   h('div', { class: 'countdown', role: 'timer' }, countdownLabel, countdownValue),
   h('div', { class: 'bar', 'aria-hidden': 'true' }, barFill, barMark),
@@ -371,6 +381,7 @@ function renderStatic(): void {
   giftInput.setAttribute('aria-label', t.giftLabel);
   setText(giftButton, t.ask);
   setText(winnersTitle, t.recentWinners);
+  delete verifyResult.dataset.key;
   setText(leaveButton, leaveArmed ? t.leaveConfirm : t.leave);
   // Data-driven parts rebuild with the new words.
   delete payoutCard.dataset.key;
@@ -491,6 +502,7 @@ function renderRoulette(): void {
       model.helperMissing ? t.openOnTwitch : model.token == null ? t.connecting : failed ? t.rouletteFailed : t.rouletteLoading,
     );
     show(outcomeLine, false);
+    show(verifyBox, false);
     show(winnersBox, false);
     setText(countdownLabel, t.nextRoundIn);
     setText(countdownHint, '');
@@ -515,6 +527,7 @@ function renderRoulette(): void {
     outcomeLine.className = 'outcome ' + v2.outcome.kind;
     if (s.lastCycle && s.lastCycle.spinCycleId === s.currentSpinCycleId) announce(`outcome|${s.lastCycle.spinCycleId}`, v2.outcome.text);
   }
+  renderVerify(v2.outcome != null);
   setText(countdownLabel, v2.countdownLabel);
   countdownValue.setAttribute('aria-label', v2.countdownLabel);
   setText(countdownHint, v2.countdownHint ?? '');
@@ -526,6 +539,76 @@ function renderRoulette(): void {
     fill(winnersList, ...winners.map((w) => h('li', null, h('b', null, w.name), w.time ? h('span', { class: 'muted' }, ' ' + w.time) : null)));
   }
   tickCountdown();
+}
+
+// ------------------------------------------------------------------ verify this draw
+
+const commitments = new CommitmentMemory(sessionStore());
+/** The last check, of the cycle it was asked for; null while it runs. */
+let verification: { cycleId: string; outcome: VerifyOutcome | null } | null = null;
+let verifyClicks = 0;
+
+function sessionStore(): Storage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null; // refused in this frame
+  }
+}
+
+/** The decided cycle the outcome line speaks of, when the EBS publishes draw proofs. */
+function decidedCycle(): RouletteState['lastCycle'] {
+  const s = model.shown.state;
+  return s && 'drawCommitment' in s ? s.lastCycle : null;
+}
+
+function renderVerify(outcomeShown: boolean): void {
+  const c = outcomeShown ? decidedCycle() : null;
+  show(verifyBox, c != null);
+  if (!c) return;
+  setText(verifyButton, t.verifyButton);
+  const v = verification?.cycleId === c.spinCycleId ? verification : null;
+  verifyButton.disabled = v != null && v.outcome == null;
+  show(verifyResult, v != null);
+  const key = v ? JSON.stringify(v) + lang : '';
+  if (verifyResult.dataset.key === key) return;
+  verifyResult.dataset.key = key;
+  if (!v) return fill(verifyResult);
+  if (!v.outcome) {
+    delete verifyResult.dataset.result;
+    return fill(verifyResult, h('p', null, t.verifyChecking));
+  }
+  const vt = verifyText(v.outcome, t);
+  // An attribute, not a class: the panel's .ok class would colour every line.
+  verifyResult.dataset.result = vt.ok ? 'ok' : 'bad';
+  fill(
+    verifyResult,
+    h('p', { class: 'head' }, vt.head),
+    vt.diffs.length ? h('ul', null, ...vt.diffs.map((d) => h('li', null, d))) : null,
+    vt.you ? h('p', { class: 'you-listed' }, vt.you) : null,
+  );
+}
+
+async function verifyLastDraw(): Promise<void> {
+  const c = decidedCycle();
+  if (!c || verification?.outcome === null) return;
+  const cycleId = c.spinCycleId;
+  const click = ++verifyClicks;
+  verification = { cycleId, outcome: null };
+  render();
+  const outcome = await verifyDraw((path) => publicApi.get<unknown>(path), {
+    cycleId,
+    saved: commitments.saved(cycleId),
+    shownCandidate: c.candidateCharacterName,
+    won: c.outcome === 'winner',
+    userId: hasIdentity() ? model.identity.userId : null,
+  }).catch((e: unknown): VerifyOutcome => ({ kind: 'error', code: 'internal', status: 0, message: String(e) }));
+  if (verification?.cycleId !== cycleId) return; // the roulette moved on meanwhile
+  verification = { cycleId, outcome };
+  render();
+  const vt = verifyText(outcome, t);
+  // Each click's result is read once, whatever it says.
+  announce(`verify|${cycleId}|${click}`, [vt.head, ...vt.diffs, vt.you ?? ''].join(' ').trim());
 }
 
 function renderIdentity(): void {

@@ -19,6 +19,11 @@ export interface RouletteState {
   currentSpinCycleId: string | null;
   candidateCharacterName: string | null;
   lastCycle: LastCycle | null;
+  /**
+   * hex SHA-256 of the current cycle's secret draw seed, published before its
+   * draw (null when there is none); absent from an EBS without draw proofs.
+   */
+  drawCommitment?: string | null;
   poolCharacterNames?: string[];
   /** Newest first; absent from an older EBS. */
   recentWinners?: { characterName: string; at: string }[];
