@@ -511,7 +511,10 @@ async function scenario(): Promise<void> {
     await axeCheck(page, 'sent');
   });
 
-  await step('requests: pushed phases, ≤ 3 requests per lurker per round, one preflight per route', 10_000, async () => {
+  await step('requests: pushed phases, ≤ 3 requests per lurker per round, one preflight per route', (SPIN * 2 + 10) * 1000, async () => {
+    // Two complete rounds inside the lurker's watch, however fast the steps before went.
+    const enough = (Math.floor(lurker.from / (SPIN * 1000)) + 3) * SPIN * 1000;
+    if (Date.now() < enough) await sleep(enough - Date.now() + 200);
     const until = Date.now();
     const phases = await panelFrame(lurker.page).evaluate(() => (window as unknown as { __phases: string[] }).__phases);
     log(`  lurker saw phases: ${phases.join(' → ')}`);
