@@ -14,6 +14,7 @@ describe('error mapping', () => {
     ['network', "Can't reach the Gold-o-Matic"],
     ['timeout', 'The Gold-o-Matic is slow to answer'],
     ['identity_not_shared', 'Share your identity'],
+    ['banned', 'You can’t join this giveaway'],
   ])('%s → %s', (code, title) => {
     const f = friendlyError({ code, message: 'raw server text' });
     expect(f.title).toBe(title);

@@ -28,6 +28,7 @@ const KNOWN = [
   'gift_request_active',
   'not_found',
   'payload_too_large',
+  'banned',
 ] as const;
 
 type Known = (typeof KNOWN)[number];

@@ -247,6 +247,19 @@ const en = {
   cfgReachable: (v: string) => `EBS reachable (v${v}).`,
   cfgNeedsNewer: (v: string) => ` It needs panel v${v} or newer — upload a newer release.`,
   cfgOneChannel: 'One EBS serves one channel: install this extension only on the channel its EBS was set up for.',
+
+  // the streamer's controls (paused roulette, bans, winner cooldown)
+  pausedStreamer: 'Paused by the streamer',
+  pausedBudget: 'Paused: today’s gold is given out',
+  pausedOffline: 'Paused: the stream is offline',
+  pausedOther: 'The roulette is paused',
+  pausedCountdown: 'Round ends in',
+  pausedHintStreamer: 'The wheel spins again once the streamer resumes it',
+  pausedHintBudget: 'Draws resume after midnight UTC, with a new day’s gold',
+  pausedHintOffline: 'The wheel spins again once the stream is live',
+  err_banned: 'You can’t join this giveaway',
+  err_banned_body: 'The streamer has removed you from the giveaway.',
+  drawnAgainFrom: (at: string) => `You’re in, and can be drawn again from ${at}`,
 };
 
 export type Strings = typeof en;
@@ -448,6 +461,18 @@ const ru: Strings = {
   cfgReachable: (v) => `EBS доступен (v${v}).`,
   cfgNeedsNewer: (v) => ` Ему нужна панель v${v} или новее — загрузи новый выпуск.`,
   cfgOneChannel: 'Один EBS обслуживает один канал: устанавливай расширение только на тот канал, для которого настроен его EBS.',
+
+  pausedStreamer: 'Пауза: стример остановил розыгрыш',
+  pausedBudget: 'Пауза: золото на сегодня роздано',
+  pausedOffline: 'Пауза: стрим офлайн',
+  pausedOther: 'Розыгрыш на паузе',
+  pausedCountdown: 'Раунд закончится через',
+  pausedHintStreamer: 'Колесо закрутится снова, когда стример продолжит розыгрыш',
+  pausedHintBudget: 'Розыгрыши продолжатся после полуночи по UTC, с золотом нового дня',
+  pausedHintOffline: 'Колесо закрутится снова, когда начнётся стрим',
+  err_banned: 'Участвовать нельзя',
+  err_banned_body: 'Стример исключил тебя из розыгрыша.',
+  drawnAgainFrom: (at) => `Ты в пуле, и тебя снова можно выбрать с ${at}`,
 };
 
 const TABLES: Record<Lang, Strings> = { en, ru };

@@ -16,7 +16,7 @@ import { acceptFetched, acceptPush, compareRank, parsePush, type Shown } from '.
 import { type Identity, identityFromToken, type TwitchContext, twitchExt } from './twitch';
 import type { GiftRequest, Payout, PoolMe, RouletteState, VersionInfo } from './types';
 import { needsUpdate } from './version';
-import { canJoinAgain, giftView, isValidCharacterName, lifetimeView, myGift, payoutView, recentWinners, rouletteView } from './view';
+import { canJoinAgain, cooldownLine, giftView, isValidCharacterName, lifetimeView, myGift, payoutView, recentWinners, rouletteView } from './view';
 import { Wheel } from './wheel';
 
 // ------------------------------------------------------------------ model
@@ -289,6 +289,7 @@ const identityCard = h('section', { class: 'card identity', hidden: true }, iden
 const joinTitle = h('h2');
 const youLine = h('p', { class: 'you' });
 const lifetimeLine = h('p', { class: 'muted lifetime', hidden: true });
+const cooldownNote = h('p', { class: 'muted cooldown', hidden: true });
 const lifetimeFill = h('div', { class: 'fill' });
 const lifetimeBar = h('div', { class: 'bar gold', 'aria-hidden': 'true', hidden: true }, lifetimeFill);
 const joinCmd = h('p');
@@ -313,6 +314,7 @@ const joinCard = h(
   { class: 'card join' },
   joinTitle,
   youLine,
+  cooldownNote,
   leaveButton,
   lifetimeLine,
   lifetimeBar,
@@ -644,6 +646,9 @@ function renderJoin(): void {
     if (joinNote.dataset.kind === 'ok' && joinNote.dataset.what === 'joined') clearNote(joinNote);
   }
   show(leaveButton, me?.isEnrolled === true);
+  const cooldown = cooldownLine(me, clock.now(), t, lang);
+  show(cooldownNote, cooldown != null);
+  setText(cooldownNote, cooldown ?? '');
   const life = hasIdentity() ? lifetimeView(model.me) : null;
   show(lifetimeLine, life != null);
   show(lifetimeBar, life != null);

@@ -1,6 +1,9 @@
 // Wire types of the EBS routes the panel calls (camelCase JSON, ebs.md).
 
-export type SpinPhase = 'idle' | 'collecting' | 'spinning' | 'verification' | 'completed';
+export type SpinPhase = 'idle' | 'collecting' | 'spinning' | 'verification' | 'completed' | 'paused';
+
+/** Why the roulette is paused (spinPhase "paused"). */
+export type PausedReason = 'streamer' | 'budget' | 'offline';
 
 export interface LastCycle {
   spinCycleId: string;
@@ -27,6 +30,8 @@ export interface RouletteState {
   poolCharacterNames?: string[];
   /** Newest first; absent from an older EBS. */
   recentWinners?: { characterName: string; at: string }[];
+  /** Set exactly when spinPhase is "paused"; absent from an older EBS. */
+  pausedReason?: PausedReason | string | null;
 }
 
 export interface PoolMe {
@@ -36,6 +41,8 @@ export interface PoolMe {
   lifetimeGoldCommitted?: number;
   /** 10,000; absent from an older EBS. */
   lifetimeCapGold?: number;
+  /** When a recent winner's cooldown ends (they may be drawn again); null when none holds; absent from an older EBS. */
+  eligibleAgainAt?: string | null;
 }
 
 export type PayoutStatus = 'Pending' | 'InProgress' | 'Sent' | 'Failed' | 'Cancelled' | 'Expired';

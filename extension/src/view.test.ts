@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GiftRequest, Payout, RouletteState } from './types';
 import { strings } from './i18n';
-import { canJoinAgain, giftView, isValidCharacterName, lifetimeView, myGift, payoutView, recentWinners, rewardLine, rouletteView, waitText } from './view';
+import { canJoinAgain, cooldownLine, giftView, isValidCharacterName, lifetimeView, myGift, payoutView, recentWinners, rewardLine, rouletteView, waitText } from './view';
 
 const base: RouletteState = {
   nextSpinAt: '2026-04-04T12:05:00.000Z',
@@ -77,7 +77,7 @@ describe('phase → view', () => {
   });
 
   it('an unknown phase falls back calmly', () => {
-    expect(rouletteView(st({ spinPhase: 'paused' })).phaseLine).toBe('Waiting for the next round');
+    expect(rouletteView(st({ spinPhase: 'warming_up' })).phaseLine).toBe('Waiting for the next round');
   });
 });
 
@@ -226,5 +226,79 @@ describe('issue 16 views', () => {
     expect(r[1].time).toBe('12:01');
     expect(recentWinners(st({}), 'en')).toEqual([]);
     expect(recentWinners(st({ recentWinners: [{ characterName: '', at: 'x' }, { characterName: 'A', at: 'garbage' }] }), 'en')).toEqual([{ name: 'A', time: '' }]);
+  });
+});
+
+describe('issue 17: the streamer\'s controls', () => {
+  it.each([
+    ['streamer', 'Paused by the streamer', 'The wheel spins again once the streamer resumes it'],
+    ['budget', 'Paused: today’s gold is given out', 'Draws resume after midnight UTC, with a new day’s gold'],
+    ['offline', 'Paused: the stream is offline', 'The wheel spins again once the stream is live'],
+  ])('paused (%s): the reason in the phase line, the countdown to the end of the round', (reason, line, hint) => {
+    const v = rouletteView(st({ spinPhase: 'paused', pausedReason: reason }));
+    expect(v.phase).toBe('paused');
+    expect(v.phaseLine).toBe(line);
+    expect(v.countdownLabel).toBe('Round ends in');
+    expect(v.countdownHint).toBe(hint);
+    // Nothing is drawn: the wheel shows the pool, no name.
+    expect(v.wheel).toBe('pool');
+    expect(v.name).toBeNull();
+  });
+
+  it('paused, in Russian', () => {
+    const ru = strings('ru');
+    expect(rouletteView(st({ spinPhase: 'paused', pausedReason: 'streamer' }), ru).phaseLine).toBe('Пауза: стример остановил розыгрыш');
+    expect(rouletteView(st({ spinPhase: 'paused', pausedReason: 'budget' }), ru).phaseLine).toBe('Пауза: золото на сегодня роздано');
+    const off = rouletteView(st({ spinPhase: 'paused', pausedReason: 'offline' }), ru);
+    expect(off.phaseLine).toBe('Пауза: стрим офлайн');
+    expect(off.countdownLabel).toBe('Раунд закончится через');
+  });
+
+  it('paused: an empty pool, the last round, and a reason this panel does not know', () => {
+    const empty = rouletteView(st({ spinPhase: 'paused', pausedReason: 'offline', poolParticipantCount: 0, poolCharacterNames: [] }));
+    expect(empty.wheel).toBe('empty');
+    const withLast = rouletteView(st({ spinPhase: 'paused', pausedReason: 'streamer', lastCycle: decided({ spinCycleId: 'c1' }) }));
+    expect(withLast.outcome).toEqual({ kind: 'winner', text: 'Last round: Norinn won!' });
+    const unknown = rouletteView(st({ spinPhase: 'paused', pausedReason: 'solar_eclipse' }));
+    expect(unknown.phaseLine).toBe('The roulette is paused');
+    expect(unknown.countdownHint).toBeNull();
+    expect(rouletteView(st({ spinPhase: 'paused' })).phaseLine).toBe('The roulette is paused');
+  });
+
+  it('a banned viewer is told so', async () => {
+    const { friendlyError } = await import('./errors');
+    expect(friendlyError({ code: 'banned', status: 403, message: 'raw' }).body).toBe('The streamer has removed you from the giveaway.');
+    expect(friendlyError({ code: 'banned', status: 403 }, strings('ru')).body).toBe('Стример исключил тебя из розыгрыша.');
+  });
+
+  describe('winner cooldown', () => {
+    const now = Date.parse('2026-04-04T12:01:00Z');
+    const me = (eligibleAgainAt: string | null | undefined, isEnrolled = true) => ({
+      isEnrolled,
+      characterName: isEnrolled ? 'Norinn' : null,
+      eligibleAgainAt,
+    });
+
+    it('says from when an enrolled winner can be drawn again, in local time', () => {
+      expect(cooldownLine(me('2026-04-04T12:30:00Z'), now, strings('en'), 'en', 'UTC')).toBe('You’re in, and can be drawn again from 12:30');
+      expect(cooldownLine(me('2026-04-04T12:30:00Z'), now, strings('en'), 'en', 'Europe/Moscow')).toBe(
+        'You’re in, and can be drawn again from 15:30',
+      );
+      expect(cooldownLine(me('2026-04-04T12:30:00Z'), now, strings('ru'), 'ru', 'UTC')).toBe('Ты в пуле, и тебя снова можно выбрать с 12:30');
+    });
+
+    it('names the day when it is not today', () => {
+      const line = cooldownLine(me('2026-04-05T09:05:00Z'), now, strings('en'), 'en', 'UTC');
+      expect(line).toMatch(/^You’re in, and can be drawn again from 5 Apr,? 09:05$/);
+    });
+
+    it('says nothing without a cooldown, once it is over, or for a viewer not in the pool', () => {
+      expect(cooldownLine(me(null), now)).toBeNull();
+      expect(cooldownLine(me(undefined), now)).toBeNull();
+      expect(cooldownLine(me('2026-04-04T12:00:00Z'), now)).toBeNull();
+      expect(cooldownLine(me('not a time'), now)).toBeNull();
+      expect(cooldownLine(me('2026-04-04T12:30:00Z', false), now)).toBeNull();
+      expect(cooldownLine(null, now)).toBeNull();
+    });
   });
 });

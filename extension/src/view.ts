@@ -115,11 +115,35 @@ export function rouletteView(s: RouletteState, t: Strings = EN, landed = false):
         v.phaseLine = t.roundOverNobody;
       }
       break;
+    case 'paused': {
+      // No draw this round: the wheel shows the pool, the countdown only
+      // when this round ends, and the hint what starts the wheel again.
+      const why = pausedText(s.pausedReason, t);
+      v.wheel = pool > 0 ? 'pool' : 'empty';
+      v.phaseLine = why.line;
+      v.outcome = previous();
+      v.countdownLabel = t.pausedCountdown;
+      v.countdownHint = why.hint;
+      break;
+    }
     default:
       v.phaseLine = pool > 0 ? t.waitingNext : t.poolEmpty;
       v.wheel = pool > 0 ? 'pool' : 'empty';
   }
   return v;
+}
+
+function pausedText(reason: string | null | undefined, t: Strings): { line: string; hint: string | null } {
+  switch (reason) {
+    case 'streamer':
+      return { line: t.pausedStreamer, hint: t.pausedHintStreamer };
+    case 'budget':
+      return { line: t.pausedBudget, hint: t.pausedHintBudget };
+    case 'offline':
+      return { line: t.pausedOffline, hint: t.pausedHintOffline };
+    default:
+      return { line: t.pausedOther, hint: null };
+  }
 }
 
 // ---------------------------------------------------------------- payout
@@ -276,6 +300,24 @@ export function canJoinAgain(me: PoolMe | null | undefined, payout: Payout | nul
   if (payout && (payout.status === 'Pending' || payout.status === 'InProgress')) return false;
   const l = lifetimeView(me);
   return l == null || l.roomForWin;
+}
+
+// ---------------------------------------------------------------- winner cooldown
+
+/**
+ * "You're in, and can be drawn again from …" for an enrolled viewer whose
+ * winner cooldown has not ended at now (ms); null otherwise. The time is the
+ * viewer's local clock time, with the date when it is not today.
+ */
+export function cooldownLine(me: PoolMe | null | undefined, now: number, t: Strings = EN, lang: Lang = 'en', timeZone?: string): string | null {
+  if (!me?.isEnrolled || typeof me.eligibleAgainAt !== 'string') return null;
+  const at = Date.parse(me.eligibleAgainAt);
+  if (Number.isNaN(at) || at <= now) return null;
+  const locale = lang === 'ru' ? 'ru-RU' : 'en-GB';
+  const day = (ms: number) => new Date(ms).toLocaleDateString(locale, { timeZone });
+  const opts: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', timeZone };
+  if (day(at) !== day(now)) Object.assign(opts, { day: 'numeric', month: 'short' });
+  return t.drawnAgainFrom(new Date(at).toLocaleString(locale, opts));
 }
 
 // ---------------------------------------------------------------- client-side name check

@@ -319,7 +319,7 @@ func readyWS(t *testing.T, base string) twitchws.State {
 }
 
 // waitOneHolder waits until the stand-in has exactly one session, with the
-// chat subscription on it, and among the replicas still running exactly one
+// subscriptions on it, and among the replicas still running exactly one
 // says it holds that session while the others stand by. It returns that
 // replica's index and the session id. running nil means all replicas.
 func waitOneHolder(t *testing.T, sim *simClient, replicas []*ebsProcess, running []int, within time.Duration) (int, string) {
@@ -335,7 +335,7 @@ func waitOneHolder(t *testing.T, sim *simClient, replicas []*ebsProcess, running
 			t.Fatalf("no single holder within %v: %s", within, last)
 		}
 		ss := sim.sessions()
-		if len(ss) != 1 || ss[0].Subscriptions != 1 {
+		if len(ss) != 1 || ss[0].Subscriptions != wsSubscriptions {
 			last = fmt.Sprintf("stand-in sessions %+v", ss)
 			continue
 		}

@@ -248,13 +248,13 @@ func sessions(t *testing.T, tw *twitchStandIn) []twitchsim.SessionInfo {
 }
 
 // oneSubscribedSession waits until exactly one WebSocket session is open,
-// other than not, carrying the chat subscription, and returns its id.
+// other than not, carrying the subscriptions, and returns its id.
 func oneSubscribedSession(t *testing.T, tw *twitchStandIn, not string, what string) string {
 	t.Helper()
 	id := ""
 	poll(t, 20*time.Second, what, func() bool {
 		ss := sessions(t, tw)
-		if len(ss) == 1 && ss[0].ID != not && ss[0].Status == "connected" && ss[0].Subscriptions == 1 {
+		if len(ss) == 1 && ss[0].ID != not && ss[0].Status == "connected" && ss[0].Subscriptions == wsSubscriptions {
 			id = ss[0].ID
 		}
 		return id != ""

@@ -13,8 +13,8 @@ import (
 // clock fields (serverNow, nextSpinAt) change every instant and are left
 // out: the panel counts down by itself.
 type view struct {
-	// urgent changes are pushed at once: the phase, the cycle, the
-	// candidate, the last outcome, the newest winner.
+	// urgent changes are pushed at once: the phase, why it is paused, the
+	// cycle, the candidate, the last outcome, the newest winner.
 	urgent string
 	// gradual changes (the pool's count and names) are pushed at most once
 	// per coalescing interval: a raid's hundreds of enrollments are one message.
@@ -24,6 +24,12 @@ type view struct {
 func viewOf(st ebsapi.RouletteState) view {
 	var u strings.Builder
 	u.WriteString(string(st.SpinPhase))
+	// A paused roulette changing its reason (the streamer's pause ends
+	// while the stream is offline) tells viewers something new at once.
+	u.WriteByte('|')
+	if st.PausedReason != nil {
+		u.WriteString(string(*st.PausedReason))
+	}
 	for _, p := range []*string{st.CurrentSpinCycleID, st.CandidateCharacterName} {
 		u.WriteByte('|')
 		if p != nil {

@@ -31,6 +31,9 @@ func TestViewOf(t *testing.T) {
 		{"a new winner", func(st *ebsapi.RouletteState) {
 			st.RecentWinners = []ebsapi.RecentWinner{{CharacterName: "A", At: ebsapi.At(t0)}}
 		}, true, false},
+		{"paused", func(st *ebsapi.RouletteState) {
+			st.SpinPhase, st.PausedReason = mgm.PhasePaused, reason(mgm.PauseStreamer)
+		}, true, false},
 		{"pool count", func(st *ebsapi.RouletteState) { st.PoolParticipantCount = 3 }, false, true},
 		{"a rename", func(st *ebsapi.RouletteState) { st.PoolCharacterNames = []string{"A", "C"} }, false, true},
 		{"names split differently", func(st *ebsapi.RouletteState) { st.PoolCharacterNames = []string{"AB"} }, false, true},
@@ -42,6 +45,39 @@ func TestViewOf(t *testing.T) {
 			t.Errorf("%s: urgent changed %v (want %v), gradual changed %v (want %v)", tc.name,
 				v.urgent != b.urgent, tc.urgent, v.gradual != b.gradual, tc.gradual)
 		}
+	}
+}
+
+func reason(r mgm.PauseReason) *mgm.PauseReason { return &r }
+
+// TestViewOfPausedReason: while paused, the reason changing is urgent on
+// its own (the phase stays "paused"), and so are the moves into and out of
+// the pause; decide then sends at once.
+func TestViewOfPausedReason(t *testing.T) {
+	s := func(v string) *string { return &v }
+	paused := func(r mgm.PauseReason) ebsapi.RouletteState {
+		return ebsapi.RouletteState{SpinPhase: mgm.PhasePaused, PausedReason: reason(r), CurrentSpinCycleID: s("c1"), PoolParticipantCount: 2}
+	}
+	collecting := ebsapi.RouletteState{SpinPhase: mgm.PhaseCollecting, CurrentSpinCycleID: s("c1"), PoolParticipantCount: 2}
+	now := time.Date(2026, 4, 4, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name     string
+		from, to ebsapi.RouletteState
+	}{
+		{"streamer → offline", paused(mgm.PauseStreamer), paused(mgm.PauseOffline)},
+		{"offline → budget", paused(mgm.PauseOffline), paused(mgm.PauseBudget)},
+		{"budget → streamer", paused(mgm.PauseBudget), paused(mgm.PauseStreamer)},
+		{"into the pause", collecting, paused(mgm.PauseOffline)},
+		{"out of the pause", paused(mgm.PauseOffline), collecting},
+	} {
+		sent := viewOf(tc.from)
+		if d := decide(&sent, viewOf(tc.to), now.Add(-time.Second), now, time.Time{}, time.Hour); !d.send || !d.at.Equal(now) {
+			t.Errorf("%s: decision %+v, want sent at once", tc.name, d)
+		}
+	}
+	same := viewOf(paused(mgm.PauseOffline))
+	if d := decide(&same, viewOf(paused(mgm.PauseOffline)), now.Add(-time.Second), now, time.Time{}, time.Hour); d.send {
+		t.Errorf("the same pause again: decision %+v, want nothing", d)
 	}
 }
 

@@ -101,7 +101,7 @@ func (s *Server) ingest(ctx context.Context, deliveryID string, env eventsub.Env
 			return "error", err
 		}
 		if fresh && env.Subscription != nil {
-			s.log.WarnContext(ctx, "Twitch revoked an EventSub subscription; enrollments from chat stop until it is recreated",
+			s.log.WarnContext(ctx, "Twitch revoked an EventSub subscription; what it delivers (chat, or the live status) stops until it is recreated",
 				"subscription_type", env.Subscription.Type, "subscription_id", env.Subscription.ID, "reason", env.Subscription.Status)
 			if s.revocations != nil {
 				s.revocations.Revoked(ctx, *env.Subscription)

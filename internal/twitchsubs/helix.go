@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mimirons-goldomatic/mgm/internal/eventsub"
 )
 
 // TokenSource hands out an access token; Invalidate tells it that Helix
@@ -52,6 +54,45 @@ const (
 // their own chat (https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage).
 func ChatCondition(broadcasterID string) map[string]string {
 	return map[string]string{"broadcaster_user_id": broadcasterID, "user_id": broadcasterID}
+}
+
+// The stream's live status, for Mgm__DrawOnlyWhileLive and /readyz. Both
+// need no authorization
+// (https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamonline),
+// so they cost nothing and ask no extra scope of the broadcaster.
+const (
+	StreamOnlineType  = eventsub.StreamOnlineType
+	StreamOfflineType = eventsub.StreamOfflineType
+	StreamVersion     = "1"
+)
+
+// StreamCondition is stream.online's and stream.offline's condition.
+func StreamCondition(broadcasterID string) map[string]string {
+	return map[string]string{"broadcaster_user_id": broadcasterID}
+}
+
+// Want is one subscription the EBS keeps for the broadcaster.
+type Want struct {
+	Type, Version string
+	Condition     map[string]string
+}
+
+// Wanted lists every subscription the EBS keeps for the broadcaster, on
+// either transport: chat first, since it is the one the giveaway cannot do
+// without. The live status is subscribed to whether or not
+// Mgm__DrawOnlyWhileLive is on: it is free, and the stored status is then
+// already right when the setting is turned on in the middle of a stream.
+func Wanted(broadcasterID string) []Want {
+	return []Want{
+		{ChatMessageType, ChatMessageVersion, ChatCondition(broadcasterID)},
+		{StreamOnlineType, StreamVersion, StreamCondition(broadcasterID)},
+		{StreamOfflineType, StreamVersion, StreamCondition(broadcasterID)},
+	}
+}
+
+// IsWanted reports whether typ is one of Wanted's types.
+func IsWanted(typ string) bool {
+	return typ == ChatMessageType || typ == StreamOnlineType || typ == StreamOfflineType
 }
 
 // Subscription is one entry of Helix's subscription list.

@@ -45,11 +45,14 @@ func Judge(status string) Verdict {
 // State is the manager's last word, for /readyz's detail and twitch status.
 type State struct {
 	// Status is "starting", "ok", "needs_sign_in" or "error".
-	Status         string    `json:"status"`
-	Detail         string    `json:"detail,omitempty"`
-	SubscriptionID string    `json:"subscription_id,omitempty"`
-	LastCheck      time.Time `json:"last_check,omitzero"`
-	LastRevocation string    `json:"last_revocation,omitempty"`
+	Status string `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	// SubscriptionID is the chat subscription's; Subscriptions every
+	// kept one's, by type.
+	SubscriptionID string            `json:"subscription_id,omitempty"`
+	Subscriptions  map[string]string `json:"subscriptions,omitempty"`
+	LastCheck      time.Time         `json:"last_check,omitzero"`
+	LastRevocation string            `json:"last_revocation,omitempty"`
 }
 
 // Config is what the webhook Manager needs.
@@ -64,8 +67,8 @@ type Config struct {
 	Now      func() time.Time
 }
 
-// Manager keeps exactly one channel.chat.message webhook subscription for
-// the broadcaster pointed at Callback. Replicas may each run one: creating
+// Manager keeps exactly one webhook subscription of each of Wanted's types
+// for the broadcaster pointed at Callback. Replicas may each run one: creating
 // what exists already is answered 409 and treated as success.
 type Manager struct {
 	cfg  Config
@@ -107,19 +110,42 @@ func (m *Manager) Run(ctx context.Context) {
 	}
 }
 
-// Reconcile lists the subscriptions, keeps one healthy subscription of ours,
-// deletes the others of the same type and condition (another callback, a
-// failed one, a duplicate) and creates ours when none is left.
+// Reconcile keeps each of Wanted's subscriptions in place.
 func (m *Manager) Reconcile(ctx context.Context) error {
-	subs, err := m.cfg.Helix.List(ctx, ChatMessageType)
-	if err != nil {
+	ids := map[string]string{}
+	var errs []error
+	for _, w := range Wanted(m.cfg.BroadcasterID) {
+		id, err := m.reconcile(ctx, w)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ids[w.Type] = id
+	}
+	if err := errors.Join(errs...); err != nil {
 		return m.fail(err)
 	}
-	want := ChatCondition(m.cfg.BroadcasterID)
+	m.mu.Lock()
+	m.state.Status, m.state.Detail, m.state.LastCheck = "ok", "", m.cfg.Now()
+	m.state.SubscriptionID, m.state.Subscriptions = ids[ChatMessageType], ids
+	m.mu.Unlock()
+	return nil
+}
+
+// reconcile lists the subscriptions of w's type, keeps one healthy
+// subscription of ours, deletes the others of the same type and condition
+// (another callback, a failed one, a duplicate) and creates ours when none
+// is left. It returns the id kept or created ("" when another replica
+// created it meanwhile).
+func (m *Manager) reconcile(ctx context.Context, w Want) (string, error) {
+	subs, err := m.cfg.Helix.List(ctx, w.Type)
+	if err != nil {
+		return "", err
+	}
 	keep := ""
 	var errs []error
 	for _, s := range subs {
-		if s.Type != ChatMessageType || s.Transport.Method != "webhook" || !maps.Equal(s.Condition, want) {
+		if s.Type != w.Type || s.Transport.Method != "webhook" || !maps.Equal(s.Condition, w.Condition) {
 			continue
 		}
 		healthy := s.Status == "enabled" || s.Status == "webhook_callback_verification_pending"
@@ -128,31 +154,25 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 			continue
 		}
 		m.cfg.Logger.InfoContext(ctx, "deleting an EventSub subscription that does not deliver here",
-			"subscription_id", s.ID, "status", s.Status, "callback", s.Transport.Callback)
+			"type", s.Type, "subscription_id", s.ID, "status", s.Status, "callback", s.Transport.Callback)
 		if err := m.cfg.Helix.Delete(ctx, s.ID); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if keep == "" {
-		created, err := m.cfg.Helix.Create(ctx, ChatMessageType, ChatMessageVersion, want,
+		created, err := m.cfg.Helix.Create(ctx, w.Type, w.Version, w.Condition,
 			Transport{Method: "webhook", Callback: m.cfg.Callback, Secret: m.cfg.Secret})
 		switch {
 		case StatusOf(err) == http.StatusConflict:
 			// Another replica created it between our list and our create.
 		case err != nil:
-			return m.fail(errors.Join(append(errs, err)...))
+			return "", errors.Join(append(errs, err)...)
 		default:
 			keep = created.ID
-			m.cfg.Logger.InfoContext(ctx, "created the EventSub chat subscription", "subscription_id", created.ID, "callback", m.cfg.Callback)
+			m.cfg.Logger.InfoContext(ctx, "created an EventSub subscription", "type", w.Type, "subscription_id", created.ID, "callback", m.cfg.Callback)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return m.fail(err)
-	}
-	m.mu.Lock()
-	m.state.Status, m.state.Detail, m.state.SubscriptionID, m.state.LastCheck = "ok", "", keep, m.cfg.Now()
-	m.mu.Unlock()
-	return nil
+	return keep, errors.Join(errs...)
 }
 
 // fail records err as the state: a refusal only a sign-in heals says so.
@@ -173,7 +193,7 @@ func (m *Manager) fail(err error) error {
 // Revoked records a revocation (httpapi.RevocationHandler) and re-creates
 // the subscription at once when the reason allows.
 func (m *Manager) Revoked(ctx context.Context, sub eventsub.Subscription) {
-	if sub.Type != ChatMessageType {
+	if !IsWanted(sub.Type) {
 		return
 	}
 	v := Judge(sub.Status)
@@ -185,7 +205,7 @@ func (m *Manager) Revoked(ctx context.Context, sub eventsub.Subscription) {
 		m.state.Status, m.state.Detail = "error", v.Explain
 	}
 	m.mu.Unlock()
-	m.cfg.Logger.WarnContext(ctx, "EventSub chat subscription revoked", "reason", sub.Status, "next", v.Explain)
+	m.cfg.Logger.WarnContext(ctx, "EventSub subscription revoked", "type", sub.Type, "reason", sub.Status, "next", v.Explain)
 	if v.Recreate {
 		select {
 		case m.kick <- struct{}{}:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -32,7 +33,7 @@ type fakeHelix struct {
 	subs    []twitchsubs.Subscription
 	seq     int
 	deleted []string
-	secrets []string
+	secrets map[string][]string // by type
 	forbid  bool
 }
 
@@ -52,16 +53,17 @@ func (f *fakeHelix) handler(t *testing.T) http.Handler {
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		start, _ := strconv.Atoi(r.URL.Query().Get("after"))
-		var page []twitchsubs.Subscription
-		for _, s := range f.subs[min(start, len(f.subs)):] {
+		var match []twitchsubs.Subscription
+		for _, s := range f.subs {
 			if typ := r.URL.Query().Get("type"); typ == "" || s.Type == typ {
-				page = append(page, s)
+				match = append(match, s)
 			}
 		}
-		end := min(start+2, len(f.subs))
-		body := map[string]any{"data": page[:min(2, len(page))], "total": len(f.subs), "total_cost": 1, "max_total_cost": 10000, "pagination": map[string]any{}}
-		if end < len(f.subs) {
+		start, _ := strconv.Atoi(r.URL.Query().Get("after"))
+		start = min(start, len(match))
+		end := min(start+2, len(match))
+		body := map[string]any{"data": match[start:end], "total": len(f.subs), "total_cost": 1, "max_total_cost": 10000, "pagination": map[string]any{}}
+		if end < len(match) {
 			body["pagination"] = map[string]any{"cursor": strconv.Itoa(end)}
 		}
 		_ = json.NewEncoder(w).Encode(body)
@@ -92,7 +94,10 @@ func (f *fakeHelix) handler(t *testing.T) http.Handler {
 			}
 		}
 		f.seq++
-		f.secrets = append(f.secrets, body.Transport.Secret)
+		if f.secrets == nil {
+			f.secrets = map[string][]string{}
+		}
+		f.secrets[body.Type] = append(f.secrets[body.Type], body.Transport.Secret)
 		s := twitchsubs.Subscription{ID: fmt.Sprintf("new-%d", f.seq), Status: "webhook_callback_verification_pending", Type: body.Type,
 			Version: body.Version, Condition: body.Condition, Transport: twitchsubs.Transport{Method: "webhook", Callback: body.Transport.Callback}}
 		f.subs = append(f.subs, s)
@@ -118,12 +123,15 @@ func (f *fakeHelix) handler(t *testing.T) http.Handler {
 	return mux
 }
 
-func (f *fakeHelix) ids() []string {
+// ids lists the subscriptions of typ ("" = all).
+func (f *fakeHelix) ids(typ string) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
 	for _, s := range f.subs {
-		out = append(out, s.ID)
+		if typ == "" || s.Type == typ {
+			out = append(out, s.ID)
+		}
 	}
 	return out
 }
@@ -131,6 +139,11 @@ func (f *fakeHelix) ids() []string {
 func chatSub(id, status, broadcasterID, cb string) twitchsubs.Subscription {
 	return twitchsubs.Subscription{ID: id, Status: status, Type: twitchsubs.ChatMessageType, Version: "1",
 		Condition: twitchsubs.ChatCondition(broadcasterID), Transport: twitchsubs.Transport{Method: "webhook", Callback: cb}}
+}
+
+func streamSub(id, typ, status, broadcasterID, cb string) twitchsubs.Subscription {
+	return twitchsubs.Subscription{ID: id, Status: status, Type: typ, Version: "1",
+		Condition: twitchsubs.StreamCondition(broadcasterID), Transport: twitchsubs.Transport{Method: "webhook", Callback: cb}}
 }
 
 func newManager(t *testing.T, f *fakeHelix) *twitchsubs.Manager {
@@ -176,13 +189,13 @@ func TestReconcileKeepsExactlyOurSubscription(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if got := f.ids(); !slices.Equal(got, tt.wantIDs) {
+			if got := f.ids(twitchsubs.ChatMessageType); !slices.Equal(got, tt.wantIDs) {
 				t.Errorf("subscriptions = %v, want %v", got, tt.wantIDs)
 			}
 			if !slices.Equal(f.deleted, tt.wantDeleted) {
 				t.Errorf("deleted = %v, want %v", f.deleted, tt.wantDeleted)
 			}
-			if len(f.secrets) != tt.wantCreated || (tt.wantCreated > 0 && f.secrets[0] != "s3cre7") {
+			if sec := f.secrets[twitchsubs.ChatMessageType]; len(sec) != tt.wantCreated || (tt.wantCreated > 0 && sec[0] != "s3cre7") {
 				t.Errorf("created with secrets %v, want %d with the EventSub secret", f.secrets, tt.wantCreated)
 			}
 			if st := m.State(); st.Status != "ok" || st.SubscriptionID != tt.wantIDs[len(tt.wantIDs)-1] {
@@ -216,34 +229,79 @@ func TestRevocationRecreatesWhenAllowed(t *testing.T) {
 		cancel()
 		<-done
 	}()
-	waitIDs := func(want ...string) {
+	waitIDs := func(typ string, want ...string) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
-		for !slices.Equal(f.ids(), want) {
+		for !slices.Equal(f.ids(typ), want) {
 			if time.Now().After(deadline) {
-				t.Fatalf("subscriptions = %v, want %v", f.ids(), want)
+				t.Fatalf("%s subscriptions = %v, want %v", typ, f.ids(typ), want)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	waitIDs("new-1")
+	// Chat first, then the live status.
+	waitIDs("", "new-1", "new-2", "new-3")
 
-	revoke := func(status string) {
+	revoke := func(id, typ, status string) {
 		f.mu.Lock()
-		f.subs = nil // Twitch drops a revoked subscription
+		f.subs = slices.DeleteFunc(f.subs, func(s twitchsubs.Subscription) bool { return s.ID == id }) // Twitch drops a revoked subscription
 		f.mu.Unlock()
-		m.Revoked(context.Background(), eventsub.Subscription{ID: "new-1", Type: twitchsubs.ChatMessageType, Status: status})
+		m.Revoked(context.Background(), eventsub.Subscription{ID: id, Type: typ, Status: status})
 	}
-	revoke("notification_failures_exceeded")
-	waitIDs("new-2")
+	revoke("new-1", twitchsubs.ChatMessageType, "notification_failures_exceeded")
+	waitIDs(twitchsubs.ChatMessageType, "new-4")
+	revoke("new-3", twitchsubs.StreamOfflineType, "notification_failures_exceeded")
+	waitIDs(twitchsubs.StreamOfflineType, "new-5")
+	if got := f.ids(""); !slices.Equal(got, []string{"new-2", "new-4", "new-5"}) {
+		t.Errorf("subscriptions = %v: each revocation must re-create only its own type", got)
+	}
 
-	revoke("authorization_revoked")
+	revoke("new-4", twitchsubs.ChatMessageType, "authorization_revoked")
 	if st := m.State(); st.Status != "needs_sign_in" || st.LastRevocation != "authorization_revoked" {
 		t.Errorf("state = %+v, want needs_sign_in", st)
 	}
 	time.Sleep(50 * time.Millisecond) // a re-creation would have been kicked at once
-	if got := f.ids(); len(got) != 0 {
+	if got := f.ids(twitchsubs.ChatMessageType); len(got) != 0 {
 		t.Errorf("re-created %v after authorization_revoked; it needs a sign-in first", got)
+	}
+}
+
+// TestReconcileKeepsTheLiveStatusSubscriptions: stream.online and
+// stream.offline are kept like chat, with their own condition (the
+// broadcaster alone: they need no user's authorization).
+func TestReconcileKeepsTheLiveStatusSubscriptions(t *testing.T) {
+	f := &fakeHelix{subs: []twitchsubs.Subscription{
+		streamSub("on-old-host", twitchsubs.StreamOnlineType, "enabled", broadcaster, "https://old.example.com/api/twitch/eventsub"),
+		streamSub("off-ours", twitchsubs.StreamOfflineType, "enabled", broadcaster, callback),
+		streamSub("off-dup", twitchsubs.StreamOfflineType, "enabled", broadcaster, callback),
+		streamSub("on-other", twitchsubs.StreamOnlineType, "enabled", "9999", callback),
+	}}
+	m := newManager(t, f)
+	for range 2 {
+		if err := m.Reconcile(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := f.ids(""), []string{"off-ours", "on-other", "new-1", "new-2"}; !slices.Equal(got, want) {
+		t.Errorf("subscriptions = %v, want %v", got, want)
+	}
+	if want := []string{"on-old-host", "off-dup"}; !slices.Equal(f.deleted, want) {
+		t.Errorf("deleted = %v, want %v", f.deleted, want)
+	}
+	f.mu.Lock()
+	for _, s := range f.subs {
+		if s.ID == "new-2" && (s.Type != twitchsubs.StreamOnlineType || s.Version != "1" ||
+			!maps.Equal(s.Condition, map[string]string{"broadcaster_user_id": broadcaster}) || s.Transport.Callback != callback) {
+			t.Errorf("stream.online created as %+v", s)
+		}
+	}
+	if sec := f.secrets[twitchsubs.StreamOnlineType]; !slices.Equal(sec, []string{"s3cre7"}) {
+		t.Errorf("stream.online created with secrets %v, want once with the EventSub secret", sec)
+	}
+	f.mu.Unlock()
+	want := map[string]string{twitchsubs.ChatMessageType: "new-1", twitchsubs.StreamOnlineType: "new-2", twitchsubs.StreamOfflineType: "off-ours"}
+	if st := m.State(); st.Status != "ok" || st.SubscriptionID != "new-1" || !maps.Equal(st.Subscriptions, want) {
+		t.Errorf("state = %+v, want subscriptions %v", st, want)
 	}
 }
 

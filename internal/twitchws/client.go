@@ -3,7 +3,7 @@
 // (https://dev.twitch.tv/docs/eventsub/handling-websocket-events/).
 //
 // One replica holds the connection (a database lease); it subscribes to the
-// broadcaster's chat within the welcome's 10-second window, hands every
+// broadcaster's chat and live status within the welcome's 10-second window, hands every
 // notification to the same ingestion as the webhook (dedupe by message id),
 // reconnects when the keepalive goes silent, follows session_reconnect
 // without a gap, and answers each close code as Twitch's table says.
@@ -21,6 +21,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -412,7 +413,7 @@ func (c *Client) session(ctx context.Context) sessionEnd {
 				}
 				welcomed, sessionID = true, s.ID
 				c.setSession(s.ID, false)
-				if end, ok := c.subscribe(sctx, sessionID); !ok {
+				if end, ok := c.subscribe(sctx, sessionID, twitchsubs.Wanted(c.cfg.BroadcasterID)...); !ok {
 					return end
 				}
 				subscribed = true
@@ -452,18 +453,23 @@ func (c *Client) session(ctx context.Context) sessionEnd {
 			case TypeRevocation:
 				c.ingest(sctx, eventsub.TypeRevocation, m)
 				env, err := eventsub.ParseEnvelope(eventsub.TypeRevocation, m.Payload)
-				if err != nil || env.Subscription == nil || env.Subscription.Type != twitchsubs.ChatMessageType {
+				if err != nil || env.Subscription == nil || !twitchsubs.IsWanted(env.Subscription.Type) {
 					continue
 				}
 				v := twitchsubs.Judge(env.Subscription.Status)
 				c.revoked(env.Subscription.Status, v)
-				c.cfg.Logger.WarnContext(ctx, "Twitch revoked the EventSub chat subscription", "reason", env.Subscription.Status, "next", v.Explain)
+				c.cfg.Logger.WarnContext(ctx, "Twitch revoked an EventSub subscription", "type", env.Subscription.Type,
+					"reason", env.Subscription.Status, "next", v.Explain)
 				switch {
 				case v.NeedsSignIn:
 					return sessionEnd{reason: reasonRevoked, needsSignIn: true, err: errors.New(v.Explain)}
 				case v.Recreate:
 					subscribed = false
-					if end, ok := c.subscribe(sctx, sessionID); !ok {
+					// Only the revoked one: the others still deliver on this session.
+					want := slices.DeleteFunc(twitchsubs.Wanted(c.cfg.BroadcasterID), func(w twitchsubs.Want) bool {
+						return w.Type != env.Subscription.Type
+					})
+					if end, ok := c.subscribe(sctx, sessionID, want...); !ok {
 						return end
 					}
 					subscribed = true
@@ -476,24 +482,29 @@ func (c *Client) session(ctx context.Context) sessionEnd {
 	}
 }
 
-// subscribe creates the chat subscription on the session. Helix retries once
-// with a fresh token after a 401.
-func (c *Client) subscribe(ctx context.Context, sessionID string) (sessionEnd, bool) {
-	_, err := c.cfg.Helix.Create(ctx, twitchsubs.ChatMessageType, twitchsubs.ChatMessageVersion,
-		twitchsubs.ChatCondition(c.cfg.BroadcasterID), twitchsubs.Transport{Method: "websocket", SessionID: sessionID})
-	switch status := twitchsubs.StatusOf(err); {
-	case err == nil, status == http.StatusConflict:
-		return sessionEnd{}, true
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		msg := "Twitch refused the broadcaster's token for the chat subscription: " + twitchsubs.NeedsSignIn
-		if status == http.StatusForbidden {
-			msg = "the broadcaster's token lacks user:read:chat: " + twitchsubs.NeedsSignIn
+// subscribe creates the subscriptions on the session, chat first. Helix
+// retries once with a fresh token after a 401. Any failure ends the
+// session: a new one subscribes to everything again, and with
+// Mgm__DrawOnlyWhileLive a missed stream.online would hold the draws back
+// as surely as missed chat would empty the pool.
+func (c *Client) subscribe(ctx context.Context, sessionID string, want ...twitchsubs.Want) (sessionEnd, bool) {
+	for _, w := range want {
+		_, err := c.cfg.Helix.Create(ctx, w.Type, w.Version, w.Condition, twitchsubs.Transport{Method: "websocket", SessionID: sessionID})
+		switch status := twitchsubs.StatusOf(err); {
+		case err == nil, status == http.StatusConflict:
+			continue
+		case status == http.StatusUnauthorized || status == http.StatusForbidden:
+			msg := "Twitch refused the broadcaster's token for the " + w.Type + " subscription: " + twitchsubs.NeedsSignIn
+			if status == http.StatusForbidden && w.Type == twitchsubs.ChatMessageType {
+				msg = "the broadcaster's token lacks user:read:chat: " + twitchsubs.NeedsSignIn
+			}
+			c.setProblem("needs_sign_in", msg)
+			return sessionEnd{reason: reasonSubscribe, needsSignIn: true, err: fmt.Errorf("%s (%w)", msg, err)}, false
+		default:
+			return sessionEnd{reason: reasonSubscribe, err: fmt.Errorf("could not subscribe to %s: %w", w.Type, err)}, false
 		}
-		c.setProblem("needs_sign_in", msg)
-		return sessionEnd{reason: reasonSubscribe, needsSignIn: true, err: fmt.Errorf("%s (%w)", msg, err)}, false
-	default:
-		return sessionEnd{reason: reasonSubscribe, err: fmt.Errorf("could not subscribe to chat: %w", err)}, false
 	}
+	return sessionEnd{}, true
 }
 
 // ingest hands a message to the shared ingestion. Over WebSocket Twitch does

@@ -47,7 +47,9 @@ func TestWelcomeSubscribeAndIngestOnce(t *testing.T) {
 	f.mu.Lock()
 	tokens := f.tokens
 	f.mu.Unlock()
-	if invalidated != 1 || !slices.Equal(tokens, []string{"Bearer tok-0", "Bearer tok-1"}) {
+	// The live status subscriptions follow chat's with the refreshed token.
+	if invalidated != 1 || len(tokens) < 2 || !slices.Equal(tokens[:2], []string{"Bearer tok-0", "Bearer tok-1"}) ||
+		slices.ContainsFunc(tokens[2:], func(s string) bool { return s != "Bearer tok-1" }) {
 		t.Errorf("after a 401: invalidated %d, tokens sent %v; want one refresh and one retry", invalidated, tokens)
 	}
 	sc.send(t, notification("m1", "hello"))
@@ -171,6 +173,44 @@ func TestRevocation(t *testing.T) {
 	}
 	// It keeps trying at the longest backoff, so a new sign-in heals it.
 	h.welcomed(t, "s2", 10)
+}
+
+// TestLiveStatusSubscriptions: every fresh session subscribes to
+// stream.online and stream.offline beside chat; their notifications reach
+// the ingestion; a revoked one is re-created alone on the same session.
+func TestLiveStatusSubscriptions(t *testing.T) {
+	f := newFakeTwitch(t)
+	in := newIngestion(t, sqlitetest.Open(t))
+	h := start(t, f, in, nil)
+	sc := h.welcomed(t, "s1", 10)
+	want := []string{"stream.online@s1", "stream.offline@s1"}
+	eventually(t, "the live status subscriptions on s1", func() bool { return slices.Equal(f.streamSubscriptions(), want) })
+	eventually(t, "the state says subscribed", func() bool { return h.client.State().Status == "subscribed" })
+
+	sc.send(t, streamNotification("on1", true))
+	eventually(t, "stream.online is ingested", func() bool { return in.count(t, "notification", "live_changed") == 1 })
+	sc.send(t, streamNotification("off1", false))
+	eventually(t, "stream.offline is ingested", func() bool { return in.count(t, "notification", "live_changed") == 2 })
+
+	sc.send(t, streamRevocation("rv1", "stream.offline", "notification_failures_exceeded"))
+	want = append(want, "stream.offline@s1")
+	eventually(t, "stream.offline re-created", func() bool { return slices.Equal(f.streamSubscriptions(), want) })
+	if s := f.subscriptions(); !slices.Equal(s, []string{"s1"}) {
+		t.Errorf("chat subscriptions %v: a stream.offline revocation must not subscribe to chat again", s)
+	}
+	sc.send(t, streamNotification("on2", true))
+	eventually(t, "stream.online after the re-creation", func() bool { return in.count(t, "notification", "live_changed") == 3 })
+	if st := h.client.State(); st.Status != "subscribed" || st.SessionID != "s1" || st.LastRevocation != "notification_failures_exceeded" {
+		t.Errorf("state = %+v", st)
+	}
+
+	// A fresh session subscribes to all three again.
+	_ = sc.ws.Close(websocket.StatusCode(twitchws.CloseNetworkTimeout), "closing")
+	h.welcomed(t, "s2", 10)
+	eventually(t, "the live status subscriptions on s2", func() bool {
+		s := f.streamSubscriptions()
+		return len(s) == 5 && slices.Equal(s[3:], []string{"stream.online@s2", "stream.offline@s2"})
+	})
 }
 
 // TestLeaseOneHolderAndTakeover runs two replicas over one database: one

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -38,7 +39,8 @@ type fakeTwitch struct {
 	conns chan *serverConn
 
 	mu      sync.Mutex
-	subs    []string // the session ids subscriptions were created on
+	subs    []string // the session ids chat subscriptions were created on
+	streams []string // stream.online/offline subscriptions: "type@session"
 	reject  int      // answer this many creates 401
 	tokens  []string
 	seenIDs map[string]bool
@@ -84,13 +86,31 @@ func newFakeTwitch(t *testing.T) *fakeTwitch {
 			_, _ = w.Write([]byte(`{"error":"Unauthorized","status":401,"message":"Invalid OAuth token"}`))
 			return
 		}
-		if r.Header.Get("Client-Id") != clientID || body.Type != "channel.chat.message" || body.Version != "1" ||
-			body.Condition["broadcaster_user_id"] != broadcaster || body.Condition["user_id"] != broadcaster ||
-			body.Transport.Method != "websocket" || body.Transport.SessionID == "" {
+		if r.Header.Get("Client-Id") != clientID || body.Version != "1" || body.Transport.Method != "websocket" || body.Transport.SessionID == "" {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		f.subs = append(f.subs, body.Transport.SessionID)
+		switch body.Type {
+		case "channel.chat.message":
+			if !maps.Equal(body.Condition, map[string]string{"broadcaster_user_id": broadcaster, "user_id": broadcaster}) {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			f.subs = append(f.subs, body.Transport.SessionID)
+		case "stream.online", "stream.offline":
+			if !maps.Equal(body.Condition, map[string]string{"broadcaster_user_id": broadcaster}) {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			f.streams = append(f.streams, body.Type+"@"+body.Transport.SessionID)
+			w.WriteHeader(http.StatusAccepted)
+			fmt.Fprintf(w, `{"data":[{"id":"sub-%s-%d","status":"enabled","type":%q,"version":"1","condition":{"broadcaster_user_id":%q},"created_at":"2026-11-29T10:11:12.123Z","transport":{"method":"websocket","session_id":%q,"connected_at":"2026-11-29T10:11:12.123Z"},"cost":0}],"total":1,"total_cost":0,"max_total_cost":10}`,
+				body.Type, len(f.streams), body.Type, broadcaster, body.Transport.SessionID)
+			return
+		default:
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
 		w.WriteHeader(http.StatusAccepted)
 		fmt.Fprintf(w, `{"data":[{"id":"sub-%d","status":"enabled","type":"channel.chat.message","version":"1","condition":{"broadcaster_user_id":%q,"user_id":%q},"created_at":"2026-11-29T10:11:12.123Z","transport":{"method":"websocket","session_id":%q,"connected_at":"2026-11-29T10:11:12.123Z"},"cost":0}],"total":1,"total_cost":0,"max_total_cost":10}`,
 			len(f.subs), broadcaster, broadcaster, body.Transport.SessionID)
@@ -106,6 +126,12 @@ func (f *fakeTwitch) subscriptions() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.subs...)
+}
+
+func (f *fakeTwitch) streamSubscriptions() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.streams...)
 }
 
 // next waits for the client's next connection.
@@ -165,6 +191,28 @@ func notification(messageID, text string) string {
 func revocation(id, status string) string {
 	return fmt.Sprintf(`{"metadata":{"message_id":%q,"message_type":"revocation","message_timestamp":%q,"subscription_type":"channel.chat.message","subscription_version":"1"},"payload":{"subscription":%s}}`,
 		id, ts(), subscriptionJSON(status))
+}
+
+// streamNotification is stream.online (online) or stream.offline as Twitch
+// sends it (https://dev.twitch.tv/docs/eventsub/eventsub-reference/#stream-online-event).
+func streamNotification(messageID string, online bool) string {
+	typ, event := "stream.offline", fmt.Sprintf(`{"broadcaster_user_id":%q,"broadcaster_user_login":"streamer","broadcaster_user_name":"Streamer"}`, broadcaster)
+	if online {
+		typ = "stream.online"
+		event = fmt.Sprintf(`{"id":"9001","broadcaster_user_id":%q,"broadcaster_user_login":"streamer","broadcaster_user_name":"Streamer","type":"live","started_at":%q}`, broadcaster, ts())
+	}
+	return fmt.Sprintf(`{"metadata":{"message_id":%q,"message_type":"notification","message_timestamp":%q,"subscription_type":%q,"subscription_version":"1"},"payload":{"subscription":%s,"event":%s}}`,
+		messageID, ts(), typ, streamSubscriptionJSON(typ, "enabled"), event)
+}
+
+func streamSubscriptionJSON(typ, status string) string {
+	return fmt.Sprintf(`{"id":"sub-%s","status":%q,"type":%q,"version":"1","cost":0,"condition":{"broadcaster_user_id":%q},"transport":{"method":"websocket","session_id":"s1"},"created_at":"2026-11-29T10:11:12.123Z"}`,
+		typ, status, typ, broadcaster)
+}
+
+func streamRevocation(id, typ, status string) string {
+	return fmt.Sprintf(`{"metadata":{"message_id":%q,"message_type":"revocation","message_timestamp":%q,"subscription_type":%q,"subscription_version":"1"},"payload":{"subscription":%s}}`,
+		id, ts(), typ, streamSubscriptionJSON(typ, status))
 }
 
 // rotatingToken is a user token that a refresh replaces: tok-0, tok-1, …

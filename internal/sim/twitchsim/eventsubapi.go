@@ -54,7 +54,23 @@ var knownTypes = map[string]struct {
 		version: chatMessageVersion, conditionField: []string{"broadcaster_user_id", "user_id"},
 		userScopes: []string{"user:read:chat"}, webhookScopes: []string{"user:read:chat", "user:bot"},
 	},
+	// "No authorization required": any user token (WebSocket) or the app
+	// token (webhook) may subscribe to any channel's live status.
+	streamOnlineType:  {version: streamVersion, conditionField: []string{"broadcaster_user_id"}},
+	streamOfflineType: {version: streamVersion, conditionField: []string{"broadcaster_user_id"}},
 }
+
+// The live status subscription types
+// (https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamonline).
+const (
+	streamOnlineType  = "stream.online"
+	streamOfflineType = "stream.offline"
+	streamVersion     = "1"
+)
+
+// needsUser: the type is read on behalf of condition.user_id, who must have
+// authorized it; the others need no one's authorization.
+func needsUser(typ string) bool { return slices.Contains(knownTypes[typ].conditionField, "user_id") }
 
 // HubOptions configure NewHub.
 type HubOptions struct {
@@ -174,6 +190,8 @@ func (h *Hub) Register(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /helix/eventsub/subscriptions", h.handleDelete)
 	mux.HandleFunc("GET /ws", h.handleWS)
 	mux.HandleFunc("POST /sim/eventsub/send-chat", h.handleSendChat)
+	mux.HandleFunc("POST /sim/eventsub/send-stream-online", h.handleSendStream(true))
+	mux.HandleFunc("POST /sim/eventsub/send-stream-offline", h.handleSendStream(false))
 	mux.HandleFunc("POST /sim/eventsub/revoke", h.handleRevoke)
 	mux.HandleFunc("GET /sim/eventsub/ws/sessions", h.handleSessions)
 	mux.HandleFunc("POST /sim/eventsub/ws/reconnect", h.handleForceReconnect)
@@ -317,7 +335,7 @@ func (h *Hub) handleCreate(w http.ResponseWriter, r *http.Request) {
 			helixError(w, http.StatusBadRequest, "The secret field must be between 10 and 100 characters")
 			return
 		}
-		if !hasAll(h.auth.UserScopes(info.ClientID, s.condition["user_id"]), kt.webhookScopes) {
+		if needsUser(s.typ) && !hasAll(h.auth.UserScopes(info.ClientID, s.condition["user_id"]), kt.webhookScopes) {
 			helixError(w, http.StatusForbidden, "subscription missing proper authorization")
 			return
 		}
@@ -327,7 +345,7 @@ func (h *Hub) handleCreate(w http.ResponseWriter, r *http.Request) {
 			helixError(w, http.StatusUnauthorized, "The websocket transport requires a user access token")
 			return
 		}
-		if s.condition["user_id"] != info.UserID || !hasAll(info.Scopes, kt.userScopes) {
+		if needsUser(s.typ) && (s.condition["user_id"] != info.UserID || !hasAll(info.Scopes, kt.userScopes)) {
 			helixError(w, http.StatusForbidden, "subscription missing proper authorization")
 			return
 		}
@@ -572,6 +590,12 @@ type ChatResult struct {
 // subscription for its broadcaster, over whichever transport each uses,
 // and reports where it went. event must be an esChatEvent-shaped value.
 func (h *Hub) SendChat(ctx context.Context, broadcaster string, event any) []Delivery {
+	return h.send(ctx, chatMessageType, broadcaster, event)
+}
+
+// send delivers event to every enabled subscription of type typ for the
+// broadcaster.
+func (h *Hub) send(ctx context.Context, typ, broadcaster string, event any) []Delivery {
 	h.mu.Lock()
 	type target struct {
 		wire                WireSubscription
@@ -582,7 +606,7 @@ func (h *Hub) SendChat(ctx context.Context, broadcaster string, event any) []Del
 	var targets []target
 	for _, id := range h.order {
 		s := h.subs[id]
-		if s.typ != chatMessageType || s.status != statusEnabled || s.condition["broadcaster_user_id"] != broadcaster {
+		if s.typ != typ || s.status != statusEnabled || s.condition["broadcaster_user_id"] != broadcaster {
 			continue
 		}
 		t := target{wire: h.wireLocked(s), callback: s.callback, secret: s.secret, subType: s.typ, subVersion: s.version}
@@ -639,6 +663,84 @@ func (h *Hub) handleSendChat(w http.ResponseWriter, r *http.Request) {
 	}
 	ds := h.SendChat(r.Context(), req.BroadcasterUserID, chatEvent(req, req.BroadcasterUserID, chatID))
 	writeJSON(w, http.StatusOK, ChatResult{MessageID: chatID, Deliveries: ds})
+}
+
+// SendStreamRequest is the body of POST /sim/eventsub/send-stream-online
+// and /sim/eventsub/send-stream-offline. Only broadcasterUserId is required.
+type SendStreamRequest struct {
+	BroadcasterUserID    string `json:"broadcasterUserId"`
+	BroadcasterUserLogin string `json:"broadcasterUserLogin"`
+	BroadcasterUserName  string `json:"broadcasterUserName"`
+	// For stream.online: the stream's id (default a fresh number), its type
+	// (default "live") and start (default now).
+	StreamID  string `json:"streamId"`
+	Type      string `json:"type"`
+	StartedAt string `json:"startedAt"`
+}
+
+// StreamResult is the answer of the send-stream routes.
+type StreamResult struct {
+	Deliveries []Delivery `json:"deliveries"`
+}
+
+// streamOnlineEvent and streamOfflineEvent are the events as Twitch
+// documents them (https://dev.twitch.tv/docs/eventsub/eventsub-reference/#stream-online-event).
+type streamOnlineEvent struct {
+	ID                   string `json:"id"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	Type                 string `json:"type"`
+	StartedAt            string `json:"started_at"`
+}
+
+type streamOfflineEvent struct {
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+}
+
+// SendStream delivers stream.online (online) or stream.offline for the
+// broadcaster to every enabled subscription of that type.
+func (h *Hub) SendStream(ctx context.Context, online bool, req SendStreamRequest) []Delivery {
+	login, name := req.BroadcasterUserLogin, req.BroadcasterUserName
+	if login == "" {
+		login = defaultBroadcasterLogin
+	}
+	if name == "" {
+		name = defaultBroadcasterName
+	}
+	if !online {
+		return h.send(ctx, streamOfflineType, req.BroadcasterUserID, streamOfflineEvent{req.BroadcasterUserID, login, name})
+	}
+	ev := streamOnlineEvent{ID: req.StreamID, BroadcasterUserID: req.BroadcasterUserID, BroadcasterUserLogin: login,
+		BroadcasterUserName: name, Type: req.Type, StartedAt: req.StartedAt}
+	if ev.ID == "" {
+		ev.ID = fmt.Sprint(h.now().UnixNano())
+	}
+	if ev.Type == "" {
+		ev.Type = "live"
+	}
+	if ev.StartedAt == "" {
+		ev.StartedAt = h.stamp(h.now())
+	}
+	return h.send(ctx, streamOnlineType, req.BroadcasterUserID, ev)
+}
+
+func (h *Hub) handleSendStream(online bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req SendStreamRequest
+		if err := decodeBody(r, controlBodyLimit, &req, false); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		req.BroadcasterUserID = strings.TrimSpace(req.BroadcasterUserID)
+		if req.BroadcasterUserID == "" {
+			writeError(w, http.StatusBadRequest, "broadcasterUserId is required.")
+			return
+		}
+		writeJSON(w, http.StatusOK, StreamResult{Deliveries: h.SendStream(r.Context(), online, req)})
+	}
 }
 
 // HubRevocation is the body of POST /sim/eventsub/revoke.
@@ -717,7 +819,8 @@ func (h *Hub) revoke(ctx context.Context, match func(*hubSubscription) bool, sta
 func (h *Hub) revokeUser(userID string) {
 	h.goBackground(func(ctx context.Context) {
 		h.revoke(ctx, func(s *hubSubscription) bool {
-			return s.condition["user_id"] == userID || s.condition["broadcaster_user_id"] == userID
+			// What needed no one's authorization loses none.
+			return needsUser(s.typ) && (s.condition["user_id"] == userID || s.condition["broadcaster_user_id"] == userID)
 		}, "authorization_revoked")
 	})
 }

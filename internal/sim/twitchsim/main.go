@@ -213,7 +213,8 @@ func mainHelix(ctx context.Context, args []string, getenv func(string) string, s
 			"POST /oauth2/device, POST /oauth2/token, GET /oauth2/validate, POST /oauth2/revoke,\n"+
 			"POST|GET|DELETE /helix/eventsub/subscriptions, GET /ws (EventSub WebSocket),\n"+
 			"POST /sim/device/approve|deny, POST /sim/grants/revoke, POST /sim/tokens/expire,\n"+
-			"POST /sim/eventsub/send-chat, POST /sim/eventsub/revoke, GET /sim/eventsub/ws/sessions,\n"+
+			"POST /sim/eventsub/send-chat, POST /sim/eventsub/send-stream-online|send-stream-offline {broadcasterUserId},\n"+
+			"POST /sim/eventsub/revoke, GET /sim/eventsub/ws/sessions,\n"+
 			"POST /sim/eventsub/ws/reconnect|keepalive|close,\n"+
 			"POST /helix/extensions/pubsub, GET /_sim/extension-pubsub/{broadcaster}[/stream],\n"+
 			"GET|PUT /_sim/extension-pubsub/modes {dropEvery,delayMs,always429}, POST /_sim/extension-pubsub/reset.",
