@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/mimirons-goldomatic/mgm/internal/app"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
@@ -237,7 +238,22 @@ func (c *csvRows) row(fields []string) error {
 			return err
 		}
 	}
+	for i, f := range fields {
+		fields[i] = defuseFormula(f)
+	}
 	return c.w.Write(fields)
+}
+
+// defuseFormula keeps a spreadsheet from running a cell as a formula (CSV
+// injection, OWASP): a cell starting with = + - @ or a tab or carriage
+// return gets a leading apostrophe. Nothing the export writes starts that
+// way on its own (ids, times, statuses, Twitch names, JSON objects); a
+// viewer-chosen text could.
+func defuseFormula(f string) string {
+	if f != "" && strings.ContainsRune("=+-@\t\r", rune(f[0])) {
+		return "'" + f
+	}
+	return f
 }
 
 func (c *csvRows) payout(p mgm.Payout) error {
