@@ -288,8 +288,11 @@ export async function countingProxy(target: () => string): Promise<CountingProxy
     const t = new URL(target());
     const rewrite = req.method === 'GET' && tamper?.path.test(url.pathname) ? tamper.rewrite : null;
     if (rewrite) tamper = null;
+    const upHeaders: Record<string, string | string[] | undefined> = { ...req.headers, host: t.host };
+    // A body to rewrite is asked for uncompressed (the EBS gzips the proof for browsers that accept it).
+    if (rewrite) delete upHeaders['accept-encoding'];
     const up = httpRequest(
-      { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } },
+      { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: upHeaders },
       (r) => {
         const headers = { ...r.headers };
         if (req.method === 'OPTIONS' && headers['access-control-allow-origin']) {
