@@ -25,13 +25,15 @@ describe('spin strip', () => {
   it('never puts a name next to itself, around the candidate included', () => {
     for (const names of [['Norinn', 'Kaelthas'], ['Norinn', 'Kaelthas', 'Мимира'], ['A', 'B', 'C', 'D', 'E', 'F', 'G']]) {
       for (const candidate of names) {
+        // Checked by hand and reported together: an expect() per pair made
+        // this test take seconds on a loaded machine.
+        const bad: string[] = [];
         for (let seed = 1; seed <= 300; seed++) {
           const strip = spinStrip(names, candidate, 18 + (seed % 30), seeded(seed));
-          for (let i = 1; i < strip.length; i++) {
-            expect(strip[i], `seed ${seed}: ${strip.join(',')}`).not.toBe(strip[i - 1]);
-          }
-          expect(strip[strip.length - 2]).toBe(candidate);
+          const twice = strip.findIndex((n, i) => i > 0 && n === strip[i - 1]);
+          if (twice > 0 || strip[strip.length - 2] !== candidate) bad.push(`seed ${seed}: ${strip.join(',')}`);
         }
+        expect(bad).toEqual([]);
       }
     }
   });
