@@ -230,7 +230,10 @@ describe('extension panel end to end', () => {
       ebsURL = `http://127.0.0.1:${ebsPort}`;
       eventsubURL = `http://127.0.0.1:${esPort}`;
       helixURL = `http://127.0.0.1:${hxPort}`;
-      helix = startService('helix', join(work, 'mgm-sim'), ['helix', '--listen', `127.0.0.1:${hxPort}`], cleanEnv({}), work);
+      // Extension PubSub is not instant on Twitch either: every push reaches
+      // the panels a second late, so nothing here relies on a push arriving
+      // before the phase it announces has begun.
+      helix = startService('helix', join(work, 'mgm-sim'), ['helix', '--listen', `127.0.0.1:${hxPort}`], cleanEnv({ MockTwitch__PubSubDelayMs: '1000' }), work);
       await waitHealthy(helix, `${helixURL}/health`);
       ebsEnv = {
         Mgm__Environment: 'Development',
