@@ -100,7 +100,7 @@ func New(db *store.DB, o Options) *Service {
 	// Refreshes may take a tenth of the time: under a burst of enrollments
 	// they would otherwise run back to back and cost a quarter of the CPU.
 	s.refresher.duty = 0.1
-	s.ingest = ingestBatcher{s: s, maxBatch: maxIngestBatch, workers: ingestWorkers(db.Dialect())}
+	s.ingest = ingestBatcher{s: s, maxBatch: maxIngestBatch, workers: ingestWorkers}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -169,7 +169,7 @@ func (s *Service) applyInTx(ctx context.Context, tx *store.Tx, c chatLine, now t
 		// !twgift: the gift request is created in this same transaction.
 		return s.chatGiftInTx(ctx, tx, c.m, c.arg, now, giftMoves)
 	}
-	e := enrollment{viewer: c.m.Viewer, rawName: c.arg, isSubscriber: c.m.IsSubscriber, source: "chat", messageID: c.m.MessageID}
+	e := chatEnrollment(c)
 	_, err := s.enrollInTx(ctx, tx, e, now)
 	if err == nil {
 		return OutcomeEnrolled, nil

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"sync"
-	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 	"github.com/mimirons-goldomatic/mgm/internal/store"
@@ -14,7 +13,7 @@ import (
 // everything that waited. Every caller is answered only after the COMMIT
 // holding its line, with exactly the outcome it would have had alone. When
 // no two lines share a lock key, their facts are read in one statement and
-// their rows written in one statement per table (applyBatch); otherwise the
+// their rows written in one statement per table (writeBatch); otherwise the
 // lines run one after the other in the group's transaction, each seeing the
 // ones before. A line the rules refuse writes nothing but its delivery id,
 // and if any line fails outright the group is undone and every line is
@@ -30,10 +29,7 @@ type ingestBatcher struct {
 	// maxBatch bounds a group, and so the latency a line can add to the
 	// others and the work redone when a group fails.
 	maxBatch int
-	// workers is how many groups may be written at once: one on SQLite,
-	// which has one writer anyway; several on PostgreSQL, where a group's
-	// statements are round trips and its commit a flush that other groups
-	// can overlap.
+	// workers is how many groups may be written at once (ingestWorkers).
 	workers int
 
 	mu      sync.Mutex
@@ -53,16 +49,13 @@ type pendingLine struct {
 
 const maxIngestBatch = 32
 
-// ingestWorkers is the number of groups written at once on each store. On
-// PostgreSQL a second group fills the round trips and the commit flush of
-// the first; on a 2-core server more were within the noise of the
-// measurement (BenchmarkStore/Enroll, scripts/perf).
-func ingestWorkers(dialect string) int {
-	if dialect == "postgres" {
-		return 2
-	}
-	return 1
-}
+// ingestWorkers is the number of groups written at once. One on SQLite,
+// which has one writer anyway; one on PostgreSQL too, since a group costs
+// two round trips there (store.InTxSteps): a second worker measured slower
+// (scripts/perf: 0.19 of pgbench's rate against 0.21 with one), its groups
+// smaller and its processes competing for the same two cores. With seven
+// round trips a group, two had been better.
+const ingestWorkers = 1
 
 // submit queues a line and waits for the group that commits it.
 func (b *ingestBatcher) submit(ctx context.Context, c chatLine) (Outcome, error) {
@@ -115,57 +108,33 @@ func (b *ingestBatcher) loop(ctx context.Context) {
 // A failed COMMIT is different: whether it committed is unknown, so every
 // caller gets the error, and Twitch's redelivery settles it through the dedupe.
 func (b *ingestBatcher) write(ctx context.Context, group []*pendingLine) {
-	err := b.s.db.InTx(ctx, func(tx *store.Tx) error {
-		var keys []string
-		for _, p := range group {
-			p.outcome, p.err, p.alone = "", nil, false // InTx may run this twice
-			keys = append(keys, p.line.lockKeys()...)
-		}
-		if err := tx.Lock(ctx, keys...); err != nil {
-			return err
-		}
-		now := b.s.clock()
-		// Every line's delivery id in one statement: a round trip per line
-		// less, which on PostgreSQL is a quarter of a line's cost.
-		var ids []string
-		for _, p := range group {
-			if p.line.m.DeliveryID != "" {
-				ids = append(ids, p.line.m.DeliveryID)
+	// A delivery id met earlier in the group is a redelivery, whatever the
+	// first one turns out to be.
+	var lines []*pendingLine
+	seen := map[string]bool{}
+	for _, p := range group {
+		p.outcome, p.err, p.alone = "", nil, false
+		if id := p.line.m.DeliveryID; id != "" {
+			if seen[id] {
+				p.outcome = OutcomeDuplicate
+				continue
 			}
+			seen[id] = true
 		}
-		fresh, err := tx.MarkMessagesProcessed(ctx, ids, "notification", now)
-		if err != nil {
-			return err
-		}
-		var lines []*pendingLine
-		for _, p := range group {
-			if id := p.line.m.DeliveryID; id != "" {
-				if !fresh[id] {
-					p.outcome = OutcomeDuplicate
-					continue
-				}
-				delete(fresh, id) // a second line with this id is a redelivery
-			}
-			lines = append(lines, p)
-		}
-		if batchable(lines) {
-			return b.s.applyBatch(ctx, tx, lines, now)
-		}
-		for _, p := range lines {
-			var err error
-			var noGifts []giftMove // gift commands are never grouped
-			if p.outcome, err = b.s.applyInTx(ctx, tx, p.line, now, &noGifts); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+		lines = append(lines, p)
+	}
+	var err error
+	if batchable(lines) {
+		err = b.s.writeBatch(ctx, lines)
+	} else {
+		err = b.s.writeInTurn(ctx, lines)
+	}
 	if err == nil {
 		b.s.obs.IngestGroup(len(group))
 		return
 	}
 	atCommit := store.IsCommitFailure(err)
-	for _, p := range group {
+	for _, p := range lines {
 		if atCommit {
 			p.err = err
 		} else {
@@ -174,8 +143,52 @@ func (b *ingestBatcher) write(ctx context.Context, group []*pendingLine) {
 	}
 }
 
+// writeInTurn commits lines that share a lock key, or a gift, one after the
+// other in one transaction, each seeing the ones before.
+func (s *Service) writeInTurn(ctx context.Context, lines []*pendingLine) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		var keys []string
+		for _, p := range lines {
+			p.outcome = "" // InTx may run this twice
+			keys = append(keys, p.line.lockKeys()...)
+		}
+		if err := tx.Lock(ctx, keys...); err != nil {
+			return err
+		}
+		now := s.clock()
+		// Every line's delivery id in one statement: a round trip per line
+		// less, which on PostgreSQL is a quarter of a line's cost.
+		fresh, err := tx.MarkMessagesProcessed(ctx, deliveryIDs(lines), "notification", now)
+		if err != nil {
+			return err
+		}
+		for _, p := range lines {
+			if id := p.line.m.DeliveryID; id != "" && !fresh[id] {
+				p.outcome = OutcomeDuplicate
+				continue
+			}
+			var err error
+			var noGifts []giftMove // gift commands are never grouped
+			if p.outcome, err = s.applyInTx(ctx, tx, p.line, now, &noGifts); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func deliveryIDs(lines []*pendingLine) []string {
+	var ids []string
+	for _, p := range lines {
+		if id := p.line.m.DeliveryID; id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // batchable reports whether lines can be decided together from one read of
-// their facts, with their writes made in one statement each (applyBatch):
+// their facts, with their writes made in one statement each (writeBatch):
 // they are enrollments or plain chat, and no two of them share a lock key,
 // so none reads what another writes — but for one case, which still orders
 // them: a line wanting the name another line renames away from reads it as
@@ -197,60 +210,91 @@ func batchable(lines []*pendingLine) bool {
 	return true
 }
 
-// applyBatch applies batchable lines, recorded as new deliveries, in a few
-// statements whatever their number: one read of every enrollment's facts,
-// then one write of the pool rows and one of the events. Each line's outcome
-// is the one applyInTx would give it.
-func (s *Service) applyBatch(ctx context.Context, tx *store.Tx, lines []*pendingLine, now time.Time) error {
-	type pending struct {
+// writeBatch commits batchable lines in a few statements whatever their
+// number, in two steps (store.InTxSteps, two round trips on PostgreSQL):
+// first the locks, the delivery ids and one read of every enrollment's
+// facts; then one write of the pool rows and one of the events. Each line's
+// outcome is the one applyInTx would give it alone.
+func (s *Service) writeBatch(ctx context.Context, lines []*pendingLine) error {
+	type ask struct {
 		p *pendingLine
 		e enrollment
 	}
-	var asks []pending
+	now := s.clock()
+	var keys []string
+	var asks []ask
 	var queries []store.FactsQuery
 	for _, p := range lines {
+		keys = append(keys, p.line.lockKeys()...)
 		c := p.line
 		if !c.ok {
-			p.outcome = OutcomeIgnored
 			continue
 		}
-		e := enrollment{viewer: c.m.Viewer, rawName: c.arg, isSubscriber: c.m.IsSubscriber, source: "chat", messageID: c.m.MessageID}
-		name, nameErr := mgm.ValidateCharacterName(c.arg)
-		if !s.policy.Entry.Admits(c.m.IsSubscriber) || nameErr != nil {
-			// The rules' first two checks need no facts.
-			_, _, err := decideEnrollment(e, s.policy.Entry, mgm.EnrollmentFacts{}, now)
-			p.outcome = Rejected(mgm.ErrorCode(err))
-			continue
+		name, err := mgm.ValidateCharacterName(c.arg)
+		if err != nil || !s.policy.Entry.Admits(c.m.IsSubscriber) {
+			continue // refused without facts, in then
 		}
-		asks = append(asks, pending{p, e})
+		asks = append(asks, ask{p, chatEnrollment(c)})
 		queries = append(queries, store.FactsQuery{TwitchUserID: c.m.Viewer.UserID, NameKey: mgm.NameKey(name)})
 	}
-	facts, err := tx.EnrollmentFactsMany(ctx, queries)
-	if err != nil {
-		return err
-	}
-	var entries []mgm.PoolEntry
-	var events []store.NewEvent
-	for _, a := range asks {
-		_, w, err := decideEnrollment(a.e, s.policy.Entry, facts[a.e.viewer.UserID], now)
-		switch code := mgm.ErrorCode(err); {
-		case err == nil:
-			a.p.outcome = OutcomeEnrolled
-			if w != nil {
-				entries = append(entries, w.entry)
-				events = append(events, w.event)
-			}
-		case code == mgm.CodeBanned:
-			a.p.outcome = Rejected(code)
-			events = append(events, bannedAttemptEvent(a.e, now))
-		case code != mgm.CodeInternal:
-			a.p.outcome = Rejected(code)
-		default:
-			return err
+	var fresh map[string]bool
+	var facts map[string]mgm.EnrollmentFacts
+	first := func() []store.Statement {
+		fresh, facts = map[string]bool{}, map[string]mgm.EnrollmentFacts{}
+		return []store.Statement{
+			s.db.MarkMessagesStatement(deliveryIDs(lines), "notification", now, fresh),
+			// Read for every enrollment, also those that turn out to be
+			// redeliveries: the read is one statement either way.
+			s.db.EnrollmentFactsStatement(queries, facts),
 		}
 	}
-	if err := tx.PutPoolEntries(ctx, entries); err != nil {
-		return err
+	then := func() ([]store.Statement, error) {
+		isNew := func(p *pendingLine) bool { id := p.line.m.DeliveryID; return id == "" || fresh[id] }
+		asked := map[*pendingLine]bool{}
+		var entries []mgm.PoolEntry
+		var events []store.NewEvent
+		for _, a := range asks {
+			asked[a.p] = true
+			if !isNew(a.p) {
+				continue
+			}
+			_, w, err := decideEnrollment(a.e, s.policy.Entry, facts[a.e.viewer.UserID], now)
+			switch code := mgm.ErrorCode(err); {
+			case err == nil:
+				a.p.outcome = OutcomeEnrolled
+				if w != nil {
+					entries = append(entries, w.entry)
+					events = append(events, w.event)
+				}
+			case code == mgm.CodeBanned:
+				a.p.outcome = Rejected(code)
+				events = append(events, bannedAttemptEvent(a.e, now))
+			case code != mgm.CodeInternal:
+				a.p.outcome = Rejected(code)
+			default:
+				return nil, err
+			}
+		}
+		for _, p := range lines {
+			switch c := p.line; {
+			case !isNew(p):
+				p.outcome = OutcomeDuplicate
+			case asked[p]:
+			case !c.ok:
+				p.outcome = OutcomeIgnored
+			default:
+				// The rules' first two checks need no facts.
+				_, _, err := decideEnrollment(chatEnrollment(c), s.policy.Entry, mgm.EnrollmentFacts{}, now)
+				p.outcome = Rejected(mgm.ErrorCode(err))
+			}
+		}
+		appendEvents, err := s.db.AppendEventsStatement(events)
+		return []store.Statement{s.db.PutPoolEntriesStatement(entries), appendEvents}, err
 	}
-	return tx.AppendEvents(ctx, events)
+	return s.db.InTxSteps(ctx, keys, first, then)
+}
+
+// chatEnrollment is the enrollment a "!twgold" line asks for.
+func chatEnrollment(c chatLine) enrollment {
+	return enrollment{viewer: c.m.Viewer, rawName: c.arg, isSubscriber: c.m.IsSubscriber, source: "chat", messageID: c.m.MessageID}
 }

@@ -36,7 +36,7 @@ const (
 // (after deduplication, which storage does): entry rule (subscriber), name,
 // ban, active payout, lifetime cap, name held by another viewer. The ban
 // comes after the checks that need no stored facts, so that a group commit
-// can refuse those lines before it reads anything (app's applyBatch). It returns the trimmed name to
+// can refuse those lines before it reads anything (app's writeBatch). It returns the trimmed name to
 // store and what to do with it, or the domain error of the first failed check.
 func DecideEnrollment(viewerID, rawName string, f EnrollmentFacts) (string, EnrollmentAction, error) {
 	if !f.Entry.Admits(f.IsSubscriber) {

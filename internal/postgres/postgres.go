@@ -114,19 +114,28 @@ func (dialect) Rebind(q string) string {
 
 // LockKeys takes transaction-scoped advisory locks, in a fixed order so that
 // two transactions locking overlapping keys cannot deadlock, in one round
-// trip however many keys a group commit brings. unnest WITH ORDINALITY
-// yields the array in order and the ORDER BY keeps it so: since PostgreSQL
-// 9.6 volatile target-list functions are evaluated after the sort.
+// trip however many keys a group commit brings.
 func (dialect) LockKeys(ctx context.Context, tx *sql.Tx, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	sorted := slices.Compact(slices.Sorted(slices.Values(keys)))
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
-		FROM unnest($1::text[]) WITH ORDINALITY AS t(k, i) ORDER BY i`, sorted); err != nil {
+	sorted := sortedKeys(keys)
+	if _, err := tx.ExecContext(ctx, lockKeysSQL, sorted); err != nil {
 		return fmt.Errorf("lock %s: %w", strings.Join(sorted, ", "), err)
 	}
 	return nil
+}
+
+// lockKeysSQL locks the keys of its one argument, a sorted text array.
+// unnest WITH ORDINALITY yields the array in order and the ORDER BY keeps
+// it so: since PostgreSQL 9.6 volatile target-list functions are evaluated
+// after the sort.
+const lockKeysSQL = `SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
+		FROM unnest($1::text[]) WITH ORDINALITY AS t(k, i) ORDER BY i`
+
+// sortedKeys is the order every transaction takes its locks in.
+func sortedKeys(keys []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(keys)))
 }
 
 // migrationLockID is an arbitrary constant naming the "migrating" advisory lock.

@@ -49,8 +49,24 @@ type NewEvent struct {
 // commit's events; one stream twice would get one version twice, which the
 // unique (stream, version) key refuses).
 func (tx *Tx) AppendEvents(ctx context.Context, evs []NewEvent) error {
+	s, err := appendEventsStatement(tx.d, evs)
+	if err != nil {
+		return err
+	}
+	if err := tx.runAll(ctx, []Statement{s}); err != nil {
+		return fmt.Errorf("append %d events: %w", len(evs), err)
+	}
+	return nil
+}
+
+// AppendEventsStatement is AppendEvents as a Statement of InTxSteps.
+func (db *DB) AppendEventsStatement(evs []NewEvent) (Statement, error) {
+	return appendEventsStatement(db.d, evs)
+}
+
+func appendEventsStatement(d Dialect, evs []NewEvent) (Statement, error) {
 	if len(evs) == 0 {
-		return nil
+		return Statement{}, nil
 	}
 	var q strings.Builder
 	args := make([]any, 0, 5*len(evs))
@@ -62,18 +78,15 @@ func (tx *Tx) AppendEvents(ctx context.Context, evs []NewEvent) error {
 		}
 		b, err := json.Marshal(data)
 		if err != nil {
-			return fmt.Errorf("encode %s event: %w", e.Type, err)
+			return Statement{}, fmt.Errorf("encode %s event: %w", e.Type, err)
 		}
 		if i > 0 {
 			q.WriteString(", ")
 		}
 		q.WriteString(`(?, (SELECT COALESCE(MAX(version), 0) + 1 FROM events WHERE stream_id = ?), ?, ?, ?)`)
-		args = append(args, e.StreamID, e.StreamID, e.Type, string(b), tx.d.Time(e.At))
+		args = append(args, e.StreamID, e.StreamID, e.Type, string(b), d.Time(e.At))
 	}
-	if _, err := tx.exec(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("append %d events: %w", len(evs), err)
-	}
-	return nil
+	return Statement{Query: q.String(), Args: args}, nil
 }
 
 // Events returns a stream's events, oldest first.

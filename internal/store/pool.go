@@ -64,8 +64,18 @@ type FactsQuery struct {
 // with the group. The viewers must be distinct.
 func (tx *Tx) EnrollmentFactsMany(ctx context.Context, qs []FactsQuery) (map[string]mgm.EnrollmentFacts, error) {
 	out := make(map[string]mgm.EnrollmentFacts, len(qs))
+	return out, tx.runAll(ctx, []Statement{enrollmentFactsStatement(qs, out)})
+}
+
+// EnrollmentFactsStatement is EnrollmentFactsMany as a Statement of
+// InTxSteps: it fills out.
+func (db *DB) EnrollmentFactsStatement(qs []FactsQuery, out map[string]mgm.EnrollmentFacts) Statement {
+	return enrollmentFactsStatement(qs, out)
+}
+
+func enrollmentFactsStatement(qs []FactsQuery, out map[string]mgm.EnrollmentFacts) Statement {
 	if len(qs) == 0 {
-		return out, nil
+		return Statement{}
 	}
 	var q strings.Builder
 	args := make([]any, 0, 2*len(qs))
@@ -86,30 +96,36 @@ func (tx *Tx) EnrollmentFactsMany(ctx context.Context, qs []FactsQuery) (map[str
 			(SELECT twitch_user_id FROM pool WHERE name_key = q.nk),
 			(SELECT COUNT(*) FROM bans WHERE twitch_user_id = q.uid)
 		FROM q`)
-	rows, err := tx.query(ctx, q.String(), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }() // the error that matters is rows.Err()
-	for rows.Next() {
-		var uid string
-		var f mgm.EnrollmentFacts
-		var current, holder sql.NullString
-		var active, banned int
-		if err := rows.Scan(&uid, &current, &active, &f.CommittedGold, &holder, &banned); err != nil {
-			return nil, err
+	return Statement{Query: q.String(), Args: args, Rows: func(rows Rows) error {
+		for rows.Next() {
+			var uid string
+			var f mgm.EnrollmentFacts
+			var current, holder sql.NullString
+			var active, banned int64
+			if err := rows.Scan(&uid, &current, &active, &f.CommittedGold, &holder, &banned); err != nil {
+				return err
+			}
+			f.CurrentName, f.HasActivePayout, f.NameHolderID, f.Banned = current.String, active > 0, holder.String, banned > 0
+			out[uid] = f
 		}
-		f.CurrentName, f.HasActivePayout, f.NameHolderID, f.Banned = current.String, active > 0, holder.String, banned > 0
-		out[uid] = f
-	}
-	return out, rows.Err()
+		return nil
+	}}
 }
 
 // PutPoolEntries is PutPoolEntry for several distinct viewers holding
 // distinct names, in one statement.
 func (tx *Tx) PutPoolEntries(ctx context.Context, es []mgm.PoolEntry) error {
+	return tx.runAll(ctx, []Statement{putPoolEntriesStatement(tx.d, es)})
+}
+
+// PutPoolEntriesStatement is PutPoolEntries as a Statement of InTxSteps.
+func (db *DB) PutPoolEntriesStatement(es []mgm.PoolEntry) Statement {
+	return putPoolEntriesStatement(db.d, es)
+}
+
+func putPoolEntriesStatement(d Dialect, es []mgm.PoolEntry) Statement {
 	if len(es) == 0 {
-		return nil
+		return Statement{}
 	}
 	var q strings.Builder
 	args := make([]any, 0, 6*len(es))
@@ -119,7 +135,7 @@ func (tx *Tx) PutPoolEntries(ctx context.Context, es []mgm.PoolEntry) error {
 			q.WriteString(", ")
 		}
 		q.WriteString("(?, ?, ?, ?, ?, ?)")
-		args = append(args, e.TwitchUserID, e.TwitchDisplayName, e.CharacterName, mgm.NameKey(e.CharacterName), tx.d.Time(e.EnrolledAt),
+		args = append(args, e.TwitchUserID, e.TwitchDisplayName, e.CharacterName, mgm.NameKey(e.CharacterName), d.Time(e.EnrolledAt),
 			drawproof.OrderKey(e.TwitchUserID))
 	}
 	q.WriteString(` ON CONFLICT (twitch_user_id) DO UPDATE SET
@@ -127,8 +143,7 @@ func (tx *Tx) PutPoolEntries(ctx context.Context, es []mgm.PoolEntry) error {
 			character_name = excluded.character_name,
 			name_key = excluded.name_key,
 			enrolled_at = excluded.enrolled_at`)
-	_, err := tx.exec(ctx, q.String(), args...)
-	return err
+	return Statement{Query: q.String(), Args: args}
 }
 
 // PutPoolEntry inserts the viewer's pool row or replaces their name. The
@@ -233,13 +248,23 @@ func (tx *Tx) MarkMessageProcessed(ctx context.Context, messageID, messageType s
 // new at most once.
 func (tx *Tx) MarkMessagesProcessed(ctx context.Context, messageIDs []string, messageType string, at time.Time) (map[string]bool, error) {
 	fresh := map[string]bool{}
+	return fresh, tx.runAll(ctx, []Statement{markMessagesStatement(tx.d, messageIDs, messageType, at, fresh)})
+}
+
+// MarkMessagesStatement is MarkMessagesProcessed as a Statement of
+// InTxSteps: the ids that were new are set in fresh.
+func (db *DB) MarkMessagesStatement(messageIDs []string, messageType string, at time.Time, fresh map[string]bool) Statement {
+	return markMessagesStatement(db.d, messageIDs, messageType, at, fresh)
+}
+
+func markMessagesStatement(d Dialect, messageIDs []string, messageType string, at time.Time, fresh map[string]bool) Statement {
 	if len(messageIDs) == 0 {
-		return fresh, nil
+		return Statement{}
 	}
 	var q strings.Builder
 	q.WriteString(`INSERT INTO eventsub_messages (message_id, message_type, processed_at) VALUES `)
 	args := make([]any, 0, 3*len(messageIDs))
-	when := tx.d.Time(at)
+	when := d.Time(at)
 	for i, id := range messageIDs {
 		if i > 0 {
 			q.WriteString(", ")
@@ -248,12 +273,16 @@ func (tx *Tx) MarkMessagesProcessed(ctx context.Context, messageIDs []string, me
 		args = append(args, id, messageType, when)
 	}
 	q.WriteString(` ON CONFLICT (message_id) DO NOTHING RETURNING message_id`)
-	rows, err := tx.query(ctx, q.String(), args...)
-	ids, err := collect(rows, err, scanString)
-	for _, id := range ids {
-		fresh[id] = true
-	}
-	return fresh, err
+	return Statement{Query: q.String(), Args: args, Rows: func(rows Rows) error {
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			fresh[id] = true
+		}
+		return nil
+	}}
 }
 
 // PruneMessages forgets EventSub message ids processed before the cutoff.
