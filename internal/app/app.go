@@ -45,6 +45,8 @@ type Service struct {
 	refreshes atomic.Uint64
 	// changed is closed and replaced when a snapshot is stored (SnapshotChanged).
 	changed atomic.Pointer[chan struct{}]
+	// prepared is the next draw's list, read ahead of the draw moment (drawList).
+	prepared atomic.Pointer[preparedList]
 
 	// defaultStreamer stands in for broadcasterID where a gift needs a
 	// streamer and none is named, without refusing other channels.

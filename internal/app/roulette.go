@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/drawproof"
@@ -40,9 +43,15 @@ func (s *Service) Tick(ctx context.Context) error {
 	if _, err := s.ensureCycle(ctx, s.schedule.End(start), now); err != nil {
 		return fmt.Errorf("ensure next cycle: %w", err)
 	}
-	if !now.Before(s.schedule.DrawAt(start)) && cur.DrawnAt == nil && !cur.Decided() {
+	drawAt := s.schedule.DrawAt(start)
+	switch undrawn := cur.DrawnAt == nil && !cur.Decided(); {
+	case undrawn && !now.Before(drawAt):
 		if err := s.draw(ctx, cur.ID, now); err != nil {
 			return fmt.Errorf("draw: %w", err)
+		}
+	case undrawn && !now.Before(drawAt.Add(-drawPrepareLead)):
+		if _, err := s.drawList(ctx, cur.ID, true); err != nil {
+			return fmt.Errorf("prepare the draw: %w", err)
 		}
 	}
 	if err := s.closeOverdue(ctx, now); err != nil {
@@ -92,14 +101,15 @@ func (s *Service) ensureCycle(ctx context.Context, start, now time.Time) (mgm.Sp
 // would wait for it. A member whose eligibility changes in between is
 // caught where it matters: verify-candidate checks it again.
 func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error {
-	seed, committed, list, n, poolSize, err := s.drawList(ctx, cycleID)
+	l, err := s.drawList(ctx, cycleID, false)
 	if err != nil {
 		return err
 	}
-	r := drawproof.DrawEncoded(seed, cycleID, list, n)
+	seed, committed, list, n, poolSize := l.seed, l.committed, l.list, l.n, l.n+l.dropped
+	r := drawproof.DrawHashed(seed, cycleID, l.listHash, n)
 	rec := store.DrawRecord{ListSize: n, ListHash: hex.EncodeToString(r.ListHash[:]), Index: r.Index}
 	if committed {
-		rec.ListGzip = drawproof.Gzip(list)
+		rec.ListGzip, rec.Staged = l.gzip, l.staged
 	}
 	var drawn drawproof.Entry
 	if r.Index >= 0 {
@@ -168,6 +178,11 @@ func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error
 			"eligibleCount": n, "poolSize": poolSize, "listHash": rec.ListHash, "index": r.Index,
 		}, now)
 	})
+	if err == nil {
+		// The list is kept for the next draw only while it is being
+		// prepared: 10 MB at 100,000 members.
+		s.prepared.CompareAndSwap(l.preparedList, nil)
+	}
 	if err == nil && outcome != "" {
 		s.obs.SpinCycleDecided(string(outcome))
 	}
@@ -179,16 +194,56 @@ func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error
 // again from the pool as it is then.
 var errDrawnMemberLeft = errors.New("the drawn member left the pool before the draw was recorded; the next tick draws again")
 
+// drawPrepareLead is how long before the draw moment the ticks start
+// reading the draw's list (drawList), so that the moment itself finds it
+// ready unless the pool changed in the last second.
+const drawPrepareLead = 10 * time.Second
+
+// preparedList is a draw's list worked out ahead of the draw moment: the
+// whole pool's list as read at a change count, and the eligible list cut
+// from it for one set of ineligible members. At 100,000 members reading,
+// hashing and compressing the list takes 140–210 ms; checking that neither
+// the pool nor the ineligible set changed takes a few small reads, so the
+// draw itself stays within milliseconds (issue 15) whatever the pool's size.
+type preparedList struct {
+	changes    int64  // the pool's change count (store PoolChanges) the text was read at
+	text       []byte // the whole pool's list, as DrawList read it; never modified
+	ineligible string // the set-aside order keys, sorted and joined
+	list       []byte // text without them, in canonical order
+	n, dropped int
+	listHash   [32]byte
+	gzip       []byte // list compressed for the proof (drawproof.Gzip)
+	// staged: the list is stored ahead of the draw (store StageDrawList),
+	// so the draw's transaction writes a reference to it, not megabytes.
+	staged bool
+}
+
+// drawInputs is what a draw needs from the store: the cycle's seed and the
+// eligible list (preparedList's part of it).
+type drawInputs struct {
+	seed drawproof.Seed
+	// committed is false for a cycle created before draws were committed:
+	// it is drawn by the same rule from a seed drawn now, and has no proof.
+	committed bool
+	*preparedList
+}
+
 // drawList reads a cycle's seed and the eligible members in canonical
-// order, as the list hash's input (drawproof.Encode) and its length n.
-// committed is false for a cycle created before draws were committed: it is
-// drawn by the same rule from a seed drawn now, and has no proof.
-func (s *Service) drawList(ctx context.Context, cycleID string) (seed drawproof.Seed, committed bool, list []byte, n, poolSize int, err error) {
-	var text string
+// order, as the list hash's input (drawproof.Encode), reusing the list
+// prepared by an earlier call when the pool's change count and the set of
+// ineligible members are what they were then, and keeps what it worked out
+// for the next call. stage (the ticks ahead of the draw) stores a list that
+// has not changed since the previous call ahead of the draw: the pool is
+// quiet, and the draw will likely use it.
+func (s *Service) drawList(ctx context.Context, cycleID string, stage bool) (drawInputs, error) {
+	var in drawInputs
+	prev := s.prepared.Load()
+	var text []byte
+	var changes int64
 	var ineligible map[string]bool
-	err = s.db.Read(ctx, func(tx *store.Tx) error {
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
 		var err error
-		if seed, committed, err = tx.CycleSeed(ctx, cycleID); err != nil {
+		if in.seed, in.committed, err = tx.CycleSeed(ctx, cycleID); err != nil {
 			return err
 		}
 		c, err := tx.Cycle(ctx, cycleID)
@@ -216,18 +271,46 @@ func (s *Service) drawList(ctx context.Context, cycleID string) (seed drawproof.
 				ineligible[drawproof.OrderKey(m.TwitchUserID)] = true
 			}
 		}
-		text, err = tx.DrawList(ctx)
+		if prev != nil {
+			if changes, err = tx.PoolChanges(ctx); err != nil || changes == prev.changes {
+				text = prev.text
+				return err
+			}
+		}
+		var t string
+		t, changes, err = tx.DrawList(ctx)
+		text = []byte(t)
 		return err
 	})
 	if err != nil {
-		return seed, false, nil, 0, 0, err
+		return in, err
 	}
-	if !committed {
-		if seed, err = s.seed(cycleID); err != nil {
-			return seed, false, nil, 0, 0, fmt.Errorf("draw seed: %w", err)
+	if !in.committed {
+		if in.seed, err = s.seed(cycleID); err != nil {
+			return in, fmt.Errorf("draw seed: %w", err)
 		}
 	}
-	list, dropped := dropIneligible([]byte(text), ineligible)
+	keys := slices.Sorted(maps.Keys(ineligible))
+	key := strings.Join(keys, ",")
+	if prev != nil && prev.changes == changes && prev.ineligible == key {
+		in.preparedList = prev
+		if stage && in.committed && !prev.staged {
+			err := s.db.InTx(ctx, func(tx *store.Tx) error {
+				return tx.StageDrawList(ctx, hex.EncodeToString(prev.listHash[:]), prev.gzip, s.clock())
+			})
+			if err != nil {
+				return in, fmt.Errorf("stage the draw's list: %w", err)
+			}
+			staged := *prev
+			staged.staged = true
+			s.prepared.CompareAndSwap(prev, &staged)
+			in.preparedList = &staged
+		}
+		return in, nil
+	}
+	p := &preparedList{changes: changes, text: text, ineligible: key}
+	// dropIneligible works in place; the text stays as read for the next call.
+	list, dropped := dropIneligible(bytes.Clone(text), ineligible)
 	n, canonical := drawproof.CheckEncoding(list)
 	if !canonical {
 		// The database's order was not byte order (an engine that did not
@@ -235,12 +318,17 @@ func (s *Service) drawList(ctx context.Context, cycleID string) (seed drawproof.
 		// equal, which the database does not order by name: sort here.
 		entries, ok := drawproof.Decode(list)
 		if !ok {
-			return seed, false, nil, 0, 0, errors.New("draw list: the database returned a malformed list")
+			return in, errors.New("draw list: the database returned a malformed list")
 		}
 		drawproof.Sort(entries)
 		list, n = drawproof.Encode(entries), len(entries)
 	}
-	return seed, committed, list, n, n + dropped, nil
+	p.list, p.n, p.dropped = list, n, dropped
+	p.listHash = drawproof.ListHashEncoded(list)
+	p.gzip = drawproof.Gzip(list)
+	s.prepared.Store(p)
+	in.preparedList = p
+	return in, nil
 }
 
 // dropIneligible removes the lines whose order key is in ineligible, in

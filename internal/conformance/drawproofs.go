@@ -24,6 +24,19 @@ var proofTests = []struct {
 	{"DrawProofMissingCases", testProofMissing},
 	{"DrawProofStoredCompressedRoundTrips", testProofRoundTrip},
 	{"DrawProofRetention", testProofRetention},
+	{"DrawListPreparedFollowsThePool", testDrawListPrepared},
+	{"DrawProofRetentionStagedLists", testProofRetentionStaged},
+}
+
+// stagedDraw reports whether a cycle's draw refers to a list staged ahead
+// of it (draw_lists) rather than holding its own.
+func (e *env) stagedDraw(t *testing.T, cycleID string) bool {
+	t.Helper()
+	var inline int
+	if err := e.db.SQL().QueryRowContext(e.ctx, e.rebind(`SELECT COUNT(list_gzip) FROM draw_proofs WHERE cycle_id = ?`), cycleID).Scan(&inline); err != nil {
+		t.Fatal(err)
+	}
+	return inline == 0
 }
 
 // proofOf returns a cycle's proof, failing the test on an error.
@@ -253,6 +266,102 @@ func testProofRetention(t *testing.T, e *env) {
 		}
 	}
 	if p := e.proofOf(t, recent.ID); len(drawproof.Verify(p, recent.Commitment)) != 0 || len(p.List) != 2 {
+		t.Fatalf("the recent proof went too: %+v", p)
+	}
+}
+
+// testDrawListPrepared: the ticks before the draw moment read the list
+// ahead (app's drawList); whatever changes in between — a member joins,
+// another renames, one leaves, one becomes ineligible — the draw's list is
+// the pool as it is at the draw. One change per window, as the last thing
+// before its draw, so that each is seen by its own means.
+func testDrawListPrepared(t *testing.T, e *env) {
+	pool := map[string]string{} // user id → character name, the eligible pool
+	for i, name := range []string{"Norinn", "Thrall", "Jaina", "Voljin", "Sylvanas"} {
+		user := fmt.Sprintf("u%d", i+1)
+		e.chat(t, "d"+user, user, "!twgold "+name, true)
+		pool[user] = name
+	}
+	for w, change := range []struct {
+		name string
+		do   func()
+	}{
+		{"nothing", func() {}},
+		{"a member renames", func() { e.chat(t, "d-rename", "u1", "!twgold Renamed", true); pool["u1"] = "Renamed" }},
+		{"a member joins", func() { e.chat(t, "d-join", "u6", "!twgold Anduin", true); pool["u6"] = "Anduin" }},
+		{"a member leaves", func() {
+			if err := e.svc.LeavePool(e.ctx, "u2", "panel"); err != nil {
+				t.Fatal(err)
+			}
+			delete(pool, "u2")
+		}},
+		{"a member gets a payout", func() {
+			if err := e.insertPayout(t, payoutID(1), "u3", mgm.PayoutPending); err != nil {
+				t.Fatal(err)
+			}
+			delete(pool, "u3")
+		}},
+	} {
+		start := time.Duration(w) * 300 * sec
+		e.tickAt(t, start+sec)
+		cycle := e.state(t).CycleID
+		e.tickAt(t, start+231*sec) // prepares the list
+		e.tickAt(t, start+233*sec) // nothing changed: the same list, staged
+		change.do()
+		e.tickAt(t, start+240*sec)
+		if staged := e.stagedDraw(t, cycle); staged != (w == 0) {
+			t.Fatalf("%s: the draw used the staged list: %v", change.name, staged)
+		}
+		p := e.proofOf(t, cycle)
+		if ms := drawproof.Verify(p, p.Commitment); len(ms) != 0 {
+			t.Fatalf("%s: the proof does not verify: %v", change.name, ms)
+		}
+		var want []drawproof.Entry
+		for user, name := range pool {
+			want = append(want, drawproof.Entry{OrderKey: drawproof.OrderKey(user), CharacterName: name})
+		}
+		drawproof.Sort(want)
+		if !slices.Equal(p.List, want) {
+			t.Fatalf("%s: the draw's list is %v, want the pool at the draw %v", change.name, p.List, want)
+		}
+		e.tickAt(t, start+299*sec) // the window closes without a report: no winner, no cooldown
+	}
+}
+
+// testProofRetentionStaged: lists staged ahead of their draws are swept
+// with the draws that used them, unless a draw still kept used it too.
+func testProofRetentionStaged(t *testing.T, e *env) {
+	drawPrepared := func(at time.Duration) mgm.SpinCycle {
+		t.Helper()
+		e.tickAt(t, at)
+		c := e.svc.Snapshot().Current
+		e.tickAt(t, at+231*sec)
+		e.tickAt(t, at+233*sec)
+		e.tickAt(t, at+240*sec)
+		if !e.stagedDraw(t, c.ID) {
+			t.Fatalf("the draw at +%v did not use the staged list", at)
+		}
+		return *c
+	}
+	e.chat(t, "d1", "u1", "!twgold Norinn", true)
+	e.chat(t, "d2", "u2", "!twgold Thrall", true)
+	first := drawPrepared(0)
+	second := drawPrepared(300 * sec) // the same pool: the same list, shared
+	e.chat(t, "d3", "u3", "!twgold Jaina", true)
+	later := app.DefaultDrawProofRetention + 600*sec
+	third := drawPrepared(later - 300*sec) // kept: within the retention
+	recent := drawPrepared(later)
+	_ = third
+	// first and second share a list no kept draw uses: it goes, once.
+	if n, err := e.svc.PruneDrawProofs(e.ctx); err != nil || n != 1 {
+		t.Fatalf("prune: %d, %v; want the one list of the two draws older than the retention", n, err)
+	}
+	for _, c := range []mgm.SpinCycle{first, second} {
+		if _, err := e.svc.DrawProof(e.ctx, c.ID); mgm.ErrorCode(err) != mgm.CodeDrawProofExpired {
+			t.Fatalf("proof of a draw older than the retention: %v", err)
+		}
+	}
+	if p := e.proofOf(t, recent.ID); len(drawproof.Verify(p, recent.Commitment)) != 0 || len(p.List) != 3 {
 		t.Fatalf("the recent proof went too: %+v", p)
 	}
 }

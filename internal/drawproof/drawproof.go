@@ -409,7 +409,16 @@ func EntryAt(b []byte, i int) (Entry, bool) {
 // DrawEncoded runs the scheme over an encoding already checked by
 // CheckEncoding, holding n entries.
 func DrawEncoded(seed Seed, cycleID string, encoded []byte, n int) Result {
-	r := Result{ListHash: sha256.Sum256(encoded), Index: -1}
+	return DrawHashed(seed, cycleID, ListHashEncoded(encoded), n)
+}
+
+// ListHashEncoded is the list hash of an encoding (Encode).
+func ListHashEncoded(encoded []byte) [32]byte { return sha256.Sum256(encoded) }
+
+// DrawHashed runs the scheme for a list of n entries whose hash is
+// listHash (ListHashEncoded): the list was hashed ahead of the draw.
+func DrawHashed(seed Seed, cycleID string, listHash [32]byte, n int) Result {
+	r := Result{ListHash: listHash, Index: -1}
 	if n > 0 {
 		i, c := Index(seed, cycleID, r.ListHash, uint64(n))
 		r.Index, r.Counter = int(i), c

@@ -142,6 +142,10 @@ type DrawRecord struct {
 	// legacyList is the uncompressed text of a PostgreSQL row drawn before
 	// migration 0012 (SQLite's were compressed by the migration).
 	legacyList []byte
+	// Staged says the list was stored ahead of the draw (StageDrawList):
+	// SaveDraw then records a reference to it, and writes ListGzip only if
+	// it is not there after all.
+	Staged bool
 	// Expired says the retention sweep removed the list (PruneDrawLists);
 	// the rest of the record stays.
 	Expired bool
@@ -161,8 +165,48 @@ func (tx *Tx) SaveDraw(ctx context.Context, cycleID string, r DrawRecord) error 
 	if r.Index >= 0 {
 		index = r.Index
 	}
+	if r.Staged {
+		res, err := tx.exec(ctx, `INSERT INTO draw_proofs (cycle_id, list_size, list_hash, winner_index)
+			SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM draw_lists WHERE list_hash = ?)`,
+			cycleID, r.ListSize, r.ListHash, index, r.ListHash)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		// Swept away since it was staged: the list goes with the record.
+	}
 	_, err := tx.exec(ctx, `INSERT INTO draw_proofs (cycle_id, list_size, list_hash, winner_index, list_gzip) VALUES (?, ?, ?, ?, ?)`,
 		cycleID, r.ListSize, r.ListHash, index, r.ListGzip)
+	return err
+}
+
+// stagedListLife is how long a staged list no draw has used is kept: the
+// ticks stage the next draw's list at most ten seconds ahead, so one older
+// than this is a list the pool moved on from before its draw.
+const stagedListLife = 15 * time.Minute
+
+// StageDrawList stores the list a draw is about to use (drawproof.Gzip of
+// its text, by its hex hash), ahead of the draw moment, and sweeps staged
+// lists that no draw used. Staging the same list again only refreshes it.
+func (tx *Tx) StageDrawList(ctx context.Context, listHash string, listGzip []byte, at time.Time) error {
+	res, err := tx.exec(ctx, `UPDATE draw_lists SET staged_at = ? WHERE list_hash = ?`, tx.d.Time(at), listHash)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO draw_lists (list_hash, list_gzip, staged_at) VALUES (?, ?, ?)`,
+			listHash, listGzip, tx.d.Time(at)); err != nil {
+			return err
+		}
+	}
+	_, err = tx.exec(ctx, `DELETE FROM draw_lists WHERE staged_at < ?
+		AND NOT EXISTS (SELECT 1 FROM draw_proofs WHERE draw_proofs.list_hash = draw_lists.list_hash)`,
+		tx.d.Time(at.Add(-stagedListLife)))
 	return err
 }
 
@@ -172,7 +216,9 @@ func (tx *Tx) Draw(ctx context.Context, cycleID string) (DrawRecord, error) {
 	var r DrawRecord
 	var index sql.NullInt64
 	var legacy sql.NullString
-	err := tx.queryRow(ctx, `SELECT list_size, list_hash, winner_index, list_gzip, list FROM draw_proofs WHERE cycle_id = ?`, cycleID).
+	err := tx.queryRow(ctx, `SELECT p.list_size, p.list_hash, p.winner_index, COALESCE(p.list_gzip, l.list_gzip), p.list
+		FROM draw_proofs p LEFT JOIN draw_lists l ON l.list_hash = p.list_hash
+		WHERE p.cycle_id = ?`, cycleID).
 		Scan(&r.ListSize, &r.ListHash, &index, &r.ListGzip, &legacy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return DrawRecord{}, ErrNotFound
@@ -192,7 +238,7 @@ func (tx *Tx) Draw(ctx context.Context, cycleID string) (DrawRecord, error) {
 // cutoff, keeping the rest of their records, and returns how many it
 // removed. A list is most of a cycle's storage (megabytes at 100,000
 // members, every five minutes); its hash, size and index still say what
-// was drawn.
+// was drawn. A staged list that a later draw also used stays for it.
 func (tx *Tx) PruneDrawLists(ctx context.Context, before time.Time) (int64, error) {
 	res, err := tx.exec(ctx, `UPDATE draw_proofs SET list_gzip = NULL, list = NULL
 		WHERE (list_gzip IS NOT NULL OR list IS NOT NULL)
@@ -200,7 +246,18 @@ func (tx *Tx) PruneDrawLists(ctx context.Context, before time.Time) (int64, erro
 	if err != nil {
 		return 0, err
 	}
-	return res.RowsAffected()
+	inline, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	res, err = tx.exec(ctx, `DELETE FROM draw_lists WHERE staged_at < ?
+		AND NOT EXISTS (SELECT 1 FROM draw_proofs p JOIN spin_cycles c ON c.id = p.cycle_id
+			WHERE p.list_hash = draw_lists.list_hash AND c.window_start >= ?)`, tx.d.Time(before), tx.d.Time(before))
+	if err != nil {
+		return 0, err
+	}
+	staged, err := res.RowsAffected()
+	return inline + staged, err
 }
 
 // ForceCandidate replaces a cycle's candidate and reopens it unless it already

@@ -187,17 +187,28 @@ func (tx *Tx) PoolCount(ctx context.Context) (int, error) {
 
 // DrawList returns the whole pool as the draw's list text, one row: a
 // "orderKey\tcharacterName\n" line per member (drawproof.AppendEncoding) in
-// canonical order, read along the pool_order_key index. The database builds
-// the text because handing 100,000 rows to the driver one by one cost half a
-// second; the caller drops the ineligible members and must check the order
-// (drawproof), since an aggregate over an ordered subquery keeps that order
-// in practice but neither engine promises it. Asking for the order inside
-// the aggregate would: both engines then sort the pool instead of walking
-// the index, five to ten times slower at 100,000 members.
-func (tx *Tx) DrawList(ctx context.Context) (string, error) {
+// canonical order, read along the pool_order_key index, with the pool's
+// change count (PoolChanges) read in the same statement, so of the same
+// moment. The database builds the text because handing 100,000 rows to the
+// driver one by one cost half a second; the caller drops the ineligible
+// members and must check the order (drawproof), since an aggregate over an
+// ordered subquery keeps that order in practice but neither engine promises
+// it. Asking for the order inside the aggregate would: both engines then
+// sort the pool instead of walking the index, five to ten times slower at
+// 100,000 members.
+func (tx *Tx) DrawList(ctx context.Context) (text string, changes int64, err error) {
 	var list sql.NullString // NULL for an empty pool
-	err := tx.queryRow(ctx, DrawListQuery(tx.d.Name())).Scan(&list)
-	return list.String, err
+	err = tx.queryRow(ctx, DrawListQuery(tx.d.Name())).Scan(&changes, &list)
+	return list.String, changes, err
+}
+
+// PoolChanges counts every member added, removed or renamed since the store
+// was created (kept by the pool's triggers, migration 0013): while it stays
+// the same, so does DrawList's text.
+func (tx *Tx) PoolChanges(ctx context.Context) (int64, error) {
+	var n int64
+	err := tx.queryRow(ctx, `SELECT COALESCE(SUM(changes), 0) FROM pool_stats`).Scan(&n)
+	return n, err
 }
 
 // DrawListQuery is DrawList's statement on a dialect; the plan tests allow
@@ -206,11 +217,13 @@ func (tx *Tx) DrawList(ctx context.Context) (string, error) {
 // and PostgreSQL's "C" (the column's own, written out all the same).
 func DrawListQuery(dialect string) string {
 	if dialect == "postgres" {
-		return `SELECT string_agg(order_key || chr(9) || character_name || chr(10), '')
-		FROM (SELECT order_key, character_name FROM pool ORDER BY order_key COLLATE "C") AS canonical`
+		return `SELECT (SELECT COALESCE(SUM(changes), 0) FROM pool_stats),
+		(SELECT string_agg(order_key || chr(9) || character_name || chr(10), '')
+		FROM (SELECT order_key, character_name FROM pool ORDER BY order_key COLLATE "C") AS canonical)`
 	}
-	return `SELECT group_concat(order_key || char(9) || character_name || char(10), '')
-		FROM (SELECT order_key, character_name FROM pool ORDER BY order_key) AS canonical`
+	return `SELECT (SELECT COALESCE(SUM(changes), 0) FROM pool_stats),
+		(SELECT group_concat(order_key || char(9) || character_name || char(10), '')
+		FROM (SELECT order_key, character_name FROM pool ORDER BY order_key) AS canonical)`
 }
 
 // DrawMember is a pool member the draw picked, found by order key.
