@@ -171,23 +171,7 @@ func benchRefresh(b *testing.B, open BenchOpener, size int) {
 // detector most of a minute.
 func FillPool(tb testing.TB, db *store.DB, n int, at time.Time) {
 	tb.Helper()
-	ctx := context.Background()
-	if db.Dialect() == "postgres" {
-		// PostgreSQL's row trigger would update one counter row n times in
-		// one transaction (a version chain walked on every update): count
-		// the rows once instead, as the migration advises for bulk loads.
-		if _, err := db.SQL().ExecContext(ctx, `ALTER TABLE pool DISABLE TRIGGER pool_stats_count`); err != nil {
-			tb.Fatal(err)
-		}
-		defer func() {
-			if _, err := db.SQL().ExecContext(ctx, `ALTER TABLE pool ENABLE TRIGGER pool_stats_count`); err != nil {
-				tb.Fatal(err)
-			}
-		}()
-		if _, err := db.SQL().ExecContext(ctx, `UPDATE pool_stats SET members = members + $1 WHERE shard = 0`, n); err != nil {
-			tb.Fatal(err)
-		}
-	}
+	// The pool's triggers count the rows once per statement (migration 0013).
 	// mgm_order_key is drawproof.OrderKey in SQL (migration 0010).
 	generate(tb, db, n, at, "pool", "twitch_user_id, twitch_display_name, character_name, name_key, enrolled_at, order_key",
 		"'pool-' || n, 'P', 'Pool' || n, 'pool' || n, @at, mgm_order_key('pool-' || n)")

@@ -68,9 +68,7 @@ func appendEventsStatement(d Dialect, evs []NewEvent) (Statement, error) {
 	if len(evs) == 0 {
 		return Statement{}, nil
 	}
-	var q strings.Builder
-	args := make([]any, 0, 5*len(evs))
-	q.WriteString(`INSERT INTO events (stream_id, version, type, data, at) VALUES `)
+	datas := make([]string, len(evs))
 	for i, e := range evs {
 		data := e.Data
 		if data == nil {
@@ -80,11 +78,27 @@ func appendEventsStatement(d Dialect, evs []NewEvent) (Statement, error) {
 		if err != nil {
 			return Statement{}, fmt.Errorf("encode %s event: %w", e.Type, err)
 		}
+		datas[i] = string(b)
+	}
+	if arrayParams(d) {
+		streams, types, ats := make([]string, len(evs)), make([]string, len(evs)), make([]time.Time, len(evs))
+		for i, e := range evs {
+			streams[i], types[i], ats[i] = e.StreamID, e.Type, e.At
+		}
+		return Statement{Query: `INSERT INTO events (stream_id, version, type, data, at)
+			SELECT s, (SELECT COALESCE(MAX(version), 0) + 1 FROM events WHERE stream_id = s), ty, da::jsonb, at
+			FROM unnest(?::text[], ?::text[], ?::text[], ?::timestamptz[]) AS t(s, ty, da, at)`,
+			Args: []any{streams, types, datas, times(d, ats)}}, nil
+	}
+	var q strings.Builder
+	args := make([]any, 0, 5*len(evs))
+	q.WriteString(`INSERT INTO events (stream_id, version, type, data, at) VALUES `)
+	for i, e := range evs {
 		if i > 0 {
 			q.WriteString(", ")
 		}
 		q.WriteString(`(?, (SELECT COALESCE(MAX(version), 0) + 1 FROM events WHERE stream_id = ?), ?, ?, ?)`)
-		args = append(args, e.StreamID, e.StreamID, e.Type, string(b), d.Time(e.At))
+		args = append(args, e.StreamID, e.StreamID, e.Type, datas[i], d.Time(e.At))
 	}
 	return Statement{Query: q.String(), Args: args}, nil
 }

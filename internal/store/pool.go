@@ -64,28 +64,38 @@ type FactsQuery struct {
 // with the group. The viewers must be distinct.
 func (tx *Tx) EnrollmentFactsMany(ctx context.Context, qs []FactsQuery) (map[string]mgm.EnrollmentFacts, error) {
 	out := make(map[string]mgm.EnrollmentFacts, len(qs))
-	return out, tx.runAll(ctx, []Statement{enrollmentFactsStatement(qs, out)})
+	return out, tx.runAll(ctx, []Statement{enrollmentFactsStatement(tx.d, qs, out)})
 }
 
 // EnrollmentFactsStatement is EnrollmentFactsMany as a Statement of
 // InTxSteps: it fills out.
 func (db *DB) EnrollmentFactsStatement(qs []FactsQuery, out map[string]mgm.EnrollmentFacts) Statement {
-	return enrollmentFactsStatement(qs, out)
+	return enrollmentFactsStatement(db.d, qs, out)
 }
 
-func enrollmentFactsStatement(qs []FactsQuery, out map[string]mgm.EnrollmentFacts) Statement {
+func enrollmentFactsStatement(d Dialect, qs []FactsQuery, out map[string]mgm.EnrollmentFacts) Statement {
 	if len(qs) == 0 {
 		return Statement{}
 	}
 	var q strings.Builder
-	args := make([]any, 0, 2*len(qs))
-	q.WriteString(`WITH q (uid, nk) AS (VALUES `)
-	for i, f := range qs {
-		if i > 0 {
-			q.WriteString(", ")
+	var args []any
+	if arrayParams(d) {
+		uids, nks := make([]string, len(qs)), make([]string, len(qs))
+		for i, f := range qs {
+			uids[i], nks[i] = f.TwitchUserID, f.NameKey
 		}
-		q.WriteString("(?, ?)")
-		args = append(args, f.TwitchUserID, f.NameKey)
+		q.WriteString(`WITH q (uid, nk) AS (SELECT * FROM unnest(?::text[], ?::text[])`)
+		args = []any{uids, nks}
+	} else {
+		args = make([]any, 0, 2*len(qs))
+		q.WriteString(`WITH q (uid, nk) AS (VALUES `)
+		for i, f := range qs {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?)")
+			args = append(args, f.TwitchUserID, f.NameKey)
+		}
 	}
 	// The same subqueries as EnrollmentFacts, per row of q.
 	q.WriteString(`) SELECT q.uid,
@@ -128,15 +138,29 @@ func putPoolEntriesStatement(d Dialect, es []mgm.PoolEntry) Statement {
 		return Statement{}
 	}
 	var q strings.Builder
-	args := make([]any, 0, 6*len(es))
-	q.WriteString(`INSERT INTO pool (twitch_user_id, twitch_display_name, character_name, name_key, enrolled_at, order_key) VALUES `)
-	for i, e := range es {
-		if i > 0 {
-			q.WriteString(", ")
+	var args []any
+	q.WriteString(`INSERT INTO pool (twitch_user_id, twitch_display_name, character_name, name_key, enrolled_at, order_key) `)
+	if arrayParams(d) {
+		n := len(es)
+		ids, displays, names, keys, orders := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ats := make([]time.Time, n)
+		for i, e := range es {
+			ids[i], displays[i], names[i], keys[i] = e.TwitchUserID, e.TwitchDisplayName, e.CharacterName, mgm.NameKey(e.CharacterName)
+			ats[i], orders[i] = e.EnrolledAt, drawproof.OrderKey(e.TwitchUserID)
 		}
-		q.WriteString("(?, ?, ?, ?, ?, ?)")
-		args = append(args, e.TwitchUserID, e.TwitchDisplayName, e.CharacterName, mgm.NameKey(e.CharacterName), d.Time(e.EnrolledAt),
-			drawproof.OrderKey(e.TwitchUserID))
+		q.WriteString(`SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::text[])`)
+		args = []any{ids, displays, names, keys, times(d, ats), orders}
+	} else {
+		args = make([]any, 0, 6*len(es))
+		q.WriteString(`VALUES `)
+		for i, e := range es {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?)")
+			args = append(args, e.TwitchUserID, e.TwitchDisplayName, e.CharacterName, mgm.NameKey(e.CharacterName), d.Time(e.EnrolledAt),
+				drawproof.OrderKey(e.TwitchUserID))
+		}
 	}
 	q.WriteString(` ON CONFLICT (twitch_user_id) DO UPDATE SET
 			twitch_display_name = excluded.twitch_display_name,
@@ -275,15 +299,22 @@ func markMessagesStatement(d Dialect, messageIDs []string, messageType string, a
 		return Statement{}
 	}
 	var q strings.Builder
-	q.WriteString(`INSERT INTO eventsub_messages (message_id, message_type, processed_at) VALUES `)
-	args := make([]any, 0, 3*len(messageIDs))
+	var args []any
 	when := d.Time(at)
-	for i, id := range messageIDs {
-		if i > 0 {
-			q.WriteString(", ")
+	if arrayParams(d) {
+		q.WriteString(`INSERT INTO eventsub_messages (message_id, message_type, processed_at)
+			SELECT id, ?, ? FROM unnest(?::text[]) AS t(id)`)
+		args = []any{messageType, when, messageIDs}
+	} else {
+		q.WriteString(`INSERT INTO eventsub_messages (message_id, message_type, processed_at) VALUES `)
+		args = make([]any, 0, 3*len(messageIDs))
+		for i, id := range messageIDs {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?)")
+			args = append(args, id, messageType, when)
 		}
-		q.WriteString("(?, ?, ?)")
-		args = append(args, id, messageType, when)
 	}
 	q.WriteString(` ON CONFLICT (message_id) DO NOTHING RETURNING message_id`)
 	return Statement{Query: q.String(), Args: args, Rows: func(rows Rows) error {
@@ -367,4 +398,21 @@ func (tx *Tx) PoolNames(ctx context.Context, limit int) ([]string, error) {
 		names = []string{} // an empty pool has no names, not unknown names
 	}
 	return names, err
+}
+
+// arrayParams reports whether a statement for many rows takes one array
+// per column (PostgreSQL: unnest) rather than a VALUES row per row (SQLite).
+// With arrays the statement's text is the same whatever the group's size,
+// so pgx prepares it once per connection; a VALUES list of every size up to
+// the largest group cost a prepare round trip per size and connection, the
+// slow start of every burst.
+func arrayParams(d Dialect) bool { return d.Name() == "postgres" }
+
+// times is a column of timestamps as the engine stores them (Dialect.Time).
+func times(d Dialect, ts []time.Time) []any {
+	out := make([]any, len(ts))
+	for i, t := range ts {
+		out[i] = d.Time(t)
+	}
+	return out
 }
