@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/mimirons-goldomatic/mgm/internal/config"
@@ -45,6 +46,9 @@ func main() {
 		fmt.Fprintf(os.Stderr, "mgm-ebs: configuration is incomplete:\n%v\n", err)
 		os.Exit(2)
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -53,6 +57,14 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// defaultMemoryLimit is the Go heap's soft limit (runtime/debug
+// SetMemoryLimit) unless GOMEMLIMIT sets another. Without one the heap
+// grows to twice what is live before it is collected, and a draw at 100,000
+// members leaves tens of megabytes behind: the EBS peaked at 120–150 MB
+// resident; with this limit at 90 MB, and no slower (scripts/perf). It is
+// soft: a heap that needs more gets it, the collector merely runs sooner.
+const defaultMemoryLimit = 48 << 20
 
 func logLevel(s string) slog.Level {
 	var l slog.Level
@@ -76,6 +88,9 @@ func twitch(args []string) int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "mgm-ebs: configuration is incomplete:\n%v\n", err)
 		return 2
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

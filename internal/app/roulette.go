@@ -111,6 +111,7 @@ func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error
 	if committed {
 		rec.ListGzip, rec.Staged = l.gzip, l.staged
 	}
+	gzipList := func() []byte { return drawproof.Gzip(list) }
 	var drawn drawproof.Entry
 	if r.Index >= 0 {
 		drawn, _ = drawproof.EntryAt(list, r.Index) // the list was checked
@@ -142,7 +143,13 @@ func (s *Service) draw(ctx context.Context, cycleID string, now time.Time) error
 				map[string]any{"outcome": mgm.OutcomeNoParticipants, "reason": reason}, now)
 		}
 		if committed {
-			if err := tx.SaveDraw(ctx, cycleID, rec); err != nil {
+			err := tx.SaveDraw(ctx, cycleID, rec)
+			if errors.Is(err, store.ErrListNotStaged) {
+				// Swept since it was staged: the list goes with the record.
+				rec.ListGzip, rec.Staged = gzipList(), false
+				err = tx.SaveDraw(ctx, cycleID, rec)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -200,19 +207,18 @@ var errDrawnMemberLeft = errors.New("the drawn member left the pool before the d
 const drawPrepareLead = 10 * time.Second
 
 // preparedList is a draw's list worked out ahead of the draw moment: the
-// whole pool's list as read at a change count, and the eligible list cut
-// from it for one set of ineligible members. At 100,000 members reading,
+// eligible members' list as read at a change count of the pool, for one set
+// of ineligible members. At 100,000 members reading,
 // hashing and compressing the list takes 140–210 ms; checking that neither
 // the pool nor the ineligible set changed takes a few small reads, so the
 // draw itself stays within milliseconds (issue 15) whatever the pool's size.
 type preparedList struct {
-	changes    int64  // the pool's change count (store PoolChanges) the text was read at
-	text       []byte // the whole pool's list, as DrawList read it; never modified
-	ineligible string // the set-aside order keys, sorted and joined
-	list       []byte // text without them, in canonical order
+	changes    int64  // the pool's change count (store PoolChanges) the list was read at
+	ineligible string // the order keys set aside, sorted and joined
+	list       []byte // the pool's list (store DrawList) without them, in canonical order
 	n, dropped int
 	listHash   [32]byte
-	gzip       []byte // list compressed for the proof (drawproof.Gzip)
+	gzip       []byte // list compressed for the proof (drawproof.Gzip); nil once staged
 	// staged: the list is stored ahead of the draw (store StageDrawList),
 	// so the draw's transaction writes a reference to it, not megabytes.
 	staged bool
@@ -241,6 +247,8 @@ func (s *Service) drawList(ctx context.Context, cycleID string, stage bool) (dra
 	var text []byte
 	var changes int64
 	var ineligible map[string]bool
+	var key string
+	reuse := false
 	err := s.db.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		if in.seed, in.committed, err = tx.CycleSeed(ctx, cycleID); err != nil {
@@ -271,12 +279,14 @@ func (s *Service) drawList(ctx context.Context, cycleID string, stage bool) (dra
 				ineligible[drawproof.OrderKey(m.TwitchUserID)] = true
 			}
 		}
-		if prev != nil {
+		key = strings.Join(slices.Sorted(maps.Keys(ineligible)), ",")
+		if prev != nil && prev.ineligible == key {
 			if changes, err = tx.PoolChanges(ctx); err != nil || changes == prev.changes {
-				text = prev.text
+				reuse = err == nil
 				return err
 			}
 		}
+		reuse = false // Read may run this twice
 		var t string
 		t, changes, err = tx.DrawList(ctx)
 		text = []byte(t)
@@ -290,9 +300,7 @@ func (s *Service) drawList(ctx context.Context, cycleID string, stage bool) (dra
 			return in, fmt.Errorf("draw seed: %w", err)
 		}
 	}
-	keys := slices.Sorted(maps.Keys(ineligible))
-	key := strings.Join(keys, ",")
-	if prev != nil && prev.changes == changes && prev.ineligible == key {
+	if reuse {
 		in.preparedList = prev
 		if stage && in.committed && !prev.staged {
 			err := s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -301,16 +309,17 @@ func (s *Service) drawList(ctx context.Context, cycleID string, stage bool) (dra
 			if err != nil {
 				return in, fmt.Errorf("stage the draw's list: %w", err)
 			}
+			// The draw refers to the stored list; the compressed copy
+			// is not kept (2.4 MB at 100,000 members).
 			staged := *prev
-			staged.staged = true
+			staged.staged, staged.gzip = true, nil
 			s.prepared.CompareAndSwap(prev, &staged)
 			in.preparedList = &staged
 		}
 		return in, nil
 	}
-	p := &preparedList{changes: changes, text: text, ineligible: key}
-	// dropIneligible works in place; the text stays as read for the next call.
-	list, dropped := dropIneligible(bytes.Clone(text), ineligible)
+	p := &preparedList{changes: changes, ineligible: key}
+	list, dropped := dropIneligible(text, ineligible)
 	n, canonical := drawproof.CheckEncoding(list)
 	if !canonical {
 		// The database's order was not byte order (an engine that did not

@@ -26,6 +26,28 @@ var proofTests = []struct {
 	{"DrawProofRetention", testProofRetention},
 	{"DrawListPreparedFollowsThePool", testDrawListPrepared},
 	{"DrawProofRetentionStagedLists", testProofRetentionStaged},
+	{"DrawStagedListGoneBeforeTheDraw", testStagedListGone},
+}
+
+// testStagedListGone: a staged list that vanished before the draw (swept,
+// or removed by hand) is written with the draw instead; the proof stands.
+func testStagedListGone(t *testing.T, e *env) {
+	e.chat(t, "d1", "u1", "!twgold Norinn", true)
+	e.chat(t, "d2", "u2", "!twgold Thrall", true)
+	e.tickAt(t, 0)
+	c := e.svc.Snapshot().Current
+	e.tickAt(t, 231*sec)
+	e.tickAt(t, 233*sec) // staged
+	if _, err := e.db.SQL().ExecContext(e.ctx, `DELETE FROM draw_lists`); err != nil {
+		t.Fatal(err)
+	}
+	e.tickAt(t, 240*sec)
+	if e.stagedDraw(t, c.ID) {
+		t.Fatal("the draw refers to a list that is gone")
+	}
+	if p := e.proofOf(t, c.ID); len(drawproof.Verify(p, c.Commitment)) != 0 || len(p.List) != 2 {
+		t.Fatalf("the proof: %+v", p)
+	}
 }
 
 // stagedDraw reports whether a cycle's draw refers to a list staged ahead

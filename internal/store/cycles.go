@@ -143,8 +143,7 @@ type DrawRecord struct {
 	// migration 0012 (SQLite's were compressed by the migration).
 	legacyList []byte
 	// Staged says the list was stored ahead of the draw (StageDrawList):
-	// SaveDraw then records a reference to it, and writes ListGzip only if
-	// it is not there after all.
+	// SaveDraw then records a reference to it, or answers ErrListNotStaged.
 	Staged bool
 	// Expired says the retention sweep removed the list (PruneDrawLists);
 	// the rest of the record stays.
@@ -175,12 +174,16 @@ func (tx *Tx) SaveDraw(ctx context.Context, cycleID string, r DrawRecord) error 
 		if n, err := res.RowsAffected(); err != nil || n == 1 {
 			return err
 		}
-		// Swept away since it was staged: the list goes with the record.
+		return ErrListNotStaged
 	}
 	_, err := tx.exec(ctx, `INSERT INTO draw_proofs (cycle_id, list_size, list_hash, winner_index, list_gzip) VALUES (?, ?, ?, ?, ?)`,
 		cycleID, r.ListSize, r.ListHash, index, r.ListGzip)
 	return err
 }
+
+// ErrListNotStaged: SaveDraw found no staged list with the record's hash
+// (swept since it was staged); nothing was written.
+var ErrListNotStaged = errors.New("store: the draw's list is not staged")
 
 // stagedListLife is how long a staged list no draw has used is kept: the
 // ticks stage the next draw's list at most ten seconds ahead, so one older
