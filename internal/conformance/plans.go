@@ -77,13 +77,22 @@ func HotStatements(t *testing.T, db *store.DB, n int) []Statement {
 	if st := svc.State(clock.Now()); st.PoolCount != n+2 {
 		t.Fatalf("state counts %d members, want %d", st.PoolCount, n+2)
 	}
-	clock.Advance(240 * time.Second) // the draw
+	// The ticks before the draw read its list and, the pool unchanged,
+	// stage it (app's drawList); the draw then records a reference.
+	clock.Advance(230 * time.Second)
+	must("prepare the draw", svc.Tick(ctx))
+	clock.Advance(2 * time.Second)
+	must("stage the draw's list", svc.Tick(ctx))
+	clock.Advance(8 * time.Second) // the draw
 	must("draw", svc.Tick(ctx))
 	if c := svc.Snapshot().Current; c == nil || c.Candidate == nil {
 		t.Fatal("no candidate drawn")
 	}
 	if !slices.ContainsFunc(stmts, WholePoolByDesign) {
 		t.Fatal("the draw did not read its list with store.DrawListQuery")
+	}
+	if !slices.ContainsFunc(stmts, func(s Statement) bool { return strings.Contains(s.SQL, "INSERT INTO draw_lists") }) {
+		t.Fatal("the ticks before the draw did not stage its list")
 	}
 	return stmts
 }
