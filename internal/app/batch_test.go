@@ -178,3 +178,35 @@ func TestBatchable(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupFailureSendsEveryLineAlone: a group that fails before its COMMIT
+// wrote nothing, so every line — a redelivery within the group too — is
+// handled alone rather than answered from the group: a redelivery answered
+// "duplicate" while its first line failed would be lost, since Twitch does
+// not deliver a message again once one delivery was acknowledged.
+func TestGroupFailureSendsEveryLineAlone(t *testing.T) {
+	ctx := context.Background()
+	db := sqlitetest.Open(t)
+	// The database refuses one name: the group's pool insert fails.
+	if _, err := db.SQL().ExecContext(ctx, `CREATE TRIGGER test_poison BEFORE INSERT ON pool
+		WHEN NEW.character_name = 'Poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END`); err != nil {
+		t.Fatal(err)
+	}
+	svc := New(db, Options{BroadcasterID: "b1"})
+	line := func(delivery, user, name string) *pendingLine {
+		return &pendingLine{line: parseChat(ChatMessage{DeliveryID: delivery, MessageID: delivery, BroadcasterID: "b1",
+			Viewer: mgm.Viewer{UserID: user, DisplayName: "D" + user}, Text: "!twgold " + name, IsSubscriber: true}),
+			done: make(chan struct{})}
+	}
+	group := []*pendingLine{line("d-p", "p", "Poison"), line("d-q", "q", "Quiet"), line("d-p", "p", "Poison")}
+	svc.ingest.write(ctx, group)
+	for i, p := range group {
+		if !p.alone || p.err != nil {
+			t.Errorf("line %d: alone=%v outcome=%q err=%v; the failed group must send it alone", i, p.alone, p.outcome, p.err)
+		}
+	}
+	var n int
+	if err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM pool`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the failed group wrote %d pool rows (%v)", n, err)
+	}
+}

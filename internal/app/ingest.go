@@ -133,8 +133,10 @@ func (b *ingestBatcher) write(ctx context.Context, group []*pendingLine) {
 		b.s.obs.IngestGroup(len(group))
 		return
 	}
+	// The redeliveries within the group too: theirs is the outcome of a
+	// first line that did not commit.
 	atCommit := store.IsCommitFailure(err)
-	for _, p := range lines {
+	for _, p := range group {
 		if atCommit {
 			p.err = err
 		} else {
