@@ -450,6 +450,57 @@ func TestRouletteFullCycle(t *testing.T) {
 	}
 }
 
+// TestDrawProofKeptEncoded: the proof route builds a draw's proof once and
+// serves the encoded body to everyone who asks within proofCacheTTL — the
+// rush of viewers verifying the draw just made — then asks the store again.
+func TestDrawProofKeptEncoded(t *testing.T) {
+	t.Parallel()
+	ts := newRouletteServer(t, nil, rouletteOptions{})
+	clockTo(t, ts, cycleC0)
+	wantStatus(t, "claim", ts.claim(t, "2001", "Norinn", "req-a"), http.StatusCreated)
+	mustTick(t, ts)
+	id := currentCycleID(t, ts)
+	clockTo(t, ts, at(240))
+	mustTick(t, ts)
+
+	// Many at once: one build, the same body for all.
+	bodies := make(chan response, 8)
+	for range cap(bodies) {
+		go func() {
+			bodies <- ts.get(t, "/api/roulette/cycles/"+id+"/proof", http.Header{"Accept-Encoding": {"gzip"}})
+		}()
+	}
+	first := <-bodies
+	wantStatus(t, "proof", first, http.StatusOK)
+	for range cap(bodies) - 1 {
+		if r := <-bodies; r.status != http.StatusOK || string(r.body) != string(first.body) {
+			t.Fatalf("concurrent proof requests disagree: %d", r.status)
+		}
+	}
+
+	// The list goes from the store; within the TTL the kept proof is served,
+	// compressed or not.
+	if _, err := ts.svc.DB().SQL().Exec(`UPDATE draw_proofs SET list_gzip = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.svc.DB().SQL().Exec(`DELETE FROM draw_lists`); err != nil {
+		t.Fatal(err)
+	}
+	clockTo(t, ts, at(240).Add(time.Minute))
+	proof, r := drawProof(t, ts, id)
+	wantStatus(t, "kept proof", r, http.StatusOK)
+	if ms := drawproof.Verify(proof, ""); len(ms) != 0 || len(proof.List) != 1 {
+		t.Fatalf("kept proof %+v: %v", proof, ms)
+	}
+	if plain, err := drawproof.Gunzip(first.body); err != nil || string(plain) != string(r.body) {
+		t.Fatalf("the uncompressed answer differs from the compressed one: %v", err)
+	}
+	// Past the TTL the store is asked again, and says the list is gone.
+	clockTo(t, ts, at(240).Add(11*time.Minute))
+	_, r = drawProof(t, ts, id)
+	wantStatus(t, "proof past the cache's TTL", r, http.StatusGone)
+}
+
 func TestVerifyCandidateInputs(t *testing.T) {
 	t.Parallel()
 	type tc struct {

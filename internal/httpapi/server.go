@@ -80,6 +80,7 @@ type Server struct {
 	revocations RevocationHandler
 	readyDetail func() map[string]any
 	receipts    PushReceipts
+	proofs      proofCache
 }
 
 // New builds the server and its routes.
