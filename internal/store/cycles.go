@@ -202,8 +202,9 @@ func (tx *Tx) StageDrawList(ctx context.Context, listHash string, listGzip []byt
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO draw_lists (list_hash, list_gzip, staged_at) VALUES (?, ?, ?)`,
-			listHash, listGzip, tx.d.Time(at)); err != nil {
+		// Another replica's tick may stage the same list at the same moment.
+		if _, err := tx.exec(ctx, `INSERT INTO draw_lists (list_hash, list_gzip, staged_at) VALUES (?, ?, ?)
+			ON CONFLICT (list_hash) DO NOTHING`, listHash, listGzip, tx.d.Time(at)); err != nil {
 			return err
 		}
 	}
