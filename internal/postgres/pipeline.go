@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 
@@ -23,13 +24,8 @@ import (
 // outlive the first Sync; without it each pipeline would be an implicit
 // transaction of its own. A group commit of enrollments spent seven round
 // trips; its lines wait for every one (issue 15).
-func (d dialect) RunPipelined(ctx context.Context, db *sql.DB, keys []string, first []store.Statement,
+func (d dialect) RunPipelined(ctx context.Context, conn *sql.Conn, keys []string, first []store.Statement,
 	then func() ([]store.Statement, error)) (atCommit bool, err error) {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer func() { _ = conn.Close() }() // returns it to the pool
 	rawErr := conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -45,9 +41,14 @@ func (d dialect) RunPipelined(ctx context.Context, db *sql.DB, keys []string, fi
 				_ = pc.Close(context.WithoutCancel(ctx))
 			}
 		}
+		if pc.IsClosed() {
+			// A connection the server terminated: database/sql drops it
+			// now rather than handing it to the next caller.
+			return driver.ErrBadConn
+		}
 		return nil
 	})
-	if rawErr != nil {
+	if rawErr != nil && err == nil {
 		return false, rawErr
 	}
 	return atCommit, err

@@ -28,14 +28,14 @@ type Rows interface {
 // Pipeliner is a dialect whose driver can send a transaction's statements
 // several at a time, each batch in one round trip.
 type Pipeliner interface {
-	// RunPipelined begins a transaction, locks keys (LockKeys' locks),
+	// RunPipelined begins a transaction on conn, locks keys (LockKeys' locks),
 	// runs first, calls then, runs what it returns and commits: the
 	// beginning, the locks and first in one round trip, then's statements
 	// and the COMMIT in a second. The statements are already rebound.
 	// atCommit reports that err left unknown whether the transaction
 	// committed: it came from the COMMIT, or from a connection lost once
 	// the COMMIT was sent.
-	RunPipelined(ctx context.Context, db *sql.DB, keys []string, first []Statement, then func() ([]Statement, error)) (atCommit bool, err error)
+	RunPipelined(ctx context.Context, conn *sql.Conn, keys []string, first []Statement, then func() ([]Statement, error)) (atCommit bool, err error)
 }
 
 // InTxSteps runs a transaction in two steps: it locks keys (as Tx.Lock),
@@ -73,8 +73,9 @@ func (db *DB) InTxSteps(ctx context.Context, keys []string, first func() []State
 			return tx.runAll(ctx, more)
 		})
 	}
-	run := func() error {
-		atCommit, err := p.RunPipelined(ctx, db.sql, keys, db.rebindAll(first()), func() ([]Statement, error) {
+	run := func(conn *sql.Conn) error {
+		defer func() { _ = conn.Close() }() // returns it to the pool
+		atCommit, err := p.RunPipelined(ctx, conn, keys, db.rebindAll(first()), func() ([]Statement, error) {
 			more, err := then()
 			return db.rebindAll(more), err
 		})
@@ -83,12 +84,20 @@ func (db *DB) InTxSteps(ctx context.Context, keys []string, first func() []State
 		}
 		return err
 	}
-	err := run()
+	conn, err := db.sql.Conn(ctx)
+	if err == nil {
+		err = run(conn)
+	}
 	var ce commitError
 	if err == nil || ctx.Err() != nil || !db.d.Transient(err, errors.As(err, &ce)) {
 		return err
 	}
-	return db.unavailable(run())
+	// As InTx: once more, on a connection that answers.
+	conn, cerr := db.freshConn(ctx)
+	if cerr != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(err, cerr))
+	}
+	return db.unavailable(run(conn))
 }
 
 // rebindAll drops the empty statements and rebinds the rest for the

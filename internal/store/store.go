@@ -200,20 +200,30 @@ func (db *DB) freshConn(ctx context.Context) (*sql.Conn, error) {
 
 // Read runs fn outside a transaction: each query stands alone. Reads that
 // need no consistency across queries use it so that, on SQLite, they do not
-// queue behind the single writer. Like InTx it runs fn once more after a
-// transient failure, on a connection that answers; reading twice is safe.
+// queue behind the single writer. Like InTx it runs fn again after a
+// transient failure, on a connection that answers; reading again is safe,
+// so it does so up to readRetries times: a connection that answered the
+// ping can still be one the server is terminating with the rest (a
+// restart or an operator's pg_terminate_backend reaches every backend, not
+// all in the same millisecond).
 func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
 	err := fn(&Tx{tx: db.sql, d: db.d, stmts: db.stmts, trace: db.trace})
-	if err == nil || ctx.Err() != nil || !db.d.Transient(err, false) {
-		return err
+	for range readRetries {
+		if err == nil || ctx.Err() != nil || !db.d.Transient(err, false) {
+			return err
+		}
+		conn, cerr := db.freshConn(ctx)
+		if cerr != nil {
+			return fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(err, cerr))
+		}
+		err = fn(&Tx{tx: conn, d: db.d, trace: db.trace})
+		_ = conn.Close() // returns it to the pool
 	}
-	conn, cerr := db.freshConn(ctx)
-	if cerr != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(err, cerr))
-	}
-	defer func() { _ = conn.Close() }() // returns it to the pool
-	return db.unavailable(fn(&Tx{tx: conn, d: db.d, trace: db.trace}))
+	return db.unavailable(err)
 }
+
+// readRetries is how many times Read runs fn again after a transient failure.
+const readRetries = 3
 
 // querier is what a Tx runs its queries on: a transaction, or for Read the pool.
 type querier interface {
