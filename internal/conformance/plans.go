@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,15 +34,26 @@ func HotStatements(t *testing.T, db *store.DB, n int) []Statement {
 	FillPool(t, db, n, T0.Add(-time.Hour))
 	FillHistory(t, db, n, T0.Add(-time.Hour))
 
+	// The trace runs on every goroutine that uses the store: the test's,
+	// the group commit's and the snapshot refresher's. It stays set: the
+	// store is this test's, and unsetting it would race with a refresh
+	// still under way.
+	var mu sync.Mutex
 	var stmts []Statement
 	seen := map[string]bool{}
 	db.TraceStatements(func(q string, args []any) {
+		mu.Lock()
+		defer mu.Unlock()
 		if !seen[q] {
 			seen[q] = true
 			stmts = append(stmts, Statement{SQL: q, Args: append([]any(nil), args...)})
 		}
 	})
-	defer db.TraceStatements(nil)
+	traced := func() []Statement {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(stmts)
+	}
 
 	clock := NewClock(T0.Add(time.Second))
 	svc := app.New(db, app.Options{Now: clock.Now, BroadcasterID: "b1", Seed: testkit.FixedSeed})
@@ -88,13 +100,14 @@ func HotStatements(t *testing.T, db *store.DB, n int) []Statement {
 	if c := svc.Snapshot().Current; c == nil || c.Candidate == nil {
 		t.Fatal("no candidate drawn")
 	}
-	if !slices.ContainsFunc(stmts, WholePoolByDesign) {
+	got := traced()
+	if !slices.ContainsFunc(got, WholePoolByDesign) {
 		t.Fatal("the draw did not read its list with store.DrawListQuery")
 	}
-	if !slices.ContainsFunc(stmts, func(s Statement) bool { return strings.Contains(s.SQL, "INSERT INTO draw_lists") }) {
+	if !slices.ContainsFunc(got, func(s Statement) bool { return strings.Contains(s.SQL, "INSERT INTO draw_lists") }) {
 		t.Fatal("the ticks before the draw did not stage its list")
 	}
-	return stmts
+	return got
 }
 
 // CheckPlans EXPLAINs every statement with explain and fails the test for
