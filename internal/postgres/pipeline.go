@@ -87,10 +87,13 @@ func (dialect) runPipelined(ctx context.Context, pc *pgx.Conn, keys []string, fi
 		return false, nil
 	}
 	// A statement that the server refused certainly kept the COMMIT behind
-	// it from running; anything else — a lost connection once the COMMIT was
-	// sent, or the COMMIT's own error — leaves the outcome unknown.
+	// it from running, and so did a failure pgx reports as having happened
+	// before anything was sent (pgconn.SafeToRetry: a connection found dead
+	// when the batch was written); anything else — a connection lost once
+	// the COMMIT was sent, or the COMMIT's own error — leaves the outcome
+	// unknown.
 	var se stmtError
-	return !errors.As(err, &se), err
+	return !errors.As(err, &se) && !pgconn.SafeToRetry(err), err
 }
 
 // stmtError is a statement before COMMIT that the server refused.
