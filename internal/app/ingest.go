@@ -145,8 +145,9 @@ func (b *ingestBatcher) write(ctx context.Context, group []*pendingLine) {
 	}
 }
 
-// writeInTurn commits lines that share a lock key, or a gift, one after the
-// other in one transaction, each seeing the ones before.
+// writeInTurn commits lines that share a lock key (a viewer typing twice,
+// two viewers wanting one name) one after the other in one transaction,
+// each seeing the ones before.
 func (s *Service) writeInTurn(ctx context.Context, lines []*pendingLine) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		var keys []string

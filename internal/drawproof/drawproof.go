@@ -406,12 +406,6 @@ func EntryAt(b []byte, i int) (Entry, bool) {
 	return Entry{OrderKey: string(key), CharacterName: string(name)}, true
 }
 
-// DrawEncoded runs the scheme over an encoding already checked by
-// CheckEncoding, holding n entries.
-func DrawEncoded(seed Seed, cycleID string, encoded []byte, n int) Result {
-	return DrawHashed(seed, cycleID, ListHashEncoded(encoded), n)
-}
-
 // ListHashEncoded is the list hash of an encoding (Encode).
 func ListHashEncoded(encoded []byte) [32]byte { return sha256.Sum256(encoded) }
 

@@ -37,7 +37,7 @@ func (tx *Tx) AppendEvent(ctx context.Context, streamID, eventType string, data 
 	return nil
 }
 
-// NewEvent is one event for AppendEvents.
+// NewEvent is one event for AppendEventsStatement.
 type NewEvent struct {
 	StreamID string
 	Type     string
@@ -45,21 +45,9 @@ type NewEvent struct {
 	At       time.Time
 }
 
-// AppendEvents appends events to distinct streams in one statement (a group
-// commit's events; one stream twice would get one version twice, which the
-// unique (stream, version) key refuses).
-func (tx *Tx) AppendEvents(ctx context.Context, evs []NewEvent) error {
-	s, err := appendEventsStatement(tx.d, evs)
-	if err != nil {
-		return err
-	}
-	if err := tx.runAll(ctx, []Statement{s}); err != nil {
-		return fmt.Errorf("append %d events: %w", len(evs), err)
-	}
-	return nil
-}
-
-// AppendEventsStatement is AppendEvents as a Statement of InTxSteps.
+// AppendEventsStatement appends events to distinct streams in one statement
+// of InTxSteps (a group commit's events; one stream twice would get one
+// version twice, which the unique (stream, version) key refuses).
 func (db *DB) AppendEventsStatement(evs []NewEvent) (Statement, error) {
 	return appendEventsStatement(db.d, evs)
 }

@@ -53,22 +53,16 @@ func (tx *Tx) EnrollmentFacts(ctx context.Context, twitchUserID, nameKey string)
 	return f, err
 }
 
-// FactsQuery names one enrollment whose facts EnrollmentFactsMany reads.
+// FactsQuery names one enrollment whose facts EnrollmentFactsStatement reads.
 type FactsQuery struct {
 	TwitchUserID string
 	NameKey      string // "" when the requested name is not a valid one
 }
 
-// EnrollmentFactsMany reads the facts of several enrollments in one
-// statement, keyed by viewer: a group commit's round trips then do not grow
-// with the group. The viewers must be distinct.
-func (tx *Tx) EnrollmentFactsMany(ctx context.Context, qs []FactsQuery) (map[string]mgm.EnrollmentFacts, error) {
-	out := make(map[string]mgm.EnrollmentFacts, len(qs))
-	return out, tx.runAll(ctx, []Statement{enrollmentFactsStatement(tx.d, qs, out)})
-}
-
-// EnrollmentFactsStatement is EnrollmentFactsMany as a Statement of
-// InTxSteps: it fills out.
+// EnrollmentFactsStatement reads the facts of several enrollments (as
+// EnrollmentFacts) in one statement of InTxSteps, keyed by viewer, into out:
+// a group commit's round trips then do not grow with the group. The viewers
+// must be distinct.
 func (db *DB) EnrollmentFactsStatement(qs []FactsQuery, out map[string]mgm.EnrollmentFacts) Statement {
 	return enrollmentFactsStatement(db.d, qs, out)
 }
@@ -122,13 +116,8 @@ func enrollmentFactsStatement(d Dialect, qs []FactsQuery, out map[string]mgm.Enr
 	}}
 }
 
-// PutPoolEntries is PutPoolEntry for several distinct viewers holding
-// distinct names, in one statement.
-func (tx *Tx) PutPoolEntries(ctx context.Context, es []mgm.PoolEntry) error {
-	return tx.runAll(ctx, []Statement{putPoolEntriesStatement(tx.d, es)})
-}
-
-// PutPoolEntriesStatement is PutPoolEntries as a Statement of InTxSteps.
+// PutPoolEntriesStatement is PutPoolEntry for several distinct viewers
+// holding distinct names, in one statement of InTxSteps.
 func (db *DB) PutPoolEntriesStatement(es []mgm.PoolEntry) Statement {
 	return putPoolEntriesStatement(db.d, es)
 }
