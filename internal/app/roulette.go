@@ -49,7 +49,7 @@ func (s *Service) Tick(ctx context.Context) error {
 		if err := s.draw(ctx, cur.ID, now); err != nil {
 			return fmt.Errorf("draw: %w", err)
 		}
-	case undrawn && !now.Before(drawAt.Add(-drawPrepareLead)):
+	case undrawn && !now.Before(drawAt.Add(-s.drawPrepareLead())):
 		if _, err := s.drawList(ctx, cur.ID, true); err != nil {
 			return fmt.Errorf("prepare the draw: %w", err)
 		}
@@ -203,8 +203,10 @@ var errDrawnMemberLeft = errors.New("the drawn member left the pool before the d
 
 // drawPrepareLead is how long before the draw moment the ticks start
 // reading the draw's list (drawList), so that the moment itself finds it
-// ready unless the pool changed in the last second.
-const drawPrepareLead = 10 * time.Second
+// ready unless the pool changed in the last second: a thirtieth of the
+// interval, 10 s at the default five minutes. (The short intervals of
+// Development and the tests would otherwise prepare all window long.)
+func (s *Service) drawPrepareLead() time.Duration { return s.schedule.Interval / 30 }
 
 // preparedList is a draw's list worked out ahead of the draw moment: the
 // eligible members' list as read at a change count of the pool, for one set
