@@ -118,6 +118,8 @@ type Error struct {
 	Code      mgm.Code // "" when the body was not the EBS's error shape
 	Message   string
 	RequestID string
+	// Details are the error body's details, when it has them.
+	Details map[string]any
 }
 
 func (e *Error) Error() string {
@@ -134,6 +136,17 @@ func ErrorCode(err error) mgm.Code {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
+	}
+	return ""
+}
+
+// ErrorDetail returns the string detail key of the EBS's error body carried
+// by err, or "".
+func ErrorDetail(err error, key string) string {
+	var e *Error
+	if errors.As(err, &e) {
+		v, _ := e.Details[key].(string)
+		return v
 	}
 	return ""
 }
@@ -246,7 +259,7 @@ func (c *Client) attempt(ctx context.Context, cl call, u string, payload []byte,
 		e := &Error{Status: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id")}
 		var eb ebsapi.ErrorBody
 		if json.Unmarshal(body, &eb) == nil {
-			e.Code, e.Message = eb.Code, eb.Message
+			e.Code, e.Message, e.Details = eb.Code, eb.Message, eb.Details
 		}
 		return resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After")), e
 	}

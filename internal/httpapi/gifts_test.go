@@ -351,12 +351,16 @@ func TestGiftDesktopErrors(t *testing.T) {
 		{"select null item", "POST", "/api/gift-requests/" + id1 + "/select-item", `{"item":null}`, 400, mgm.CodeInvalidPayload},
 		{"select in Pending", "POST", "/api/gift-requests/" + id2 + "/select-item", `{"item":{}}`, 409, mgm.CodeInvalidState},
 		{"confirm without answer", "POST", "/api/gift-requests/" + id1 + "/confirm", `{}`, 400, mgm.CodeInvalidPayload},
-		{"confirm in SelectingItem", "POST", "/api/gift-requests/" + id1 + "/confirm", `{"confirmed":true}`, 409, mgm.CodeInvalidState},
-		{"confirm in Pending", "POST", "/api/gift-requests/" + id2 + "/confirm", `{"confirmed":false}`, 409, mgm.CodeInvalidState},
 	}
 	for _, c := range cases {
 		wantError(t, c.name, ts.desktopDo(t, c.method, c.path, c.body), c.status, c.code)
 	}
+	// A refused confirm names the state: a Desktop whose earlier confirm got
+	// through without its answer learns that the gift is Completed.
+	wantErrorDetails(t, "confirm in SelectingItem", ts.desktopDo(t, "POST", "/api/gift-requests/"+id1+"/confirm", `{"confirmed":true}`),
+		409, mgm.CodeInvalidState, `{"state":"SelectingItem"}`)
+	wantErrorDetails(t, "confirm in Pending", ts.desktopDo(t, "POST", "/api/gift-requests/"+id2+"/confirm", `{"confirmed":false}`),
+		409, mgm.CodeInvalidState, `{"state":"Pending"}`)
 	// Nothing changed.
 	r := ts.desktopDo(t, http.MethodGet, "/api/gift-requests", "")
 	if !strings.Contains(r.text(), `"state":"SelectingItem"`) || !strings.Contains(r.text(), `"state":"Pending"`) {
@@ -366,7 +370,8 @@ func TestGiftDesktopErrors(t *testing.T) {
 	wantStatus(t, "select", ts.desktopDo(t, http.MethodPost, "/api/gift-requests/"+id1+"/select-item", `{"item":`+itemJSON+`}`), 200)
 	wantError(t, "select again", ts.desktopDo(t, http.MethodPost, "/api/gift-requests/"+id1+"/select-item", `{"item":`+itemJSON+`}`), 409, mgm.CodeInvalidState)
 	wantStatus(t, "confirm", ts.desktopDo(t, http.MethodPost, "/api/gift-requests/"+id1+"/confirm", `{"confirmed":true}`), 200)
-	wantError(t, "confirm again", ts.desktopDo(t, http.MethodPost, "/api/gift-requests/"+id1+"/confirm", `{"confirmed":true}`), 409, mgm.CodeInvalidState)
+	wantErrorDetails(t, "confirm again", ts.desktopDo(t, http.MethodPost, "/api/gift-requests/"+id1+"/confirm", `{"confirmed":true}`),
+		409, mgm.CodeInvalidState, `{"state":"Completed"}`)
 	wantError(t, "fail a completed request", ts.desktopDo(t, http.MethodPatch, "/api/gift-requests/"+id1, `{"state":"Failed"}`), 409, mgm.CodeInvalidState)
 
 	// Auth comes with the Desktop routes.

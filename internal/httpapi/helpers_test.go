@@ -321,13 +321,25 @@ func wantBody(t *testing.T, what string, r response, status int, want string) {
 // served as JSON with an X-Request-Id.
 func wantError(t *testing.T, what string, r response, status int, code mgm.Code) {
 	t.Helper()
+	wantErrorDetails(t, what, r, status, code, "{}")
+}
+
+// wantErrorDetails is wantError for an error whose details say more: they
+// must be exactly details (JSON, compact).
+func wantErrorDetails(t *testing.T, what string, r response, status int, code mgm.Code, details string) {
+	t.Helper()
 	if r.status != status {
 		t.Fatalf("%s: status %d, want %d (%s); body: %s", what, r.status, status, code, r.text())
 	}
-	checkErrorShape(t, what, r, code)
+	checkErrorShapeDetails(t, what, r, code, details)
 }
 
 func checkErrorShape(t *testing.T, what string, r response, code mgm.Code) {
+	t.Helper()
+	checkErrorShapeDetails(t, what, r, code, "{}")
+}
+
+func checkErrorShapeDetails(t *testing.T, what string, r response, code mgm.Code, details string) {
 	t.Helper()
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("%s: Content-Type %q, want application/json", what, ct)
@@ -349,8 +361,8 @@ func checkErrorShape(t *testing.T, what string, r response, code mgm.Code) {
 	if err := json.Unmarshal(fields["message"], &msg); err != nil || strings.TrimSpace(msg) == "" {
 		t.Errorf("%s: message %s, want a non-empty string", what, fields["message"])
 	}
-	if d := string(bytes.TrimSpace(fields["details"])); d != "{}" {
-		t.Errorf("%s: details %q, want an empty object {}", what, d)
+	if d := string(bytes.TrimSpace(fields["details"])); d != details {
+		t.Errorf("%s: details %q, want %s", what, d, details)
 	}
 }
 

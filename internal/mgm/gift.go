@@ -224,7 +224,11 @@ func DecideGiftSelect(from GiftState) error {
 // accepted → Completed, declined → Failed receiver_declined.
 func DecideGiftConfirm(from GiftState, confirmed bool) (GiftState, string, error) {
 	if from != GiftWaitingConfirmation {
-		return "", "", Errorf(CodeInvalidState, "Gift request is not waiting for confirmation (it is %s).", from)
+		// The state in the details too: a Desktop retrying a confirm whose
+		// answer it lost (or a restart) learns whether it got through.
+		e := Errorf(CodeInvalidState, "Gift request is not waiting for confirmation (it is %s).", from)
+		e.Details = map[string]any{"state": string(from)}
+		return "", "", e
 	}
 	if confirmed {
 		return GiftCompleted, "", nil

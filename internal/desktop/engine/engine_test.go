@@ -510,6 +510,32 @@ func TestRefusedAPIKeyDoesNotDropMarkers(t *testing.T) {
 	}
 }
 
+// TestGiftConfirmedBeforeTheDesktopKnewIt: the winner's acceptance was
+// confirmed at the EBS but the Desktop stopped (or lost the answer) before it
+// queued the item for mail; the next confirm is refused because the gift is
+// Completed, and the item this Desktop selected still goes to the mail, once.
+func TestGiftConfirmedBeforeTheDesktopKnewIt(t *testing.T) {
+	ebs := newFakeEBS()
+	ebs.gifts = []ebsapi.GiftRequest{{ID: gift, CharacterName: "Arthas", State: "SelectingItem"}}
+	inj := &fakeInjector{}
+	h := newHarness(t, ebs, inj)
+	h.eventually("items requested", func() bool { return inj.countPrefix("/run MGM_RequestGiftItems") == 1 })
+	h.write(`[MGM_ITEMS:` + gift + `:1/1][{"name":"Linen Cloth","id":2589,"count":5,"link":"l","texture":"t","bagId":1,"slotId":7}]`)
+	h.eventually("confirmation whisper", func() bool { return inj.countPrefix(`/run MGM_RequestGiftConfirmation("`+gift+`"`) == 1 })
+	ebs.mu.Lock()
+	ebs.gift(gift).State = "Completed" // confirmed by the attempt whose answer never came
+	ebs.mu.Unlock()
+	h.write("[MGM_GIFT_ACCEPT:" + gift + "]")
+	want := `/run MGM_QueueGift("` + gift + `","Arthas","1","7","2589",`
+	h.eventually("gift queued for mail", func() bool { return inj.countPrefix(want) == 1 })
+	h.write("[MGM_GIFT_SENT:" + gift + "]")
+	h.eventually("delivered", func() bool { return h.hasEvent("[MGM_GIFT_SENT]") })
+	h.settle()
+	if n := inj.countPrefix("/run MGM_QueueGift"); n != 1 {
+		t.Fatalf("queued %d times: %v", n, inj.typed())
+	}
+}
+
 func TestGiftConfirmWhoseAnswerWasLost(t *testing.T) {
 	// The first confirm reached the EBS, but its answer was lost (a 503 from a
 	// proxy, say); the retry is refused as invalid_state because the gift is

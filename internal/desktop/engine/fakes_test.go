@@ -255,8 +255,12 @@ func (f *fakeEBS) ConfirmGift(_ context.Context, id string, ok bool) (ebsapi.Gif
 		return ebsapi.GiftRequest{}, err
 	}
 	g := f.gift(id)
-	if g == nil || g.State != "WaitingConfirmation" {
-		return ebsapi.GiftRequest{}, &ebsclient.Error{Status: 409, Code: mgm.CodeInvalidState}
+	if g == nil {
+		return ebsapi.GiftRequest{}, &ebsclient.Error{Status: 404, Code: mgm.CodeNotFound}
+	}
+	if g.State != "WaitingConfirmation" {
+		// As mgm.DecideGiftConfirm: the state in the details.
+		return ebsapi.GiftRequest{}, &ebsclient.Error{Status: 409, Code: mgm.CodeInvalidState, Details: map[string]any{"state": string(g.State)}}
 	}
 	g.State = "Completed"
 	f.confirmed[id] = ok

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/bridge"
@@ -9,6 +10,7 @@ import (
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/markers"
 	"github.com/mimirons-goldomatic/mgm/internal/desktop/statefile"
 	"github.com/mimirons-goldomatic/mgm/internal/ebsapi"
+	"github.com/mimirons-goldomatic/mgm/internal/mgm"
 )
 
 // StateFileName is the engine's memory in the data folder.
@@ -46,6 +48,10 @@ type State struct {
 	// GiftsMailed are gift request ids the addon reported as mailed
 	// ([MGM_GIFT_SENT] or [MGM_GIFT_ALREADY_MAILED]).
 	GiftsMailed *statefile.Set `json:"mailedGifts"`
+	// GiftSelections are the items the roulette picked for the latest gifts,
+	// kept until mailed: a confirm that got through while its answer was
+	// lost (or the Desktop stopped) still has its item queued for mail.
+	GiftSelections []GiftSelection `json:"giftSelections,omitempty"`
 	// Handled are the keys of markers acted on (or dropped as definitive failures).
 	Handled *statefile.Set `json:"handledMarkers"`
 	// Pending are markers read from the log whose work is not finished yet
@@ -55,6 +61,39 @@ type State struct {
 	ItemParts markers.Assembler `json:"itemParts"`
 	// Bridge holds the bridge lines acted on and the commands not finished.
 	Bridge *bridge.State `json:"bridge"`
+}
+
+// GiftSelection is the item selected for a gift request, and its winner.
+type GiftSelection struct {
+	ID            string          `json:"id"`
+	CharacterName string          `json:"characterName"`
+	Item          ebsapi.GiftItem `json:"item"`
+}
+
+// maxGiftSelections bounds GiftSelections: the EBS serves one gift at a time.
+const maxGiftSelections = 16
+
+// rememberSelectionLocked records a gift's selected item.
+func (s *State) rememberSelectionLocked(g ebsapi.GiftRequest) {
+	if g.SelectedItem == nil {
+		return
+	}
+	s.GiftSelections = slices.DeleteFunc(s.GiftSelections, func(x GiftSelection) bool { return x.ID == g.ID })
+	s.GiftSelections = append(s.GiftSelections, GiftSelection{ID: g.ID, CharacterName: g.CharacterName, Item: *g.SelectedItem})
+	if n := len(s.GiftSelections); n > maxGiftSelections {
+		s.GiftSelections = slices.Delete(s.GiftSelections, 0, n-maxGiftSelections)
+	}
+}
+
+// selectionLocked returns a gift's recorded selection, as the EBS would.
+func (s *State) selectionLocked(id string) (ebsapi.GiftRequest, bool) {
+	for _, x := range s.GiftSelections {
+		if x.ID == id {
+			item := x.Item
+			return ebsapi.GiftRequest{ID: id, CharacterName: x.CharacterName, State: mgm.GiftCompleted, SelectedItem: &item}, true
+		}
+	}
+	return ebsapi.GiftRequest{}, false
 }
 
 func newState() *State {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -112,6 +113,7 @@ func (e *Engine) acceptMarkerLocked(m markers.Marker, text string, start int64, 
 	}
 	if (m.Kind == markers.GiftSent || m.Kind == markers.GiftAlreadyMailed) && !e.st.GiftsMailed.Has(m.ID) {
 		e.st.GiftsMailed.Add(m.ID)
+		e.st.GiftSelections = slices.DeleteFunc(e.st.GiftSelections, func(x GiftSelection) bool { return x.ID == m.ID })
 		e.dirty = true
 	}
 	w, err := workFor(m, text, start, seq)
@@ -400,6 +402,18 @@ func (e *Engine) step(ctx context.Context, ebs EBS, w *Work) stepResult {
 		return e.stepItems(ctx, ebs, w)
 	case kindGiftAccept:
 		g, err := ebs.ConfirmGift(ctx, w.ID, true)
+		if err != nil && ebsclient.ErrorCode(err) == mgm.CodeInvalidState &&
+			ebsclient.ErrorDetail(err, "state") == string(mgm.GiftCompleted) {
+			// Confirmed already: by an attempt whose answer was lost, or
+			// just before the Desktop stopped. Its item still goes to the
+			// mail, from the selection this Desktop made.
+			e.mu.Lock()
+			sel, ok := e.st.selectionLocked(w.ID)
+			e.mu.Unlock()
+			if ok {
+				return e.queueGiftMail(w, sel, "[MGM_GIFT_ACCEPT] gift %s was confirmed by an earlier attempt")
+			}
+		}
 		if err != nil && w.Attempts > 0 && ebsclient.ErrorCode(err) == mgm.CodeInvalidState {
 			// A retry refused as invalid_state: the earlier attempt whose answer
 			// was lost most likely completed the gift. Not worth an error.
@@ -522,6 +536,9 @@ func (e *Engine) stepItems(ctx context.Context, ebs EBS, w *Work) stepResult {
 			return stepResult{outDrop, "[MGM_ITEMS] select-item refused (the gift is no longer selecting an item): " + err.Error()}
 		}
 	}
+	e.mu.Lock()
+	e.st.rememberSelectionLocked(g)
+	e.mu.Unlock()
 	if _, berr := inject.RequestGiftConfirmation(w.ID, g.CharacterName, strings.Repeat("x", inject.CmdIDLen)); berr != nil {
 		return stepResult{outDrop, berr.Error()}
 	}
