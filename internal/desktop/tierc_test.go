@@ -205,7 +205,7 @@ func runTierC(t *testing.T, store ebstest.Store, route, root, bin string) {
 		"Twitch__BroadcasterUserId":         broadcaster, "Twitch__EventSubSecret": tierCSecret,
 		"Twitch__BroadcasterAccessToken": "tier-c-access-token", "Twitch__HelixClientId": "tier-c-client",
 		"Twitch__HelixApiBaseUrl": helix.URL,
-	}, ebstest.WithSeeds(thrallFirst()))
+	}, ebstest.WithSeeds(thrallFirst()), ebstest.WithLogger(testkit.TailLogger(t, 300)))
 	eventsub := httptest.NewServer(twitchsim.NewEventSub(twitchsim.EventSubOptions{
 		Secret: tierCSecret, BackendBaseURL: ebs.URL, BroadcasterUserID: broadcaster}))
 	t.Cleanup(eventsub.Close)

@@ -164,6 +164,42 @@ func (w *logWriter) close() {
 	w.done = true
 }
 
+// TailLogger is Logger for long tests: records are kept, not shown as they
+// come, and a failing test prints its last n lines after the failure
+// message. A long run's thousands of request lines would otherwise bury the
+// message in the middle of the output, where a shortened CI log cuts it out.
+func TailLogger(t testing.TB, n int) *slog.Logger {
+	w := &tailWriter{n: n}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		t.Logf("the last %d of %d log lines:\n%s", len(w.lines), w.total, strings.Join(w.lines, "\n"))
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tailWriter struct {
+	mu    sync.Mutex
+	n     int
+	total int
+	lines []string
+}
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.total++
+	if len(w.lines) == w.n {
+		copy(w.lines, w.lines[1:])
+		w.lines = w.lines[:w.n-1]
+	}
+	w.lines = append(w.lines, strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
 // VerifyNoLeaks runs a package's tests and then fails the run if a goroutine
 // they started is still running: a server, loop or watcher that outlives its
 // test is a leak in the code under test. It is the whole of a TestMain:

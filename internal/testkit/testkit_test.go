@@ -2,9 +2,11 @@ package testkit_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -66,4 +68,37 @@ func TestLoggerWritesToTestLogAndSurvivesTheTest(t *testing.T) {
 	})
 	// After the subtest has finished, a late record is dropped instead of panicking.
 	log.Info("late")
+}
+
+// failedTB is a test that has failed, recording what TailLogger prints.
+type failedTB struct {
+	testing.TB
+	cleanups []func()
+	logged   []string
+}
+
+func (f *failedTB) Failed() bool      { return true }
+func (f *failedTB) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
+func (f *failedTB) Logf(format string, args ...any) {
+	f.logged = append(f.logged, fmt.Sprintf(format, args...))
+}
+
+func TestTailLoggerPrintsTheLastLinesOnFailure(t *testing.T) {
+	t.Parallel()
+	f := &failedTB{TB: t}
+	l := testkit.TailLogger(f, 3)
+	for i := range 10 {
+		l.Info("line", "i", i)
+	}
+	for _, fn := range f.cleanups {
+		fn()
+	}
+	if len(f.logged) != 1 {
+		t.Fatalf("logged %q", f.logged)
+	}
+	got := f.logged[0]
+	if !strings.HasPrefix(got, "the last 3 of 10 log lines:") || strings.Count(got, "msg=line") != 3 ||
+		!strings.Contains(got, "i=7") || !strings.Contains(got, "i=9") || strings.Contains(got, "i=6") {
+		t.Fatalf("printed %q", got)
+	}
 }

@@ -4,6 +4,7 @@ package ebstest
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -46,6 +47,12 @@ type Option func(*ebs.Options)
 // ebs.Options.Seed).
 func WithSeeds(seed func(cycleID string) (drawproof.Seed, error)) Option {
 	return func(o *ebs.Options) { o.Seed = seed }
+}
+
+// WithLogger sends the EBS's log to l instead of to t.Log as it comes (see
+// testkit.TailLogger).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *ebs.Options) { o.Logger = l }
 }
 
 // Start runs an EBS configured by env (environment-variable names as in the

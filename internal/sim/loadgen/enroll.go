@@ -112,6 +112,8 @@ func (s Sample) Acknowledged() bool { return s.Status >= 200 && s.Status <= 299 
 // Run is the outcome of the enrollment phase.
 type Run struct {
 	Options Options
+	// Started is the moment a Sample's Done counts from.
+	Started time.Time
 	Elapsed time.Duration
 	// Samples are in viewer order.
 	Samples []Sample
@@ -151,6 +153,7 @@ func Enroll(ctx context.Context, o Options) (*Run, error) {
 
 	run := &Run{Options: o, Samples: make([]Sample, o.Viewers)}
 	start := o.now()
+	run.Started = start
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range o.Connections {
