@@ -253,3 +253,30 @@ func stop(cmd *exec.Cmd) {
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 }
+
+// The server runs under the default soft memory limit (main.go's
+// defaultMemoryLimit, 48 MiB; this package cannot import main),
+// and an operator's GOMEMLIMIT replaces it. Read back from the Go runtime's
+// own gauge on /metrics (open in Development).
+func TestMemoryLimit(t *testing.T) {
+	t.Parallel()
+	bin := build(t)
+	for _, c := range []struct {
+		env  []string
+		want string
+	}{
+		{nil, fmt.Sprintf("go_gc_gomemlimit_bytes %g\n", float64(48<<20))},
+		{[]string{"GOMEMLIMIT=200MiB"}, fmt.Sprintf("go_gc_gomemlimit_bytes %g\n", float64(200<<20))},
+	} {
+		base := startEBS(t, bin, t.TempDir(), c.env...)
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), c.want) {
+			t.Errorf("GOMEMLIMIT %v: /metrics lacks %q", c.env, strings.TrimSpace(c.want))
+		}
+	}
+}

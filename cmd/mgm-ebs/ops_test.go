@@ -32,11 +32,11 @@ func opsEnv(dataDir string, extra ...string) []string {
 var listening = regexp.MustCompile(`Listening:\s+http://(\S+)`)
 
 // startEBS runs the binary on dataDir on a free port until the test ends and
-// returns its base URL.
-func startEBS(t *testing.T, bin, dataDir string) string {
+// returns its base URL; env adds to its environment.
+func startEBS(t *testing.T, bin, dataDir string, env ...string) string {
 	t.Helper()
 	cmd := exec.Command(bin)
-	cmd.Env = opsEnv(dataDir, "Mgm__Listen=127.0.0.1:0")
+	cmd.Env = append(opsEnv(dataDir, "Mgm__Listen=127.0.0.1:0"), env...)
 	stdout, _ := cmd.StdoutPipe()
 	stderr := &testkit.Buffer{}
 	cmd.Stderr = stderr
