@@ -69,3 +69,35 @@ func TestBadConnectionStringDoesNotLeakPassword(t *testing.T) {
 		t.Fatalf("error leaks the password: %v", err)
 	}
 }
+
+// Bursts of concurrent reads reuse the pool's connections instead of
+// opening a server process per request once the burst exceeds the idle
+// count: every burst is served by the same few backends.
+func TestConnectionsOutliveABurst(t *testing.T) {
+	db, err := postgres.OpenDB(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const width, bursts = 16, 10
+	var mu sync.Mutex
+	backends := map[int]bool{}
+	for range bursts {
+		var wg sync.WaitGroup
+		for range width {
+			wg.Go(func() {
+				var pid int
+				if err := db.QueryRow("SELECT pg_backend_pid() FROM pg_sleep(0.01)").Scan(&pid); err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				backends[pid] = true
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+	}
+	if len(backends) > width {
+		t.Fatalf("%d bursts of %d reads ran on %d server processes: connections were closed and opened again", bursts, width, len(backends))
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,6 +52,12 @@ type Options struct {
 	// NewID makes message ids; nil means random UUIDs, so that a rerun
 	// against the same EBS is not taken for Twitch redelivering.
 	NewID func() string
+	// Warmup is how many "!twgold" lines from non-subscribers (refused by
+	// the rules, so the pool stays as it is) Enroll sends over the same
+	// connections before its clock starts: the first measured enrollments
+	// then find the connections open, the EBS's and the database's
+	// statements prepared, and measure the empty pool, not a cold start.
+	Warmup int
 }
 
 func (o Options) validate() error {
@@ -64,6 +71,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("viewer indices must lie within 0–%d", MaxViewers-1)
 	case o.Connections < 1:
 		return errors.New("--connections must be at least 1")
+	case o.Warmup < 0 || o.Warmup > userIDBase:
+		return fmt.Errorf("--warmup must lie within 0–%d", userIDBase)
 	case len(o.ExtensionKey) == 0:
 		return errors.New("no extension key to sign viewer tokens with")
 	}
@@ -152,6 +161,9 @@ func Enroll(ctx context.Context, o Options) (*Run, error) {
 	target := o.base() + twitchsim.EventSubPath
 
 	run := &Run{Options: o, Samples: make([]Sample, o.Viewers)}
+	if err := warmUp(ctx, o, es, client, target, newID); err != nil {
+		return nil, err
+	}
 	start := o.now()
 	run.Started = start
 	var next atomic.Int64
@@ -187,6 +199,53 @@ func Enroll(ctx context.Context, o Options) (*Run, error) {
 		run.Samples = run.Samples[:n]
 	}
 	return run, ctx.Err()
+}
+
+// warmUp sends o.Warmup refused enrollments ("!twgold" from users who are
+// not subscribers, with user ids below every load viewer's) Connections at
+// a time. A warm-up line the EBS did not answer 2xx means the run would
+// measure a broken EBS: that ends it.
+func warmUp(ctx context.Context, o Options, es *twitchsim.EventSub, client *http.Client, target string, newID func() string) error {
+	var next atomic.Int64
+	var failed atomic.Pointer[string]
+	var wg sync.WaitGroup
+	for range min(o.Connections, o.Warmup) {
+		wg.Go(func() {
+			for ctx.Err() == nil && failed.Load() == nil {
+				k := int(next.Add(1))
+				if k > o.Warmup {
+					return
+				}
+				login := "warmupviewer" + strconv.Itoa(k)
+				body, h, err := es.SignedChatNotification(twitchsim.SendChatRequest{
+					UserID: strconv.Itoa(userIDBase - k), Login: login, DisplayName: login,
+					Text: "!twgold " + characterName(MaxViewers-k), Subscriber: false,
+				}, newID())
+				status := 0
+				if err == nil {
+					var msg string
+					if status, msg = post(ctx, client, target, h, body); msg != "" {
+						err = errors.New(msg)
+					}
+				}
+				if err == nil && (status < 200 || status > 299) {
+					err = fmt.Errorf("answered %d", status)
+				}
+				if err != nil {
+					m := fmt.Sprintf("warm-up line %d: %v", k, err)
+					failed.CompareAndSwap(nil, &m)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if m := failed.Load(); m != nil {
+		return errors.New(*m)
+	}
+	return nil
 }
 
 // post sends one request and drains the answer, so that the connection is

@@ -208,3 +208,40 @@ func TestBaselinePostgres(t *testing.T) {
 		t.Fatalf("the scratch table was left behind: %v", err)
 	}
 }
+
+// The warm-up's lines are refused by the rules (non-subscribers): the pool
+// holds the measured viewers only. A warm-up the EBS refuses ends the run
+// before anything is measured.
+func TestWarmupLeavesThePoolAsItIs(t *testing.T) {
+	const secret = "load-test-eventsub-secret"
+	dir := t.TempDir()
+	o := options(startEBS(t, dir, map[string]string{"Twitch__EventSubSecret": secret}))
+	o.Viewers, o.Warmup, o.EventSubSecret = 20, 50, secret
+	run, err := Enroll(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := Summarize(run, nil); s.Acknowledged != 20 {
+		t.Fatalf("%d of 20 acknowledged", s.Acknowledged)
+	}
+	db, err := sqlite.OpenDB(filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var pool, refused int
+	if err := db.QueryRow("SELECT COUNT(*) FROM pool").Scan(&pool); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("SELECT COUNT(*) FROM eventsub_messages").Scan(&refused); err != nil {
+		t.Fatal(err)
+	}
+	if pool != 20 || refused != 70 {
+		t.Fatalf("pool %d (want 20), deliveries recorded %d (want 70: the warm-up reached the EBS)", pool, refused)
+	}
+
+	o.EventSubSecret, o.Start = "some-other-secret-entirely", 20
+	if _, err := Enroll(context.Background(), o); err == nil || !strings.Contains(err.Error(), "warm-up line") || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("a refused warm-up: %v", err)
+	}
+}

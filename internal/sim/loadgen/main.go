@@ -16,14 +16,16 @@ import (
 )
 
 const usageText = `Usage:
-  mgm-sim load [--ebs URL] --viewers N [--connections C] [--start N0]
+  mgm-sim load [--ebs URL] --viewers N [--connections C] [--start N0] [--warmup W]
                [--checkpoints 1000,10000,50000,100000] [--allow-errors] [--json]
   mgm-sim load baseline --store sqlite --dir DIR | --store postgres --dsn DSN
                [--connections C] [--count N] [--json]
 
 load enrolls N distinct subscribers through the EBS's EventSub webhook
 (signed channel.chat.message notifications "!twgold <Name>"), C requests at a
-time, reports the enrollment rate as the pool grows, then checks with
+time, after W refused lines from non-subscribers that warm the connections
+and leave the pool as it is (default 1000), reports the enrollment rate as
+the pool grows, then checks with
 GET /api/pool/me that every acknowledged viewer is in the pool. It exits
 non-zero when any is missing, or when any enrollment was not acknowledged
 (2xx) unless --allow-errors.
@@ -49,6 +51,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	fs.IntVar(&o.Viewers, "viewers", 0, "how many viewers enroll")
 	fs.IntVar(&o.Connections, "connections", 16, "requests in flight at once")
 	fs.IntVar(&o.Start, "start", 0, "first viewer index (the pool already holds that many load viewers)")
+	fs.IntVar(&o.Warmup, "warmup", 1000, "refused enrollments (non-subscribers; the pool is unchanged) sent before the clock starts")
 	cps := fs.String("checkpoints", joinInts(DefaultCheckpoints), "pool sizes to report the rate at, comma-separated")
 	allowErrors := fs.Bool("allow-errors", false, "exit 0 even when some enrollments were not acknowledged")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
