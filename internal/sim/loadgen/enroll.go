@@ -71,8 +71,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("viewer indices must lie within 0–%d", MaxViewers-1)
 	case o.Connections < 1:
 		return errors.New("--connections must be at least 1")
-	case o.Warmup < 0 || o.Warmup > userIDBase:
-		return fmt.Errorf("--warmup must lie within 0–%d", userIDBase)
+	case o.Warmup < 0 || o.Warmup > MaxViewers: // its names count down from the last viewer's
+		return fmt.Errorf("--warmup must lie within 0–%d", MaxViewers)
 	case len(o.ExtensionKey) == 0:
 		return errors.New("no extension key to sign viewer tokens with")
 	}
