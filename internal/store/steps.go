@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 )
 
@@ -74,7 +73,6 @@ func (db *DB) InTxSteps(ctx context.Context, keys []string, first func() []State
 		})
 	}
 	run := func(conn *sql.Conn) error {
-		defer func() { _ = conn.Close() }() // returns it to the pool
 		atCommit, err := p.RunPipelined(ctx, conn, keys, db.rebindAll(first()), func() ([]Statement, error) {
 			more, err := then()
 			return db.rebindAll(more), err
@@ -87,17 +85,9 @@ func (db *DB) InTxSteps(ctx context.Context, keys []string, first func() []State
 	conn, err := db.sql.Conn(ctx)
 	if err == nil {
 		err = run(conn)
+		_ = conn.Close() // returns it to the pool
 	}
-	var ce commitError
-	if err == nil || ctx.Err() != nil || !db.d.Transient(err, errors.As(err, &ce)) {
-		return err
-	}
-	// As InTx: once more, on a connection that answers.
-	conn, cerr := db.freshConn(ctx)
-	if cerr != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(err, cerr))
-	}
-	return db.unavailable(run(conn))
+	return db.againAfterTransient(ctx, err, run)
 }
 
 // rebindAll drops the empty statements and rebinds the rest for the

@@ -125,7 +125,15 @@ func (db *DB) Ready(ctx context.Context) error {
 // effects inside tx. The exception is COMMIT losing its connection: whether
 // the transaction committed is unknown, and it is not run again.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
-	err := db.inTx(ctx, db.sql, fn)
+	return db.againAfterTransient(ctx, db.inTx(ctx, db.sql, fn), func(conn *sql.Conn) error {
+		return db.inTx(ctx, conn, fn)
+	})
+}
+
+// againAfterTransient is the rule of InTx and InTxSteps for a transaction
+// that failed with err: a transient failure other than an unknown COMMIT
+// outcome runs it once more, on a connection that answers.
+func (db *DB) againAfterTransient(ctx context.Context, err error, run func(*sql.Conn) error) error {
 	var ce commitError
 	if err == nil || ctx.Err() != nil || !db.d.Transient(err, errors.As(err, &ce)) {
 		return err
@@ -135,7 +143,7 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 		return fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(err, cerr))
 	}
 	defer func() { _ = conn.Close() }() // returns it to the pool
-	return db.unavailable(db.inTx(ctx, conn, fn))
+	return db.unavailable(run(conn))
 }
 
 // ErrUnavailable marks a database failure that outlived the retry: the
