@@ -46,9 +46,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "mgm-ebs: configuration is incomplete:\n%v\n", err)
 		os.Exit(2)
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
+	setMemoryLimit()
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -65,6 +63,12 @@ func main() {
 // resident; with this limit at 90 MB, and no slower (scripts/perf). It is
 // soft: a heap that needs more gets it, the collector merely runs sooner.
 const defaultMemoryLimit = 48 << 20
+
+func setMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+}
 
 func logLevel(s string) slog.Level {
 	var l slog.Level
@@ -89,9 +93,7 @@ func twitch(args []string) int {
 		fmt.Fprintf(os.Stderr, "mgm-ebs: configuration is incomplete:\n%v\n", err)
 		return 2
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
+	setMemoryLimit()
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
